@@ -1,0 +1,33 @@
+# Every target bootstraps .venv from the repository's own files (pyproject.toml + constraints.txt).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.mlplat-installed
+STACK  ?= dev
+FORMAT ?= text
+
+.PHONY: plan test bench schema lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+## plan: the offline plan of a stack (default dev): resources, settings, checks
+plan: $(STAMP)
+	$(BIN)/mlplat plan --stack $(STACK) --format $(FORMAT)
+
+## test: the whole suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## bench: timings as ratios against a baseline measured in the same run (writes bench/results.json)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## schema: regenerate the JSON Schemas of the stack file from PlatformConfig
+schema: $(STAMP)
+	$(BIN)/mlplat schema --out schemas
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,57 @@
+"""Stack-wide tagging: one resource transform gives every taggable AWS resource the org tags.
+
+Applied as a stack transform (not by hand in each component) so that resources a user declares
+beside mlplat's components are tagged too. A resource's own tags win over the platform's: an
+explicit value on a resource is a decision, the platform's is a default.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional
+
+import pulumi
+
+from ._types import takes_tag_map
+
+MANAGED_BY = "mlplat"
+REQUIRED_TAG_KEYS: tuple[str, ...] = ("owner", "cost-center", "project", "env", "data-classification", "managed-by")
+
+
+def platform_tags(
+    *, owner: str, cost_center: str, project: str, environment: str, data_classification: str,
+    extra: Optional[Mapping[str, str]] = None,
+) -> dict[str, str]:
+    tags = dict(extra or {})
+    tags.update(
+        {
+            "owner": owner,
+            "cost-center": cost_center,
+            "project": project,
+            "env": environment,
+            "data-classification": data_classification,
+            "managed-by": MANAGED_BY,
+        }
+    )
+    return tags
+
+
+def tag_transform(tags: Mapping[str, str]) -> pulumi.ResourceTransform:
+    """A resource transform that merges `tags` into every AWS resource taking a tag map."""
+    frozen = dict(tags)
+
+    def transform(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+        if not args.custom or not args.type_.startswith("aws:") or not takes_tag_map(args.type_):
+            return None
+        own = args.props.get("tags")
+        if own is not None and not isinstance(own, Mapping):
+            return None  # an unknown or computed tag map: leave it to the provider
+        props = dict(args.props)
+        props["tags"] = {**frozen, **(own or {})}
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+    return transform
+
+
+def register_stack_tags(tags: Mapping[str, str]) -> None:
+    """Tag every taggable AWS resource registered from now on. Call before declaring resources."""
+    pulumi.runtime.register_resource_transform(tag_transform(tags))

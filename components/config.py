@@ -1,0 +1,382 @@
+"""PlatformConfig: the typed form of a stack file's `ml-platform:platform` value.
+
+Loading is strict: unknown keys are errors (a typo must fail, not vanish), every problem is
+collected and raised once as a ConfigError naming the stack file, the key path, the value
+received and what is allowed. Defaults that differ by environment are filled in from
+`ENVIRONMENT_DEFAULTS` before validation, so the validated model always holds concrete values
+and components never consult the environment themselves.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError, Problem
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+DataClassification = Literal["public", "internal", "confidential", "restricted"]
+
+CONFIG_NAMESPACE = "ml-platform"
+CONFIG_KEY = "platform"
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+MIN_AVAILABILITY_ZONES = 2
+MAX_AVAILABILITY_ZONES = 6
+
+# Values a platform engineer expects to differ by environment. Staging carries prod's safety.
+ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "deletion_protection": False,
+        "encryption": {"deletion_window_days": 7},
+        "network": {"availability_zones": 2, "flow_log_retention_days": 30},
+        "artifact_store": {
+            "object_lock": False,
+            "force_destroy": True,
+            "noncurrent_version_expiration_days": 30,
+            "access_log_expiration_days": 90,
+        },
+    },
+    "staging": {
+        "deletion_protection": True,
+        "encryption": {"deletion_window_days": 30},
+        "network": {"availability_zones": 2, "flow_log_retention_days": 90},
+        "artifact_store": {
+            "object_lock": False,
+            "force_destroy": False,
+            "noncurrent_version_expiration_days": 90,
+            "access_log_expiration_days": 365,
+        },
+    },
+    "prod": {
+        "deletion_protection": True,
+        "encryption": {"deletion_window_days": 30},
+        "network": {"availability_zones": 3, "flow_log_retention_days": 365},
+        "artifact_store": {
+            "object_lock": True,
+            "force_destroy": False,
+            "noncurrent_version_expiration_days": 365,
+            "access_log_expiration_days": 731,
+        },
+    },
+}
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArgsModel(StrictModel):
+    """Base of component Args: may hold resources and components; bad values raise ConfigError.
+
+    Subclasses list cross-field rules in `problems()`; construction raises one ConfigError naming
+    `<ArgsClass>.<field>`, the value received and what is allowed, before any resource exists.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigError(_problems_from_validation(exc, type(self), type(self).__name__)) from None
+        problems = self.problems()
+        if problems:
+            raise ConfigError(problems)
+
+    def problems(self) -> list[Problem]:
+        """Cross-field rules; override to add them (return every problem, do not raise)."""
+        return []
+
+
+class OrganisationTags(StrictModel):
+    """Tags every taggable AWS resource of the stack carries (with `env` and `managed-by`)."""
+
+    owner: str = Field(min_length=1, description="Team or person accountable, e.g. ml-platform@example.com.")
+    cost_center: str = Field(min_length=1, description="Cost centre billed for the platform.")
+    project: str = Field(min_length=1, description="Project name used in tags and deterministic names.")
+    data_classification: DataClassification = Field(
+        description="Highest classification of data the platform holds."
+    )
+    extra: dict[str, str] = Field(
+        default_factory=dict,
+        description="Additional tags. Omitted: only the required tags are applied.",
+    )
+
+
+class EncryptionConfig(StrictModel):
+    deletion_window_days: int = Field(
+        ge=7,
+        le=30,
+        description="Days a deleted KMS key waits before it is destroyed. "
+        "Omitted: 7 in dev, 30 in staging and prod.",
+    )
+
+
+class ExistingVpc(StrictModel):
+    """A VPC the platform adopts instead of creating one."""
+
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="The VPC to adopt.")
+    cidr_block: str = Field(description="The VPC's primary CIDR (the endpoint security group admits 443 from it).")
+    private_subnet_ids: list[str] = Field(
+        min_length=MIN_AVAILABILITY_ZONES, description="Private subnets, one per availability zone."
+    )
+    endpoint_security_group_id: Optional[str] = Field(
+        default=None,
+        description="Security group of the VPC's interface endpoints. Omitted: none is reported.",
+    )
+
+
+class NetworkConfig(StrictModel):
+    existing: Optional[ExistingVpc] = Field(
+        default=None,
+        description="Adopt this VPC instead of creating one; no creation field may be set with it. "
+        "Omitted: a new VPC is created.",
+    )
+    cidr_block: Optional[str] = Field(
+        default=None, description="CIDR of a created VPC. Omitted: 10.0.0.0/16 (only when creating)."
+    )
+    availability_zones: Optional[int] = Field(
+        default=None,
+        description="Private subnets are spread over this many AZs. Omitted: 2 in dev and staging, 3 in prod.",
+    )
+    flow_log_retention_days: Optional[int] = Field(
+        default=None,
+        description="Retention of the VPC flow log group. Omitted: 30 dev, 90 staging, 365 prod.",
+    )
+
+
+class ArtifactStoreConfig(StrictModel):
+    object_lock: bool = Field(
+        description="Object lock (governance mode) on the models bucket. Omitted: on in prod only."
+    )
+    object_lock_retention_days: int = Field(
+        default=30, ge=1, le=36500, description="Default object lock retention. Omitted: 30 days."
+    )
+    force_destroy: bool = Field(
+        description="Let `pulumi destroy` delete non-empty buckets. Omitted: on in dev only; refused elsewhere."
+    )
+    noncurrent_version_transition_days: int = Field(
+        default=30, ge=30, description="Non-current versions move to STANDARD_IA after this many days."
+    )
+    noncurrent_version_expiration_days: int = Field(
+        ge=1,
+        description="Non-current versions expire after this many days. Omitted: 30 dev, 90 staging, 365 prod.",
+    )
+    abort_incomplete_multipart_upload_days: int = Field(
+        default=7, ge=1, description="Incomplete multipart uploads are aborted after this many days."
+    )
+    access_log_expiration_days: int = Field(
+        ge=1, description="Access-log objects expire after this many days. Omitted: 90 dev, 365 staging, 731 prod."
+    )
+
+
+class PlatformConfig(StrictModel):
+    """The whole platform of one stack (the `ml-platform:platform` value)."""
+
+    environment: Environment = Field(description="dev, staging or prod; drives the defaults below.")
+    region: Optional[str] = Field(
+        default=None,
+        description="Restates `aws:region`; a mismatch is an error. Omitted: `aws:region` alone decides.",
+    )
+    tags: OrganisationTags
+    deletion_protection: bool = Field(
+        description="Protect stateful resources (keys, buckets) from deletion. Omitted: on in staging and prod."
+    )
+    encryption: EncryptionConfig
+    network: NetworkConfig
+    artifact_store: ArtifactStoreConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_environment_defaults(cls, data: Any) -> Any:
+        return with_environment_defaults(data)
+
+
+def with_environment_defaults(data: Any) -> Any:
+    """Return `data` with the environment's defaults filled in where keys are absent.
+
+    Leaves anything malformed untouched so validation reports it. Network creation defaults are
+    skipped when an existing VPC is adopted (adopting and creating never mix).
+    """
+    if not isinstance(data, Mapping):
+        return data
+    env = data.get("environment")
+    if not isinstance(env, str) or env not in ENVIRONMENT_DEFAULTS:
+        return data
+    merged = dict(data)
+    for key, default in ENVIRONMENT_DEFAULTS[env].items():
+        if not isinstance(default, dict):
+            merged.setdefault(key, default)
+            continue
+        section = merged.get(key, {})
+        if not isinstance(section, Mapping):
+            continue
+        section = dict(section)
+        if key == "network" and section.get("existing") is not None:
+            merged[key] = section
+            continue
+        for field, value in default.items():
+            section.setdefault(field, copy.deepcopy(value))
+        if key == "network":
+            section.setdefault("cidr_block", "10.0.0.0/16")
+        merged[key] = section
+    return merged
+
+
+def check_platform(config: PlatformConfig, aws_region: str | None = None) -> list[Problem]:
+    """Cross-field rules over a parsed PlatformConfig; returns every problem found."""
+    problems: list[Problem] = []
+    env = config.environment
+    if config.region and aws_region and config.region != aws_region:
+        problems.append(
+            Problem("platform.region", f"does not match aws:region {aws_region!r} (set both to the same region)", config.region)
+        )
+    if not config.region and not aws_region:
+        problems.append(Problem("aws:region", "is required (set it in the stack file's config)"))
+
+    net = config.network
+    if net.existing is not None:
+        mixed = sorted(f for f in ("cidr_block", "availability_zones", "flow_log_retention_days") if f in net.model_fields_set)
+        for field in mixed:
+            problems.append(
+                Problem(
+                    f"platform.network.{field}",
+                    "cannot be set with platform.network.existing (adopting a VPC creates no network; drop one of them)",
+                    getattr(net, field),
+                )
+            )
+    else:
+        azs = net.availability_zones
+        if azs is not None and azs < MIN_AVAILABILITY_ZONES:
+            problems.append(
+                Problem("platform.network.availability_zones", f"is too few for {env} (need >= {MIN_AVAILABILITY_ZONES})", azs)
+            )
+        elif azs is not None and azs > MAX_AVAILABILITY_ZONES:
+            problems.append(
+                Problem("platform.network.availability_zones", f"is more than any region offers (need <= {MAX_AVAILABILITY_ZONES})", azs)
+            )
+        if net.cidr_block is not None:
+            problems.extend(_check_vpc_cidr("platform.network.cidr_block", net.cidr_block, azs or MIN_AVAILABILITY_ZONES))
+        retention = net.flow_log_retention_days
+        if retention is not None and retention not in LOG_RETENTION_DAYS:
+            problems.append(
+                Problem(
+                    "platform.network.flow_log_retention_days",
+                    f"is not a CloudWatch Logs retention period (allowed: {', '.join(map(str, LOG_RETENTION_DAYS))})",
+                    retention,
+                )
+            )
+
+    store = config.artifact_store
+    if store.force_destroy and env != "dev":
+        problems.append(
+            Problem(
+                "platform.artifact_store.force_destroy",
+                f"is not allowed in {env} (only dev buckets may be destroyed with their contents)",
+                True,
+            )
+        )
+    if env != "dev" and not config.deletion_protection:
+        problems.append(
+            Problem(
+                "platform.deletion_protection",
+                f"must be true in {env} (stateful resources are protected outside dev)",
+                False,
+            )
+        )
+    return problems
+
+
+def _check_vpc_cidr(path: str, cidr: str, azs: int) -> list[Problem]:
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        return [Problem(path, "is not an IPv4 CIDR block such as 10.0.0.0/16", cidr)]
+    if network.version != 4 or not 16 <= network.prefixlen <= 24:
+        return [Problem(path, "must be an IPv4 block between /16 and /24 (VPC limits)", cidr)]
+    return []
+
+
+def parse_platform_config(
+    raw: Any, *, source: str | None = None, aws_region: str | None = None
+) -> PlatformConfig:
+    """Validate a raw `ml-platform:platform` value; raise one ConfigError listing every problem."""
+    if raw is None:
+        raise ConfigError(
+            [Problem(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}", "is missing (the stack file must define it under config)")],
+            source,
+        )
+    try:
+        config = PlatformConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from_validation(exc, PlatformConfig, "platform"), source) from None
+    problems = check_platform(config, aws_region)
+    if problems:
+        raise ConfigError(problems, source)
+    return config
+
+
+def _problems_from_validation(exc: ValidationError, model: type[BaseModel], root: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = ".".join([root, *(str(part) for part in loc)])
+        kind = err["type"]
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+            problems.append(Problem(path, f"is not a known key{hint}"))
+        elif kind == "missing":
+            problems.append(Problem(path, "is required"))
+        elif kind in ("literal_error", "enum"):
+            expected = err.get("ctx", {}).get("expected", "")
+            problems.append(Problem(path, f"is not allowed (allowed: {expected})", value))
+        else:
+            message = err["msg"]
+            message = message[0].lower() + message[1:] if message else "is invalid"
+            problems.append(Problem(path, f"is invalid: {message}", value))
+    return problems
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by walking `loc` from `model` (empty if not a model)."""
+    current: Any = model
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        current = _model_of(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(current.model_fields)
+    return []
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def stack_file_label(stack: str, stack_config_dir: str = "stacks") -> str:
+    """The stack file a ConfigError names, relative to the project (`stacks/Pulumi.dev.yaml`)."""
+    prefix = f"{stack_config_dir.rstrip('/')}/" if stack_config_dir else ""
+    return f"{prefix}Pulumi.{stack}.yaml"

@@ -1,0 +1,335 @@
+"""A mock resource monitor that behaves like the engine where the stock one does not.
+
+The stock `pulumi.runtime.mocks.MockMonitor` differs from the engine in ways that change what a
+plan says. This monitor closes those gaps:
+
+- transforms: the engine runs a resource's own transforms, then its ancestors' (nearest first),
+  then the stack's, before anything else sees the inputs. The stock monitor only records them.
+  Here they run through the SDK's own callback server, with the same request and response
+  messages the engine exchanges, so props and options round-trip exactly as in a real run;
+- URNs: the engine builds a resource's type from the full chain of parent types below the root
+  stack (`Outer$Inner$aws:s3/bucket:Bucket`); the stock monitor keeps only the last parent type and
+  prefixes top-level resources with the root stack type;
+- what `Mocks.new_resource` never sees: parent, protect, provider, dependencies and property
+  dependencies arrive in the register request; they are captured here for plans and policies;
+- auto-naming: providers name resources `<logical name>-<7 hex>` when a name field is left out;
+  the name then appears among the inputs, as in `pulumi preview --json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Optional
+
+from google.protobuf import empty_pb2
+from pulumi.runtime import rpc
+from pulumi.output import Unknown
+from pulumi.runtime._callbacks import _CallbackServicer
+from pulumi.runtime.mocks import MockEngine, MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import engine_pb2, resource_pb2
+from pulumi.runtime.settings import get_project, get_stack
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from components._types import autoname_property
+
+from .fakes import stable_hex
+from .plan import ROOT_STACK_TYPE, Diagnostic, PlannedResource
+
+
+UNKNOWN = rpc.UNKNOWN
+
+
+class RecordingEngine(MockEngine):
+    """Collects `pulumi.log` messages as plan diagnostics."""
+
+    _SEVERITIES = {
+        engine_pb2.DEBUG: "debug",
+        engine_pb2.INFO: "info",
+        engine_pb2.WARNING: "warning",
+        engine_pb2.ERROR: "error",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.diagnostics: list[Diagnostic] = []
+
+    def Log(self, request):
+        severity = self._SEVERITIES.get(request.severity, "info")
+        if severity != "debug":
+            self.diagnostics.append(Diagnostic(severity, request.message, request.urn or None))
+        return empty_pb2.Empty()
+
+
+def coerce_numbers(value: Any) -> Any:
+    """Protobuf carries every number as a double; providers hand integral values back as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: coerce_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [coerce_numbers(v) for v in value]
+    return value
+
+
+def _plain(value: Any, path: str, secrets: list[str]) -> Any:
+    """Unwrap secrets (remembering where they were) and unknowns to the engine's JSON forms."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            secrets.append(path)
+            return _plain(value.get("value"), path, secrets)
+        return {k: _plain(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+    return coerce_numbers(value)
+
+
+def _struct_to_plain(struct: Any) -> tuple[dict[str, Any], list[str]]:
+    secrets: list[str] = []
+    props = rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=False)
+    return _plain(props, "", secrets), secrets
+
+
+class TransformFailed(RuntimeError):
+    """A resource transform raised; the engine would fail the update with this message."""
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that applies transforms, builds engine URNs and records every registration."""
+
+    def __init__(self, mocks, *, stack: str, project: str) -> None:
+        super().__init__(mocks)
+        self._stack = stack
+        self._project = project
+        self._lock = threading.RLock()
+        self.registrations: dict[str, PlannedResource] = {}
+        self.root_urn: Optional[str] = None
+        self.stack_outputs: dict[str, Any] = {}
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self._parents: dict[str, str] = {}
+        self._resource_transforms: dict[str, list[Any]] = {}
+        self._stack_transform_callbacks: list[Any] = []
+
+    # --- URNs --------------------------------------------------------------------------------
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        qualified = type_
+        if parent and parent != self.root_urn:
+            parent_type = parent.split("::")[2]
+            if parent_type != ROOT_STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{self._stack}::{self._project}::{qualified}::{name}"
+
+    # --- transforms --------------------------------------------------------------------------
+
+    def RegisterStackTransform(self, request):
+        with self._lock:
+            self._stack_transform_callbacks.append(request)
+        return super().RegisterStackTransform(request)
+
+    def _transform_chain(self, request) -> list[Any]:
+        chain = list(request.transforms)
+        with self._lock:
+            current = request.parent
+            while current:
+                chain.extend(self._resource_transforms.get(current, []))
+                current = self._parents.get(current, "")
+            chain.extend(self._stack_transform_callbacks)
+        return chain
+
+    def _apply_transforms(self, request):
+        chain = self._transform_chain(request)
+        if not chain:
+            return request
+        props = request.object
+        options = resource_pb2.TransformResourceOptions(
+            depends_on=list(request.dependencies),
+            ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            version=request.version,
+            aliases=list(request.aliases),
+            provider=request.provider,
+            plugin_download_url=request.pluginDownloadURL,
+            deleted_with=request.deletedWith,
+            delete_before_replace=request.deleteBeforeReplace,
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            providers=dict(request.providers),
+        )
+        if request.HasField("protect"):
+            options.protect = request.protect
+        if request.HasField("retainOnDelete"):
+            options.retain_on_delete = request.retainOnDelete
+        if request.HasField("customTimeouts"):
+            options.custom_timeouts.CopyFrom(request.customTimeouts)
+        for callback in chain:
+            transform_request = resource_pb2.TransformRequest(
+                type=request.type, name=request.name, custom=request.custom, parent=request.parent,
+                properties=props, options=options,
+            )
+            response = self._invoke_callback(callback, transform_request)
+            props = response.properties
+            if response.HasField("options"):
+                options = response.options
+
+        transformed = resource_pb2.RegisterResourceRequest()
+        transformed.CopyFrom(request)
+        transformed.object.CopyFrom(props)
+        del transformed.dependencies[:]
+        transformed.dependencies.extend(options.depends_on)
+        del transformed.ignoreChanges[:]
+        transformed.ignoreChanges.extend(options.ignore_changes)
+        del transformed.replaceOnChanges[:]
+        transformed.replaceOnChanges.extend(options.replace_on_changes)
+        transformed.deleteBeforeReplace = options.delete_before_replace
+        if options.HasField("protect"):
+            transformed.protect = options.protect
+        if options.HasField("retain_on_delete"):
+            transformed.retainOnDelete = options.retain_on_delete
+        transformed.provider = options.provider
+        return transformed
+
+    @staticmethod
+    def _invoke_callback(callback, transform_request):
+        for servicer in list(_CallbackServicer._servicers):
+            fn = servicer._callbacks.get(callback.token)
+            if fn is None:
+                continue
+            future = asyncio.run_coroutine_threadsafe(fn(transform_request.SerializeToString()), servicer._loop)
+            try:
+                return future.result()
+            except Exception as exc:  # surfaced like the engine's "transform failed" error
+                raise TransformFailed(
+                    f"transform failed for {transform_request.type} {transform_request.name!r}: {exc}"
+                ) from exc
+        raise TransformFailed(f"transform callback {callback.token} is not registered with any callback server")
+
+    # --- registration ------------------------------------------------------------------------
+
+    def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == ROOT_STACK_TYPE and not request.parent:
+            with self._lock:
+                self.root_urn = urn
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        _ensure_event_loop()
+        request = self._apply_transforms(request)
+        inputs, secret_paths = _struct_to_plain(request.object)
+        self._autoname(request.type, request.name, urn, inputs)
+
+        parent = request.parent or None
+        with self._lock:
+            if parent:
+                self._parents[urn] = parent
+            if request.transforms:
+                self._resource_transforms[urn] = list(request.transforms)
+
+        registration = PlannedResource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=parent,
+            inputs=inputs,
+            protect=bool(request.protect) if request.HasField("protect") else False,
+            provider=request.provider or None,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            options=self._options_of(request),
+            op="import" if request.importId else "create",
+            secret_paths=secret_paths,
+            version=request.version,
+        )
+
+        if not request.custom:
+            with self._lock:
+                self.registrations[urn] = registration
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        mock_inputs = {k: (None if v == UNKNOWN else v) for k, v in inputs.items()}
+        resource_args = MockResourceArgs(
+            typ=request.type, name=request.name, inputs=mock_inputs, provider=request.provider,
+            resource_id=request.importId, custom=True, transforms=[],
+        )
+        resource_args.urn = urn  # type: ignore[attr-defined]
+        id_, state = self.mocks.new_resource(resource_args)
+        state = {**state}
+        registration.id = id_ or None
+        registration.outputs = coerce_numbers(state)
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        with self._lock:
+            self.registrations[urn] = registration
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+    def _autoname(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> None:
+        prop = autoname_property(type_)
+        if prop is None or inputs.get(prop) not in (None, ""):
+            return
+        prefix = inputs.get(f"{prop}Prefix")
+        if isinstance(prefix, str) and prefix:
+            inputs[prop] = prefix + str(int(stable_hex(urn, 12), 16)).zfill(26)[:26]
+            return
+        generated = f"{name}-{stable_hex(urn, 7)}"
+        inputs[prop] = generated.lower() if type_.startswith("aws:s3/") else generated
+
+    @staticmethod
+    def _options_of(request) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if request.ignoreChanges:
+            options["ignoreChanges"] = list(request.ignoreChanges)
+        if request.replaceOnChanges:
+            options["replaceOnChanges"] = list(request.replaceOnChanges)
+        if request.deleteBeforeReplace:
+            options["deleteBeforeReplace"] = True
+        if request.HasField("retainOnDelete") and request.retainOnDelete:
+            options["retainOnDelete"] = True
+        if request.additionalSecretOutputs:
+            options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+        if request.aliases:
+            options["aliases"] = [_alias_text(a) for a in request.aliases]
+        if request.deletedWith:
+            options["deletedWith"] = request.deletedWith
+        return options
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        inputs, secrets = _struct_to_plain(request.properties)
+        registration = PlannedResource(
+            urn=response.urn, type=request.type, name=request.name, custom=True,
+            parent=request.parent or None, inputs=inputs, id=request.id, op="read",
+            provider=request.provider or None, secret_paths=secrets,
+        )
+        registration.outputs = coerce_numbers(dict(self.resources[response.urn].state))
+        with self._lock:
+            self.registrations[response.urn] = registration
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        outputs, _ = _struct_to_plain(request.outputs)
+        with self._lock:
+            if request.urn == self.root_urn:
+                self.stack_outputs = outputs
+            elif request.urn in self.registrations:
+                self.registrations[request.urn].outputs = outputs
+        return empty_pb2.Empty()
+
+    def Invoke(self, request):
+        args, _ = _struct_to_plain(request.args)
+        with self._lock:
+            self.invokes.append((request.tok, args))
+        return super().Invoke(request)
+
+
+def _alias_text(alias) -> str:
+    if alias.urn:
+        return alias.urn
+    spec = alias.spec
+    parts = [f"{k}={getattr(spec, k)}" for k in ("name", "type", "stack", "project") if getattr(spec, k)]
+    if spec.parentUrn:
+        parts.append(f"parent={spec.parentUrn}")
+    if spec.noParent:
+        parts.append("noParent")
+    return "alias(" + ", ".join(parts) + ")"

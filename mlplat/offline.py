@@ -1,0 +1,177 @@
+"""Run a Pulumi Python program offline, under mocks, the way `pulumi up` would run it.
+
+    plan = run_stack("path/to/project", "dev")            # a program directory + stack file
+    plan = run_callable(lambda: MyComponent("x", args))    # a program as a function (tests)
+
+The program runs inside the SDK's own `run_in_stack` (as the Python language host runs
+`__main__.py`), against `RecordingMonitor` and `RealisticMocks`; the result is a `Plan`.
+`preview=True` plans as `pulumi preview` sees a new stack: computed outputs are unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import runpy
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Optional
+
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import SETTINGS, configure
+from pulumi.runtime.stack import run_in_stack
+
+from ._monitor import RecordingEngine, RecordingMonitor
+from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
+from .plan import Plan
+from .stackfile import DEFAULT_REGION, load_project, load_stack_config
+
+# The SDK keeps run state in process globals: one program at a time.
+_RUN_LOCK = threading.Lock()
+
+
+def run_callable(
+    program: Callable[[], Any],
+    *,
+    project: str = "project",
+    stack: str = "test",
+    config: Optional[Mapping[str, Any]] = None,
+    secret_keys: tuple[str, ...] = (),
+    region: str = DEFAULT_REGION,
+    account: str = FAKE_ACCOUNT_ID,
+    preview: bool = False,
+    invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> Plan:
+    """Run `program` as a stack's program and return what it declared.
+
+    `config` maps `namespace:key` to values (non-strings are JSON-encoded as the engine does);
+    `aws:region` defaults to `region`. Exceptions the program raises propagate unchanged.
+    """
+    engine_config = {"aws:region": region}
+    for key, value in (config or {}).items():
+        engine_config[key] = value if isinstance(value, str) else _json(value)
+    mocks = RealisticMocks(region=region, account=account, preview=preview, invoke_results=dict(invoke_results or {}))
+    monitor = RecordingMonitor(mocks, stack=stack, project=project)
+    engine = RecordingEngine()
+    with _RUN_LOCK:
+        _configure(monitor, engine, project=project, stack=stack, preview=preview)
+        set_all_config(engine_config, list(secret_keys))
+        _run_in_fresh_loop(program)
+    return Plan(
+        project=project,
+        stack=stack,
+        preview=preview,
+        resources=list(monitor.registrations.values()),
+        outputs=monitor.stack_outputs,
+        diagnostics=list(engine.diagnostics),
+        invokes=list(monitor.invokes),
+        root_urn=monitor.root_urn,
+    )
+
+
+def run_stack(
+    program_dir: str | Path,
+    stack: str,
+    *,
+    preview: bool = False,
+    invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    config_overrides: Optional[Mapping[str, Any]] = None,
+) -> Plan:
+    """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config."""
+    project = load_project(program_dir)
+    stack_config = load_stack_config(project, stack)
+    values = {**stack_config.values, **(config_overrides or {})}
+    region = values.get("aws:region") if isinstance(values.get("aws:region"), str) else DEFAULT_REGION
+    program_path = project.program
+    if not program_path.is_file():
+        raise FileNotFoundError(f"{program_path} does not exist (the program the project file names)")
+
+    def program() -> None:
+        runpy.run_path(str(program_path), run_name="__main__")
+
+    with _inside_project(project.directory):
+        return run_callable(
+            program,
+            project=project.name,
+            stack=stack,
+            config=values,
+            secret_keys=stack_config.secret_keys,
+            region=region or DEFAULT_REGION,
+            account=stack_config.account or FAKE_ACCOUNT_ID,
+            preview=preview,
+            invoke_results=invoke_results,
+        )
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _configure(monitor: RecordingMonitor, engine: RecordingEngine, *, project: str, stack: str, preview: bool) -> None:
+    from pulumi.runtime.settings import ROOT
+    from google.protobuf import empty_pb2
+
+    ROOT.set(None)
+    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+    configure(
+        pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=features,
+            engine=engine,
+            project=project,
+            stack=stack,
+            dry_run=preview,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+
+
+def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@contextlib.contextmanager
+def _inside_project(directory: Path) -> Iterator[None]:
+    """cwd and sys.path as the language host sets them; modules the program brought are dropped
+    afterwards unless they were importable before (another project's `stacks` must not leak)."""
+    before = set(sys.modules)
+    old_cwd = os.getcwd()
+    root = str(directory)
+    sys.path.insert(0, root)
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(root)
+        for name in set(sys.modules) - before:
+            module = sys.modules.get(name)
+            file = getattr(module, "__file__", None) or ""
+            if file.startswith(root + os.sep) and not _importable_elsewhere(name.split(".")[0]):
+                del sys.modules[name]
+
+
+def _importable_elsewhere(top_level: str) -> bool:
+    """True when the module resolves without the program directory on sys.path (installed)."""
+    try:
+        return importlib.util.find_spec(top_level) is not None
+    except (ImportError, ValueError):
+        return False
