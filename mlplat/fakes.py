@@ -310,6 +310,13 @@ class UnmockedInvokeError(LookupError):
     """A program called a data source the offline runner has no answer for."""
 
 
+class UnknownStackReferenceError(LookupError):
+    """A program referenced a stack whose outputs the offline runner was not given."""
+
+
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
+
 @dataclass
 class RealisticMocks(Mocks):
     """Mocks that answer like the AWS provider would in `region` for `account`.
@@ -323,10 +330,13 @@ class RealisticMocks(Mocks):
     account: str = FAKE_ACCOUNT_ID
     preview: bool = False
     invoke_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    stack_references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     seed_of: Callable[[MockResourceArgs], str] = lambda args: getattr(args, "urn", f"{args.typ}::{args.name}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         inputs = dict(args.inputs)
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(args)
         fn = _FAKES.get(args.typ)
         if self.preview:
             return "", inputs
@@ -335,6 +345,15 @@ class RealisticMocks(Mocks):
             return f"{args.name}-{ctx.hex(8)}", inputs
         resource_id, computed = fn(ctx, inputs)
         return resource_id, {**inputs, **computed}
+
+    def _stack_reference(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+        name = args.inputs.get("name") or args.resource_id or args.name
+        if name not in self.stack_references:
+            raise UnknownStackReferenceError(
+                f"the offline runner has no outputs for stack reference {name!r}; "
+                "pass stack_references={name: {output: value}}"
+            )
+        return name, {"name": name, "outputs": dict(self.stack_references[name]), "secretOutputNames": []}
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         if args.token in self.invoke_results:

@@ -45,16 +45,21 @@ def run_callable(
     account: str = FAKE_ACCOUNT_ID,
     preview: bool = False,
     invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    stack_references: Optional[Mapping[str, Mapping[str, Any]]] = None,
 ) -> Plan:
     """Run `program` as a stack's program and return what it declared.
 
     `config` maps `namespace:key` to values (non-strings are JSON-encoded as the engine does);
-    `aws:region` defaults to `region`. Exceptions the program raises propagate unchanged.
+    `aws:region` defaults to `region`. Invoke results and stack references' outputs may be given as
+    plain dictionaries. Exceptions the program raises propagate unchanged.
     """
     engine_config = {"aws:region": region}
     for key, value in (config or {}).items():
         engine_config[key] = value if isinstance(value, str) else _json(value)
-    mocks = RealisticMocks(region=region, account=account, preview=preview, invoke_results=dict(invoke_results or {}))
+    mocks = RealisticMocks(
+        region=region, account=account, preview=preview,
+        invoke_results=dict(invoke_results or {}), stack_references=dict(stack_references or {}),
+    )
     monitor = RecordingMonitor(mocks, stack=stack, project=project)
     engine = RecordingEngine()
     with _RUN_LOCK:

@@ -1,0 +1,85 @@
+"""JSON Schemas generated from PlatformConfig, for editors and CI to check stack files.
+
+`platform-config.schema.json` describes the `ml-platform:platform` value; `stack-file.schema.json`
+the whole `Pulumi.<stack>.yaml` (config with that value and the provider keys it relies on).
+Fields whose defaults come from the environment are optional in the schema, as in the files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from components.config import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENT_DEFAULTS, PlatformConfig
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+PLATFORM_SCHEMA_FILE = "platform-config.schema.json"
+STACK_SCHEMA_FILE = "stack-file.schema.json"
+
+
+def platform_config_schema() -> dict[str, Any]:
+    schema = PlatformConfig.model_json_schema(ref_template="#/$defs/{model}")
+    defaulted = {key for env in ENVIRONMENT_DEFAULTS.values() for key in env}
+    schema["required"] = [f for f in schema.get("required", []) if f not in defaulted]
+    for section in defaulted:
+        ref = schema["properties"].get(section, {}).get("$ref", "")
+        model = schema.get("$defs", {}).get(ref.rsplit("/", 1)[-1])
+        if model is None:
+            continue
+        fields = {f for env in ENVIRONMENT_DEFAULTS.values() for f in (env.get(section) or {})}
+        model["required"] = [f for f in model.get("required", []) if f not in fields]
+        if not model["required"]:
+            del model["required"]
+    return {"$schema": DRAFT, **schema}
+
+
+def aws_regions() -> list[str]:
+    import boto3
+
+    return sorted(boto3.session.Session().get_available_regions("ec2"))
+
+
+def stack_file_schema() -> dict[str, Any]:
+    platform = platform_config_schema()
+    defs = platform.pop("$defs", {})
+    platform.pop("$schema", None)
+    defs["PlatformConfig"] = platform
+    return {
+        "$schema": DRAFT,
+        "title": "Pulumi stack file of the ml-platform project",
+        "type": "object",
+        "properties": {
+            "config": {
+                "type": "object",
+                "properties": {
+                    f"{CONFIG_NAMESPACE}:{CONFIG_KEY}": {"$ref": "#/$defs/PlatformConfig"},
+                    "aws:region": {"type": "string", "enum": aws_regions()},
+                    "aws:allowedAccountIds": {"type": "array", "items": {"type": "string", "pattern": r"^\d{12}$"}},
+                    "aws:profile": {"type": "string"},
+                },
+                "required": [f"{CONFIG_NAMESPACE}:{CONFIG_KEY}", "aws:region"],
+            },
+            "secretsprovider": {"type": "string"},
+            "encryptedkey": {"type": "string"},
+            "encryptionsalt": {"type": "string"},
+            "environment": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["config"],
+        "$defs": defs,
+    }
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas(directory: str | Path) -> list[Path]:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, schema in ((PLATFORM_SCHEMA_FILE, platform_config_schema()), (STACK_SCHEMA_FILE, stack_file_schema())):
+        path = directory / filename
+        path.write_text(render(schema))
+        written.append(path)
+    return written

@@ -1,0 +1,34 @@
+"""Composition root of the reference stacks: stack config -> PlatformConfig -> MLPlatform."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import MLPlatform, PlatformConfig, parse_platform_config, platform_tags, register_stack_tags
+from components.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
+
+
+def load_platform_config() -> PlatformConfig:
+    """Validate the stack's `ml-platform:platform`; ConfigError names the stack file on failure."""
+    raw = pulumi.Config(CONFIG_NAMESPACE).get_object(CONFIG_KEY)
+    aws_region = pulumi.Config("aws").get("region")
+    return parse_platform_config(raw, source=stack_file_label(pulumi.get_stack()), aws_region=aws_region)
+
+
+def build_platform() -> MLPlatform:
+    config = load_platform_config()
+    tags = config.tags
+    # Before any resource: the transform tags only resources registered after it.
+    register_stack_tags(
+        platform_tags(
+            owner=tags.owner, cost_center=tags.cost_center, project=tags.project,
+            environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
+        )
+    )
+    platform = MLPlatform("platform", config)
+    pulumi.export("environment", config.environment)
+    pulumi.export("vpc_id", platform.network.vpc_id)
+    pulumi.export("private_subnet_ids", platform.network.private_subnet_ids)
+    pulumi.export("key_arns", platform.encryption.key_arns)
+    pulumi.export("bucket_names", platform.artifacts.bucket_names)
+    return platform
