@@ -214,7 +214,8 @@ def with_environment_defaults(data: Any) -> Any:
         return data
     env = data.get("environment")
     if not isinstance(env, str) or env not in ENVIRONMENT_DEFAULTS:
-        return data
+        # The environment error is reported on its own; prod's defaults keep it the only one.
+        env = "prod"
     merged = dict(data)
     for key, default in ENVIRONMENT_DEFAULTS[env].items():
         if not isinstance(default, dict):

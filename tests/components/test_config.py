@@ -1,0 +1,179 @@
+"""PlatformConfig: strict parsing, environment defaults, one ConfigError listing every problem."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components.config import PlatformConfig, parse_platform_config
+from components.errors import ConfigError
+
+SOURCE = "stacks/Pulumi.prod.yaml"
+TAGS = {"owner": "ml@example.com", "cost_center": "cc-1", "project": "mlplat", "data_classification": "internal"}
+
+
+def raw(environment: str = "prod", **sections):
+    return {"environment": environment, "tags": dict(TAGS), **sections}
+
+
+def parse(value, source=SOURCE, aws_region="us-east-1") -> PlatformConfig:
+    return parse_platform_config(value, source=source, aws_region=aws_region)
+
+
+@pytest.mark.parametrize(
+    ("environment", "azs", "retention", "window", "protection", "lock", "force_destroy"),
+    [
+        ("dev", 2, 30, 7, False, False, True),
+        ("staging", 2, 90, 30, True, False, False),
+        ("prod", 3, 365, 30, True, True, False),
+    ],
+)
+def test_defaults_follow_the_environment(environment, azs, retention, window, protection, lock, force_destroy):
+    config = parse(raw(environment))
+    assert config.network.availability_zones == azs
+    assert config.network.flow_log_retention_days == retention
+    assert config.network.cidr_block == "10.0.0.0/16"
+    assert config.encryption.deletion_window_days == window
+    assert config.deletion_protection is protection
+    assert config.artifact_store.object_lock is lock
+    assert config.artifact_store.force_destroy is force_destroy
+
+
+def test_explicit_values_win_over_environment_defaults():
+    config = parse(raw("prod", network={"availability_zones": 2}))
+    assert config.network.availability_zones == 2
+
+
+def test_the_issue_example_message_shape():
+    with pytest.raises(ConfigError) as excinfo:
+        parse(raw("prod", network={"availability_zones": 1}))
+    assert excinfo.value.problems[0].render(SOURCE) == (
+        "stacks/Pulumi.prod.yaml: platform.network.availability_zones: 1 is too few for prod (need >= 2)"
+    )
+
+
+def test_unknown_keys_are_errors_that_list_the_allowed_keys():
+    with pytest.raises(ConfigError) as excinfo:
+        parse(raw("prod", netwrk={}))
+    assert str(excinfo.value).splitlines()[1].strip() == (
+        "stacks/Pulumi.prod.yaml: platform.netwrk: is not a known key (allowed: artifact_store, deletion_protection, "
+        "encryption, environment, network, region, tags)"
+    )
+
+
+def test_every_problem_is_reported_at_once():
+    bad = raw("qa")
+    bad["tags"]["data_classification"] = "secret"
+    del bad["tags"]["owner"]
+    with pytest.raises(ConfigError) as excinfo:
+        parse(bad)
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == "invalid configuration (3 problems):"
+    assert set(excinfo.value.paths) == {"platform.environment", "platform.tags.owner", "platform.tags.data_classification"}
+    assert "stacks/Pulumi.prod.yaml: platform.environment: 'qa' is not allowed (allowed: 'dev', 'staging' or 'prod')" in str(excinfo.value)
+    assert "stacks/Pulumi.prod.yaml: platform.tags.owner: is required" in str(excinfo.value)
+
+
+def test_cross_field_rules_collect_every_problem():
+    with pytest.raises(ConfigError) as excinfo:
+        parse(
+            raw(
+                "prod",
+                region="eu-west-1",
+                deletion_protection=False,
+                network={"availability_zones": 9, "flow_log_retention_days": 42},
+                artifact_store={"force_destroy": True},
+            )
+        )
+    text = str(excinfo.value)
+    assert "platform.region: 'eu-west-1' does not match aws:region 'us-east-1'" in text
+    assert "platform.network.availability_zones: 9 is more than any region offers (need <= 6)" in text
+    assert "platform.network.flow_log_retention_days: 42 is not a CloudWatch Logs retention period" in text
+    assert "platform.artifact_store.force_destroy: True is not allowed in prod" in text
+    assert "platform.deletion_protection: False must be true in prod" in text
+    assert len(excinfo.value.problems) == 5
+
+
+def test_adopting_a_vpc_never_mixes_with_creation_fields():
+    existing = {"vpc_id": "vpc-0123456789abcdef0", "cidr_block": "10.1.0.0/16", "private_subnet_ids": ["subnet-1", "subnet-2"]}
+    config = parse(raw("prod", network={"existing": existing}))
+    assert config.network.existing is not None and config.network.availability_zones is None
+    with pytest.raises(ConfigError) as excinfo:
+        parse(raw("prod", network={"existing": existing, "cidr_block": "10.2.0.0/16"}))
+    assert excinfo.value.problems[0].render() == (
+        "platform.network.cidr_block: '10.2.0.0/16' cannot be set with platform.network.existing "
+        "(adopting a VPC creates no network; drop one of them)"
+    )
+
+
+def test_bad_cidr_is_named():
+    with pytest.raises(ConfigError, match=r"platform.network.cidr_block: '10.0.0.0/8' must be an IPv4 block between /16 and /24"):
+        parse(raw("dev", network={"cidr_block": "10.0.0.0/8"}))
+
+
+def test_missing_platform_value_and_region():
+    with pytest.raises(ConfigError, match="ml-platform:platform: is missing"):
+        parse(None)
+    with pytest.raises(ConfigError, match="aws:region: is required"):
+        parse(raw("dev"), aws_region=None)
+
+
+def test_config_is_frozen():
+    config = parse(raw("dev"))
+    with pytest.raises(Exception):
+        config.environment = "prod"  # type: ignore[misc]
+
+
+# --- property: malformed configuration always yields a ConfigError naming the key -------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5000) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+VALID = raw("prod", network={"availability_zones": 3}, artifact_store={"object_lock_retention_days": 30})
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, prefix + (key,))
+
+
+ALL_PATHS = [p for p in _paths(VALID) if p]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(ALL_PATHS), replacement=json_values)
+def test_any_malformed_value_yields_a_config_error_naming_its_key(path, replacement):
+    mutated = copy.deepcopy(VALID)
+    target = mutated
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = replacement
+    try:
+        parse(mutated)
+    except ConfigError as exc:
+        dotted = ".".join(("platform",) + path)
+        assert any(p.startswith(dotted) or dotted.startswith(p) for p in exc.paths), (dotted, exc.paths)
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=st.text(min_size=1, max_size=10).filter(lambda k: k not in VALID), value=json_values)
+def test_any_unknown_key_is_an_error(key, value):
+    with pytest.raises(ConfigError) as excinfo:
+        parse({**VALID, key: value})
+    assert f"platform.{key}" in excinfo.value.paths
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=json_values)
+def test_any_top_level_garbage_is_a_config_error(value):
+    try:
+        parse(value)
+    except ConfigError:
+        pass
