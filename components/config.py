@@ -32,6 +32,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
+MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24  # VPC limits: /16 is the largest, /24 keeps subnets >= /27
 
 # Values a platform engineer expects to differ by environment. Staging carries prod's safety.
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -269,7 +270,7 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
                 Problem("platform.network.availability_zones", f"is more than any region offers (need <= {MAX_AVAILABILITY_ZONES})", azs)
             )
         if net.cidr_block is not None:
-            problems.extend(_check_vpc_cidr("platform.network.cidr_block", net.cidr_block, azs or MIN_AVAILABILITY_ZONES))
+            problems.extend(check_vpc_cidr("platform.network.cidr_block", net.cidr_block))
         retention = net.flow_log_retention_days
         if retention is not None and retention not in LOG_RETENTION_DAYS:
             problems.append(
@@ -300,13 +301,18 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
     return problems
 
 
-def _check_vpc_cidr(path: str, cidr: str, azs: int) -> list[Problem]:
+def check_vpc_cidr(path: str, cidr: str) -> list[Problem]:
+    """Problems with a VPC CIDR to create (pure)."""
     try:
         network = ipaddress.ip_network(cidr, strict=True)
     except ValueError:
-        return [Problem(path, "is not an IPv4 CIDR block such as 10.0.0.0/16", cidr)]
-    if network.version != 4 or not 16 <= network.prefixlen <= 24:
-        return [Problem(path, "must be an IPv4 block between /16 and /24 (VPC limits)", cidr)]
+        try:
+            hint = f" (did you mean {ipaddress.ip_network(cidr, strict=False)}?)"
+        except ValueError:
+            hint = ""
+        return [Problem(path, f"is not an IPv4 CIDR block such as 10.0.0.0/16{hint}", cidr)]
+    if network.version != 4 or not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
+        return [Problem(path, f"must be an IPv4 block between /{MIN_VPC_PREFIX} and /{MAX_VPC_PREFIX} (VPC limits)", cidr)]
     return []
 
 

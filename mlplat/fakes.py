@@ -181,6 +181,17 @@ def _security_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Ou
     return sg, {"arn": ctx.arn("ec2", f"security-group/{sg}"), "ownerId": ctx.account, "name": name}
 
 
+@fake("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+def _default_security_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    sg = _ec2_id("sg", ctx)
+    return sg, {
+        "arn": ctx.arn("ec2", f"security-group/{sg}"),
+        "ownerId": ctx.account,
+        "name": "default",
+        "description": "default VPC security group",
+    }
+
+
 @fake("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
 def _sg_rule(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
     rule = _ec2_id("sgr", ctx)
