@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from typing import Any, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ._naming import MAX_BUCKET_PREFIX
 from .errors import ConfigError, Problem
 
 Environment = Literal["dev", "staging", "prod"]
@@ -281,6 +283,17 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
                 )
             )
 
+    # Buckets are named `<project>-<env>-<role>-...`; the longest role is access-logs.
+    room = MAX_BUCKET_PREFIX - len("access-logs-") - len(f"-{env}-")
+    project = config.tags.project
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", project) or len(project) > room:
+        problems.append(
+            Problem(
+                "platform.tags.project",
+                f"cannot start bucket names (lowercase letters, digits and '-', at most {room} characters in {env})",
+                project,
+            )
+        )
     store = config.artifact_store
     if store.force_destroy and env != "dev":
         problems.append(

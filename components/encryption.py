@@ -139,6 +139,8 @@ class Encryption(pulumi.ComponentResource):
         account_id = _iam.caller_account_id()
         region = _iam.current_region()
         alias_prefix = args.alias_prefix or f"alias/mlplat/{name}"
+        # Consumers check this: an access-log bucket is useless unless the logs key admits its sources.
+        self.s3_log_source_bucket_prefixes = args.s3_log_source_bucket_prefixes
         self.keys = {}
         self.aliases = {}
         for domain in args.domains:

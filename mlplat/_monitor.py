@@ -270,7 +270,8 @@ class RecordingMonitor(MockMonitor):
             return
         prefix = inputs.get(f"{prop}Prefix")
         if isinstance(prefix, str) and prefix:
-            inputs[prop] = prefix + str(int(stable_hex(urn, 12), 16)).zfill(26)[:26]
+            # Terraform's unique suffix: a UTC timestamp and a counter, 26 digits in all.
+            inputs[prop] = prefix + "20260101000000" + str(int(stable_hex(urn, 12), 16))[-12:].zfill(12)
             return
         generated = f"{name}-{stable_hex(urn, 7)}"
         inputs[prop] = generated.lower() if type_.startswith("aws:s3/") else generated

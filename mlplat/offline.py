@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import importlib.util
 import os
 import runpy
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.config import set_all_config
@@ -27,7 +28,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from ._monitor import RecordingEngine, RecordingMonitor
 from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
-from .plan import Plan
+from .plan import Plan, PlannedResource
 from .stackfile import DEFAULT_REGION, load_project, load_stack_config
 
 # The SDK keeps run state in process globals: one program at a time.
@@ -70,7 +71,7 @@ def run_callable(
         project=project,
         stack=stack,
         preview=preview,
-        resources=list(monitor.registrations.values()),
+        resources=ordered(monitor.registrations.values()),
         outputs=monitor.stack_outputs,
         diagnostics=list(engine.diagnostics),
         invokes=list(monitor.invokes),
@@ -110,6 +111,37 @@ def run_stack(
             preview=preview,
             invoke_results=invoke_results,
         )
+
+
+def ordered(resources: Iterable[PlannedResource]) -> list[PlannedResource]:
+    """Parents and dependencies before dependents, ties broken by URN.
+
+    Registrations arrive from a thread pool in no fixed order; a deterministic order keeps plans,
+    reports and their diffs in pull requests stable from run to run.
+    """
+    by_urn = {r.urn: r for r in resources}
+    waits_on = {
+        urn: {u for u in (r.parent, *r.dependencies, *(d for ds in r.property_dependencies.values() for d in ds)) if u in by_urn and u != urn}
+        for urn, r in by_urn.items()
+    }
+    dependents: dict[str, list[str]] = {urn: [] for urn in by_urn}
+    for urn, deps in waits_on.items():
+        for dep in deps:
+            dependents[dep].append(urn)
+    ready = [urn for urn, deps in waits_on.items() if not deps]
+    heapq.heapify(ready)
+    result: list[PlannedResource] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        result.append(by_urn[urn])
+        for dependent in dependents[urn]:
+            waits_on[dependent].discard(urn)
+            if not waits_on[dependent]:
+                heapq.heappush(ready, dependent)
+    if len(result) != len(by_urn):  # a cycle cannot come from the SDK; keep everything anyway
+        placed = {r.urn for r in result}
+        result.extend(by_urn[u] for u in sorted(by_urn) if u not in placed)
+    return result
 
 
 def _json(value: Any) -> str:

@@ -125,7 +125,7 @@ def _tree_lines(plan: Plan, indent: str = "  ") -> list[str]:
     lines: list[str] = []
 
     def walk(parent: Optional[str], depth: int) -> None:
-        for r in children.get(parent, []):
+        for r in sorted(children.get(parent, []), key=lambda c: (c.custom, c.name)):
             detail = describe(r)
             label = f"{indent * depth}{r.type}  {r.name}"
             lines.append(f"{label}  [{detail}]" if detail else label)
