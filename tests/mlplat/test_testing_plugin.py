@@ -1,0 +1,102 @@
+"""The pytest plugin users enable in their own repositories (mlplat.testing)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write_project(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", Pulumi="name: demo\nruntime: python\nstackConfigDir: stacks\n")
+    stacks = pytester.mkdir("stacks")
+    (stacks / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  demo:queues: 2\n  demo:token:\n    secure: v1:abc\n"
+    )
+    (pytester.path / "__main__.py").write_text(
+        "import pulumi, pulumi_aws as aws\n"
+        "for i in range(pulumi.Config().require_int('queues')):\n"
+        "    aws.sqs.Queue(f'q{i}')\n"
+    )
+
+
+def test_fixtures_run_programs_and_stacks(pytester: pytest.Pytester):
+    _write_project(pytester)
+    pytester.makepyfile(
+        test_user=textwrap.dedent(
+            """
+            import pulumi, pulumi_aws as aws
+
+            def test_program(mlplat_run):
+                plan = mlplat_run(lambda: aws.s3.Bucket("b"), region="eu-west-1")
+                assert plan.named("b").outputs["bucketRegionalDomainName"].endswith(".s3.eu-west-1.amazonaws.com")
+
+            def test_stack_file_config_and_secrets(mlplat_run):
+                seen = {}
+                def program():
+                    seen["token"] = pulumi.Config().get("token")
+                    seen["region"] = pulumi.Config("aws").get("region")
+                plan = mlplat_run(program, stack_file="dev")
+                assert seen == {"token": "[secret]", "region": "eu-west-1"}
+                assert plan.stack == "dev" and plan.project == "demo"
+
+            def test_whole_stack(mlplat_stack):
+                plan = mlplat_stack("dev")
+                assert [r.name for r in plan.of_type("aws:sqs/queue:Queue")] == ["q0", "q1"]
+
+            def test_checks_pass_when_they_run(mlplat_run, mlplat_checks):
+                def program():
+                    bucket = aws.s3.Bucket("b")
+                    mlplat_checks.on(bucket.arn, lambda arn: assert_arn(arn))
+                mlplat_run(program)
+
+            def assert_arn(arn):
+                assert arn.startswith("arn:aws:s3:::b-")
+            """
+        )
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=4)
+
+
+def test_a_check_that_never_runs_fails_the_test(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_user=textwrap.dedent(
+            """
+            import pulumi_aws as aws
+
+            def test_preview_hides_the_value(mlplat_run, mlplat_checks):
+                def program():
+                    bucket = aws.s3.Bucket("b")
+                    mlplat_checks.on(bucket.arn, lambda arn: None)
+                mlplat_run(program, preview=True)
+            """
+        )
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*check registered at*never ran*"])
+
+
+def test_a_failing_check_fails_the_test(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_user=textwrap.dedent(
+            """
+            import pulumi_aws as aws
+
+            def test_wrong_expectation(mlplat_run, mlplat_checks):
+                def program():
+                    key = aws.kms.Key("k")
+                    mlplat_checks.on(key.arn, lambda arn: check(arn))
+                mlplat_run(program)
+
+            def check(arn):
+                assert arn.startswith("arn:aws:kms:eu-west-1:")
+            """
+        )
+    )
+    result = pytester.runpytest_inprocess()
+    assert result.ret != 0

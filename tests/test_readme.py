@@ -1,0 +1,19 @@
+"""The README's test example runs as written against this project."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_testing_example_passes(pytester: pytest.Pytester):
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "def test_" in b]
+    assert len(blocks) == 1, "the README should hold one test example"
+    pytester.makepyfile(test_readme_example=blocks[0])
+    result = pytester.runpytest_inprocess(f"--mlplat-project={ROOT}")
+    result.assert_outcomes(passed=2)
