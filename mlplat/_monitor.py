@@ -28,7 +28,6 @@ from pulumi.output import Unknown
 from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.mocks import MockEngine, MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import engine_pb2, resource_pb2
-from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components._types import autoname_property

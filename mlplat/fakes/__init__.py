@@ -1,0 +1,35 @@
+"""Realistic provider outputs for the offline runner (see `_core` for the mechanism)."""
+
+import importlib
+import pkgutil
+
+from ._core import (
+    FAKE_ACCOUNT_ID,
+    FakeContext,
+    RealisticMocks,
+    UnknownStackReferenceError,
+    UnmockedInvokeError,
+    fake,
+    fake_uuid,
+    invoke,
+    registered_fake_types,
+    stable_hex,
+)
+
+# Every module of this package registers its fakes on import.
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = [
+    "FAKE_ACCOUNT_ID",
+    "FakeContext",
+    "RealisticMocks",
+    "UnknownStackReferenceError",
+    "UnmockedInvokeError",
+    "fake",
+    "fake_uuid",
+    "invoke",
+    "registered_fake_types",
+    "stable_hex",
+]
