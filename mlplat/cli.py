@@ -3,7 +3,8 @@
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
     mlplat schema [--out DIR]
 
-Exit codes: 0 success; 2 configuration error (message only, no traceback); 1 anything else.
+Exit codes: 0 success; 1 a check failed (contract errors); 2 configuration error (message only,
+no traceback).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Optional, Sequence
 
 from components.errors import PlatformError
 
+from .contracts import check_plan
 from .offline import run_stack
-from .report import RENDERERS
+from .report import RENDERERS, PlanReport
 
+EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2
 
 
@@ -54,12 +57,13 @@ def _plan(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    text = RENDERERS[args.format](plan)
+    report = PlanReport(plan, contract_errors=check_plan(plan))
+    text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)
     else:
         sys.stdout.write(text)
-    return 0
+    return EXIT_CHECKS_FAILED if report.failed else 0
 
 
 if __name__ == "__main__":

@@ -7,9 +7,23 @@ few settings a reviewer checks first (encryption, exposure, retention, protectio
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from .contracts import ContractError
 from .plan import Plan, PlannedResource, is_unknown
+
+
+@dataclass
+class PlanReport:
+    """A plan and what was checked on it; `failed` decides `mlplat plan`'s exit status."""
+
+    plan: Plan
+    contract_errors: list[ContractError] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.contract_errors)
 
 Summary = Callable[[PlannedResource], str]
 _SUMMARIES: dict[str, Summary] = {}
@@ -135,7 +149,8 @@ def _tree_lines(plan: Plan, indent: str = "  ") -> list[str]:
     return lines
 
 
-def render_text(plan: Plan) -> str:
+def render_text(report: PlanReport) -> str:
+    plan = report.plan
     mode = "preview (computed values unknown)" if plan.preview else "up (computed values filled by fakes)"
     components = [r for r in plan.resources if not r.custom]
     lines = [
@@ -153,10 +168,13 @@ def render_text(plan: Plan) -> str:
     if plan.diagnostics:
         lines += ["", "Diagnostics:"]
         lines += [f"  {d.severity}: {d.message}" + (f" ({d.urn})" if d.urn else "") for d in plan.diagnostics]
+    lines += ["", f"Contract checks against the AWS API models: {len(report.contract_errors)} errors"]
+    lines += [f"  {e.render()}" for e in report.contract_errors]
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(plan: Plan) -> str:
+def render_markdown(report: PlanReport) -> str:
+    plan = report.plan
     components = [r for r in plan.resources if not r.custom]
     lines = [
         f"### mlplat offline plan: `{plan.stack}`",
@@ -179,14 +197,20 @@ def render_markdown(plan: Plan) -> str:
     warnings = [d for d in plan.diagnostics if d.severity in ("warning", "error")]
     if warnings:
         lines += ["", "**Diagnostics**", ""] + [f"- {d.severity}: {d.message}" for d in warnings]
+    if report.contract_errors:
+        lines += ["", f"**Contract errors ({len(report.contract_errors)})**", ""]
+        lines += [f"- `{e.urn.rsplit('::', 1)[-1]}` {e.operation} `{e.path}`: {e.message}" for e in report.contract_errors]
+    else:
+        lines += ["", "Contract checks against the AWS API models: no errors."]
     return "\n".join(lines) + "\n"
 
 
-def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_preview_json(), indent=2, sort_keys=False, default=str) + "\n"
+def render_json(report: PlanReport) -> str:
+    document = report.plan.to_preview_json(contractErrors=[e.to_json() for e in report.contract_errors])
+    return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 
-RENDERERS: dict[str, Callable[[Plan], str]] = {
+RENDERERS: dict[str, Callable[[PlanReport], str]] = {
     "text": render_text,
     "markdown": render_markdown,
     "json": render_json,

@@ -92,3 +92,17 @@ def test_any_pulumi_python_program_can_be_planned(tmp_path: Path, capsys):
     queues = [s for s in doc["steps"] if s["newState"]["type"] == "aws:sqs/queue:Queue"]
     assert len(queues) == 3
     assert queues[0]["urn"].startswith("urn:pulumi:test::other::aws:sqs/queue:Queue::q")
+
+
+def test_contract_errors_fail_the_plan_and_are_reported(tmp_path: Path, capsys):
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    (tmp_path / "Pulumi.test.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\naws.cloudwatch.LogGroup('lg', name='has spaces', retention_in_days=30)\n"
+    )
+    assert main(["plan", "--stack", "test", "--cwd", str(tmp_path), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [(e["operation"], e["path"]) for e in doc["contractErrors"]] == [
+        ("logs:CreateLogGroup", "logGroupName"),
+        ("logs:PutRetentionPolicy", "logGroupName"),
+    ]

@@ -1,0 +1,37 @@
+"""Contract checks of planned resources against botocore's AWS API models (see `_core`).
+
+Mappers live in this package's modules, one per AWS domain, registered with `@contract`.
+"""
+
+import importlib
+import pkgutil
+
+from ._core import (
+    ContractError,
+    MappingGap,
+    Request,
+    check_plan,
+    contract,
+    mapped_types,
+    operation_model,
+    shape_enum,
+    to_request,
+    validate,
+)
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = [
+    "ContractError",
+    "MappingGap",
+    "Request",
+    "check_plan",
+    "contract",
+    "mapped_types",
+    "operation_model",
+    "shape_enum",
+    "to_request",
+    "validate",
+]
