@@ -9,15 +9,19 @@ scoped by source conditions:
   delivery (`logging.s3.amazonaws.com`, only from this account's buckets whose names start with
   the given prefixes: access logs carry no encryption header, so the delivery principal itself
   must be able to generate data keys);
-- `data`, `models` and other domains: no service principal. S3 and SageMaker use these keys
-  with the caller's own permissions, which grants (`ArtifactStore.grant_read`, ...) give with a
-  `kms:ViaService` condition.
+- `data`, `models` and other domains: no service principal by default. S3 and SageMaker use
+  these keys with the caller's own permissions, which grants (`ArtifactStore.grant_read`, ...)
+  give with a `kms:ViaService` condition.
+
+Other domains opt into further key users by name (`key_users={"alerts": ("sns-alarm-publishers",)}`):
+each name maps to one statement in `KEY_USERS`, with the source conditions AWS supports for it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -29,6 +33,7 @@ from .config import ArgsModel
 from .errors import Problem, WiringError
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
+KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes"]
 _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _ALIAS_PREFIX = re.compile(r"^alias/[a-zA-Z0-9/_-]+$")
 
@@ -51,10 +56,25 @@ class EncryptionArgs(ArgsModel):
         description="Name prefixes of the buckets whose access logs the logs key encrypts. "
         "Omitted: S3 log delivery may not use the logs key (access-log buckets then cannot use it).",
     )
+    key_users: dict[str, tuple[KeyUser, ...]] = Field(
+        default_factory=lambda: {"logs": ("cloudwatch-logs",)},
+        description="Service principals each domain's key admits, by name (see KEY_USERS). "
+        "Omitted: CloudWatch Logs on the logs key; S3 log delivery is added there when "
+        "`s3_log_source_bucket_prefixes` is set.",
+    )
     protect: bool = Field(default=True, description="Protect keys from deletion. Omitted: protected.")
+
+    def users_of(self, domain: str) -> tuple[KeyUser, ...]:
+        users = tuple(self.key_users.get(domain, ()))
+        if domain == "logs" and self.s3_log_source_bucket_prefixes and "s3-log-delivery" not in users:
+            users += ("s3-log-delivery",)
+        return users
 
     def problems(self) -> list[Problem]:
         problems = []
+        for domain in self.key_users if "key_users" in self.model_fields_set else ():
+            if domain not in self.domains:
+                problems.append(Problem("EncryptionArgs.key_users", f"names a domain that is not in domains ({', '.join(self.domains)})", domain))
         if not self.domains:
             problems.append(Problem("EncryptionArgs.domains", "must list at least one domain", self.domains))
         for domain in self.domains:
@@ -75,15 +95,95 @@ class EncryptionArgs(ArgsModel):
         return problems
 
 
+@dataclass(frozen=True)
+class KeyPolicyContext:
+    account_id: pulumi.Input[str]
+    region: pulumi.Input[str]
+    s3_log_source_bucket_prefixes: tuple[str, ...] = ()
+
+
+def _cloudwatch_logs(ctx: KeyPolicyContext) -> _iam.Statement:
+    # Only this account's log groups in this region (the encryption context names the log group).
+    return _iam.statement(
+        sid="AllowCloudWatchLogs",
+        principals=_iam.service(pulumi.Output.concat("logs.", ctx.region, ".amazonaws.com")),
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources="*",
+        conditions={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                    "arn:aws:logs:", ctx.region, ":", ctx.account_id, ":log-group:*"
+                )
+            }
+        },
+    )
+
+
+def _s3_log_delivery(ctx: KeyPolicyContext) -> _iam.Statement:
+    # Access logs carry no encryption header: the delivery principal itself generates data keys.
+    return _iam.statement(
+        sid="AllowS3ServerAccessLogDelivery",
+        principals=_iam.service("logging.s3.amazonaws.com"),
+        actions=["kms:GenerateDataKey*"],
+        resources="*",
+        conditions={
+            "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            "ArnLike": {"aws:SourceArn": [f"arn:aws:s3:::{p}*" for p in ctx.s3_log_source_bucket_prefixes]},
+        },
+    )
+
+
+def _sns_alarm_publishers(ctx: KeyPolicyContext) -> _iam.Statement:
+    # CloudWatch alarms and EventBridge rules publishing to an encrypted SNS topic of this account.
+    return _iam.statement(
+        sid="AllowAlarmPublishersToEncryptedTopics",
+        principals={"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+        actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+        resources="*",
+        conditions={"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+    )
+
+
+def _autoscaling_volumes(ctx: KeyPolicyContext) -> list[_iam.Statement]:
+    # EC2 Auto Scaling launches node groups' encrypted volumes through its service-linked role.
+    role = pulumi.Output.concat(
+        "arn:aws:iam::", ctx.account_id, ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    return [
+        _iam.statement(
+            sid="AllowAutoScalingVolumeEncryption",
+            principals={"AWS": role},
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            resources="*",
+        ),
+        _iam.statement(
+            sid="AllowAutoScalingGrantsForVolumes",
+            principals={"AWS": role},
+            actions=["kms:CreateGrant"],
+            resources="*",
+            conditions={"Bool": {"kms:GrantIsForAWSResource": True}},
+        ),
+    ]
+
+
+KEY_USERS: dict[str, Callable[[KeyPolicyContext], Any]] = {
+    "cloudwatch-logs": _cloudwatch_logs,
+    "s3-log-delivery": _s3_log_delivery,
+    "sns-alarm-publishers": _sns_alarm_publishers,
+    "autoscaling-volumes": _autoscaling_volumes,
+}
+
+
 def key_policy(
-    domain: str,
+    users: tuple[str, ...],
     *,
     account_id: pulumi.Input[str],
     region: pulumi.Input[str],
     s3_log_source_bucket_prefixes: tuple[str, ...] = (),
 ) -> _iam.Document:
-    """The key policy of one domain's key (pure: shared by the component, its tests and docs)."""
-    statements: list[dict[str, Any]] = [
+    """A key's policy: the account root (so IAM policies can grant use) and the named key users."""
+    ctx = KeyPolicyContext(account_id, region, s3_log_source_bucket_prefixes)
+    statements: list[_iam.Statement] = [
         _iam.statement(
             sid="AllowAccountAdministration",
             principals={"AWS": _iam.account_root_arn(account_id)},
@@ -91,35 +191,9 @@ def key_policy(
             resources="*",
         )
     ]
-    if domain == "logs":
-        statements.append(
-            _iam.statement(
-                sid="AllowCloudWatchLogs",
-                principals=_iam.service(pulumi.Output.concat("logs.", region, ".amazonaws.com")),
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources="*",
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
-                            "arn:aws:logs:", region, ":", account_id, ":log-group:*"
-                        )
-                    }
-                },
-            )
-        )
-        if s3_log_source_bucket_prefixes:
-            statements.append(
-                _iam.statement(
-                    sid="AllowS3ServerAccessLogDelivery",
-                    principals=_iam.service("logging.s3.amazonaws.com"),
-                    actions=["kms:GenerateDataKey*"],
-                    resources="*",
-                    conditions={
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": [f"arn:aws:s3:::{p}*" for p in s3_log_source_bucket_prefixes]},
-                    },
-                )
-            )
+    for user in users:
+        made = KEY_USERS[user](ctx)
+        statements.extend(made if isinstance(made, list) else [made])
     return _iam.document(statements)
 
 
@@ -145,7 +219,7 @@ class Encryption(pulumi.ComponentResource):
         self.aliases = {}
         for domain in args.domains:
             policy = key_policy(
-                domain, account_id=account_id, region=region,
+                args.users_of(domain), account_id=account_id, region=region,
                 s3_log_source_bucket_prefixes=args.s3_log_source_bucket_prefixes,
             )
             key = aws.kms.Key(

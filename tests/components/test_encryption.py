@@ -148,3 +148,26 @@ def test_missing_domain_lookup_is_a_wiring_error():
 def test_preview_plans_without_known_outputs():
     plan = plan_of(EncryptionArgs(), preview=True)
     assert len(plan.of_type(KEY)) == 3
+
+
+def test_domains_opt_into_named_key_users():
+    args = EncryptionArgs(
+        domains=("data", "logs", "alerts", "cluster-train"),
+        key_users={"logs": ("cloudwatch-logs",), "alerts": ("sns-alarm-publishers",), "cluster-train": ("autoscaling-volumes",)},
+    )
+    plan = plan_of(args)
+    alerts = {s["Sid"]: s for s in policy(plan, "alerts")["Statement"]}
+    assert alerts["AllowAlarmPublishersToEncryptedTopics"]["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+    assert alerts["AllowAlarmPublishersToEncryptedTopics"]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    cluster = {s["Sid"]: s for s in policy(plan, "cluster-train")["Statement"]}
+    role = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    assert cluster["AllowAutoScalingVolumeEncryption"]["Principal"] == {"AWS": role}
+    assert cluster["AllowAutoScalingGrantsForVolumes"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": True}}
+    assert [s["Sid"] for s in policy(plan, "data")["Statement"]] == ["AllowAccountAdministration"]
+
+
+def test_key_users_must_name_declared_domains_and_known_users():
+    with pytest.raises(ConfigError, match=r"EncryptionArgs.key_users: 'alerts' names a domain that is not in domains"):
+        EncryptionArgs(key_users={"alerts": ("sns-alarm-publishers",)})
+    with pytest.raises(ConfigError, match=r"EncryptionArgs.key_users.logs.0: 'everyone' is not allowed"):
+        EncryptionArgs(key_users={"logs": ("everyone",)})
