@@ -1,0 +1,34 @@
+"""The rule catalogue: one module per domain, each registering its rules on import."""
+
+import importlib
+import pkgutil
+
+from ._framework import (
+    ENVIRONMENTS,
+    Finding,
+    NoConfig,
+    ResourceView,
+    Rule,
+    RuleConfig,
+    RuleContext,
+    registered_rules,
+    resource_rule,
+    stack_rule,
+)
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = [
+    "ENVIRONMENTS",
+    "Finding",
+    "NoConfig",
+    "ResourceView",
+    "Rule",
+    "RuleConfig",
+    "RuleContext",
+    "registered_rules",
+    "resource_rule",
+    "stack_rule",
+]

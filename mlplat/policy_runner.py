@@ -1,0 +1,312 @@
+"""Evaluate the policy pack over an offline Plan exactly as the engine does.
+
+The pack's own analyzer servicer (the object `PolicyPack(...)` serves over gRPC) is driven with
+the engine's messages, in the engine's order:
+
+1. GetAnalyzerInfo; the engine merges each policy's config-schema defaults, the pack's initial
+   config and the `--policy-pack-config` file, then calls Configure with the result;
+2. ConfigureStack with the stack's tags; PULUMI_PROJECT/STACK/DRY_RUN/CONFIG set as for the
+   analyzer process;
+3. Remediate, then Analyze, per resource with its inputs (remediations applied in place);
+4. AnalyzeStack once with every resource's outputs, parents and (property) dependencies.
+
+Props travel as protobuf Structs (numbers become floats, unknowns stay the engine's sentinel) and
+are wrapped by pulumi_policy itself (`unknown_checking_proxy`), so rules see what they would see
+under `pulumi preview --policy-pack`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Optional
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
+from policies.presets import pack_config as preset_pack_config
+from policies.rules import registered_rules
+from policies.rules._framework import WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY
+
+from .plan import Plan, PlannedResource
+
+_LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+_LEVEL_VALUES = {v: k for k, v in _LEVELS.items()}
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule_id: str
+    policy: str
+    severity: str
+    level: str  # advisory | mandatory
+    urn: str
+    message: str
+    remediation: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ruleId": self.rule_id, "policyName": self.policy, "severity": self.severity,
+            "enforcementLevel": self.level, "urn": self.urn, "message": self.message,
+            "remediation": self.remediation,
+        }
+
+
+@dataclass(frozen=True)
+class Remediation:
+    policy: str
+    urn: str
+    properties: Mapping[str, Any]
+
+
+@dataclass
+class PolicyReport:
+    environment: Optional[str]
+    violations: list[Violation] = field(default_factory=list)
+    waived: list[Violation] = field(default_factory=list)
+    not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, urn, reason)
+    cannot_run: list[Violation] = field(default_factory=list)  # unknown values in preview
+    remediations: list[Remediation] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "advisory"]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.mandatory)
+
+    def rule_ids(self, level: Optional[str] = None) -> set[str]:
+        return {v.rule_id for v in self.violations if level is None or v.level == level}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "violations": [v.to_json() for v in self.violations],
+            "waived": [v.to_json() for v in self.waived],
+            "cannotRun": [v.to_json() for v in self.cannot_run],
+            "remediations": [{"policyName": r.policy, "urn": r.urn, "properties": dict(r.properties)} for r in self.remediations],
+        }
+
+
+def evaluate(
+    plan: Plan,
+    *,
+    environment: Optional[str] = None,
+    pack_config: Optional[Mapping[str, Any]] = None,
+    stack_tags: Optional[Mapping[str, str]] = None,
+    config: Optional[Mapping[str, Any]] = None,
+) -> PolicyReport:
+    """Run the pack over `plan`.
+
+    `pack_config` is a `--policy-pack-config` document; without it, `environment` selects the
+    preset of that environment (with its waivers); with neither, the pack tells the environment
+    itself (stack tags, stack config, stack name, else prod), as it does when no file is passed.
+    `config` is the stack config the engine hands analyzers (namespace:key -> value).
+    """
+    if pack_config is None and environment is not None:
+        pack_config = preset_pack_config(environment)
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", all_policies(), DEFAULT_ENFORCEMENT, None, DESCRIPTION)
+    info = servicer.GetAnalyzerInfo(None, None)
+    servicer.Configure(_configure_request(info, pack_config or {}), None)
+    servicer.ConfigureStack(
+        analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=plan.stack, project=plan.project, organization="organization", dry_run=plan.preview,
+            tags=dict(stack_tags or {}),
+        ),
+        None,
+    )
+    rules_by_name = {rule.name: rule for rule in registered_rules()}
+    report = PolicyReport(environment=environment or _environment_in(pack_config))
+    with _analyzer_environment(plan, config or {}):
+        provider_cache: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
+        for resource in plan.resources:
+            inputs = dict(resource.inputs)
+            remediated = servicer.Remediate(_analyze_request(plan, resource, inputs, provider_cache), None)
+            for fix in remediated.remediations:
+                inputs = json_format.MessageToDict(fix.properties)
+                report.remediations.append(Remediation(fix.policyName, resource.urn, inputs))
+            response = servicer.Analyze(_analyze_request(plan, resource, inputs, provider_cache), None)
+            _collect(response, resource.urn, rules_by_name, report)
+        stack_response = servicer.AnalyzeStack(
+            analyzer_pb2.AnalyzeStackRequest(resources=[_analyzer_resource(plan, r, provider_cache) for r in plan.resources]),
+            None,
+        )
+        _collect(stack_response, "", rules_by_name, report)
+    return report
+
+
+def _configure_request(info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any]) -> analyzer_pb2.ConfigureAnalyzerRequest:
+    """What the engine sends: schema defaults < pack initial config < the config file."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    initial = dict(info.initialConfig)
+    all_level = file_config.get("all")
+    for policy in info.policies:
+        properties: dict[str, Any] = {}
+        schema = json_format.MessageToDict(policy.configSchema.properties)
+        for key, prop in schema.items():
+            if isinstance(prop, dict) and "default" in prop:
+                properties[key] = prop["default"]
+        level = _LEVELS.get(policy.enforcementLevel, "advisory")
+        if policy.name in initial:
+            properties.update(json_format.MessageToDict(initial[policy.name].properties))
+            level = _LEVELS.get(initial[policy.name].enforcementLevel, level)
+        if isinstance(all_level, str):
+            level = all_level
+        entry = file_config.get(policy.name)
+        if isinstance(entry, str):
+            level = entry
+        elif isinstance(entry, Mapping):
+            level = entry.get("enforcementLevel", level)
+            properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+        config = analyzer_pb2.PolicyConfig(enforcementLevel=_LEVEL_VALUES[level])
+        config.properties.update(properties)
+        request.policyConfig[policy.name].CopyFrom(config)
+    return request
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(json.loads(json.dumps(values, default=str)))
+    return struct
+
+
+def _options(resource: PlannedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    options = analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource.protect,
+        ignoreChanges=resource.options.get("ignoreChanges", []),
+        deleteBeforeReplace=bool(resource.options.get("deleteBeforeReplace", False)),
+        deleteBeforeReplaceDefined="deleteBeforeReplace" in resource.options,
+        additionalSecretOutputs=resource.options.get("additionalSecretOutputs", []),
+        parent=resource.parent or "",
+    )
+    return options
+
+
+def _provider(plan: Plan, resource: PlannedResource, cache: dict[str, analyzer_pb2.AnalyzerProviderResource]):
+    ref = plan.provider_ref(resource)
+    if not ref:
+        return None
+    urn = ref.rsplit("::", 1)[0]
+    if urn not in cache:
+        explicit = next((r for r in plan.resources if r.urn == urn), None)
+        props = explicit.inputs if explicit else {"region": _region_of(plan)}
+        cache[urn] = analyzer_pb2.AnalyzerProviderResource(
+            type=f"pulumi:providers:{resource.package}", properties=_struct(props), urn=urn, name=urn.rsplit("::", 1)[-1]
+        )
+    return cache[urn]
+
+
+def _environment_in(pack_config: Optional[Mapping[str, Any]]) -> Optional[str]:
+    for entry in (pack_config or {}).values():
+        if isinstance(entry, Mapping) and isinstance(entry.get("environment"), str):
+            return entry["environment"]
+    return None
+
+
+def _region_of(plan: Plan) -> str:
+    for resource in plan.resources:
+        region = resource.outputs.get("region") if isinstance(resource.outputs, dict) else None
+        if isinstance(region, str):
+            return region
+    return ""
+
+
+def _analyze_request(plan: Plan, resource: PlannedResource, inputs: Mapping[str, Any], cache) -> analyzer_pb2.AnalyzeRequest:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=_struct(inputs), urn=resource.urn, name=resource.name, options=_options(resource)
+    )
+    provider = _provider(plan, resource, cache)
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return request
+
+
+def _analyzer_resource(plan: Plan, resource: PlannedResource, cache) -> analyzer_pb2.AnalyzerResource:
+    # Stack policies see outputs (after the update; in preview, inputs with unknowns).
+    properties = resource.outputs if resource.custom else resource.inputs
+    message = analyzer_pb2.AnalyzerResource(
+        type=resource.type, properties=_struct(properties or resource.inputs), urn=resource.urn, name=resource.name,
+        options=_options(resource), parent=resource.parent or "", dependencies=list(resource.dependencies),
+    )
+    for key, urns in resource.property_dependencies.items():
+        message.propertyDependencies[key].urns.extend(urns)
+    provider = _provider(plan, resource, cache)
+    if provider is not None:
+        message.provider.CopyFrom(provider)
+    return message
+
+
+def _collect(response: analyzer_pb2.AnalyzeResponse, urn: str, rules_by_name: Mapping[str, Any], report: PolicyReport) -> None:
+    for diagnostic in response.diagnostics:
+        rule = rules_by_name.get(diagnostic.policyName)
+        message = diagnostic.message
+        if message.startswith(diagnostic.description):
+            message = message[len(diagnostic.description):].lstrip("\n")
+        rule_id = rule.id if rule else _rule_id_in(message)
+        if rule and message.startswith(f"[{rule.id}] "):
+            message = message[len(rule.id) + 3:]
+        violation = Violation(
+            rule_id=rule_id,
+            policy=diagnostic.policyName,
+            severity=rule.severity if rule else _severity_of(rule_id, rules_by_name),
+            level=_LEVELS.get(diagnostic.enforcementLevel, "advisory"),
+            urn=diagnostic.urn or urn,
+            message=message,
+            remediation="\n".join(rule.remediation) if rule else "",
+        )
+        if diagnostic.policyName in (WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY):
+            report.waived.append(violation)
+        elif "during preview" in diagnostic.message and diagnostic.message.startswith("can't run policy"):
+            report.cannot_run.append(violation)
+        else:
+            report.violations.append(violation)
+    for item in response.not_applicable:
+        report.not_applicable.append((item.policy_name, urn, item.reason))
+
+
+def _rule_id_in(message: str) -> str:
+    if message.startswith("[") and "]" in message:
+        return message[1:message.index("]")]
+    return ""
+
+
+def _severity_of(rule_id: str, rules_by_name: Mapping[str, Any]) -> str:
+    for rule in rules_by_name.values():
+        if rule.id == rule_id:
+            return rule.severity
+    return ""
+
+
+@contextlib.contextmanager
+def _analyzer_environment(plan: Plan, config: Mapping[str, Any]) -> Iterator[None]:
+    """The variables the engine gives analyzer processes (the pack reads the stack through them)."""
+    values = {
+        "PULUMI_PROJECT": plan.project,
+        "PULUMI_STACK": plan.stack,
+        "PULUMI_DRY_RUN": "true" if plan.preview else "false",
+        "PULUMI_CONFIG": json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}),
+    }
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,471 @@
+"""The rule framework: metadata, typed config, environments, waivers, and the CrossGuard adapter.
+
+A rule is a small function over what the engine shows a policy:
+
+    @resource_rule(id="MLP-KMS-01", name="mlplat-kms-key-rotation-enabled", severity="high",
+                   levels=("remediate", "mandatory"), types=("aws:kms/key:Key",), ...)
+    def key_rotation(r: ResourceView, cfg: NoConfig, ctx: RuleContext) -> Iterable[Finding]:
+        if r.get("enableKeyRotation") is not True:
+            yield Finding("rotation is off")
+
+Resource rules see one resource's inputs; stack rules see every resource with its outputs,
+parent and (property) dependencies. `to_policy` turns a rule into a pulumi_policy policy whose
+description carries the rule id, whose config schema comes from the rule's pydantic config model,
+and whose validate applies the environment's level and the waivers before reporting.
+
+Unknown values (preview) are explicit per rule: `unknowns="report"` turns an unknown value the
+rule needs into a violation ("cannot be verified during preview"); `unknowns="skip"` lets the
+engine record that the policy could not run on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+from pydantic import BaseModel, ConfigDict
+
+from ..waivers import Waiver, applicable_waiver, parse_waivers
+
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+Level = Literal["advisory", "mandatory", "remediate", "disabled"]
+SeverityName = Literal["low", "medium", "high", "critical"]
+ENVIRONMENT_TAGS: tuple[str, ...] = ("mlplat:environment", "environment", "env")
+
+
+class NoConfig(BaseModel):
+    """For rules that take no configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleConfig(BaseModel):
+    """Base of typed rule configuration: every field has a default (merged in-process)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation. `urn` names the resource (stack rules); `key` identifies the finding for
+    per-finding waivers (e.g. the wildcard action "s3:*")."""
+
+    message: str
+    urn: Optional[str] = None
+    key: Optional[str] = None
+
+
+@dataclass
+class ResourceView:
+    """What a rule reads: the engine's camelCase props (unknowns raise UnknownValueError)."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    parent: Optional[str] = None
+    protect: bool = False
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        current: Any = self.props
+        for part in path.split("."):
+            if isinstance(current, Mapping) and part in current:
+                current = current[part]
+            elif isinstance(current, Sequence) and not isinstance(current, str) and part.isdigit() and int(part) < len(current):
+                current = current[int(part)]
+            else:
+                return default
+        return current
+
+    def known(self, path: str, default: Any = None) -> Any:
+        """Like `get`, but an unknown value reads as `default` (for values a rule only joins on)."""
+        try:
+            return self.get(path, default)
+        except UnknownValueError:
+            return default
+
+    @property
+    def tags(self) -> Mapping[str, Any]:
+        tags = self.known("tags")
+        return tags if isinstance(tags, Mapping) else {}
+
+    def json(self, prop: str) -> Any:
+        """A prop holding a JSON document (IAM and bucket policies), parsed; None when absent."""
+        value = self.get(prop)
+        if value is None or isinstance(value, Mapping):
+            return value
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    environment: str
+    environment_source: str
+    stack_tags: Mapping[str, str] = field(default_factory=dict)
+    today: dt.date = field(default_factory=dt.date.today)
+    waivers_raw: Any = None
+
+    @property
+    def is_prod_like(self) -> bool:
+        return self.environment in ("staging", "prod")
+
+
+ResourceCheck = Callable[[ResourceView, Any, RuleContext], Iterable[Finding]]
+StackCheck = Callable[[list[ResourceView], Any, RuleContext], Iterable[Finding]]
+Remediation = Callable[[ResourceView, Any, RuleContext], Optional[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: SeverityName
+    description: str
+    remediation: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    scope: Literal["resource", "stack"]
+    levels: Mapping[str, Level]
+    check: Callable[..., Iterable[Finding]]
+    config: type[BaseModel] = NoConfig
+    types: Optional[tuple[str, ...]] = None
+    unknowns: Literal["report", "skip"] = "report"
+    remediate: Optional[Remediation] = None
+
+    def level(self, environment: str) -> Level:
+        return self.levels.get(environment, self.levels["prod"])
+
+    def applies_to(self, type_token: str) -> bool:
+        return self.types is None or type_token in self.types
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def _levels(dev_prod: tuple[Level, Level]) -> dict[str, Level]:
+    dev, prod = dev_prod
+    return {"dev": dev, "staging": prod, "prod": prod}  # staging carries prod's level
+
+
+def _register(rule: Rule) -> Rule:
+    if rule.id in _REGISTRY:
+        raise ValueError(f"rule id {rule.id} is registered twice")
+    if any(r.name == rule.name for r in _REGISTRY.values()):
+        raise ValueError(f"policy name {rule.name} is registered twice")
+    _REGISTRY[rule.id] = rule
+    return rule
+
+
+def resource_rule(
+    *, id: str, name: str, severity: SeverityName, description: str, remediation: Sequence[str],
+    frameworks: Sequence[str], levels: tuple[Level, Level], types: Optional[Sequence[str]] = None,
+    config: type[BaseModel] = NoConfig, unknowns: Literal["report", "skip"] = "report",
+    remediate: Optional[Remediation] = None,
+) -> Callable[[ResourceCheck], ResourceCheck]:
+    """Register a rule over one resource's inputs. `levels` is (dev, prod); staging follows prod."""
+
+    def register(fn: ResourceCheck) -> ResourceCheck:
+        _register(Rule(id, name, severity, description, tuple(remediation), tuple(frameworks), "resource",
+                       _levels(levels), fn, config, tuple(types) if types else None, unknowns, remediate))
+        return fn
+
+    return register
+
+
+def stack_rule(
+    *, id: str, name: str, severity: SeverityName, description: str, remediation: Sequence[str],
+    frameworks: Sequence[str], levels: tuple[Level, Level], config: type[BaseModel] = NoConfig,
+    unknowns: Literal["report", "skip"] = "report",
+) -> Callable[[StackCheck], StackCheck]:
+    """Register a rule over the whole stack (every resource's outputs, parents, dependencies)."""
+
+    def register(fn: StackCheck) -> StackCheck:
+        _register(Rule(id, name, severity, description, tuple(remediation), tuple(frameworks), "stack",
+                       _levels(levels), fn, config, None, unknowns))
+        return fn
+
+    return register
+
+
+def registered_rules() -> list[Rule]:
+    return sorted(_REGISTRY.values(), key=lambda r: r.id)
+
+
+# --- environment -----------------------------------------------------------------------------
+
+
+def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str, str]) -> tuple[str, str]:
+    """The stack's environment and where it came from: pack config (the presets write it), stack
+    tags, the stack's `ml-platform:platform` config, the stack name; prod when none can tell."""
+    env = policy_config.get("environment")
+    if env in ENVIRONMENTS:
+        return env, "pack configuration"
+    for tag in ENVIRONMENT_TAGS:
+        if stack_tags.get(tag) in ENVIRONMENTS:
+            return stack_tags[tag], f"stack tag {tag}"
+    raw = pulumi.runtime.get_config("ml-platform:platform")
+    if isinstance(raw, str):
+        try:
+            env = json.loads(raw).get("environment")
+        except (ValueError, AttributeError):
+            env = None
+        if env in ENVIRONMENTS:
+            return env, "stack config ml-platform:platform"
+    try:
+        stack = pulumi.get_stack()
+    except Exception:  # the engine did not say which stack this is
+        stack = ""
+    for candidate in ENVIRONMENTS:
+        if stack == candidate or stack.endswith(f"-{candidate}") or stack.endswith(f"/{candidate}"):
+            return candidate, f"stack name {stack}"
+    return "prod", "default (environment could not be told)"
+
+
+# --- config ----------------------------------------------------------------------------------
+
+WAIVER_SCHEMA = {
+    "type": "array",
+    "description": "Reviewed exceptions: rule, finding?, urn?/name?/type? globs, reason, owner, expires (YYYY-MM-DD).",
+    "items": {"type": "object"},
+}
+
+
+def config_schema(rule: Rule) -> PolicyConfigSchema:
+    """The engine-facing schema: the rule's own fields plus environment and waivers."""
+    properties: dict[str, dict[str, Any]] = {}
+    schema = rule.config.model_json_schema()
+    try:
+        defaults = rule.config().model_dump(mode="json")
+    except Exception as exc:  # a field without a default
+        raise ValueError(f"{rule.id}: every config field needs a default ({exc})") from None
+    for key, prop in schema.get("properties", {}).items():
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        prop["default"] = defaults[key]
+        properties[key] = _plain_schema(prop, schema.get("$defs", {}))
+    properties["environment"] = {"type": "string", "enum": list(ENVIRONMENTS), "description": "dev, staging or prod."}
+    properties["waivers"] = dict(WAIVER_SCHEMA, default=[])
+    return PolicyConfigSchema(properties=properties)
+
+
+def _plain_schema(prop: dict[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
+    # The engine validates config against a plain JSON schema: inline refs and drop nullables.
+    if "$ref" in prop:
+        return _plain_schema({**defs[prop["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in prop.items() if k != "$ref"}}, defs)
+    if "anyOf" in prop:
+        options = [o for o in prop["anyOf"] if o.get("type") != "null"]
+        merged = {k: v for k, v in prop.items() if k != "anyOf"}
+        if len(options) == 1:
+            return _plain_schema({**options[0], **merged}, defs)
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        prop = {**prop, "items": _plain_schema(prop["items"], defs)}
+    return prop
+
+
+def typed_config(rule: Rule, raw: Mapping[str, Any]) -> Any:
+    """The rule's config model from engine config (schema defaults already merged by the engine)."""
+    own = {k: v for k, v in raw.items() if k in rule.config.model_fields}
+    return rule.config.model_validate(own)
+
+
+# --- running a rule --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reported: list[Finding]
+    waived: list[tuple[Finding, Waiver]]
+
+
+def _findings(rule: Rule, run: Callable[[], Iterable[Finding]], subject: str) -> list[Finding]:
+    try:
+        return list(run())
+    except UnknownValueError as exc:
+        if rule.unknowns == "skip":
+            raise
+        return [Finding(f"{exc.message}: {subject} cannot be verified before it is known; check it after `pulumi up`")]
+
+
+def evaluate_resource(rule: Rule, view: ResourceView, raw_config: Mapping[str, Any], ctx: RuleContext) -> Outcome:
+    config = typed_config(rule, raw_config)
+    findings = _findings(rule, lambda: rule.check(view, config, ctx), rule.id)
+    return _apply_waivers(rule, findings, raw_config, ctx, {view.urn: view})
+
+
+def evaluate_stack(rule: Rule, views: list[ResourceView], raw_config: Mapping[str, Any], ctx: RuleContext) -> Outcome:
+    config = typed_config(rule, raw_config)
+    findings = _findings(rule, lambda: rule.check(views, config, ctx), rule.id)
+    return _apply_waivers(rule, findings, raw_config, ctx, {v.urn: v for v in views})
+
+
+def _apply_waivers(
+    rule: Rule, findings: list[Finding], raw_config: Mapping[str, Any], ctx: RuleContext, views: Mapping[str, ResourceView]
+) -> Outcome:
+    waivers, _ = parse_waivers(raw_config.get("waivers"))
+    reported, waived = [], []
+    for finding in findings:
+        view = views.get(finding.urn or "") or (next(iter(views.values())) if len(views) == 1 else None)
+        waiver = None
+        if view is not None:
+            waiver = applicable_waiver(
+                waivers, rule_id=rule.id, severity=rule.severity, finding=finding.key, urn=view.urn,
+                name=view.name, type_=view.type, environment=ctx.environment, today=ctx.today,
+            )
+        if waiver is None:
+            reported.append(finding)
+        else:
+            waived.append((finding, waiver))
+    return Outcome(reported, waived)
+
+
+def _context(raw_config: Mapping[str, Any], stack_tags: Mapping[str, str]) -> RuleContext:
+    env, source = detect_environment(raw_config, stack_tags)
+    return RuleContext(env, source, dict(stack_tags), waivers_raw=raw_config.get("waivers"))
+
+
+def view_of_args(args: ResourceValidationArgs) -> ResourceView:
+    return ResourceView(
+        type=args.resource_type, name=args.name, urn=args.urn, props=args.props,
+        parent=args.opts.parent, protect=bool(args.opts.protect),
+    )
+
+
+def views_of_stack(args: StackValidationArgs) -> list[ResourceView]:
+    return [
+        ResourceView(
+            type=r.resource_type, name=r.name, urn=r.urn, props=r.props,
+            parent=r.parent.urn if r.parent is not None else None,
+            protect=bool(r.opts.protect),
+            dependencies=tuple(d.urn for d in r.dependencies),
+            property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
+        )
+        for r in args.resources
+    ]
+
+
+def _message(rule: Rule, finding: Finding) -> str:
+    return f"[{rule.id}] {finding.message}"
+
+
+def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
+    """The CrossGuard policy of one rule (default level: prod's; presets set the others)."""
+    common = dict(
+        name=rule.name,
+        description=f"[{rule.id}] {rule.description}",
+        enforcement_level=EnforcementLevel(rule.level("prod")),
+        config_schema=config_schema(rule),
+        severity=Severity(rule.severity),
+        tags=[rule.id, *rule.frameworks],
+        remediation_steps="\n".join(rule.remediation),
+    )
+    if rule.scope == "stack":
+
+        def validate_stack(args: StackValidationArgs, report_violation) -> None:
+            raw = args.get_config()
+            ctx = _context(raw, args.stack_tags)
+            if rule.level(ctx.environment) == "disabled":
+                return
+            outcome = evaluate_stack(rule, views_of_stack(args), raw, ctx)
+            for finding in outcome.reported:
+                report_violation(_message(rule, finding), finding.urn)
+
+        return StackValidationPolicy(validate=validate_stack, **common)
+
+    def validate_resource(args: ResourceValidationArgs, report_violation) -> None:
+        if not rule.applies_to(args.resource_type):
+            return
+        raw = args.get_config()
+        ctx = _context(raw, args.stack_tags)
+        if rule.level(ctx.environment) == "disabled":
+            return
+        outcome = evaluate_resource(rule, view_of_args(args), raw, ctx)
+        for finding in outcome.reported:
+            report_violation(_message(rule, finding))
+
+    remediate = None
+    if rule.remediate is not None:
+        fix = rule.remediate
+
+        def remediate(args: ResourceValidationArgs) -> Optional[Mapping[str, Any]]:
+            if not rule.applies_to(args.resource_type):
+                return None
+            raw = args.get_config()
+            ctx = _context(raw, args.stack_tags)
+            return fix(view_of_args(args), typed_config(rule, raw), ctx)
+
+    return ResourceValidationPolicy(validate=validate_resource, remediate=remediate, **common)
+
+
+WAIVED_RESOURCE_POLICY = "mlplat-waived-resource-findings"
+WAIVED_STACK_POLICY = "mlplat-waived-stack-findings"
+
+
+def waived_findings_policies(rules: list[Rule]) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """Advisory policies that report every waived finding, so a waiver is never a silent pass."""
+    by_id = {r.id: r for r in rules}
+    schema = PolicyConfigSchema(
+        properties={"environment": {"type": "string", "enum": list(ENVIRONMENTS)}, "waivers": dict(WAIVER_SCHEMA, default=[])}
+    )
+
+    def waived_message(rule: Rule, finding: Finding, waiver: Waiver) -> str:
+        return f"[{rule.id}] waived: {finding.message} ({waiver.describe()})"
+
+    def validate_resource(args: ResourceValidationArgs, report_violation) -> None:
+        raw = args.get_config()
+        ctx = _context(raw, args.stack_tags)
+        waivers, _ = parse_waivers(raw.get("waivers"))
+        for rule_id in sorted({w.rule for w in waivers}):
+            rule = by_id.get(rule_id)
+            if rule is None or rule.scope != "resource" or not rule.applies_to(args.resource_type):
+                continue
+            if rule.level(ctx.environment) == "disabled":
+                continue
+            try:
+                outcome = evaluate_resource(rule, view_of_args(args), {**raw}, ctx)
+            except UnknownValueError:
+                continue
+            for finding, waiver in outcome.waived:
+                report_violation(waived_message(rule, finding, waiver))
+
+    def validate_stack(args: StackValidationArgs, report_violation) -> None:
+        raw = args.get_config()
+        ctx = _context(raw, args.stack_tags)
+        waivers, _ = parse_waivers(raw.get("waivers"))
+        views = views_of_stack(args)
+        for rule_id in sorted({w.rule for w in waivers}):
+            rule = by_id.get(rule_id)
+            if rule is None or rule.scope != "stack" or rule.level(ctx.environment) == "disabled":
+                continue
+            try:
+                outcome = evaluate_stack(rule, views, {**raw}, ctx)
+            except UnknownValueError:
+                continue
+            for finding, waiver in outcome.waived:
+                report_violation(waived_message(rule, finding, waiver), finding.urn)
+
+    return [
+        ResourceValidationPolicy(
+            name=WAIVED_RESOURCE_POLICY, description="Findings waived by a reviewed waiver (reported, not enforced)",
+            validate=validate_resource, enforcement_level=EnforcementLevel.ADVISORY, config_schema=schema,
+        ),
+        StackValidationPolicy(
+            name=WAIVED_STACK_POLICY, description="Stack findings waived by a reviewed waiver (reported, not enforced)",
+            validate=validate_stack, enforcement_level=EnforcementLevel.ADVISORY, config_schema=schema,
+        ),
+    ]

@@ -1,0 +1,106 @@
+"""Cross-cutting governance (MLP-GOV-01, 02, 04): tags, a stated environment, valid waivers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Mapping, Optional
+
+import pulumi
+from pydantic import Field
+
+from components._types import takes_tag_map
+
+from ..waivers import parse_waivers, waiver_problems
+from ._framework import ENVIRONMENT_TAGS, ENVIRONMENTS, Finding, ResourceView, RuleConfig, RuleContext, registered_rules, resource_rule, stack_rule
+
+DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+
+
+class TagConfig(RuleConfig):
+    required_tags: list[str] = Field(
+        default_factory=lambda: ["owner", "cost-center", "project", "env", "data-classification"],
+        description="Tag keys every taggable AWS resource must carry.",
+    )
+    allowed_values: dict[str, list[str]] = Field(
+        default_factory=lambda: {"data-classification": list(DATA_CLASSIFICATIONS), "env": list(ENVIRONMENTS)},
+        description="Allowed values per tag key.",
+    )
+    default_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Values the remediation adds for missing required tags (from the stack's config). Omitted: nothing is added.",
+    )
+
+
+def _taggable(r: ResourceView) -> bool:
+    return r.type.startswith("aws:") and takes_tag_map(r.type)
+
+
+def _add_missing_tags(r: ResourceView, cfg: TagConfig, ctx: RuleContext) -> Optional[Mapping[str, Any]]:
+    if not _taggable(r) or not cfg.default_tags:
+        return None
+    tags = dict(r.tags)
+    missing = {k: v for k, v in cfg.default_tags.items() if k in cfg.required_tags and k not in tags}
+    if not missing:
+        return None
+    return {**dict(r.props), "tags": {**tags, **missing}}
+
+
+@resource_rule(
+    id="MLP-GOV-01", name="mlplat-required-tags", severity="low",
+    description="Taggable AWS resources carry owner, cost-center, project, env and data-classification with allowed values",
+    remediation=(
+        "Register the platform tag transform (components.register_stack_tags) before declaring resources, or add the tags.",
+        "Where the level is remediate, missing tags are added from the pack config's default_tags.",
+    ),
+    frameworks=("NIST-800-53:CM-8",), levels=("remediate", "mandatory"), config=TagConfig, remediate=_add_missing_tags,
+)
+def required_tags(r: ResourceView, cfg: TagConfig, ctx: RuleContext) -> Iterable[Finding]:
+    if not _taggable(r):
+        return
+    tags = r.get("tags") or {}
+    missing = [k for k in cfg.required_tags if k not in tags]
+    if missing:
+        yield Finding(f"{r.name} lacks tags {', '.join(missing)}")
+    for key, allowed in cfg.allowed_values.items():
+        value = tags.get(key)
+        if value is not None and value not in allowed:
+            yield Finding(f"{r.name} tag {key}={value!r} is not allowed (allowed: {', '.join(allowed)})", key=f"{key}={value}")
+
+
+@stack_rule(
+    id="MLP-GOV-02", name="mlplat-stack-environment-declared", severity="low",
+    description="The stack states its environment (a stack tag or ml-platform:platform.environment) as dev, staging or prod",
+    remediation=("Set ml-platform:platform.environment in the stack file, or tag the stack: pulumi stack tag set mlplat:environment prod.",),
+    frameworks=("NIST-800-53:CM-2",), levels=("advisory", "mandatory"),
+)
+def environment_declared(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    stated: list[tuple[str, str]] = [(f"stack tag {t}", ctx.stack_tags[t]) for t in ENVIRONMENT_TAGS if t in ctx.stack_tags]
+    raw = pulumi.runtime.get_config("ml-platform:platform")
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw).get("environment")
+        except (ValueError, AttributeError):
+            value = None
+        if value is not None:
+            stated.append(("ml-platform:platform.environment", value))
+    if not stated:
+        yield Finding("the stack states no environment (neither a stack tag nor ml-platform:platform.environment)")
+    for where, value in stated:
+        if value not in ENVIRONMENTS:
+            yield Finding(f"{where} is {value!r}, not one of {', '.join(ENVIRONMENTS)}")
+
+
+@stack_rule(
+    id="MLP-GOV-04", name="mlplat-waivers-valid", severity="medium",
+    description="Waivers name a known rule, give a reason of at least ten characters and an owner, are unexpired, and never waive critical rules in prod",
+    remediation=("Fix or remove the waiver in policies/waivers.yaml, then run `make policy-config`.",),
+    frameworks=(), levels=("mandatory", "mandatory"),
+)
+def waivers_valid(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    raw = ctx.waivers_raw
+    waivers, malformed = parse_waivers(raw)
+    for problem in malformed:
+        yield Finding(problem)
+    known = {rule.id: rule.severity for rule in registered_rules()}
+    for problem in waiver_problems(waivers, known_rules=known, environment=ctx.environment, today=ctx.today):
+        yield Finding(problem)

@@ -1,0 +1,259 @@
+"""S3 governance (MLP-S3-01..06): stack rules that join each bucket with its settings.
+
+pulumi-aws 7 keeps a bucket's encryption, versioning, logging, public access block, ownership,
+ACL and policy in side resources; the deprecated inline arguments of `aws.s3.Bucket` (and the
+`*V2` tokens) are still accepted. A side resource belongs to a bucket when its `bucket` property
+depends on the bucket (property dependencies, known even in preview) or equals the bucket's
+name. Bucket roles come from the `mlplat:bucket-role` tag; an untagged bucket is treated as the
+strictest role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+
+from pulumi_policy.proxy import UnknownValueError
+
+from pydantic import Field
+
+from ._documents import is_unconditioned_public_allow, statements
+from ._framework import Finding, ResourceView, RuleConfig, RuleContext, stack_rule
+
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+SSE_TYPES = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+VERSIONING_TYPES = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+ACL_TYPES = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP_TYPE = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_KEY_TYPE = "aws:kms/key:Key"
+ROLE_TAG = "mlplat:bucket-role"
+PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
+ALL_USERS_URIS = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+@dataclass
+class BucketFacts:
+    bucket: ResourceView
+    settings: dict[str, list[ResourceView]] = field(default_factory=dict)
+    log_target: bool = False
+
+    @property
+    def role(self) -> Optional[str]:
+        role = self.bucket.tags.get(ROLE_TAG)
+        return role if isinstance(role, str) else None
+
+    def of(self, *types: str) -> list[ResourceView]:
+        return [v for t in types for v in self.settings.get(t, [])]
+
+
+def _bucket_names(bucket: ResourceView) -> set[str]:
+    names = set()
+    for key in ("bucket", "id"):
+        value = bucket.known(key)
+        if isinstance(value, str):
+            names.add(value)
+    return names
+
+
+def join_buckets(views: list[ResourceView]) -> list[BucketFacts]:
+    """Each bucket with the side resources that configure it."""
+    facts = {v.urn: BucketFacts(v) for v in views if v.type in BUCKET_TYPES}
+    by_name = {name: f for f in facts.values() for name in _bucket_names(f.bucket)}
+    for view in views:
+        if view.type in BUCKET_TYPES or not view.type.startswith("aws:s3/"):
+            continue
+        owner = next((facts[u] for u in view.property_dependencies.get("bucket", ()) if u in facts), None)
+        if owner is None:
+            owner = by_name.get(view.known("bucket")) if isinstance(view.known("bucket"), str) else None
+        if owner is not None:
+            owner.settings.setdefault(view.type, []).append(view)
+        if view.type in LOGGING_TYPES:
+            target = next((facts[u] for u in view.property_dependencies.get("targetBucket", ()) if u in facts), None)
+            target = target or by_name.get(view.known("targetBucket"))
+            if target is not None:
+                target.log_target = True
+    for f in facts.values():
+        target = f.bucket.known("logging.targetBucket")
+        if isinstance(target, str) and target in by_name:
+            by_name[target].log_target = True
+        if f.role == "access-logs":
+            f.log_target = True
+    return list(facts.values())
+
+
+@dataclass(frozen=True)
+class EncryptionDefault:
+    source: ResourceView  # the bucket (inline) or its encryption configuration
+    settings: Mapping[str, Any]
+
+
+def _sse_defaults(facts: BucketFacts) -> list[EncryptionDefault]:
+    found: list[EncryptionDefault] = []
+    for setting in facts.of(*SSE_TYPES):
+        for rule in setting.get("rules") or []:
+            found.append(EncryptionDefault(setting, rule.get("applyServerSideEncryptionByDefault") or {}))
+    inline = facts.bucket.get("serverSideEncryptionConfiguration")
+    if isinstance(inline, Mapping):
+        rules = inline.get("rules") or ([inline["rule"]] if inline.get("rule") else [])
+        found += [EncryptionDefault(facts.bucket, (r or {}).get("applyServerSideEncryptionByDefault") or {}) for r in rules]
+    for config in facts.bucket.get("serverSideEncryptionConfigurations") or []:
+        found += [EncryptionDefault(facts.bucket, (r or {}).get("applyServerSideEncryptionByDefault") or {}) for r in config.get("rules") or []]
+    return found
+
+
+class S3EncryptionConfig(RuleConfig):
+    allowed_external_key_arns: list[str] = Field(
+        default_factory=list, description="Customer-managed keys from outside the stack that buckets may use."
+    )
+
+
+@stack_rule(
+    id="MLP-S3-01", name="mlplat-s3-bucket-encryption-customer-key", severity="high",
+    description="Every bucket encrypts by default with SSE-KMS (aws:kms or aws:kms:dsse) and a customer-managed key",
+    remediation=("Add an aws.s3.BucketServerSideEncryptionConfiguration with sse_algorithm 'aws:kms' and kms_master_key_id set to a customer-managed key ARN (mlplat: ArtifactStore does this).",),
+    frameworks=("CKV_AWS_145", "CKV_AWS_19", "NIST-800-53:SC-28"), levels=("advisory", "mandatory"), config=S3EncryptionConfig,
+)
+def bucket_encryption(views: list[ResourceView], cfg: S3EncryptionConfig, ctx: RuleContext) -> Iterable[Finding]:
+    key_urns = {v.urn for v in views if v.type == KMS_KEY_TYPE}
+    key_refs = {str(v.known(k)) for v in views if v.type == KMS_KEY_TYPE for k in ("arn", "keyId", "id") if v.known(k)}
+    for facts in join_buckets(views):
+        defaults = _sse_defaults(facts)
+        if not defaults:
+            yield Finding(f"bucket {facts.bucket.name} has no default encryption", facts.bucket.urn)
+            continue
+        for default in defaults:
+            algorithm = default.settings.get("sseAlgorithm")
+            in_stack_key = any(u in key_urns for us in default.source.property_dependencies.values() for u in us)
+            try:
+                key = default.settings.get("kmsMasterKeyId")
+            except UnknownValueError:
+                if in_stack_key:
+                    continue  # a key this stack creates: its ARN is known after `pulumi up`
+                raise
+            if algorithm not in ("aws:kms", "aws:kms:dsse"):
+                yield Finding(f"bucket {facts.bucket.name} encrypts with {algorithm!r}, not aws:kms", facts.bucket.urn)
+            elif not key:
+                yield Finding(f"bucket {facts.bucket.name} uses the AWS-managed aws/s3 key, not a customer-managed key", facts.bucket.urn)
+            elif str(key).startswith("alias/aws/"):
+                yield Finding(f"bucket {facts.bucket.name} uses the AWS-managed key {key}", facts.bucket.urn)
+            elif key not in key_refs and key not in cfg.allowed_external_key_arns and not in_stack_key:
+                yield Finding(
+                    f"bucket {facts.bucket.name} uses key {key}, which is neither declared in this stack nor allow-listed",
+                    facts.bucket.urn,
+                )
+
+
+@stack_rule(
+    id="MLP-S3-02", name="mlplat-s3-bucket-public-access-blocked", severity="critical",
+    description="Every bucket has a public access block with all four flags true",
+    remediation=("Add an aws.s3.BucketPublicAccessBlock with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all True.",),
+    frameworks=("AwsSolutions-S2", "CKV2_AWS_6", "NIST-800-53:AC-3"), levels=("mandatory", "mandatory"),
+)
+def public_access_block(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        blocks = facts.of(PAB_TYPE)
+        if not blocks:
+            yield Finding(f"bucket {facts.bucket.name} has no public access block", facts.bucket.urn)
+            continue
+        off = sorted({flag for b in blocks for flag in PAB_FLAGS if b.get(flag) is not True})
+        if off:
+            yield Finding(f"bucket {facts.bucket.name} public access block leaves {', '.join(off)} off", facts.bucket.urn)
+
+
+@stack_rule(
+    id="MLP-S3-03", name="mlplat-s3-bucket-no-public-acl", severity="critical",
+    description="No public canned ACLs or public grants; object ownership is BucketOwnerEnforced (ACLs disabled)",
+    remediation=(
+        "Remove public-read/public-read-write/authenticated-read ACLs and AllUsers/AuthenticatedUsers grants.",
+        "Add aws.s3.BucketOwnershipControls with rule.object_ownership 'BucketOwnerEnforced'.",
+    ),
+    frameworks=("CKV_AWS_20", "CKV_AWS_57", "NIST-800-53:AC-3"), levels=("mandatory", "mandatory"),
+)
+def no_public_acl(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        name, urn = facts.bucket.name, facts.bucket.urn
+        acls = [facts.bucket.get("acl")] + [a.get("acl") for a in facts.of(*ACL_TYPES)]
+        for acl in acls:
+            if acl in PUBLIC_ACLS:
+                yield Finding(f"bucket {name} has the public canned ACL {acl!r}", urn)
+        grants = list(facts.bucket.get("grants") or [])
+        for acl_resource in facts.of(*ACL_TYPES):
+            grants += list(acl_resource.get("accessControlPolicy.grants") or [])
+        for grant in grants:
+            grantee = grant.get("grantee") or grant
+            if grantee.get("uri") in ALL_USERS_URIS:
+                yield Finding(f"bucket {name} grants {grant.get('permission', grant.get('permissions'))} to {grantee.get('uri')}", urn)
+        ownership = [o.get("rule.objectOwnership") for o in facts.of(OWNERSHIP_TYPE)]
+        if "BucketOwnerEnforced" not in ownership:
+            yield Finding(f"bucket {name} does not enforce bucket-owner object ownership (ACLs stay enabled)", urn)
+
+
+@stack_rule(
+    id="MLP-S3-04", name="mlplat-s3-bucket-policy-enforces-tls", severity="high",
+    description='Every bucket has a policy that denies aws:SecureTransport=false, and no policy allows Principal "*" unconditioned',
+    remediation=(
+        'Add a bucket policy statement: Effect Deny, Principal {"AWS": "*"}, Action s3:*, Resource the bucket and its objects, Condition Bool aws:SecureTransport "false".',
+        'Replace Allow statements to "*" with named principals or add a narrowing condition (aws:SourceAccount, aws:PrincipalOrgID, ...).',
+    ),
+    frameworks=("AwsSolutions-S10", "CKV_AWS_70", "NIST-800-53:SC-8"), levels=("advisory", "mandatory"),
+)
+def bucket_policy_tls(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        documents = [p.json("policy") for p in facts.of(POLICY_TYPE)] + [facts.bucket.json("policy")]
+        all_statements = [s for d in documents if d for s in statements(d)]
+        denies_plain_http = any(
+            s.effect == "Deny" and s.has_star_principal
+            and any(str(v).lower() == "false" for v in s.condition_value("aws:SecureTransport"))
+            for s in all_statements
+        )
+        if not denies_plain_http:
+            yield Finding(f"bucket {facts.bucket.name} has no policy denying requests without TLS", facts.bucket.urn)
+        for s in all_statements:
+            if is_unconditioned_public_allow(s):
+                yield Finding(f"bucket {facts.bucket.name} policy allows Principal \"*\" without a condition (statement {s.label})", facts.bucket.urn)
+
+
+class VersioningConfig(RuleConfig):
+    roles_requiring_versioning: list[str] = Field(
+        default_factory=lambda: ["datasets", "models", "registry", "experiments", "captures"],
+        description="Bucket roles (mlplat:bucket-role) that must be versioned; untagged buckets always must.",
+    )
+
+
+@stack_rule(
+    id="MLP-S3-05", name="mlplat-s3-bucket-versioning-enabled", severity="medium",
+    description="Versioning is Enabled on dataset, model and registry buckets (and untagged buckets)",
+    remediation=("Add an aws.s3.BucketVersioning with versioning_configuration.status 'Enabled'.",),
+    frameworks=("CKV_AWS_21", "NIST-800-53:CP-9"), levels=("advisory", "mandatory"), config=VersioningConfig,
+)
+def bucket_versioning(views: list[ResourceView], cfg: VersioningConfig, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        if facts.role is not None and facts.role not in cfg.roles_requiring_versioning:
+            continue
+        statuses = [v.get("versioningConfiguration.status") for v in facts.of(*VERSIONING_TYPES)]
+        if facts.bucket.get("versioning.enabled") is True:
+            statuses.append("Enabled")
+        if "Enabled" not in statuses:
+            role = facts.role or "untagged"
+            yield Finding(f"bucket {facts.bucket.name} ({role}) is not versioned", facts.bucket.urn)
+
+
+@stack_rule(
+    id="MLP-S3-06", name="mlplat-s3-bucket-access-logging", severity="medium",
+    description="Server access logging is configured on every bucket except log targets",
+    remediation=("Add an aws.s3.BucketLogging targeting the access-log bucket (mlplat: ArtifactStore does this).",),
+    frameworks=("AwsSolutions-S1", "CKV_AWS_18", "NIST-800-53:AU-2"), levels=("advisory", "mandatory"),
+)
+def bucket_access_logging(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        if facts.log_target:
+            continue
+        if not facts.of(*LOGGING_TYPES) and not facts.bucket.get("logging.targetBucket"):
+            yield Finding(f"bucket {facts.bucket.name} has no server access logging", facts.bucket.urn)

@@ -1,0 +1,36 @@
+"""Rule cases: for every rule, compliant programs that must not trigger it and mutations that must.
+
+Each domain module defines CASES; tests/policies/test_rule_cases.py runs them all through the
+offline policy runner, and the meta-tests require a passing and a failing case for every rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Optional
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    rule_id: str
+    expect: Literal["pass", "fail"]
+    program: Callable[[], Any]
+    description: str
+    environment: str = "prod"
+    preview: bool = False
+    message: Optional[str] = None  # a substring the failing finding's message must contain
+    stack_tags: Optional[dict[str, str]] = None
+    config: Optional[dict[str, Any]] = None  # stack config the engine hands analyzers
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule_id}-{self.expect}-{self.description.replace(' ', '_')}"
+
+
+def all_cases() -> list[RuleCase]:
+    cases: list[RuleCase] = []
+    for module in pkgutil.iter_modules(__path__):
+        cases.extend(importlib.import_module(f"{__name__}.{module.name}").CASES)
+    return cases

@@ -1,0 +1,108 @@
+"""S3 and KMS rule cases: the mlplat ArtifactStore as the compliant baseline, then one mutation per check."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from components.encryption import Encryption, EncryptionArgs
+
+from . import RuleCase
+
+
+def governed_store() -> None:
+    keys = Encryption("keys", EncryptionArgs(s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes("store")))
+    ArtifactStore("store", ArtifactStoreArgs(encryption=keys))
+
+
+def bare_bucket(**bucket_args) -> None:
+    aws.s3.Bucket("plain", **bucket_args)
+
+
+def bucket_with(*, sse=None, pab=None, ownership="BucketOwnerEnforced", policy=None, versioning="Enabled",
+                logging=True, tags=None, acl=None) -> None:
+    key = aws.kms.Key("key", enable_key_rotation=True)
+    bucket = aws.s3.Bucket("data", tags=tags or {"mlplat:bucket-role": "datasets"})
+    logs = aws.s3.Bucket("logs", tags={"mlplat:bucket-role": "access-logs"})
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        "logs-sse", bucket=logs.id,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}}],
+    )
+    if sse != "none":
+        algorithm, key_id = sse or ("aws:kms", key.arn)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "data-sse", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": algorithm, "kms_master_key_id": key_id}}],
+        )
+    flags = {"block_public_acls": True, "block_public_policy": True, "ignore_public_acls": True, "restrict_public_buckets": True}
+    flags.update(pab or {})
+    aws.s3.BucketPublicAccessBlock("data-pab", bucket=bucket.id, **flags)
+    if ownership:
+        aws.s3.BucketOwnershipControls("data-own", bucket=bucket.id, rule={"object_ownership": ownership})
+    if acl:
+        aws.s3.BucketAcl("data-acl", bucket=bucket.id, acl=acl)
+    document = policy if policy is not None else pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+                       "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}],
+    })
+    aws.s3.BucketPolicy("data-policy", bucket=bucket.id, policy=document)
+    if versioning:
+        aws.s3.BucketVersioning("data-versioning", bucket=bucket.id, versioning_configuration={"status": versioning})
+    if logging:
+        aws.s3.BucketLogging("data-logging", bucket=bucket.id, target_bucket=logs.id, target_prefix="data/")
+
+
+PUBLIC_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}]})
+
+CASES = [
+    # MLP-S3-01 encryption
+    RuleCase("MLP-S3-01", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-01", "pass", lambda: bucket_with(), "side resource with in-stack key"),
+    RuleCase("MLP-S3-01", "pass", lambda: bucket_with(), "preview", preview=True),
+    RuleCase("MLP-S3-01", "fail", lambda: bucket_with(sse="none"), "no encryption", message="no default encryption"),
+    RuleCase("MLP-S3-01", "fail", lambda: bucket_with(sse=("AES256", None)), "sse-s3", message="'AES256'"),
+    RuleCase("MLP-S3-01", "fail", lambda: bucket_with(sse=("aws:kms", None)), "aws-managed key", message="AWS-managed"),
+    RuleCase("MLP-S3-01", "fail", lambda: bucket_with(sse=("aws:kms", "arn:aws:kms:us-east-1:999999999999:key/x")), "foreign key", message="allow-listed"),
+    RuleCase("MLP-S3-01", "fail", lambda: bare_bucket(server_side_encryption_configuration={"rule": {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}}), "inline sse-s3", message="'AES256'"),
+    # MLP-S3-02 public access block
+    RuleCase("MLP-S3-02", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-02", "fail", lambda: bucket_with(pab={"restrict_public_buckets": False}), "one flag off", message="restrictPublicBuckets"),
+    RuleCase("MLP-S3-02", "fail", bare_bucket, "no block", environment="dev", message="no public access block"),
+    # MLP-S3-03 ACLs and ownership
+    RuleCase("MLP-S3-03", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-03", "fail", lambda: bare_bucket(acl="public-read"), "inline public acl", message="'public-read'"),
+    RuleCase("MLP-S3-03", "fail", lambda: bucket_with(acl="public-read-write"), "acl resource", message="'public-read-write'"),
+    RuleCase("MLP-S3-03", "fail", lambda: bucket_with(ownership="ObjectWriter"), "ownership not enforced", message="ownership"),
+    # MLP-S3-04 TLS-only policy, no public allow
+    RuleCase("MLP-S3-04", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-04", "fail", lambda: bucket_with(policy=json.dumps({"Version": "2012-10-17", "Statement": []})), "no tls deny", message="without TLS"),
+    RuleCase("MLP-S3-04", "fail", lambda: bucket_with(policy=PUBLIC_POLICY), "public allow", message='Principal "*"'),
+    # MLP-S3-05 versioning
+    RuleCase("MLP-S3-05", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-05", "pass", lambda: bare_bucket(tags={"mlplat:bucket-role": "access-logs"}), "log buckets need not be versioned"),
+    RuleCase("MLP-S3-05", "fail", lambda: bucket_with(versioning="Suspended"), "suspended", message="(datasets) is not versioned"),
+    RuleCase("MLP-S3-05", "fail", bare_bucket, "untagged bucket is strictest", message="(untagged)"),
+    RuleCase("MLP-S3-05", "pass", lambda: bare_bucket(tags={"mlplat:bucket-role": "access-logs"}, versioning={"enabled": True}), "inline versioning"),
+    # MLP-S3-06 access logging
+    RuleCase("MLP-S3-06", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-06", "fail", lambda: bucket_with(logging=False), "no logging", message="no server access logging"),
+    # MLP-KMS-01 rotation
+    RuleCase("MLP-KMS-01", "pass", governed_store, "encryption component"),
+    RuleCase("MLP-KMS-01", "pass", lambda: aws.kms.Key("asym", customer_master_key_spec="RSA_2048", key_usage="SIGN_VERIFY"), "asymmetric keys cannot rotate"),
+    RuleCase("MLP-KMS-01", "pass", lambda: aws.kms.Key("k"), "dev remediates rotation", environment="dev"),
+    RuleCase("MLP-KMS-01", "fail", lambda: aws.kms.Key("k"), "rotation off", message="does not rotate"),
+    # MLP-KMS-02 key policy
+    RuleCase("MLP-KMS-02", "pass", governed_store, "encryption component"),
+    RuleCase("MLP-KMS-02", "fail", lambda: aws.kms.Key("k", enable_key_rotation=True, bypass_policy_lockout_safety_check=True), "lockout bypass", message="lockout"),
+    RuleCase("MLP-KMS-02", "fail", lambda: aws.kms.Key("k", enable_key_rotation=True, policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]})), "star principal", message='Principal "*"'),
+    RuleCase("MLP-KMS-02", "pass", lambda: aws.kms.Key("k", enable_key_rotation=True, policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": "123456789012"}}}]})), "conditioned star principal"),
+]
