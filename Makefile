@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.mlplat-installed
 STACK  ?= dev
 FORMAT ?= text
 
-.PHONY: plan test bench schema lint clean
+.PHONY: plan test bench schema policy-config lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ bench: $(STAMP)
 ## schema: regenerate the JSON Schemas of the stack file from PlatformConfig
 schema: $(STAMP)
 	$(BIN)/mlplat schema --out schemas
+
+## policy-config: regenerate policies/config/<env>.json (levels + waivers) for --policy-pack-config
+policy-config: $(STAMP)
+	$(BIN)/mlplat policy-config
+
+## lint: check the GitHub workflows (zizmor --offline, and the GitHub workflow JSON schema)
+lint: $(STAMP)
+	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -85,6 +85,16 @@ def _plain(value: Any, path: str, secrets: list[str]) -> Any:
     return coerce_numbers(value)
 
 
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
 def _struct_to_plain(struct: Any) -> tuple[dict[str, Any], list[str]]:
     secrets: list[str] = []
     props = rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=False)
@@ -254,7 +264,8 @@ class RecordingMonitor(MockMonitor):
         )
         resource_args.urn = urn  # type: ignore[attr-defined]
         id_, state = self.mocks.new_resource(resource_args)
-        state = {**state}
+        # An input unknown at plan time stays unknown in the state, as the engine reports it.
+        state = {**state, **{k: v for k, v in inputs.items() if _has_unknown(v)}}
         registration.id = id_ or None
         registration.outputs = coerce_numbers(state)
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))

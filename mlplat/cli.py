@@ -1,15 +1,18 @@
 """`mlplat`: offline plans of Pulumi stacks and the project's generated artefacts.
 
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
+                [--environment ENV | --policy-pack-config FILE | --no-policies]
     mlplat schema [--out DIR]
+    mlplat policy-config [--out DIR]
 
-Exit codes: 0 success; 1 a check failed (contract errors); 2 configuration error (message only,
-no traceback).
+Exit codes: 0 success; 1 a check failed (contract errors or a mandatory policy violation);
+2 configuration error (message only, no traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -18,7 +21,10 @@ from components.errors import PlatformError
 
 from .contracts import check_plan
 from .offline import run_stack
+from .policy_runner import PolicyReport, evaluate
 from .report import RENDERERS, PlanReport
+
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2
@@ -34,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
     plan.add_argument("--preview", action="store_true", help="plan as `pulumi preview` of a new stack (computed values unknown)")
     plan.add_argument("--out", help="write the report to this file instead of standard output")
+    policy = plan.add_mutually_exclusive_group()
+    policy.add_argument("--environment", choices=ENVIRONMENTS, help="evaluate policies with this environment's preset "
+                        "(default: the stack's ml-platform:platform.environment; else the pack tells it)")
+    policy.add_argument("--policy-pack-config", help="a --policy-pack-config file, as passed to pulumi preview")
+    policy.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+
+    configs = sub.add_parser("policy-config", help="write the per-environment policy pack configuration files")
+    configs.add_argument("--out", default=None, help="directory to write to (default: policies/config)")
 
     schema = sub.add_parser("schema", help="write the JSON Schemas of the stack file")
     schema.add_argument("--out", default="schemas", help="directory to write to (default: schemas)")
@@ -48,7 +62,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for path in write_schemas(args.out):
             print(f"wrote {path}")
         return 0
+    if args.command == "policy-config":
+        from policies.presets import CONFIG_DIR, write_pack_configs
+
+        for path in write_pack_configs(Path(args.out) if args.out else CONFIG_DIR):
+            print(f"wrote {path}")
+        return 0
     return _plan(args)
+
+
+def _stack_environment(plan) -> Optional[str]:
+    raw = plan.config.get("ml-platform:platform")
+    try:
+        env = json.loads(raw).get("environment") if isinstance(raw, str) else None
+    except (ValueError, AttributeError):
+        env = None
+    return env if env in ENVIRONMENTS else None
+
+
+def _policies(args: argparse.Namespace, plan) -> Optional[PolicyReport]:
+    if args.no_policies:
+        return None
+    if args.policy_pack_config:
+        pack_config = json.loads(Path(args.policy_pack_config).read_text())
+        return evaluate(plan, pack_config=pack_config, config=plan.config)
+    return evaluate(plan, environment=args.environment or _stack_environment(plan), config=plan.config)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -57,7 +95,7 @@ def _plan(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    report = PlanReport(plan, contract_errors=check_plan(plan))
+    report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, plan))
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

@@ -76,6 +76,7 @@ def run_callable(
         diagnostics=list(engine.diagnostics),
         invokes=list(monitor.invokes),
         root_urn=monitor.root_urn,
+        config=engine_config,
     )
 
 

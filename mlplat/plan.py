@@ -81,6 +81,7 @@ class Plan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     root_urn: Optional[str] = None
+    config: dict[str, str] = field(default_factory=dict)  # the engine config the program saw
 
     # --- lookups -----------------------------------------------------------------------------
 

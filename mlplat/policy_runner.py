@@ -30,7 +30,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
 from policies.presets import pack_config as preset_pack_config
 from policies.rules import registered_rules
-from policies.rules._framework import WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY
+from policies.rules._framework import UNVERIFIED_RESOURCE_POLICY, UNVERIFIED_STACK_POLICY, WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY
 
 from .plan import Plan, PlannedResource
 
@@ -74,7 +74,8 @@ class PolicyReport:
     violations: list[Violation] = field(default_factory=list)
     waived: list[Violation] = field(default_factory=list)
     not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, urn, reason)
-    cannot_run: list[Violation] = field(default_factory=list)  # unknown values in preview
+    unverified: list[Violation] = field(default_factory=list)  # wait for values unknown in preview
+    cannot_run: list[Violation] = field(default_factory=list)  # rules with unknowns="skip" in preview
     remediations: list[Remediation] = field(default_factory=list)
 
     @property
@@ -97,6 +98,7 @@ class PolicyReport:
             "environment": self.environment,
             "violations": [v.to_json() for v in self.violations],
             "waived": [v.to_json() for v in self.waived],
+            "unverified": [v.to_json() for v in self.unverified],
             "cannotRun": [v.to_json() for v in self.cannot_run],
             "remediations": [{"policyName": r.policy, "urn": r.urn, "properties": dict(r.properties)} for r in self.remediations],
         }
@@ -257,8 +259,8 @@ def _collect(response: analyzer_pb2.AnalyzeResponse, urn: str, rules_by_name: Ma
         if message.startswith(diagnostic.description):
             message = message[len(diagnostic.description):].lstrip("\n")
         rule_id = rule.id if rule else _rule_id_in(message)
-        if rule and message.startswith(f"[{rule.id}] "):
-            message = message[len(rule.id) + 3:]
+        if rule_id and message.startswith(f"[{rule_id}] "):
+            message = message[len(rule_id) + 3:]
         violation = Violation(
             rule_id=rule_id,
             policy=diagnostic.policyName,
@@ -270,6 +272,8 @@ def _collect(response: analyzer_pb2.AnalyzeResponse, urn: str, rules_by_name: Ma
         )
         if diagnostic.policyName in (WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY):
             report.waived.append(violation)
+        elif diagnostic.policyName in (UNVERIFIED_RESOURCE_POLICY, UNVERIFIED_STACK_POLICY):
+            report.unverified.append(violation)
         elif "during preview" in diagnostic.message and diagnostic.message.startswith("can't run policy"):
             report.cannot_run.append(violation)
         else:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 
 from .contracts import ContractError
 from .plan import Plan, PlannedResource, is_unknown
+from .policy_runner import PolicyReport, Violation
 
 
 @dataclass
@@ -20,10 +21,54 @@ class PlanReport:
 
     plan: Plan
     contract_errors: list[ContractError] = field(default_factory=list)
+    policy: Optional[PolicyReport] = None
 
     @property
     def failed(self) -> bool:
-        return bool(self.contract_errors)
+        return bool(self.contract_errors) or bool(self.policy and self.policy.failed)
+
+
+def _short(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else "(stack)"
+
+
+def _policy_text(policy: Optional[PolicyReport]) -> list[str]:
+    if policy is None:
+        return ["", "Policies: not evaluated (--no-policies)"]
+    env = policy.environment or "told by the pack"
+    lines = ["", f"Policies ({env}): {len(policy.mandatory)} mandatory, {len(policy.advisory)} advisory, {len(policy.waived)} waived"]
+    groups = (("MANDATORY", policy.mandatory), ("advisory", policy.advisory), ("waived", policy.waived),
+              ("unverified", policy.unverified), ("not run", policy.cannot_run))
+    for title, items in groups:
+        for v in items:
+            lines.append(f"  {title:9} {v.rule_id:11} {_short(v.urn)}: {v.message}")
+            if title == "MANDATORY" and v.remediation:
+                lines += [f"            fix: {step}" for step in v.remediation.splitlines()]
+    return lines
+
+
+def _policy_markdown(policy: Optional[PolicyReport]) -> list[str]:
+    if policy is None:
+        return []
+    env = policy.environment or "told by the pack"
+    status = "**blocked**: mandatory violations" if policy.failed else "passes every mandatory rule"
+    lines = ["", f"#### Policies ({env}): {status}", ""]
+    rows: list[Violation] = policy.mandatory + policy.advisory
+    if rows:
+        lines += ["| level | rule | resource | finding | how to fix |", "| --- | --- | --- | --- | --- |"]
+        for v in rows:
+            fix = v.remediation.splitlines()[0] if v.remediation else ""
+            lines.append(f"| {v.level} | {v.rule_id} | `{_short(v.urn)}` | {_md(v.message)} | {_md(fix)} |")
+    for title, items in (("Waived findings", policy.waived), ("Unverified until the values are known", policy.unverified)):
+        if items:
+            lines += ["", f"<details><summary>{title} ({len(items)})</summary>", ""]
+            lines += [f"- `{_short(v.urn)}` {_md(v.message)}" for v in items]
+            lines += ["", "</details>"]
+    return lines
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 Summary = Callable[[PlannedResource], str]
 _SUMMARIES: dict[str, Summary] = {}
@@ -170,6 +215,7 @@ def render_text(report: PlanReport) -> str:
         lines += [f"  {d.severity}: {d.message}" + (f" ({d.urn})" if d.urn else "") for d in plan.diagnostics]
     lines += ["", f"Contract checks against the AWS API models: {len(report.contract_errors)} errors"]
     lines += [f"  {e.render()}" for e in report.contract_errors]
+    lines += _policy_text(report.policy)
     return "\n".join(lines) + "\n"
 
 
@@ -202,11 +248,17 @@ def render_markdown(report: PlanReport) -> str:
         lines += [f"- `{e.urn.rsplit('::', 1)[-1]}` {e.operation} `{e.path}`: {e.message}" for e in report.contract_errors]
     else:
         lines += ["", "Contract checks against the AWS API models: no errors."]
+    lines += _policy_markdown(report.policy)
     return "\n".join(lines) + "\n"
 
 
 def render_json(report: PlanReport) -> str:
-    document = report.plan.to_preview_json(contractErrors=[e.to_json() for e in report.contract_errors])
+    extra: dict[str, Any] = {"contractErrors": [e.to_json() for e in report.contract_errors]}
+    if report.policy is not None:
+        extra["policyViolations"] = [v.to_json() for v in report.policy.violations]
+        extra["policyWaived"] = [v.to_json() for v in report.policy.waived]
+        extra["policyEnvironment"] = report.policy.environment
+    document = report.plan.to_preview_json(**extra)
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 

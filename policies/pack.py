@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel
 
 from .rules import registered_rules
-from .rules._framework import to_policy, waived_findings_policies
+from .rules._framework import reporting_policies, to_policy
 
 PACK_NAME = "mlplat"
 DESCRIPTION = "mlplat governance: storage, keys, identity, ML services, clusters and workloads (GOVERNANCE.md)"
@@ -15,4 +15,4 @@ DEFAULT_ENFORCEMENT = EnforcementLevel.ADVISORY
 
 def all_policies() -> list:
     rules = registered_rules()
-    return [to_policy(rule) for rule in rules] + waived_findings_policies(rules)
+    return [to_policy(rule) for rule in rules] + reporting_policies(rules)

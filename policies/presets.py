@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 import yaml
 
 from .rules import ENVIRONMENTS, registered_rules
-from .rules._framework import WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY
+from .rules._framework import REPORTING_POLICIES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 WAIVERS_FILE = PACKAGE_DIR / "waivers.yaml"
@@ -50,7 +50,7 @@ def pack_config(environment: str, waivers: Optional[list[dict[str, Any]]] = None
     config: dict[str, Any] = {}
     for rule in registered_rules():
         config[rule.name] = {"enforcementLevel": rule.level(environment), "environment": environment, "waivers": waivers}
-    for name in (WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY):
+    for name in REPORTING_POLICIES:
         config[name] = {"enforcementLevel": "advisory", "environment": environment, "waivers": waivers}
     return config
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
 
@@ -66,6 +67,7 @@ class Finding:
     message: str
     urn: Optional[str] = None
     key: Optional[str] = None
+    unverified: bool = False  # the rule could not check a value unknown during preview
 
 
 @dataclass
@@ -291,31 +293,37 @@ def typed_config(rule: Rule, raw: Mapping[str, Any]) -> Any:
 class Outcome:
     reported: list[Finding]
     waived: list[tuple[Finding, Waiver]]
+    unverified: list[Finding] = field(default_factory=list)  # values unknown during preview
 
 
-def _findings(rule: Rule, run: Callable[[], Iterable[Finding]], subject: str) -> list[Finding]:
+def _findings(rule: Rule, run: Callable[[], Iterable[Finding]]) -> tuple[list[Finding], list[Finding]]:
+    """(findings, unverified): with unknowns="report", an unknown value the rule needs is an
+    unverified finding (reported by an advisory policy, so a new stack's preview is not blocked);
+    with unknowns="skip" the engine records that the policy could not run."""
     try:
-        return list(run())
+        found = list(run())
+        return [f for f in found if not f.unverified], [f for f in found if f.unverified]
     except UnknownValueError as exc:
         if rule.unknowns == "skip":
             raise
-        return [Finding(f"{exc.message}: {subject} cannot be verified before it is known; check it after `pulumi up`")]
+        return [], [Finding(f"{exc.message}: {rule.id} cannot be verified until the value is known (checked again by `pulumi up`)")]
 
 
 def evaluate_resource(rule: Rule, view: ResourceView, raw_config: Mapping[str, Any], ctx: RuleContext) -> Outcome:
     config = typed_config(rule, raw_config)
-    findings = _findings(rule, lambda: rule.check(view, config, ctx), rule.id)
-    return _apply_waivers(rule, findings, raw_config, ctx, {view.urn: view})
+    findings, unverified = _findings(rule, lambda: rule.check(view, config, ctx))
+    return _apply_waivers(rule, findings, unverified, raw_config, ctx, {view.urn: view})
 
 
 def evaluate_stack(rule: Rule, views: list[ResourceView], raw_config: Mapping[str, Any], ctx: RuleContext) -> Outcome:
     config = typed_config(rule, raw_config)
-    findings = _findings(rule, lambda: rule.check(views, config, ctx), rule.id)
-    return _apply_waivers(rule, findings, raw_config, ctx, {v.urn: v for v in views})
+    findings, unverified = _findings(rule, lambda: rule.check(views, config, ctx))
+    return _apply_waivers(rule, findings, unverified, raw_config, ctx, {v.urn: v for v in views})
 
 
 def _apply_waivers(
-    rule: Rule, findings: list[Finding], raw_config: Mapping[str, Any], ctx: RuleContext, views: Mapping[str, ResourceView]
+    rule: Rule, findings: list[Finding], unverified: list[Finding], raw_config: Mapping[str, Any], ctx: RuleContext,
+    views: Mapping[str, ResourceView],
 ) -> Outcome:
     waivers, _ = parse_waivers(raw_config.get("waivers"))
     reported, waived = [], []
@@ -331,7 +339,7 @@ def _apply_waivers(
             reported.append(finding)
         else:
             waived.append((finding, waiver))
-    return Outcome(reported, waived)
+    return Outcome(reported, waived, unverified)
 
 
 def _context(raw_config: Mapping[str, Any], stack_tags: Mapping[str, str]) -> RuleContext:
@@ -414,58 +422,72 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
 
 WAIVED_RESOURCE_POLICY = "mlplat-waived-resource-findings"
 WAIVED_STACK_POLICY = "mlplat-waived-stack-findings"
+UNVERIFIED_RESOURCE_POLICY = "mlplat-unverified-resource-findings"
+UNVERIFIED_STACK_POLICY = "mlplat-unverified-stack-findings"
+REPORTING_POLICIES = (WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY, UNVERIFIED_RESOURCE_POLICY, UNVERIFIED_STACK_POLICY)
 
 
-def waived_findings_policies(rules: list[Rule]) -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """Advisory policies that report every waived finding, so a waiver is never a silent pass."""
-    by_id = {r.id: r for r in rules}
+def _is_preview() -> bool:
+    return os.environ.get("PULUMI_DRY_RUN") == "true"
+
+
+def reporting_policies(rules: list[Rule]) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """Advisory policies that report what the rules' own policies do not enforce: waived findings
+    (a waiver is never a silent pass) and, in preview, findings that wait for unknown values."""
     schema = PolicyConfigSchema(
         properties={"environment": {"type": "string", "enum": list(ENVIRONMENTS)}, "waivers": dict(WAIVER_SCHEMA, default=[])}
     )
 
-    def waived_message(rule: Rule, finding: Finding, waiver: Waiver) -> str:
-        return f"[{rule.id}] waived: {finding.message} ({waiver.describe()})"
+    def waived(rule: Rule, outcome: Outcome) -> Iterable[tuple[str, Optional[str]]]:
+        for finding, waiver in outcome.waived:
+            yield f"[{rule.id}] waived: {finding.message} ({waiver.describe()})", finding.urn
 
-    def validate_resource(args: ResourceValidationArgs, report_violation) -> None:
-        raw = args.get_config()
-        ctx = _context(raw, args.stack_tags)
-        waivers, _ = parse_waivers(raw.get("waivers"))
-        for rule_id in sorted({w.rule for w in waivers}):
-            rule = by_id.get(rule_id)
-            if rule is None or rule.scope != "resource" or not rule.applies_to(args.resource_type):
-                continue
-            if rule.level(ctx.environment) == "disabled":
-                continue
-            try:
-                outcome = evaluate_resource(rule, view_of_args(args), {**raw}, ctx)
-            except UnknownValueError:
-                continue
-            for finding, waiver in outcome.waived:
-                report_violation(waived_message(rule, finding, waiver))
+    def unverified(rule: Rule, outcome: Outcome) -> Iterable[tuple[str, Optional[str]]]:
+        for finding in outcome.unverified:
+            yield f"[{rule.id}] unverified: {finding.message}", finding.urn
 
-    def validate_stack(args: StackValidationArgs, report_violation) -> None:
-        raw = args.get_config()
-        ctx = _context(raw, args.stack_tags)
-        waivers, _ = parse_waivers(raw.get("waivers"))
-        views = views_of_stack(args)
-        for rule_id in sorted({w.rule for w in waivers}):
-            rule = by_id.get(rule_id)
-            if rule is None or rule.scope != "stack" or rule.level(ctx.environment) == "disabled":
-                continue
-            try:
-                outcome = evaluate_stack(rule, views, {**raw}, ctx)
-            except UnknownValueError:
-                continue
-            for finding, waiver in outcome.waived:
-                report_violation(waived_message(rule, finding, waiver), finding.urn)
+    def candidates(raw: Mapping[str, Any], ctx: RuleContext, scope: str, wanted: str) -> list[Rule]:
+        if wanted == "waived":
+            waivers, _ = parse_waivers(raw.get("waivers"))
+            ids = {w.rule for w in waivers}
+            chosen = [r for r in rules if r.id in ids]
+        else:
+            chosen = rules if _is_preview() else []
+        return [r for r in chosen if r.scope == scope and r.level(ctx.environment) != "disabled"]
 
+    def resource_policy(wanted: str, pick) -> Callable[[ResourceValidationArgs, Any], None]:
+        def validate(args: ResourceValidationArgs, report_violation) -> None:
+            raw = args.get_config()
+            ctx = _context(raw, args.stack_tags)
+            for rule in candidates(raw, ctx, "resource", wanted):
+                if not rule.applies_to(args.resource_type):
+                    continue
+                outcome = evaluate_resource(rule, view_of_args(args), raw, ctx)
+                for message, _ in pick(rule, outcome):
+                    report_violation(message)
+
+        return validate
+
+    def stack_policy(wanted: str, pick) -> Callable[[StackValidationArgs, Any], None]:
+        def validate(args: StackValidationArgs, report_violation) -> None:
+            raw = args.get_config()
+            ctx = _context(raw, args.stack_tags)
+            views = views_of_stack(args)
+            for rule in candidates(raw, ctx, "stack", wanted):
+                outcome = evaluate_stack(rule, views, raw, ctx)
+                for message, urn in pick(rule, outcome):
+                    report_violation(message, urn)
+
+        return validate
+
+    advisory = dict(enforcement_level=EnforcementLevel.ADVISORY, config_schema=schema)
     return [
-        ResourceValidationPolicy(
-            name=WAIVED_RESOURCE_POLICY, description="Findings waived by a reviewed waiver (reported, not enforced)",
-            validate=validate_resource, enforcement_level=EnforcementLevel.ADVISORY, config_schema=schema,
-        ),
-        StackValidationPolicy(
-            name=WAIVED_STACK_POLICY, description="Stack findings waived by a reviewed waiver (reported, not enforced)",
-            validate=validate_stack, enforcement_level=EnforcementLevel.ADVISORY, config_schema=schema,
-        ),
+        ResourceValidationPolicy(name=WAIVED_RESOURCE_POLICY, description="Findings waived by a reviewed waiver (reported, not enforced)",
+                                 validate=resource_policy("waived", waived), **advisory),
+        StackValidationPolicy(name=WAIVED_STACK_POLICY, description="Stack findings waived by a reviewed waiver (reported, not enforced)",
+                              validate=stack_policy("waived", waived), **advisory),
+        ResourceValidationPolicy(name=UNVERIFIED_RESOURCE_POLICY, description="Findings that wait for values unknown during preview",
+                                 validate=resource_policy("unverified", unverified), **advisory),
+        StackValidationPolicy(name=UNVERIFIED_STACK_POLICY, description="Stack findings that wait for values unknown during preview",
+                              validate=stack_policy("unverified", unverified), **advisory),
     ]

@@ -206,7 +206,11 @@ def no_public_acl(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iter
 )
 def bucket_policy_tls(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
     for facts in join_buckets(views):
-        documents = [p.json("policy") for p in facts.of(POLICY_TYPE)] + [facts.bucket.json("policy")]
+        try:
+            documents = [p.json("policy") for p in facts.of(POLICY_TYPE)] + [facts.bucket.json("policy")]
+        except UnknownValueError:
+            yield Finding(f"bucket {facts.bucket.name} policy is unknown until apply", facts.bucket.urn, unverified=True)
+            continue
         all_statements = [s for d in documents if d for s in statements(d)]
         denies_plain_http = any(
             s.effect == "Deny" and s.has_star_principal

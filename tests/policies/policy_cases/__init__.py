@@ -23,6 +23,7 @@ class RuleCase:
     message: Optional[str] = None  # a substring the failing finding's message must contain
     stack_tags: Optional[dict[str, str]] = None
     config: Optional[dict[str, Any]] = None  # stack config the engine hands analyzers
+    waivers: Optional[list[dict[str, Any]]] = None  # pack-configuration waivers for this environment
 
     @property
     def id(self) -> str:
