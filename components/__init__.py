@@ -1,29 +1,37 @@
-"""mlplat components: Pulumi building blocks of an ML platform (see README's catalogue)."""
+"""mlplat components: Pulumi building blocks of an ML platform (see the README's catalogue)."""
 
+from ._metrics import Metric
 from ._tags import REQUIRED_TAG_KEYS, platform_tags, register_stack_tags
-from .artifact_store import ArtifactStore, ArtifactStoreArgs
+from .artifact_store import ArtifactStore, ArtifactStoreArgs, GovernedBucket
 from .config import PlatformConfig, parse_platform_config
+from .drift import DriftMonitor, DriftMonitorArgs
 from .encryption import Encryption, EncryptionArgs
 from .errors import ConfigError, PlatformError, Problem, WiringError
+from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
+from .feature_store import Feature, FeatureGroupArgs, FeatureStore, FeatureStoreArgs, Ttl
+from .model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
+from .monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
 from .network import ExistingVpcArgs, Network, NetworkArgs
 from .platform import MLPlatform
+from .serving_endpoint import (
+    AsyncInferenceArgs,
+    AutoscalingArgs,
+    BlueGreenDeploymentArgs,
+    ProductionVariantArgs,
+    ScaleDownScheduleArgs,
+    ServerlessArgs,
+    ServingEndpoint,
+    ServingEndpointArgs,
+)
+from .training_cluster import GpuPoolArgs, HelmChartArgs, SystemNodesArgs, TeamArgs, TrainingCluster, TrainingClusterArgs
 
 __all__ = [
-    "ArtifactStore",
-    "ArtifactStoreArgs",
-    "ConfigError",
-    "Encryption",
-    "EncryptionArgs",
-    "ExistingVpcArgs",
-    "MLPlatform",
-    "Network",
-    "NetworkArgs",
-    "PlatformConfig",
-    "PlatformError",
-    "Problem",
-    "REQUIRED_TAG_KEYS",
-    "WiringError",
-    "parse_platform_config",
-    "platform_tags",
-    "register_stack_tags",
+    "AlarmTopic", "AlarmTopicArgs", "ArtifactStore", "ArtifactStoreArgs", "AsyncInferenceArgs", "AutoscalingArgs",
+    "BlueGreenDeploymentArgs", "ConfigError", "DriftMonitor", "DriftMonitorArgs", "Encryption", "EncryptionArgs",
+    "EndpointMonitoring", "EndpointMonitoringArgs", "ExistingVpcArgs", "ExperimentTracking", "ExperimentTrackingArgs",
+    "Feature", "FeatureGroupArgs", "FeatureStore", "FeatureStoreArgs", "GovernedBucket", "GpuPoolArgs", "HelmChartArgs",
+    "Metric", "MLPlatform", "ModelFamilyArgs", "ModelRegistry", "ModelRegistryArgs", "Network", "NetworkArgs",
+    "PlatformConfig", "PlatformError", "Problem", "ProductionVariantArgs", "REQUIRED_TAG_KEYS", "ScaleDownScheduleArgs",
+    "ServerlessArgs", "ServingEndpoint", "ServingEndpointArgs", "SystemNodesArgs", "TeamArgs", "TrainingCluster",
+    "TrainingClusterArgs", "Ttl", "WiringError", "parse_platform_config", "platform_tags", "register_stack_tags",
 ]

@@ -54,11 +54,18 @@ def takes_tag_map(type_token: str) -> bool:
 def autoname_property(type_token: str) -> Optional[str]:
     """The input a provider fills with `<name>-<random>` when omitted, if the type has one.
 
-    A pulumi-aws resource is auto-named on field X when it also accepts X_prefix (name and
-    name_prefix, bucket and bucket_prefix): that pair is how the provider exposes auto-naming.
+    pulumi-aws auto-names every resource's `name` input (the bridge makes it optional for that),
+    and fields that come with an X_prefix twin (bucket/bucket_prefix, node_group_name/...prefix).
     """
+    if not type_token.startswith("aws:"):
+        return None
     params = input_parameters(type_token)
-    for candidate in ("name", "bucket"):
-        if candidate in params and f"{candidate}_prefix" in params:
-            return candidate
-    return None
+    paired = sorted(p for p in params if f"{p}_prefix" in params)
+    if paired:
+        return _camel(paired[0])
+    return "name" if "name" in params else None
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -1,10 +1,12 @@
 """ArtifactStore: the governed S3 buckets an ML team keeps its data and models in.
 
-Four buckets, one per role (the `mlplat:bucket-role` tag carries it):
+Four buckets, one per role (the `mlplat:bucket-role` tag carries it), and an optional fifth:
 
 - `datasets` and `captures` (endpoint data capture): SSE-KMS with the `data` domain key;
 - `models`: SSE-KMS with the `models` domain key, object lock in governance mode when enabled;
-- `access-logs`: the target of the other three buckets' server access logs, SSE-KMS with the
+- `experiments` (only with `experiments_bucket=True`): MLflow artifacts, SSE-KMS with the `data`
+  domain key, versioned but never object-locked, since MLflow deletes artifacts (DECISIONS);
+- `access-logs`: the target of the other buckets' server access logs, SSE-KMS with the
   `logs` domain key, current objects expire. S3 log delivery sends no encryption header, so this
   bucket has no "deny unencrypted uploads" statement, and it never has object lock (DECISIONS).
 
@@ -16,7 +18,7 @@ deny uploads that ask for another encryption or another KMS key than the bucket'
 pulumi-aws 7 keeps a bucket's settings in separate resources; the deprecated inline `Bucket`
 arguments are not used. The logs key's policy must name the buckets that log into the access-log
 bucket before the store exists, so the composition root passes
-`ArtifactStore.log_source_prefixes(name, bucket_name_prefix)` to
+`ArtifactStore.log_source_prefixes(name, bucket_name_prefix, experiments_bucket)` to
 `EncryptionArgs.s3_log_source_bucket_prefixes`:
 
     prefixes = ArtifactStore.log_source_prefixes("artifacts")
@@ -47,11 +49,18 @@ TYPE_TOKEN = "mlplat:artifact_store:ArtifactStore"
 DATASETS = "datasets"
 MODELS = "models"
 CAPTURES = "captures"
+EXPERIMENTS = "experiments"
 ACCESS_LOGS = "access-logs"
+# The roles every store declares; `experiments` is declared only with `experiments_bucket=True`.
 BUCKET_ROLES: tuple[str, ...] = (DATASETS, MODELS, CAPTURES, ACCESS_LOGS)
 LOG_SOURCE_ROLES: tuple[str, ...] = (DATASETS, MODELS, CAPTURES)
+OPTIONAL_ROLES: tuple[str, ...] = (EXPERIMENTS,)
+# Every role in declaration order (access-logs last: its policy names the log sources).
+ALL_BUCKET_ROLES: tuple[str, ...] = (DATASETS, MODELS, CAPTURES, EXPERIMENTS, ACCESS_LOGS)
 # The Encryption domain whose key encrypts each bucket.
-KEY_DOMAIN: dict[str, str] = {DATASETS: "data", MODELS: "models", CAPTURES: "data", ACCESS_LOGS: "logs"}
+KEY_DOMAIN: dict[str, str] = {
+    DATASETS: "data", MODELS: "models", CAPTURES: "data", EXPERIMENTS: "data", ACCESS_LOGS: "logs",
+}
 
 BUCKET_ROLE_TAG = "mlplat:bucket-role"
 LOG_DELIVERY_PRINCIPAL = "logging.s3.amazonaws.com"
@@ -61,8 +70,9 @@ MIN_STANDARD_IA_DAYS = 30  # S3 moves objects to STANDARD_IA only after 30 days
 MAX_OBJECT_LOCK_DAYS = 36500
 MIN_TLS_VERSION = 1.2
 
-# `<prefix><role>-` must fit the provider's bucket_prefix limit with the longest role.
-MAX_BUCKET_NAME_PREFIX = MAX_BUCKET_PREFIX - len(f"{ACCESS_LOGS}-")
+# `<prefix><role>-` must fit the provider's bucket_prefix limit with the longest role
+# (access-logs and experiments are both 11 characters).
+MAX_BUCKET_NAME_PREFIX = MAX_BUCKET_PREFIX - max(len(f"{role}-") for role in ALL_BUCKET_ROLES)
 _BUCKET_NAME_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]*-$")
 _RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 
@@ -126,6 +136,17 @@ class ArtifactStoreArgs(ArgsModel):
         default=731,
         description="Access-log objects expire this many days after delivery. Omitted: 731 days (two years).",
     )
+    experiments_bucket: bool = Field(
+        default=False,
+        description="Also declare the `experiments` bucket for MLflow artifacts (data key, versioned, "
+        "logged into access-logs, never object-locked: MLflow deletes artifacts). Pass the same value to "
+        "`ArtifactStore.log_source_prefixes(...)` so the logs key admits its access logs. Omitted: no "
+        "experiments bucket (off by default so existing stores gain no bucket on upgrade).",
+    )
+
+    def roles(self) -> tuple[str, ...]:
+        """The bucket roles this store declares, in declaration order."""
+        return declared_roles(self.experiments_bucket)
 
     def problems(self) -> list[Problem]:
         problems: list[Problem] = []
@@ -154,6 +175,16 @@ class ArtifactStoreArgs(ArgsModel):
             if value < 1:
                 problems.append(Problem(f"ArtifactStoreArgs.{name}", "must be at least 1 day", value))
         return problems
+
+
+def declared_roles(experiments_bucket: bool = False) -> tuple[str, ...]:
+    """Bucket roles a store declares, in declaration order (access-logs last)."""
+    return tuple(r for r in ALL_BUCKET_ROLES if r not in OPTIONAL_ROLES or (r == EXPERIMENTS and experiments_bucket))
+
+
+def log_source_roles(experiments_bucket: bool = False) -> tuple[str, ...]:
+    """Bucket roles whose server access logs go to the access-log bucket."""
+    return tuple(r for r in declared_roles(experiments_bucket) if r != ACCESS_LOGS)
 
 
 def missing_key_domains(encryption: Encryption) -> list[Problem]:
@@ -202,7 +233,7 @@ def bucket_prefixes(name: str, bucket_name_prefix: Optional[str] = None) -> dict
     else:
         base = f"{name}-"
     try:
-        return {role: bucket_prefix(f"{base}{role}") for role in BUCKET_ROLES}
+        return {role: bucket_prefix(f"{base}{role}") for role in ALL_BUCKET_ROLES}
     except ConfigError:
         raise ConfigError(
             [
@@ -376,9 +407,10 @@ class GovernedBucket:
 
 
 class ArtifactStore(pulumi.ComponentResource):
-    """S3 buckets for datasets, models and captures, plus their access-log bucket.
+    """S3 buckets for datasets, models and captures (and experiments), plus their access-log bucket.
 
-    Children (suffixes are stable), for each role in datasets, models, captures, access-logs:
+    Children (suffixes are stable), for each role in datasets, models, captures, access-logs (and
+    experiments with `experiments_bucket=True`):
     `<name>-<role>` (the bucket), `-encryption`, `-versioning`, `-public-access-block`,
     `-ownership`, `-policy`, `-lifecycle`; `<name>-<role>-logging` on all but access-logs;
     `<name>-models-object-lock` when object lock is on. Grants add
@@ -393,10 +425,12 @@ class ArtifactStore(pulumi.ComponentResource):
     models: GovernedBucket
     captures: GovernedBucket
     access_logs: GovernedBucket
+    experiments: Optional[GovernedBucket]
 
     def __init__(self, name: str, args: ArtifactStoreArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         prefixes = bucket_prefixes(name, args.bucket_name_prefix)
-        _check_log_delivery_wiring(args.encryption, tuple(prefixes[r] for r in LOG_SOURCE_ROLES))
+        sources = log_source_roles(args.experiments_bucket)
+        _check_log_delivery_wiring(args.encryption, tuple(prefixes[r] for r in sources))
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._account_id = _iam.caller_account_id()
         self._region = _iam.current_region()
@@ -404,14 +438,14 @@ class ArtifactStore(pulumi.ComponentResource):
         self._buckets: dict[str, GovernedBucket] = {}
         policies: dict[str, aws.s3.BucketPolicy] = {}
 
-        for role in BUCKET_ROLES:
+        for role in args.roles():
             key = args.encryption.keys[KEY_DOMAIN[role]]
             bucket = self._bucket(name, role, prefixes[role], args)
             handle = GovernedBucket(role=role, bucket=bucket, key=key, arn=bucket.arn, name=bucket.bucket, store=self)
             self._buckets[role] = handle
             public_access_block = self._settings(name, handle, args)
-            if role == ACCESS_LOGS:  # last in BUCKET_ROLES: the log sources exist by now
-                log_sources = [self._buckets[source].arn for source in LOG_SOURCE_ROLES]
+            if role == ACCESS_LOGS:  # last in every role order: the log sources exist by now
+                log_sources = [self._buckets[source].arn for source in sources]
                 policy = bucket_policy(role, bucket_arn=bucket.arn, key_arn=key.arn, account_id=self._account_id,
                                        log_source_arns=log_sources)
             else:
@@ -419,7 +453,7 @@ class ArtifactStore(pulumi.ComponentResource):
             policies[role] = self._policy(name, handle, policy, public_access_block)
 
         target = self._buckets[ACCESS_LOGS].bucket
-        for role in LOG_SOURCE_ROLES:
+        for role in sources:
             aws.s3.BucketLogging(
                 child(name, f"{role}-logging"),
                 bucket=self._buckets[role].bucket.id,
@@ -432,6 +466,7 @@ class ArtifactStore(pulumi.ComponentResource):
         self.models = self._buckets[MODELS]
         self.captures = self._buckets[CAPTURES]
         self.access_logs = self._buckets[ACCESS_LOGS]
+        self.experiments = self._buckets.get(EXPERIMENTS)
         self.bucket_names: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             **{role: b.name for role, b in self._buckets.items()}
         )
@@ -443,16 +478,24 @@ class ArtifactStore(pulumi.ComponentResource):
     # --- pure helpers the composition root calls before the store exists ---------------------
 
     @staticmethod
-    def log_source_prefixes(name: str, bucket_name_prefix: Optional[str] = None) -> tuple[str, ...]:
+    def log_source_prefixes(
+        name: str, bucket_name_prefix: Optional[str] = None, experiments_bucket: bool = False,
+    ) -> tuple[str, ...]:
         """Bucket name prefixes of the buckets that log into the store's access-log bucket.
 
         Pass them to `EncryptionArgs.s3_log_source_bucket_prefixes` (the logs key must let S3 log
-        delivery encrypt their logs), with the same `name` and `bucket_name_prefix` as the store.
+        delivery encrypt their logs), with the same `name`, `bucket_name_prefix` and
+        `experiments_bucket` as the store.
         """
         prefixes = bucket_prefixes(name, bucket_name_prefix)
-        return tuple(prefixes[role] for role in LOG_SOURCE_ROLES)
+        return tuple(prefixes[role] for role in log_source_roles(experiments_bucket))
 
     # --- handles and grants ------------------------------------------------------------------
+
+    @property
+    def bucket_roles(self) -> tuple[str, ...]:
+        """The roles of the buckets this store declared, in declaration order."""
+        return tuple(self._buckets)
 
     def bucket(self, role: str) -> GovernedBucket:
         """The handle of the bucket with this role; WiringError naming the roles otherwise."""

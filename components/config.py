@@ -14,10 +14,26 @@ import ipaddress
 import re
 from typing import Any, Literal, Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from ._naming import MAX_BUCKET_PREFIX
+from ._models import ArgsModel, StrictModel, problems_from_validation
+from .config_ml_lifecycle import (
+    ML_LIFECYCLE_DEFAULTS,
+    ExperimentTrackingConfig,
+    FeatureStoreConfig,
+    ModelRegistryConfig,
+    check_ml_lifecycle,
+)
+from .config_monitoring import MONITORING_DEFAULTS, MonitoringConfig, check_monitoring
+from .config_serving import ServingConfig, check_serving, with_serving_defaults
+from .config_training import TRAINING_DEFAULTS, TrainingConfig, check_training
 from .errors import ConfigError, Problem
+
+__all__ = [
+    "ArgsModel", "StrictModel", "PlatformConfig", "parse_platform_config", "check_platform",
+    "with_environment_defaults", "stack_file_label", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS",
+]
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
@@ -72,35 +88,6 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         },
     },
 }
-
-
-class StrictModel(BaseModel):
-    """Base for every config model: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ArgsModel(StrictModel):
-    """Base of component Args: may hold resources and components; bad values raise ConfigError.
-
-    Subclasses list cross-field rules in `problems()`; construction raises one ConfigError naming
-    `<ArgsClass>.<field>`, the value received and what is allowed, before any resource exists.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise ConfigError(_problems_from_validation(exc, type(self), type(self).__name__)) from None
-        problems = self.problems()
-        if problems:
-            raise ConfigError(problems)
-
-    def problems(self) -> list[Problem]:
-        """Cross-field rules; override to add them (return every problem, do not raise)."""
-        return []
 
 
 class OrganisationTags(StrictModel):
@@ -200,6 +187,12 @@ class PlatformConfig(StrictModel):
     encryption: EncryptionConfig
     network: NetworkConfig
     artifact_store: ArtifactStoreConfig
+    training: TrainingConfig = Field(description="The EKS training cluster. Omitted: none.")
+    serving: ServingConfig = Field(default_factory=ServingConfig, description="SageMaker endpoints. Omitted: none.")
+    monitoring: MonitoringConfig = Field(description="Alarm topic subscribers, alarm thresholds, drift loops.")
+    feature_store: FeatureStoreConfig = Field(default_factory=FeatureStoreConfig, description="Feature groups. Omitted: none.")
+    model_registry: ModelRegistryConfig = Field(description="Model families: package groups and ECR repositories.")
+    experiment_tracking: ExperimentTrackingConfig = Field(description="The MLflow tracking server.")
 
     @model_validator(mode="before")
     @classmethod
@@ -210,8 +203,10 @@ class PlatformConfig(StrictModel):
 def with_environment_defaults(data: Any) -> Any:
     """Return `data` with the environment's defaults filled in where keys are absent.
 
-    Leaves anything malformed untouched so validation reports it. Network creation defaults are
-    skipped when an existing VPC is adopted (adopting and creating never mix).
+    Nested sections merge key by key (an explicit value always wins); serving endpoints each take
+    the environment's endpoint defaults. Leaves anything malformed untouched so validation reports
+    it. Network creation defaults are skipped when an existing VPC is adopted (adopting and
+    creating never mix).
     """
     if not isinstance(data, Mapping):
         return data
@@ -220,23 +215,40 @@ def with_environment_defaults(data: Any) -> Any:
         # The environment error is reported on its own; prod's defaults keep it the only one.
         env = "prod"
     merged = dict(data)
-    for key, default in ENVIRONMENT_DEFAULTS[env].items():
+    for key, default in environment_defaults(env).items():
         if not isinstance(default, dict):
             merged.setdefault(key, default)
             continue
         section = merged.get(key, {})
         if not isinstance(section, Mapping):
             continue
-        section = dict(section)
         if key == "network" and section.get("existing") is not None:
-            merged[key] = section
             continue
-        for field, value in default.items():
-            section.setdefault(field, copy.deepcopy(value))
+        section = _merge_defaults(section, default)
         if key == "network":
             section.setdefault("cidr_block", "10.0.0.0/16")
         merged[key] = section
+    if "serving" in merged:
+        merged["serving"] = with_serving_defaults(env, merged["serving"])
     return merged
+
+
+def environment_defaults(env: str) -> dict[str, Any]:
+    """Every default that depends on the environment, by section (serving endpoints aside)."""
+    return {
+        **ENVIRONMENT_DEFAULTS[env], **ML_LIFECYCLE_DEFAULTS[env],
+        "training": TRAINING_DEFAULTS[env], "monitoring": MONITORING_DEFAULTS[env],
+    }
+
+
+def _merge_defaults(given: Mapping[str, Any], default: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(given)
+    for key, value in default.items():
+        if key not in out:
+            out[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(out[key], Mapping):
+            out[key] = _merge_defaults(out[key], value)
+    return out
 
 
 def check_platform(config: PlatformConfig, aws_region: str | None = None) -> list[Problem]:
@@ -303,6 +315,12 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
                 True,
             )
         )
+    problems.extend(check_training(env, config.training))
+    problems.extend(check_serving(env, config.tags.project, config.serving))
+    problems.extend(
+        check_monitoring(env, config.monitoring, {e.name: e.serverless is not None for e in config.serving.endpoints})
+    )
+    problems.extend(check_ml_lifecycle(env, config.model_registry))
     if env != "dev" and not config.deletion_protection:
         problems.append(
             Problem(
@@ -341,59 +359,11 @@ def parse_platform_config(
     try:
         config = PlatformConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, PlatformConfig, "platform"), source) from None
+        raise ConfigError(problems_from_validation(exc, PlatformConfig, "platform"), source) from None
     problems = check_platform(config, aws_region)
     if problems:
         raise ConfigError(problems, source)
     return config
-
-
-def _problems_from_validation(exc: ValidationError, model: type[BaseModel], root: str) -> list[Problem]:
-    problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        path = ".".join([root, *(str(part) for part in loc)])
-        kind = err["type"]
-        value = err.get("input")
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(model, loc[:-1])
-            hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-            problems.append(Problem(path, f"is not a known key{hint}"))
-        elif kind == "missing":
-            problems.append(Problem(path, "is required"))
-        elif kind in ("literal_error", "enum"):
-            expected = err.get("ctx", {}).get("expected", "")
-            problems.append(Problem(path, f"is not allowed (allowed: {expected})", value))
-        else:
-            message = err["msg"]
-            message = message[0].lower() + message[1:] if message else "is invalid"
-            problems.append(Problem(path, f"is invalid: {message}", value))
-    return problems
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the model found by walking `loc` from `model` (empty if not a model)."""
-    current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return []
-        current = _model_of(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return sorted(current.model_fields)
-    return []
-
-
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def stack_file_label(stack: str, stack_config_dir: str = "stacks") -> str:

@@ -226,7 +226,7 @@ class RecordingMonitor(MockMonitor):
         _ensure_event_loop()
         request = self._apply_transforms(request)
         inputs, secret_paths = _struct_to_plain(request.object)
-        self._autoname(request.type, request.name, urn, inputs)
+        autonamed = self._autoname(request.type, request.name, urn, inputs)
 
         parent = request.parent or None
         with self._lock:
@@ -250,6 +250,7 @@ class RecordingMonitor(MockMonitor):
             op="import" if request.importId else "create",
             secret_paths=secret_paths,
             version=request.version,
+            autonamed=autonamed,
         )
 
         if not request.custom:
@@ -274,17 +275,23 @@ class RecordingMonitor(MockMonitor):
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
 
-    def _autoname(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> None:
+    def _autoname(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> Optional[str]:
+        """Fill the provider's auto-name into `inputs`; returns the property named, if any."""
         prop = autoname_property(type_)
         if prop is None or inputs.get(prop) not in (None, ""):
-            return
+            return None
         prefix = inputs.get(f"{prop}Prefix")
         if isinstance(prefix, str) and prefix:
             # Terraform's unique suffix: a UTC timestamp and a counter, 26 digits in all.
             inputs[prop] = prefix + "20260101000000" + str(int(stable_hex(urn, 12), 16))[-12:].zfill(12)
-            return
+            return prop
         generated = f"{name}-{stable_hex(urn, 7)}"
-        inputs[prop] = generated.lower() if type_.startswith("aws:s3/") else generated
+        if type_.startswith("aws:s3/"):
+            generated = generated.lower()
+        elif type_ == "aws:kms/alias:Alias":
+            generated = f"alias/{generated}"  # the provider's alias auto-names carry the required prefix
+        inputs[prop] = generated
+        return prop
 
     @staticmethod
     def _options_of(request) -> dict[str, Any]:

@@ -1,11 +1,12 @@
 """`mlplat`: offline plans of Pulumi stacks and the project's generated artefacts.
 
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
-                [--environment ENV | --policy-pack-config FILE | --no-policies]
+                [--environment ENV | --policy-pack-config FILE | --no-policies] [--baseline FILE]
     mlplat schema [--out DIR]
     mlplat policy-config [--out DIR]
 
-Exit codes: 0 success; 1 a check failed (contract errors or a mandatory policy violation);
+Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
+feature group replaced in staging or prod);
 2 configuration error (message only, no traceback).
 """
 
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: the stack's ml-platform:platform.environment; else the pack tells it)")
     policy.add_argument("--policy-pack-config", help="a --policy-pack-config file, as passed to pulumi preview")
     policy.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    plan.add_argument("--baseline", help="a previous plan's JSON (this command's --format json, or pulumi preview --json): "
+                      "feature groups the change would replace are reported, and refused in staging and prod")
 
     configs = sub.add_parser("policy-config", help="write the per-environment policy pack configuration files")
     configs.add_argument("--out", default=None, help="directory to write to (default: policies/config)")
@@ -80,6 +83,15 @@ def _stack_environment(plan) -> Optional[str]:
     return env if env in ENVIRONMENTS else None
 
 
+def _baseline_findings(args: argparse.Namespace, plan) -> list:
+    if not args.baseline:
+        return []
+    from .feature_changes import replacement_findings
+
+    baseline = json.loads(Path(args.baseline).read_text())
+    return replacement_findings(baseline, plan, args.environment or _stack_environment(plan) or "prod")
+
+
 def _policies(args: argparse.Namespace, plan) -> Optional[PolicyReport]:
     if args.no_policies:
         return None
@@ -95,7 +107,8 @@ def _plan(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, plan))
+    report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, plan),
+                        feature_group_findings=_baseline_findings(args, plan))
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

@@ -41,6 +41,12 @@ class PlannedResource:
     options: dict[str, Any] = field(default_factory=dict)
     op: str = "create"
     secret_paths: list[str] = field(default_factory=list)
+    autonamed: Optional[str] = None  # the input the provider auto-named, if any
+
+    @property
+    def declared_inputs(self) -> dict[str, Any]:
+        """The inputs the program declared: `inputs` without the provider's auto-name."""
+        return {k: v for k, v in self.inputs.items() if k != self.autonamed}
 
     @property
     def package(self) -> str:

@@ -22,10 +22,23 @@ class PlanReport:
     plan: Plan
     contract_errors: list[ContractError] = field(default_factory=list)
     policy: Optional[PolicyReport] = None
+    feature_group_findings: list[Any] = field(default_factory=list)  # mlplat.feature_changes.Finding
 
     @property
     def failed(self) -> bool:
-        return bool(self.contract_errors) or bool(self.policy and self.policy.failed)
+        return (
+            bool(self.contract_errors)
+            or bool(self.policy and self.policy.failed)
+            or any(f.severity == "error" for f in self.feature_group_findings)
+        )
+
+
+def _feature_group_lines(report: "PlanReport", bullet: str) -> list[str]:
+    if not report.feature_group_findings:
+        return []
+    lines = ["", "Feature group changes against the baseline:"]
+    lines += [f"{bullet}{f.severity}: {_short(f.urn)}: {f.message}" for f in report.feature_group_findings]
+    return lines
 
 
 def _short(urn: str) -> str:
@@ -216,6 +229,7 @@ def render_text(report: PlanReport) -> str:
     lines += ["", f"Contract checks against the AWS API models: {len(report.contract_errors)} errors"]
     lines += [f"  {e.render()}" for e in report.contract_errors]
     lines += _policy_text(report.policy)
+    lines += _feature_group_lines(report, "  ")
     return "\n".join(lines) + "\n"
 
 
@@ -249,6 +263,7 @@ def render_markdown(report: PlanReport) -> str:
     else:
         lines += ["", "Contract checks against the AWS API models: no errors."]
     lines += _policy_markdown(report.policy)
+    lines += _feature_group_lines(report, "- ")
     return "\n".join(lines) + "\n"
 
 
@@ -258,6 +273,10 @@ def render_json(report: PlanReport) -> str:
         extra["policyViolations"] = [v.to_json() for v in report.policy.violations]
         extra["policyWaived"] = [v.to_json() for v in report.policy.waived]
         extra["policyEnvironment"] = report.policy.environment
+    if report.feature_group_findings:
+        extra["featureGroupFindings"] = [
+            {"severity": f.severity, "urn": f.urn, "message": f.message} for f in report.feature_group_findings
+        ]
     document = report.plan.to_preview_json(**extra)
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components.config import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENT_DEFAULTS, PlatformConfig
+from components.config import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS, PlatformConfig, environment_defaults
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PLATFORM_SCHEMA_FILE = "platform-config.schema.json"
@@ -20,18 +20,25 @@ STACK_SCHEMA_FILE = "stack-file.schema.json"
 
 def platform_config_schema() -> dict[str, Any]:
     schema = PlatformConfig.model_json_schema(ref_template="#/$defs/{model}")
-    defaulted = {key for env in ENVIRONMENT_DEFAULTS.values() for key in env}
-    schema["required"] = [f for f in schema.get("required", []) if f not in defaulted]
-    for section in defaulted:
-        ref = schema["properties"].get(section, {}).get("$ref", "")
-        model = schema.get("$defs", {}).get(ref.rsplit("/", 1)[-1])
-        if model is None:
-            continue
-        fields = {f for env in ENVIRONMENT_DEFAULTS.values() for f in (env.get(section) or {})}
-        model["required"] = [f for f in model.get("required", []) if f not in fields]
+    defs = schema.get("$defs", {})
+    for env in ENVIRONMENTS:
+        _optional_where_defaulted(schema, environment_defaults(env), defs)
+    return {"$schema": DRAFT, **schema}
+
+
+def _optional_where_defaulted(model: dict[str, Any], defaults: dict[str, Any], defs: dict[str, Any]) -> None:
+    """Drop from `required` what the environment fills in, section by section, as in the files."""
+    if "required" in model:
+        model["required"] = [f for f in model["required"] if f not in defaults]
         if not model["required"]:
             del model["required"]
-    return {"$schema": DRAFT, **schema}
+    for key, value in defaults.items():
+        if not isinstance(value, dict):
+            continue
+        prop = model.get("properties", {}).get(key, {})
+        ref = prop.get("$ref") or next((o.get("$ref") for o in prop.get("anyOf", []) if "$ref" in o), None)
+        if ref:
+            _optional_where_defaulted(defs[ref.rsplit("/", 1)[-1]], value, defs)
 
 
 def aws_regions() -> list[str]:

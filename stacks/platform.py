@@ -31,4 +31,15 @@ def build_platform() -> MLPlatform:
     pulumi.export("private_subnet_ids", platform.network.private_subnet_ids)
     pulumi.export("key_arns", platform.encryption.key_arns)
     pulumi.export("bucket_names", platform.artifacts.bucket_names)
+    pulumi.export("alarm_topic_arn", platform.alarm_topic.arn)
+    pulumi.export("endpoint_names", {name: e.endpoint_name for name, e in platform.endpoints.items()})
+    if platform.training is not None:
+        pulumi.export("training_cluster_name", platform.training.cluster_name)
+        pulumi.export("kubeconfig", pulumi.Output.secret(platform.training.kubeconfig))
+    if platform.features is not None:
+        pulumi.export("feature_group_names", platform.features.feature_group_names)
+    if platform.registry is not None:
+        pulumi.export("repository_urls", platform.registry.repository_urls)
+    if platform.tracking is not None:
+        pulumi.export("tracking_server_url", platform.tracking.tracking_server_url)
     return platform

@@ -94,7 +94,7 @@ class EncryptionDefault:
     settings: Mapping[str, Any]
 
 
-def _sse_defaults(facts: BucketFacts) -> list[EncryptionDefault]:
+def encryption_defaults(facts: BucketFacts) -> list[EncryptionDefault]:
     found: list[EncryptionDefault] = []
     for setting in facts.of(*SSE_TYPES):
         for rule in setting.get("rules") or []:
@@ -124,7 +124,7 @@ def bucket_encryption(views: list[ResourceView], cfg: S3EncryptionConfig, ctx: R
     key_urns = {v.urn for v in views if v.type == KMS_KEY_TYPE}
     key_refs = {str(v.known(k)) for v in views if v.type == KMS_KEY_TYPE for k in ("arn", "keyId", "id") if v.known(k)}
     for facts in join_buckets(views):
-        defaults = _sse_defaults(facts)
+        defaults = encryption_defaults(facts)
         if not defaults:
             yield Finding(f"bucket {facts.bucket.name} has no default encryption", facts.bucket.urn)
             continue

@@ -715,3 +715,122 @@ def test_logs_key_that_does_not_admit_the_log_sources_is_a_wiring_error() -> Non
         "store-datasets-, store-models-, store-captures-; pass ArtifactStore.log_source_prefixes(...) "
         "to EncryptionArgs.s3_log_source_bucket_prefixes"
     )
+
+
+# --- the optional experiments bucket (MLflow artifacts) --------------------------------------
+
+EXPERIMENT_CHILDREN = [
+    (f"{_C}$aws:s3/bucket:Bucket::store-experiments", BUCKET),
+    (f"{_C}$aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration::store-experiments-lifecycle", LIFECYCLE),
+    (f"{_C}$aws:s3/bucketLogging:BucketLogging::store-experiments-logging", LOGGING),
+    (f"{_C}$aws:s3/bucketOwnershipControls:BucketOwnershipControls::store-experiments-ownership", OWNERSHIP),
+    (f"{_C}$aws:s3/bucketPolicy:BucketPolicy::store-experiments-policy", POLICY),
+    (f"{_C}$aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock::store-experiments-public-access-block", PAB),
+    (f"{_C}$aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration::store-experiments-encryption", SSE),
+    (f"{_C}$aws:s3/bucketVersioning:BucketVersioning::store-experiments-versioning", VERSIONING),
+]
+
+
+def experiments_program(**store_args: Any) -> Callable[[], None]:
+    def program() -> None:
+        prefixes = ArtifactStore.log_source_prefixes("store", experiments_bucket=True)
+        keys = Encryption("enc", EncryptionArgs(s3_log_source_bucket_prefixes=prefixes))
+        ArtifactStore("store", ArtifactStoreArgs(encryption=keys, experiments_bucket=True, **store_args))
+
+    return program
+
+
+@functools.cache
+def experiments_plan() -> Plan:
+    return run_callable(experiments_program())
+
+
+def test_experiments_bucket_adds_its_children_and_keeps_every_other_urn() -> None:
+    plan = experiments_plan()
+    store = plan.named("store", STORE)
+    tree = sorted([(store.urn, store.type)] + [(r.urn, r.type) for r in plan.descendants(store.urn)])
+    assert tree == sorted(GOLDEN_TREE + EXPERIMENT_CHILDREN)
+
+
+def test_log_source_prefixes_include_experiments_only_when_declared() -> None:
+    assert ArtifactStore.log_source_prefixes("store", experiments_bucket=True) == (
+        "store-datasets-", "store-models-", "store-captures-", "store-experiments-",
+    )
+    assert ArtifactStore.log_source_prefixes("store", "mlplat-prod-", True)[-1] == "mlplat-prod-experiments-"
+    assert ArtifactStore.log_source_prefixes("store", "mlplat-prod-") == (
+        "mlplat-prod-datasets-", "mlplat-prod-models-", "mlplat-prod-captures-",
+    )
+    # 'experiments' is as long as 'access-logs': the longest allowed bucket_name_prefix still fits.
+    assert ArtifactStore.log_source_prefixes("store", "a" * 24 + "-", True)[-1] == "a" * 24 + "-experiments-"
+
+
+def test_experiments_bucket_is_a_versioned_data_bucket_without_object_lock() -> None:
+    plan = experiments_plan()
+    bucket = bucket_of(plan, "experiments")
+    assert bucket.inputs["bucketPrefix"] == "store-experiments-"
+    assert bucket.tags == {"mlplat:bucket-role": "experiments"}
+    assert bucket.protect is True and bucket.inputs["forceDestroy"] is False
+    assert "objectLockEnabled" not in bucket.inputs
+    assert [r.name for r in plan.of_type(OBJECT_LOCK)] == ["store-models-object-lock"]
+    data_key = plan.named("enc-data-key", "aws:kms/key:Key").outputs["arn"]
+    assert side(plan, "experiments", "encryption", SSE).inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": data_key}, "bucketKeyEnabled": True}
+    ]
+    assert side(plan, "experiments", "versioning", VERSIONING).inputs["versioningConfiguration"] == {"status": "Enabled"}
+    assert side(plan, "experiments", "lifecycle", LIFECYCLE).inputs["rules"] == [ABORT_RULE, NONCURRENT_RULE]
+    statements = policy_doc(side(plan, "experiments", "policy", POLICY))["Statement"]
+    assert [s["Sid"] for s in statements] == ["DenyInsecureTransport", "DenyOutdatedTls", "DenyUnencryptedUploads", "DenyOtherKmsKeys"]
+    assert statements[3]["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": data_key}}
+
+
+def test_experiments_bucket_logs_into_access_logs_which_admits_it() -> None:
+    plan = experiments_plan()
+    logging = side(plan, "experiments", "logging", LOGGING)
+    assert logging.inputs == {
+        "bucket": bucket_of(plan, "experiments").id,
+        "targetBucket": bucket_of(plan, "access-logs").id,
+        "targetPrefix": "experiments/",
+    }
+    delivery = policy_doc(side(plan, "access-logs", "policy", POLICY))["Statement"][2]
+    assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        bucket_arn(plan, r) for r in ("datasets", "models", "captures", "experiments")
+    ]
+    assert plan.named("store", STORE).outputs["bucket_names"]["experiments"] == bucket_of(plan, "experiments").id
+
+
+def test_experiments_handle_and_grants() -> None:
+    seen: dict[str, Any] = {}
+
+    def after(store: ArtifactStore) -> None:
+        seen["handle"] = store.experiments
+        seen["roles"] = store.bucket_roles
+        role = aws.iam.Role("trainer", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        store.bucket("experiments").grant_read_write(role, prefix="mlflow/")
+
+    def program() -> None:
+        prefixes = ArtifactStore.log_source_prefixes("store", experiments_bucket=True)
+        keys = Encryption("enc", EncryptionArgs(s3_log_source_bucket_prefixes=prefixes))
+        after(ArtifactStore("store", ArtifactStoreArgs(encryption=keys, experiments_bucket=True)))
+
+    plan = run_callable(program)
+    assert seen["handle"].role == "experiments" and seen["handle"].key._name == "enc-data-key"
+    assert seen["roles"] == ("datasets", "models", "captures", "experiments", "access-logs")
+    grant = policy_doc(plan.named("store-experiments-read-write-trainer", ROLE_POLICY))
+    assert grant["Statement"][0]["Resource"] == f"{bucket_arn(plan, 'experiments')}/mlflow/*"
+
+    default_seen: dict[str, Any] = {}
+    run_callable(store_program(after=lambda store: default_seen.update(handle=store.experiments)))
+    assert default_seen["handle"] is None
+
+
+def test_logs_key_without_the_experiments_prefix_is_a_wiring_error() -> None:
+    def program() -> None:
+        keys = Encryption("enc", EncryptionArgs(s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes("store")))
+        ArtifactStore("store", ArtifactStoreArgs(encryption=keys, experiments_bucket=True))
+
+    with pytest.raises(WiringError) as info:
+        run_callable(program)
+    assert str(info.value) == (
+        "Encryption 'enc' does not let S3 log delivery use its logs key for the bucket prefixes "
+        "store-experiments-; pass ArtifactStore.log_source_prefixes(...) to EncryptionArgs.s3_log_source_bucket_prefixes"
+    )

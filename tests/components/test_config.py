@@ -15,8 +15,11 @@ SOURCE = "stacks/Pulumi.prod.yaml"
 TAGS = {"owner": "ml@example.com", "cost_center": "cc-1", "project": "mlplat", "data_classification": "internal"}
 
 
+ONCALL = {"subscriptions": {"emails": ["ml-oncall@example.com"]}}
+
+
 def raw(environment: str = "prod", **sections):
-    return {"environment": environment, "tags": dict(TAGS), **sections}
+    return {"environment": environment, "tags": dict(TAGS), "monitoring": ONCALL, **sections}
 
 
 def parse(value, source=SOURCE, aws_region="us-east-1") -> PlatformConfig:
@@ -60,7 +63,8 @@ def test_unknown_keys_are_errors_that_list_the_allowed_keys():
         parse(raw("prod", netwrk={}))
     assert str(excinfo.value).splitlines()[1].strip() == (
         "stacks/Pulumi.prod.yaml: platform.netwrk: is not a known key (allowed: artifact_store, deletion_protection, "
-        "encryption, environment, network, region, tags)"
+        "encryption, environment, experiment_tracking, feature_store, model_registry, monitoring, network, region, "
+        "serving, tags, training)"
     )
 
 

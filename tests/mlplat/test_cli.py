@@ -46,7 +46,7 @@ def test_markdown_plan_renders_a_table(capsys):
     assert main(["plan", "--stack", "staging", "--cwd", str(ROOT), "--format", "markdown", "--preview"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("### mlplat offline plan: `staging`")
-    assert "| `aws:kms/key:Key` | 3 |" in out
+    assert "| `aws:kms/key:Key` | 5 |" in out  # data, models, logs, alerts and the training cluster's key
 
 
 def test_bad_stack_file_exits_non_zero_with_the_error_and_no_traceback(project_copy: Path, capsys):

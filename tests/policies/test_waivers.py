@@ -34,7 +34,8 @@ def test_a_per_finding_waiver_waives_only_that_finding_and_reports_it():
     assert len(report.waived) == 1
     waived = report.waived[0]
     assert waived.urn.endswith("::grant") and waived.level == "advisory"
-    assert "[MLP-IAM-01] waived: policy statement Logs allows wildcard action logs:*" in waived.message
+    assert waived.rule_id == "MLP-IAM-01"
+    assert "waived: policy statement Logs allows wildcard action logs:*" in waived.message
     assert "by ml-platform until 2099-12-31: log delivery needs every logs action here" in waived.message
 
 

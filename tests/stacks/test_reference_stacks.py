@@ -75,7 +75,7 @@ def test_stack_outputs_are_exported(stack_plan):
     stack, plan = stack_plan
     assert plan.outputs["environment"] == stack
     assert plan.outputs["vpc_id"].startswith("vpc-")
-    assert set(plan.outputs["bucket_names"]) == {"datasets", "models", "captures", "access-logs"}
+    assert set(plan.outputs["bucket_names"]) == {"datasets", "models", "captures", "access-logs", "experiments"}
     assert all(name.startswith(f"mlplat-{stack}-") for name in plan.outputs["bucket_names"].values())
 
 

@@ -24,6 +24,7 @@ class RuleCase:
     stack_tags: Optional[dict[str, str]] = None
     config: Optional[dict[str, Any]] = None  # stack config the engine hands analyzers
     waivers: Optional[list[dict[str, Any]]] = None  # pack-configuration waivers for this environment
+    rule_config: Optional[dict[str, Any]] = None  # this rule's pack configuration (merged over the preset)
 
     @property
     def id(self) -> str:

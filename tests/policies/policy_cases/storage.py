@@ -106,3 +106,9 @@ CASES = [
         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
          "Condition": {"StringEquals": {"kms:CallerAccount": "123456789012"}}}]})), "conditioned star principal"),
 ]
+
+FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/x"
+CASES += [
+    RuleCase("MLP-S3-01", "pass", lambda: bucket_with(sse=("aws:kms", FOREIGN_KEY)), "allow-listed foreign key",
+             rule_config={"allowed_external_key_arns": [FOREIGN_KEY]}),
+]

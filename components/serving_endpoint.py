@@ -1,0 +1,1466 @@
+"""ServingEndpoint: a SageMaker real-time (or serverless) endpoint, deployed blue/green.
+
+One model (a registered, approved model package, or in dev a raw image + artifact), one endpoint
+configuration and one endpoint with a deterministic name (`<name_prefix><name>`, DECISIONS), so
+that the endpoint can name its rollback alarms and the alarms can name the endpoint:
+
+- provisioned variants run in the platform VPC (private subnets, the endpoint's own security
+  group, which may only open HTTPS to the VPC's interface endpoints and to S3 through the gateway
+  endpoint) with network isolation, encrypt their volumes with the models key, and capture
+  requests and responses into the captures bucket under `<endpoint>/` with the captures key;
+- updates are blue/green (canary by default) and roll back automatically when this endpoint's
+  5XX or p99 model latency alarm (or an alarm the caller adds) fires during the deployment;
+- the endpoint configuration uses a name prefix, so a changed configuration is created before
+  the old one is deleted; variant names stay stable (blue/green requires it);
+- the execution role may read only the model artifacts prefix, pull only from the image's ECR
+  repository, write only under the endpoint's captures prefix and its own log group, and manage
+  only network interfaces in the platform's private subnets.
+
+Serverless (`serverless=`) is an explicit alternative for dev and low-traffic models: AWS runs
+serverless endpoints outside customer VPCs, without network isolation, data capture, shadow
+variants or async inference, so none of them is declared; `serverless` is True on the component
+and in its outputs, so the plan shows the choice.
+
+Without a model source (no `model_package_arn`, no `image`) the endpoint *waits for an approved
+model package*: the execution role, its policy, the log group and the security group are
+declared, the model, configuration, endpoint, alarms and autoscaling are not, a warning says so
+and `waiting_for_model` is True. Setting `model_package_arn` later deploys it.
+
+Scale-down and scale to zero: a provisioned real-time variant cannot go below one instance
+(Application Auto Scaling's minimum for `sagemaker:variant:DesiredInstanceCount` on variants),
+so `scale_down_schedule` pins capacity to `capacity` (>= 1) out of hours and restores it in the
+morning. Serverless endpoints already scale to zero when idle, so they take no autoscaling and no
+schedule. Async endpoints could scale to zero, but only with a backlog-driven scale-out policy
+this component does not declare; their minimum is one instance too. With a schedule, the scalable
+target ignores later changes of its min/max (the scheduled actions move them every day); changed
+autoscaling bounds reach AWS through the scale-up action, at its next run.
+
+Metrics: SageMaker publishes invocation and instance metrics per variant (dimensions EndpointName
+and VariantName), so every `metric_*()` method takes a `variant` (default: the first production
+variant). The rollback alarms cover every production variant (metric math when there are several).
+
+Instance-type changes with autoscaling: AWS refuses to update a variant's instance type while the
+variant is a registered scalable target. Each scaled variant therefore has a guard, a
+`pulumi:index:Stash` child `<name>-<variant>-scaling-guard` holding the instance type, replaced
+(delete-before-replace, `replace_on_changes=["input"]` and a `replacement_trigger`) when the type
+changes. The endpoint depends on the guard, and the scalable target's `resource_id` carries a
+property dependency on it. When the engine replaces a resource delete-before-replace, it first
+deletes every dependent whose replacement follows from it: the scaling policy, the scheduled
+actions and the scalable target (its `resource_id` forces replacement) are deregistered, then the
+guard is replaced, then the endpoint is updated (it waits on the guard), then the target and its
+policies are registered again. One `pulumi up` does the two-step change AWS requires.
+
+    endpoint = ServingEndpoint("churn", ServingEndpointArgs(
+        models_bucket=store.models, captures_bucket=store.captures, network=net,
+        log_key=keys.key("logs"), alarm_actions=[topic.arn],
+        model_package_arn="arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3",
+        image_repository_arn=registry.repository_arn, name_prefix="mlplat-prod-",
+    ))
+    endpoint.grant_invoke(app_role)
+    latency = endpoint.metric_model_latency()          # AWS/SageMaker ModelLatency p99
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal, Optional, Sequence
+
+import botocore.session
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field
+
+from . import _iam
+from ._lineage import check_lineage_name, check_source_revision, deployment_tags, family_tags
+from ._metrics import Metric
+from ._naming import child
+from .artifact_store import CAPTURES, MODELS, GovernedBucket
+from .config import LOG_RETENTION_DAYS, ArgsModel, StrictModel
+from .errors import Problem, WiringError, raise_if_problems
+from .network import Network
+
+TYPE_TOKEN = "mlplat:serving:ServingEndpoint"
+ARGS = "ServingEndpointArgs"
+
+SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+INVOCATION_NAMESPACE = "AWS/SageMaker"
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+
+Traffic = Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]
+CAPACITY_PERCENT = "CAPACITY_PERCENT"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+SCALING_METRIC = "SageMakerVariantInvocationsPerInstance"
+HTTPS = 443
+
+# Limits the API documents in prose (botocore's model has the numeric bounds, read below).
+MAX_CANARY_PERCENT = 50  # TrafficRoutingConfig.CanarySize: <= 50% of the variant's instances
+LINEAR_STEP_PERCENT = (10, 50)  # TrafficRoutingConfig.LinearStepSize: 10-50% of the instances
+SERVERLESS_MEMORY_STEP_MB = 1024  # ProductionVariantServerlessConfig.MemorySizeInMB: 1 GB increments
+MAX_ALARMS = 10  # AutoRollbackConfig.Alarms
+OWN_ROLLBACK_ALARMS = ("5xx", "latency")
+MAX_MODEL_AUTONAME = 63 - len("-model-") - 7  # the provider names the model `<name>-model-<7 hex>`
+CONFIG_PREFIX_ROOM = 63 - 26  # the provider appends 26 characters to an endpoint config name prefix
+
+_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?/"
+    r"(?P<repo>[a-z0-9][a-z0-9._/-]*)@sha256:[0-9a-f]{64}$"
+)
+_REPOSITORY_ARN = re.compile(r"^arn:aws(-[a-z]+)*:ecr:[a-z0-9-]+:\d{12}:repository/[a-z0-9][a-z0-9._/-]*$")
+_VERSIONED_PACKAGE = re.compile(r".*:model-package/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/\d{1,9}$")
+_S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>\S+)$")
+_NAME_PREFIX = re.compile(r"^([a-zA-Z0-9](-*[a-zA-Z0-9])*-)?$")
+_CRON = re.compile(r"^cron\(\S+( \S+){5}\)$")
+
+
+# --- API limits, from botocore's SageMaker model ------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _service(service: str) -> Any:
+    return botocore.session.get_session().get_service_model(service)
+
+
+def api_limits(shape: str, service: str = "sagemaker") -> tuple[Optional[int], Optional[int]]:
+    """(min, max) of a named shape in botocore's model (lengths for strings, bounds for numbers)."""
+    meta = _service(service).shape_for(shape).metadata
+    return meta.get("min"), meta.get("max")
+
+
+def api_pattern(shape: str, service: str = "sagemaker") -> re.Pattern[str]:
+    return re.compile(_service(service).shape_for(shape).metadata["pattern"])
+
+
+@functools.lru_cache(maxsize=1)
+def hosting_instance_types() -> frozenset[str]:
+    """SageMaker's hosting instance types (botocore's ProductionVariantInstanceType enum)."""
+    from mlplat.contracts import shape_enum  # the contract checker reads the same model
+
+    return frozenset(shape_enum("sagemaker", "ProductionVariantInstanceType"))
+
+
+# --- Args --------------------------------------------------------------------------------------
+
+
+class ProductionVariantArgs(StrictModel):
+    """One provisioned variant (checked by ServingEndpointArgs, which names the failing field)."""
+
+    name: str = Field(
+        default="primary",
+        description="Variant name; keep it stable (blue/green updates require the same names). Omitted: primary.",
+    )
+    instance_type: str = Field(
+        default="ml.m5.large",
+        description="A SageMaker hosting instance type (botocore's ProductionVariantInstanceType). Omitted: ml.m5.large.",
+    )
+    initial_instance_count: int = Field(
+        default=2, description="Instances at creation (autoscaling may change it). Omitted: 2 (one per AZ)."
+    )
+    initial_weight: float = Field(
+        default=1.0, description="Share of traffic relative to the other variants' weights. Omitted: 1.0."
+    )
+
+
+class ServerlessArgs(StrictModel):
+    """A serverless variant instead of provisioned ones (dev and low-traffic models)."""
+
+    variant_name: str = Field(default="primary", description="The single variant's name. Omitted: primary.")
+    memory_size_in_mb: int = Field(
+        default=2048, description="1024 to 6144 in steps of 1024 (the API's sizes). Omitted: 2048."
+    )
+    max_concurrency: int = Field(default=5, description="Concurrent invocations, 1 to 200. Omitted: 5.")
+    provisioned_concurrency: Optional[int] = Field(
+        default=None,
+        description="Pre-warmed concurrency, 1 to max_concurrency (billed while idle). "
+        "Omitted: none; the endpoint scales to zero when idle.",
+    )
+
+
+class AsyncInferenceArgs(StrictModel):
+    """Asynchronous inference (provisioned endpoints only)."""
+
+    max_concurrent_invocations_per_instance: Optional[int] = Field(
+        default=None,
+        description="Requests each instance processes at once, 1 to 1000. Omitted: SageMaker chooses.",
+    )
+
+
+class BlueGreenDeploymentArgs(StrictModel):
+    """How an update shifts traffic to the new fleet, and what rolls it back."""
+
+    traffic: Traffic = Field(
+        default="CANARY",
+        description="ALL_AT_ONCE, CANARY (a canary, then the rest) or LINEAR (equal steps). Omitted: CANARY.",
+    )
+    canary_size_percent: int = Field(
+        default=10, description="CANARY: share of capacity in the canary step, 1 to 50. Omitted: 10."
+    )
+    linear_step_percent: int = Field(
+        default=20, description="LINEAR: share of capacity per step, 10 to 50. Omitted: 20."
+    )
+    wait_in_seconds: int = Field(
+        default=600, description="Wait between traffic steps while alarms are watched, 0 to 3600. Omitted: 600."
+    )
+    termination_wait_in_seconds: int = Field(
+        default=300,
+        description="Keep the old fleet this long after the last step (a late alarm can still roll back), "
+        "0 to 3600. Omitted: 300.",
+    )
+    maximum_execution_timeout_in_seconds: Optional[int] = Field(
+        default=None,
+        description="Deployment timeout, 600 to 28800 and longer than all waits. Omitted: SageMaker's default.",
+    )
+    rollback_alarm_names: tuple[str, ...] = Field(
+        default=(),
+        description="Further CloudWatch alarms that roll a deployment back (at most 8: the API takes 10 "
+        "and the endpoint adds its 5XX and latency alarms). Omitted: only the endpoint's own alarms.",
+    )
+    rollback_5xx_errors_threshold: int = Field(
+        default=1,
+        description="The 5XX rollback alarm fires when a minute has at least this many 5XX errors, two "
+        "minutes in a row. Omitted: 1.",
+    )
+    rollback_model_latency_p99_ms: float = Field(
+        default=1000.0,
+        description="The latency rollback alarm fires when p99 model latency exceeds this many "
+        "milliseconds, two minutes in a row. Omitted: 1000.",
+    )
+
+
+class AutoscalingArgs(StrictModel):
+    """Target tracking on invocations per instance, per production variant."""
+
+    min_capacity: int = Field(default=2, description="Fewest instances per variant, >= 1. Omitted: 2.")
+    max_capacity: int = Field(default=4, description="Most instances per variant. Omitted: 4.")
+    target_invocations_per_instance: float = Field(
+        description="Invocations per instance per minute the policy keeps each variant at (from a load "
+        "test: sustainable requests per second x 60 x a safety factor)."
+    )
+    scale_in_cooldown_seconds: int = Field(default=300, description="Omitted: 300.")
+    scale_out_cooldown_seconds: int = Field(default=60, description="Omitted: 60.")
+
+
+class ScaleDownScheduleArgs(StrictModel):
+    """Out-of-hours scale-down of provisioned variants (meant for dev)."""
+
+    scale_down_cron: str = Field(description="When to scale down: cron(Minutes Hours Day Month Weekday Year).")
+    scale_up_cron: str = Field(description="When to restore capacity, same syntax.")
+    timezone: str = Field(default="UTC", description="IANA time zone of both expressions. Omitted: UTC.")
+    capacity: int = Field(
+        default=1, description="Instances per variant while scaled down, >= 1 (variants cannot go to 0). Omitted: 1."
+    )
+
+
+class ServingEndpointArgs(ArgsModel):
+    models_bucket: GovernedBucket = Field(
+        description="The ArtifactStore's models bucket (`store.models`): the execution role may read only "
+        "`model_artifacts_prefix` in it, through its key."
+    )
+    captures_bucket: GovernedBucket = Field(
+        description="The ArtifactStore's captures bucket (`store.captures`): data capture and async outputs "
+        "go under `<endpoint name>/`, encrypted with its key."
+    )
+    network: Network = Field(
+        description="The platform network: provisioned variants run in its private subnets with network isolation."
+    )
+    log_key: aws.kms.Key = Field(
+        description="The logs KMS key (`Encryption.key('logs')`) that encrypts the endpoint's log group."
+    )
+    alarm_actions: tuple[Any, ...] = Field(
+        description="ARNs (strings or Outputs, e.g. an SNS topic's arn) notified when a rollback alarm fires; at least one."
+    )
+    model_package_arn: Optional[str] = Field(
+        default=None,
+        description="A versioned, approved model package from the registry (…:model-package/<group>/<version>). "
+        "Omitted (and no image): the endpoint waits for an approved model package (see the module docs).",
+    )
+    image: Optional[str] = Field(
+        default=None,
+        description="Raw model source, dev only: an ECR image pinned by digest (…@sha256:<64 hex>), with "
+        "model_data_url and allow_raw_model_artifacts=True. Omitted: the model comes from model_package_arn.",
+    )
+    model_data_url: Optional[str] = Field(
+        default=None,
+        description="Raw model source, dev only: s3://<models bucket>/<model_artifacts_prefix>…/model.tar.gz. "
+        "Omitted: the model comes from model_package_arn.",
+    )
+    allow_raw_model_artifacts: bool = Field(
+        default=False,
+        description="Allow image + model_data_url instead of a registered package; the caller sets it in dev "
+        "only. Omitted: refused.",
+    )
+    image_repository_arn: Optional[str] = Field(
+        default=None,
+        description="The ECR repository the inference image comes from; the role may pull only from it. "
+        "Required with model_package_arn. Omitted with image: derived from the image URI; omitted while "
+        "waiting for a package: no ECR permission until it is set.",
+    )
+    model_artifacts_prefix: Optional[str] = Field(
+        default=None,
+        description="Key prefix in the models bucket holding this model's artifacts (ends with '/'); the role "
+        "may read only under it. Omitted: `<component name>/`.",
+    )
+    variants: tuple[ProductionVariantArgs, ...] = Field(
+        default=(ProductionVariantArgs(),),
+        description="Provisioned production variants, 1 to 10, all serving the model. Omitted: one variant "
+        "`primary` with 2 x ml.m5.large. Not with serverless.",
+    )
+    serverless: Optional[ServerlessArgs] = Field(
+        default=None,
+        description="Serve from one serverless variant instead (no VPC, no data capture, no shadow or async). "
+        "Omitted: provisioned variants.",
+    )
+    shadow_variants: tuple[ProductionVariantArgs, ...] = Field(
+        default=(),
+        description="At most one shadow variant receiving a copy of the traffic (with exactly one production "
+        "variant; not with serverless or async). Omitted: none.",
+    )
+    async_inference: Optional[AsyncInferenceArgs] = Field(
+        default=None,
+        description="Asynchronous inference: outputs and failures go to the captures bucket under "
+        "`<endpoint>/async-output` and `<endpoint>/async-failures`, encrypted with its key. Omitted: real-time.",
+    )
+    data_capture_sampling_percentage: int = Field(
+        default=100,
+        description="Share of requests whose input and output are captured, 1 to 100 (provisioned only). Omitted: 100.",
+    )
+    deployment: BlueGreenDeploymentArgs = Field(
+        default=BlueGreenDeploymentArgs(),
+        description="Blue/green traffic shifting and auto-rollback. Omitted: canary of 10%, 600 s waits, 300 s "
+        "bake, rollback on the endpoint's 5XX and p99 latency alarms.",
+    )
+    autoscaling: Optional[AutoscalingArgs] = Field(
+        default=None,
+        description="Target tracking on invocations per instance for each production variant (provisioned "
+        "only). Omitted: each variant keeps its initial_instance_count.",
+    )
+    scale_down_schedule: Optional[ScaleDownScheduleArgs] = Field(
+        default=None,
+        description="Out-of-hours scale-down of provisioned variants (a scalable target is registered even "
+        "without autoscaling). Omitted: capacity never changes on a schedule.",
+    )
+    name_prefix: str = Field(
+        default="",
+        description="The endpoint is named `<name_prefix><component name>` (DECISIONS: `<project>-<env>-`). "
+        "Omitted: the component name alone.",
+    )
+    log_retention_days: int = Field(
+        default=365, description="Retention of the endpoint's log group (a CloudWatch Logs period). Omitted: 365."
+    )
+    model_family: Optional[str] = Field(
+        default=None,
+        description="Model family served: `mlplat:model-family` lineage tag on every resource. Omitted: no lineage tags.",
+    )
+    source_revision: Optional[str] = Field(
+        default=None,
+        description="Commit the model was built from: `mlplat:source-revision` on the model and endpoint "
+        "configuration only (needs model_family). Omitted: no revision tag.",
+    )
+
+    def problems(self) -> list[Problem]:
+        return args_problems(self)
+
+    @property
+    def waits_for_model(self) -> bool:
+        return self.model_package_arn is None and self.image is None and self.model_data_url is None
+
+    @property
+    def production_variant_names(self) -> tuple[str, ...]:
+        if self.serverless is not None:
+            return (self.serverless.variant_name,)
+        return tuple(v.name for v in self.variants)
+
+
+# --- validation (pure) -------------------------------------------------------------------------
+
+
+def args_problems(args: ServingEndpointArgs) -> list[Problem]:
+    """Every impossible combination or value in `args` (name-independent checks)."""
+    problems: list[Problem] = []
+    problems += _wiring_problems(args)
+    problems += _model_source_problems(args)
+    if args.serverless is not None:
+        problems += _serverless_problems(args)
+    else:
+        problems += _variant_problems(args)
+    problems += _deployment_problems(args.deployment)
+    problems += _scaling_problems(args)
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            Problem(f"{ARGS}.log_retention_days",
+                    f"is not a CloudWatch Logs retention period (allowed: {', '.join(map(str, LOG_RETENTION_DAYS))})",
+                    args.log_retention_days)
+        )
+    if args.name_prefix and not _NAME_PREFIX.match(args.name_prefix):
+        problems.append(
+            Problem(f"{ARGS}.name_prefix",
+                    "is not an endpoint name prefix (letters, digits and '-', starting with a letter or digit, "
+                    "ending with '-', e.g. 'mlplat-prod-')", args.name_prefix)
+        )
+    if args.model_family is not None:
+        problems += check_lineage_name(f"{ARGS}.model_family", args.model_family, "model family")
+    if args.source_revision is not None:
+        problems += check_source_revision(f"{ARGS}.source_revision", args.source_revision)
+        if args.model_family is None:
+            problems.append(
+                Problem(f"{ARGS}.source_revision", "needs model_family (lineage tags name the family first)",
+                        args.source_revision)
+            )
+    return problems
+
+
+def _wiring_problems(args: ServingEndpointArgs) -> list[Problem]:
+    problems: list[Problem] = []
+    for field, role in (("models_bucket", MODELS), ("captures_bucket", CAPTURES)):
+        handle = getattr(args, field)
+        if handle.role != role:
+            problems.append(
+                Problem(f"{ARGS}.{field}", f"is the {handle.role!r} bucket; pass the store's {role!r} bucket "
+                        f"(store.{role})")
+            )
+    if not args.alarm_actions:
+        problems.append(
+            Problem(f"{ARGS}.alarm_actions", "is empty: give at least one action (e.g. an SNS topic ARN); a "
+                    "rollback nobody hears about goes unnoticed (MLP-CW-01)", ())
+        )
+    for action in args.alarm_actions:
+        if isinstance(action, pulumi.Output):
+            continue
+        if not isinstance(action, str) or not action.startswith("arn:"):
+            problems.append(Problem(f"{ARGS}.alarm_actions", "is not an ARN (or an Output of one)", action))
+    return problems
+
+
+def _model_source_problems(args: ServingEndpointArgs) -> list[Problem]:
+    problems: list[Problem] = []
+    raw = args.image is not None or args.model_data_url is not None
+    if args.model_package_arn is not None:
+        problems += _package_problems(args.model_package_arn)
+        if raw:
+            given = "image" if args.image is not None else "model_data_url"
+            problems.append(
+                Problem(f"{ARGS}.{given}", "cannot be combined with model_package_arn (choose one model "
+                        "source: the registered package, or image + model_data_url in dev)")
+            )
+        if args.image_repository_arn is None:
+            problems.append(
+                Problem(f"{ARGS}.image_repository_arn", "is required with model_package_arn (the ECR repository "
+                        "of the package's inference image: the execution role may pull only from it)")
+            )
+    elif raw:
+        if args.image is None:
+            problems.append(Problem(f"{ARGS}.image", "is required with model_data_url (a raw model needs both)"))
+        if args.model_data_url is None:
+            problems.append(Problem(f"{ARGS}.model_data_url", "is required with image (a raw model needs both)"))
+        if not args.allow_raw_model_artifacts:
+            problems.append(
+                Problem(f"{ARGS}.allow_raw_model_artifacts", "must be True to deploy image + model_data_url "
+                        "instead of a registered model package (dev only: staging and prod deploy approved "
+                        "packages, MLP-MDL-03)", False)
+            )
+    if args.image is not None:
+        problems += _image_problems(args.image, args.image_repository_arn)
+    elif args.image_repository_arn is not None and not _REPOSITORY_ARN.match(args.image_repository_arn):
+        problems.append(
+            Problem(f"{ARGS}.image_repository_arn", "is not an ECR repository ARN "
+                    "(arn:aws:ecr:<region>:<account>:repository/<name>)", args.image_repository_arn)
+        )
+    if args.model_data_url is not None and not _S3_URL.match(args.model_data_url):
+        problems.append(
+            Problem(f"{ARGS}.model_data_url", "is not an S3 URL of a model archive (s3://<bucket>/<key>)",
+                    args.model_data_url)
+        )
+    if args.model_artifacts_prefix is not None:
+        problems += _prefix_problems(args.model_artifacts_prefix)
+    return problems
+
+
+def _package_problems(arn: str) -> list[Problem]:
+    low, high = api_limits("ModelPackageArn")
+    if (
+        not api_pattern("ModelPackageArn").fullmatch(arn)
+        or not _VERSIONED_PACKAGE.match(arn)
+        or len(arn) > (high or len(arn))
+    ):
+        return [
+            Problem(f"{ARGS}.model_package_arn", "is not a versioned model package ARN from the registry "
+                    "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)", arn)
+        ]
+    return []
+
+
+def _image_problems(image: str, repository_arn: Optional[str]) -> list[Problem]:
+    path = f"{ARGS}.image"
+    _, high = api_limits("ContainerImage")
+    if "@sha256:" not in image:
+        return [Problem(path, "is not pinned by digest (use <registry>/<repository>@sha256:<64 hex>; tags can "
+                        "be moved, MLP-MDL-02)", image)]
+    match = _IMAGE.match(image)
+    if match is None or len(image) > (high or len(image)):
+        return [Problem(path, "is not an ECR image URI pinned by digest "
+                        "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>; SageMaker "
+                        f"hosting pulls from ECR, at most {high} characters)", image)]
+    derived = image_repository_arn(image)
+    if repository_arn is not None and repository_arn != derived:
+        return [Problem(f"{ARGS}.image_repository_arn", f"does not match the image's repository {derived!r} "
+                        "(omit it: it is derived from the image)", repository_arn)]
+    return []
+
+
+def _prefix_problems(prefix: str) -> list[Problem]:
+    path = f"{ARGS}.model_artifacts_prefix"
+    if prefix == "" or prefix.startswith("/") or "*" in prefix or "?" in prefix or not prefix.endswith("/"):
+        return [Problem(path, "is not a key prefix (no leading '/', no wildcards, ending with '/', e.g. 'churn/')",
+                        prefix)]
+    return []
+
+
+def _variant_problems(args: ServingEndpointArgs) -> list[Problem]:
+    problems: list[Problem] = []
+    low, high = api_limits("ProductionVariantList")
+    if not (low or 0) <= len(args.variants) <= (high or 10):
+        problems.append(Problem(f"{ARGS}.variants", f"must list {low} to {high} variants", len(args.variants)))
+    problems += _each_variant("variants", args.variants)
+    problems += _each_variant("shadow_variants", args.shadow_variants)
+    if args.variants and all(v.initial_weight == 0 for v in args.variants):
+        problems.append(Problem(f"{ARGS}.variants", "all have initial_weight 0: at least one must take traffic"))
+    seen: set[str] = set()
+    for field in ("variants", "shadow_variants"):
+        for i, variant in enumerate(getattr(args, field)):
+            if variant.name in seen:
+                problems.append(Problem(f"{ARGS}.{field}.{i}.name", "is used by another variant (names must be "
+                                        "unique across production and shadow variants)", variant.name))
+            seen.add(variant.name)
+    if args.shadow_variants:
+        if len(args.shadow_variants) > 1:
+            problems.append(Problem(f"{ARGS}.shadow_variants", "lists more than one shadow variant (the API takes "
+                                    "one)", len(args.shadow_variants)))
+        if len(args.variants) != 1:
+            problems.append(Problem(f"{ARGS}.shadow_variants", "need exactly one production variant (the API "
+                                    f"takes one with a shadow; variants has {len(args.variants)})"))
+        if args.async_inference is not None:
+            problems.append(Problem(f"{ARGS}.shadow_variants", "cannot be used with async_inference (SageMaker "
+                                    "shadow tests exclude asynchronous endpoints)"))
+    low, high = api_limits("SamplingPercentage")
+    if not max(1, low or 1) <= args.data_capture_sampling_percentage <= (high or 100):
+        problems.append(Problem(f"{ARGS}.data_capture_sampling_percentage", "must be 1 to 100",
+                                args.data_capture_sampling_percentage))
+    if args.async_inference is not None:
+        value = args.async_inference.max_concurrent_invocations_per_instance
+        low, high = api_limits("MaxConcurrentInvocationsPerInstance")
+        if value is not None and not (low or 1) <= value <= (high or 1000):
+            problems.append(Problem(f"{ARGS}.async_inference.max_concurrent_invocations_per_instance",
+                                    f"must be {low} to {high} (the API's bounds)", value))
+    return problems
+
+
+def _each_variant(field: str, variants: Sequence[ProductionVariantArgs]) -> list[Problem]:
+    problems: list[Problem] = []
+    types = hosting_instance_types()
+    for i, variant in enumerate(variants):
+        where = f"{ARGS}.{field}.{i}"
+        problems += _variant_name_problems(f"{where}.name", variant.name)
+        if variant.instance_type not in types:
+            hint = _closest(variant.instance_type, types)
+            problems.append(Problem(f"{where}.instance_type", "is not a SageMaker hosting instance type "
+                                    f"(botocore ProductionVariantInstanceType{hint})", variant.instance_type))
+        if variant.initial_instance_count < 1:
+            problems.append(Problem(f"{where}.initial_instance_count", "must be at least 1",
+                                    variant.initial_instance_count))
+        if variant.initial_weight < 0 or math.isnan(variant.initial_weight):
+            problems.append(Problem(f"{where}.initial_weight", "must be 0 or more (a share relative to the other "
+                                    "variants)", variant.initial_weight))
+    return problems
+
+
+def _variant_name_problems(path: str, name: str) -> list[Problem]:
+    _, high = api_limits("VariantName")
+    if not api_pattern("VariantName").fullmatch(name) or len(name) > (high or 63):
+        return [Problem(path, f"is not a variant name (letters, digits and '-', starting and ending with a letter "
+                        f"or digit, at most {high} characters)", name)]
+    return []
+
+
+def _closest(value: str, allowed: Iterable[str]) -> str:
+    family = value.rsplit(".", 1)[0] + "."
+    same = sorted(t for t in allowed if t.startswith(family))
+    return f"; {family}* has {', '.join(same[:6])}" if same else ", e.g. ml.m5.large"
+
+
+def _serverless_problems(args: ServingEndpointArgs) -> list[Problem]:
+    assert args.serverless is not None
+    cfg, where = args.serverless, f"{ARGS}.serverless"
+    problems: list[Problem] = []
+    explicit = args.model_fields_set
+    conflicts = {
+        "variants": "provisioned variants (serverless is the alternative: drop one of them)",
+        "shadow_variants": "shadow variants (AWS offers them for provisioned endpoints only)",
+        "async_inference": "async inference (AWS offers it for provisioned endpoints only)",
+        "data_capture_sampling_percentage": "data capture (AWS does not capture serverless traffic)",
+        "autoscaling": "autoscaling (a serverless endpoint scales with requests, to zero when idle)",
+        "scale_down_schedule": "a scale-down schedule (a serverless endpoint already scales to zero when idle)",
+    }
+    for field, what in conflicts.items():
+        value = getattr(args, field)
+        if field in explicit and value not in (None, ()):
+            problems.append(Problem(f"{ARGS}.{field}", f"cannot be used with serverless: {what}"))
+    problems += _variant_name_problems(f"{where}.variant_name", cfg.variant_name)
+    low, high = api_limits("ServerlessMemorySizeInMB")
+    if not (low or 1024) <= cfg.memory_size_in_mb <= (high or 6144) or cfg.memory_size_in_mb % SERVERLESS_MEMORY_STEP_MB:
+        sizes = ", ".join(str(s) for s in range(low or 1024, (high or 6144) + 1, SERVERLESS_MEMORY_STEP_MB))
+        problems.append(Problem(f"{where}.memory_size_in_mb", f"is not a serverless memory size (allowed: {sizes})",
+                                cfg.memory_size_in_mb))
+    low, high = api_limits("ServerlessMaxConcurrency")
+    if not (low or 1) <= cfg.max_concurrency <= (high or 200):
+        problems.append(Problem(f"{where}.max_concurrency", f"must be {low} to {high}", cfg.max_concurrency))
+    if cfg.provisioned_concurrency is not None:
+        low, high = api_limits("ServerlessProvisionedConcurrency")
+        if not (low or 1) <= cfg.provisioned_concurrency <= min(high or 200, cfg.max_concurrency):
+            problems.append(Problem(f"{where}.provisioned_concurrency",
+                                    f"must be {low} to max_concurrency ({cfg.max_concurrency})",
+                                    cfg.provisioned_concurrency))
+    return problems
+
+
+def _deployment_problems(d: BlueGreenDeploymentArgs) -> list[Problem]:
+    where = f"{ARGS}.deployment"
+    problems: list[Problem] = []
+    _, max_value = api_limits("CapacitySizeValue")
+    if d.traffic == "CANARY" and not 1 <= d.canary_size_percent <= MAX_CANARY_PERCENT:
+        problems.append(Problem(f"{where}.canary_size_percent", f"must be 1 to {MAX_CANARY_PERCENT} (the API takes "
+                                "a canary of at most half the capacity)", d.canary_size_percent))
+    if d.traffic == "LINEAR" and not LINEAR_STEP_PERCENT[0] <= d.linear_step_percent <= LINEAR_STEP_PERCENT[1]:
+        problems.append(Problem(f"{where}.linear_step_percent", f"must be {LINEAR_STEP_PERCENT[0]} to "
+                                f"{LINEAR_STEP_PERCENT[1]} (the API's linear step sizes)", d.linear_step_percent))
+    for field, shape in (("wait_in_seconds", "WaitIntervalInSeconds"),
+                         ("termination_wait_in_seconds", "TerminationWaitInSeconds"),
+                         ("maximum_execution_timeout_in_seconds", "MaximumExecutionTimeoutInSeconds")):
+        value = getattr(d, field)
+        low, high = api_limits(shape)
+        if value is not None and not (low or 0) <= value <= (high or value):
+            problems.append(Problem(f"{where}.{field}", f"must be {low} to {high} seconds (the API's bounds)", value))
+    timeout = d.maximum_execution_timeout_in_seconds
+    waits = total_wait_seconds(d)
+    if timeout is not None and timeout <= waits:
+        problems.append(Problem(f"{where}.maximum_execution_timeout_in_seconds", f"must be longer than the "
+                                f"deployment's waits ({waits} s: traffic steps and termination wait)", timeout))
+    room = MAX_ALARMS - len(OWN_ROLLBACK_ALARMS)
+    if len(d.rollback_alarm_names) > room:
+        problems.append(Problem(f"{where}.rollback_alarm_names", f"lists more than {room} alarms (the API takes "
+                                f"{MAX_ALARMS}, the endpoint's own 5XX and latency alarms included)",
+                                len(d.rollback_alarm_names)))
+    low, high = api_limits("AlarmName")
+    for i, name in enumerate(d.rollback_alarm_names):
+        if not name.strip() or len(name) > (high or 255):
+            problems.append(Problem(f"{where}.rollback_alarm_names.{i}", f"is not an alarm name (1 to {high} "
+                                    "characters, not blank)", name))
+    if len(set(d.rollback_alarm_names)) != len(d.rollback_alarm_names):
+        problems.append(Problem(f"{where}.rollback_alarm_names", "lists an alarm twice", d.rollback_alarm_names))
+    if d.rollback_5xx_errors_threshold < 1:
+        problems.append(Problem(f"{where}.rollback_5xx_errors_threshold", "must be at least 1 error per minute",
+                                d.rollback_5xx_errors_threshold))
+    if not d.rollback_model_latency_p99_ms > 0:
+        problems.append(Problem(f"{where}.rollback_model_latency_p99_ms", "must be more than 0 milliseconds",
+                                d.rollback_model_latency_p99_ms))
+    return problems
+
+
+def total_wait_seconds(d: BlueGreenDeploymentArgs) -> int:
+    """Seconds a deployment waits in all (traffic steps, then the termination wait)."""
+    steps = {"ALL_AT_ONCE": 1, "CANARY": 2, "LINEAR": math.ceil(100 / max(d.linear_step_percent, 1))}[d.traffic]
+    return d.wait_in_seconds * max(steps - 1, 1) + d.termination_wait_in_seconds
+
+
+def _scaling_problems(args: ServingEndpointArgs) -> list[Problem]:
+    problems: list[Problem] = []
+    scaling, schedule = args.autoscaling, args.scale_down_schedule
+    if scaling is not None:
+        where = f"{ARGS}.autoscaling"
+        if scaling.min_capacity < 1:
+            problems.append(Problem(f"{where}.min_capacity", "must be at least 1 (a variant cannot scale to 0 "
+                                    "instances)", scaling.min_capacity))
+        if scaling.max_capacity < scaling.min_capacity:
+            problems.append(Problem(f"{where}.max_capacity", f"is below min_capacity ({scaling.min_capacity})",
+                                    scaling.max_capacity))
+        if not scaling.target_invocations_per_instance > 0:
+            problems.append(Problem(f"{where}.target_invocations_per_instance", "must be more than 0",
+                                    scaling.target_invocations_per_instance))
+        for field in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
+            if getattr(scaling, field) < 0:
+                problems.append(Problem(f"{where}.{field}", "must be 0 or more seconds", getattr(scaling, field)))
+    if schedule is not None:
+        where = f"{ARGS}.scale_down_schedule"
+        for field in ("scale_down_cron", "scale_up_cron"):
+            value = getattr(schedule, field)
+            if not _CRON.match(value):
+                problems.append(Problem(f"{where}.{field}", "is not an Application Auto Scaling cron expression "
+                                        "(cron(Minutes Hours Day-of-month Month Day-of-week Year), e.g. "
+                                        "'cron(0 20 ? * MON-FRI *)')", value))
+        if schedule.scale_down_cron == schedule.scale_up_cron:
+            problems.append(Problem(f"{where}.scale_up_cron", "is the same as scale_down_cron",
+                                    schedule.scale_up_cron))
+        zones = _time_zones()
+        if schedule.timezone != "UTC" and zones and schedule.timezone not in zones:
+            problems.append(Problem(f"{where}.timezone", "is not an IANA time zone (e.g. Europe/Paris)",
+                                    schedule.timezone))
+        if schedule.capacity < 1:
+            problems.append(Problem(f"{where}.capacity", "must be at least 1 (provisioned variants cannot scale "
+                                    "to 0; serverless endpoints scale to zero on their own)", schedule.capacity))
+        ceiling = scaling.max_capacity if scaling is not None and scaling.max_capacity >= 1 else None
+        if ceiling is not None and schedule.capacity > ceiling:
+            problems.append(Problem(f"{where}.capacity", f"is above autoscaling.max_capacity ({ceiling}): that is "
+                                    "no scale-down", schedule.capacity))
+    return problems
+
+
+@functools.lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    """IANA zones this machine knows (empty without a tz database: the check is then skipped)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def endpoint_name_for(name: str, name_prefix: str = "") -> str:
+    """The endpoint's deterministic physical name."""
+    return f"{name_prefix}{name}"
+
+
+def endpoint_problems(name: str, args: ServingEndpointArgs) -> list[Problem]:
+    """Checks that need the component name: the physical names derived from it."""
+    problems: list[Problem] = []
+    endpoint = endpoint_name_for(name, args.name_prefix)
+    _, high = api_limits("EndpointName")
+    if not api_pattern("EndpointName").fullmatch(endpoint) or len(endpoint) > (high or 63):
+        problems.append(Problem("ServingEndpoint.endpoint_name", "is not a SageMaker endpoint name (letters, digits "
+                                f"and '-', starting and ending with a letter or digit, at most {high} characters); "
+                                f"it is `<{ARGS}.name_prefix><component name>`: shorten either", endpoint))
+    elif not args.waits_for_model and len(name) > MAX_MODEL_AUTONAME:
+        problems.append(Problem("ServingEndpoint.name", f"is longer than {MAX_MODEL_AUTONAME} characters: the "
+                                "model is auto-named `<name>-model-<7 hex>` and SageMaker model names are at most "
+                                "63", name))
+    if args.model_data_url is not None:
+        match = _S3_URL.match(args.model_data_url)
+        prefix = artifacts_prefix(name, args)
+        if match and not match.group("key").startswith(prefix):
+            problems.append(Problem(f"{ARGS}.model_data_url", f"is not under the model artifacts prefix {prefix!r} "
+                                    "(the execution role may read only there; set model_artifacts_prefix)",
+                                    args.model_data_url))
+    return problems
+
+
+def artifacts_prefix(name: str, args: ServingEndpointArgs) -> str:
+    return args.model_artifacts_prefix or f"{name}/"
+
+
+def image_repository_arn(image: str) -> str:
+    """The ARN of the ECR repository an image URI (…amazonaws.com/<repo>@sha256:…) comes from."""
+    match = _IMAGE.match(image)
+    if match is None:
+        raise ValueError(f"{image!r} is not an ECR image URI pinned by digest")
+    partition = "aws-cn" if match.group("cn") else "aws"
+    return f"arn:{partition}:ecr:{match.group('region')}:{match.group('account')}:repository/{match.group('repo')}"
+
+
+def config_name_prefix(endpoint_name: str) -> str:
+    """The endpoint configuration's name prefix: fits the provider's 26-character unique suffix."""
+    return endpoint_name[: CONFIG_PREFIX_ROOM - 1].rstrip("-") + "-"
+
+
+# --- IAM documents (pure: Python data, serialised only at the edge) ---------------------------
+
+
+@dataclass(frozen=True)
+class VpcAccess:
+    """Where the endpoint's network interfaces may be created (the model's VPC config)."""
+
+    subnet_arns: pulumi.Input[list[str]]
+    security_group_arn: pulumi.Input[str]
+    region: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+
+
+EC2_CREATE_ENI_ACTIONS: tuple[str, ...] = ("ec2:CreateNetworkInterface",)
+EC2_MANAGE_ENI_ACTIONS: tuple[str, ...] = (
+    "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+)  # fmt: skip
+EC2_DESCRIBE_ACTIONS: tuple[str, ...] = (
+    "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)  # fmt: skip
+ECR_PULL_ACTIONS: tuple[str, ...] = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+LOG_ACTIONS: tuple[str, ...] = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+def execution_trust_policy(account_id: pulumi.Input[str]) -> _iam.Document:
+    """Trust for SageMaker acting for this account only (confused-deputy guard)."""
+    return _iam.assume_role_policy(SAGEMAKER_PRINCIPAL, source_account=account_id)
+
+
+def execution_policy(
+    *,
+    region: pulumi.Input[str],
+    models_bucket_arn: pulumi.Input[str],
+    models_prefix: str,
+    models_key_arn: pulumi.Input[str],
+    log_group_arn: pulumi.Input[str],
+    image_repository_arn: Optional[pulumi.Input[str]] = None,
+    captures_bucket_arn: Optional[pulumi.Input[str]] = None,
+    captures_prefix: Optional[str] = None,
+    captures_key_arn: Optional[pulumi.Input[str]] = None,
+    async_outputs: bool = False,
+    vpc: Optional[VpcAccess] = None,
+) -> _iam.Document:
+    """The execution role's permissions, statement by statement:
+
+    - s3:GetObject on `<models bucket>/<models_prefix>*`; kms:Decrypt on the models key, only via S3
+      or SageMaker (`kms:ViaService`);
+    - ecr:BatchGetImage, ecr:GetDownloadUrlForLayer on the image's repository; ecr:GetAuthorizationToken
+      on "*" (it accepts no resource); both only when the repository is known;
+    - s3:PutObject on `<captures bucket>/<captures_prefix>*` and kms:GenerateDataKey on the captures
+      key via S3 (plus kms:Decrypt with async outputs, which S3 needs for multipart uploads), when
+      data capture or async inference writes there;
+    - logs:CreateLogStream, logs:PutLogEvents on the endpoint's log group and its streams;
+    - VPC mode: ec2:CreateNetworkInterface on network interfaces, the given subnets and security
+      group; ec2:CreateNetworkInterfacePermission, ec2:DeleteNetworkInterface,
+      ec2:DeleteNetworkInterfacePermission on network interfaces in those subnets (`ec2:Subnet`);
+      the five ec2:Describe* calls SageMaker makes, on "*" (they accept no resource), in this region.
+    """
+    def via(*services: str) -> dict[str, Any]:
+        endpoints = [pulumi.Output.concat(service, ".", region, ".amazonaws.com") for service in services]
+        return {"StringEquals": {"kms:ViaService": endpoints if len(endpoints) > 1 else endpoints[0]}}
+
+    statements = [
+        _iam.statement(sid="ReadModelArtifacts", actions=["s3:GetObject"],
+                       resources=pulumi.Output.concat(models_bucket_arn, "/", models_prefix, "*")),
+        _iam.statement(sid="DecryptModelArtifacts", actions=["kms:Decrypt"], resources=models_key_arn,
+                       conditions=via("s3", "sagemaker")),
+    ]
+    if image_repository_arn is not None:
+        statements += [
+            _iam.statement(sid="PullInferenceImage", actions=list(ECR_PULL_ACTIONS), resources=image_repository_arn),
+            _iam.statement(sid="GetEcrAuthorizationToken", actions=["ecr:GetAuthorizationToken"], resources="*"),
+        ]
+    if captures_bucket_arn is not None:
+        assert captures_prefix is not None and captures_key_arn is not None
+        statements += [
+            _iam.statement(sid="WriteCaptures", actions=["s3:PutObject"],
+                           resources=pulumi.Output.concat(captures_bucket_arn, "/", captures_prefix, "*")),
+            _iam.statement(sid="EncryptCaptures",
+                           actions=["kms:GenerateDataKey", "kms:Decrypt"] if async_outputs else ["kms:GenerateDataKey"],
+                           resources=captures_key_arn, conditions=via("s3")),
+        ]
+    statements.append(
+        _iam.statement(sid="WriteEndpointLogs", actions=list(LOG_ACTIONS),
+                       resources=[log_group_arn, pulumi.Output.concat(log_group_arn, ":log-stream:*")])
+    )
+    if vpc is not None:
+        enis = pulumi.Output.concat("arn:aws:ec2:", vpc.region, ":", vpc.account_id, ":network-interface/*")
+        statements += [
+            _iam.statement(
+                sid="CreateNetworkInterfacesInPrivateSubnets", actions=list(EC2_CREATE_ENI_ACTIONS),
+                resources=pulumi.Output.all(enis, vpc.subnet_arns, vpc.security_group_arn).apply(
+                    lambda v: [v[0], *v[1], v[2]]
+                ),
+            ),
+            _iam.statement(
+                sid="ManageNetworkInterfacesInPrivateSubnets", actions=list(EC2_MANAGE_ENI_ACTIONS), resources=enis,
+                conditions={"ArnEquals": {"ec2:Subnet": vpc.subnet_arns}},
+            ),
+            _iam.statement(
+                sid="DescribeNetworking", actions=list(EC2_DESCRIBE_ACTIONS), resources="*",
+                conditions={"StringEquals": {"ec2:Region": vpc.region}},
+            ),
+        ]
+    return _iam.document(statements)
+
+
+def invoke_policy(endpoint_arn: pulumi.Input[str], *, asynchronous: bool = False) -> _iam.Document:
+    """sagemaker:InvokeEndpoint (and sagemaker:InvokeEndpointAsync for async endpoints) on one endpoint."""
+    actions = ["sagemaker:InvokeEndpoint"] + (["sagemaker:InvokeEndpointAsync"] if asynchronous else [])
+    return _iam.document([_iam.statement(sid="InvokeEndpoint", actions=actions, resources=endpoint_arn)])
+
+
+# --- alarms (pure) ------------------------------------------------------------------------------
+
+
+def alarm_metric_args(metrics: Sequence[Metric], aggregate: str, label: str) -> dict[str, Any]:
+    """The metric part of a MetricAlarm over one metric, or over several combined with `aggregate`
+    (SUM, MAX) in a metric math expression (one metric per production variant)."""
+    if len(metrics) == 1:
+        return metrics[0].alarm_args()
+    queries = [
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=f"m{i}",
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=m.namespace, metric_name=m.metric_name, dimensions=dict(m.dimensions),
+                period=m.period_seconds, stat=m.statistic, unit=m.unit,
+            ),
+            return_data=False,
+        )
+        for i, m in enumerate(metrics)
+    ]
+    ids = ", ".join(f"m{i}" for i in range(len(metrics)))
+    queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id="e1", expression=f"{aggregate}([{ids}])", label=label, return_data=True,
+    ))
+    return {"metric_queries": queries}
+
+
+def _target_tracking(scaling: AutoscalingArgs) -> aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs:
+    tracking = aws.appautoscaling
+    return tracking.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+        predefined_metric_specification=tracking.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+            predefined_metric_type=SCALING_METRIC,
+        ),
+        target_value=scaling.target_invocations_per_instance,
+        scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+        scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+    )
+
+
+# --- the component ------------------------------------------------------------------------------
+
+
+class ServingEndpoint(pulumi.ComponentResource):
+    """A SageMaker endpoint with blue/green deployment, auto-rollback, data capture and autoscaling.
+
+    Children (suffixes are stable): `<name>-execution-role`, `<name>-execution-policy`, `<name>-logs`;
+    provisioned: `<name>-sg`, `<name>-sg-vpc-https`, `<name>-sg-s3-https`; with a model:
+    `<name>-model`, `<name>-config`, `<name>-endpoint`, `<name>-rollback-5xx`,
+    `<name>-rollback-latency`; per scaled variant: `<name>-<variant>-scaling-guard`,
+    `<name>-<variant>-scaling-target`, `<name>-<variant>-scaling-policy` (autoscaling),
+    `<name>-<variant>-scale-down` and `-scale-up` (schedule). Grants add `<name>-invoke-<role name>`.
+    Deleting the component deletes the endpoint and its log group with the logs.
+    """
+
+    endpoint_name: pulumi.Output[str]
+    endpoint_arn: pulumi.Output[str]
+    execution_role: aws.iam.Role
+    variant_names: tuple[str, ...]
+
+    def __init__(self, name: str, args: ServingEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        raise_if_problems(endpoint_problems(name, args))
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._args = args
+        self._grants: set[str] = set()
+        self.physical_name = endpoint_name_for(name, args.name_prefix)
+        self.serverless = args.serverless is not None
+        self.waiting_for_model = args.waits_for_model
+        self.asynchronous = args.async_inference is not None
+        self.variant_names = args.production_variant_names
+        self.shadow_variant_names = tuple(v.name for v in args.shadow_variants)
+        # Production variant -> instance type (empty for serverless, which has no instances).
+        self.instance_types: dict[str, str] = (
+            {} if args.serverless is not None else {v.name: v.instance_type for v in args.variants}
+        )
+        captures = not self.serverless
+        # Where data capture and async outputs land (None for serverless: nothing is captured).
+        self.captures_bucket: Optional[GovernedBucket] = args.captures_bucket if captures else None
+        self.captures_prefix = f"{self.physical_name}/"
+        self.data_capture_s3_uri: Optional[pulumi.Output[str]] = (
+            self._captures_uri("data-capture") if captures else None
+        )
+        self._account_id = _iam.caller_account_id()
+        self._region = _iam.current_region()
+        here = pulumi.ResourceOptions(parent=self)
+        tags = family_tags(args.model_family) if args.model_family else None
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            child(name, "logs"),
+            name=f"{LOG_GROUP_PREFIX}{self.physical_name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.log_key.arn,
+            tags=tags,
+            opts=here,
+        )
+        self.execution_role = aws.iam.Role(
+            child(name, "execution-role"),
+            description=f"mlplat {name}: SageMaker execution role of endpoint {self.physical_name}",
+            assume_role_policy=_iam.to_json(execution_trust_policy(self._account_id)),
+            tags=tags,
+            opts=here,
+        )
+        self.security_group: Optional[aws.ec2.SecurityGroup] = None
+        self._egress_rules: list[aws.vpc.SecurityGroupEgressRule] = []
+        vpc: Optional[VpcAccess] = None
+        if not self.serverless:
+            self.security_group = self._security_group(name, args.network, tags)
+            vpc = VpcAccess(
+                subnet_arns=pulumi.Output.all(self._region, self._account_id, args.network.private_subnet_ids).apply(
+                    lambda v: [f"arn:aws:ec2:{v[0]}:{v[1]}:subnet/{s}" for s in v[2]]
+                ),
+                security_group_arn=self.security_group.arn,
+                region=self._region,
+                account_id=self._account_id,
+            )
+        repository = args.image_repository_arn or (image_repository_arn(args.image) if args.image else None)
+        policy = execution_policy(
+            region=self._region,
+            models_bucket_arn=args.models_bucket.arn,
+            models_prefix=artifacts_prefix(name, args),
+            models_key_arn=args.models_bucket.key.arn,
+            log_group_arn=self.log_group.arn,
+            image_repository_arn=repository,
+            captures_bucket_arn=args.captures_bucket.arn if captures else None,
+            captures_prefix=self.captures_prefix if captures else None,
+            captures_key_arn=args.captures_bucket.key.arn if captures else None,
+            async_outputs=self.asynchronous,
+            vpc=vpc,
+        )
+        self.execution_policy = aws.iam.RolePolicy(
+            child(name, "execution-policy"),
+            role=self.execution_role.id,
+            policy=_iam.to_json(policy),
+            opts=here,
+        )
+
+        self.model: Optional[aws.sagemaker.Model] = None
+        self.endpoint_config: Optional[aws.sagemaker.EndpointConfiguration] = None
+        self.endpoint: Optional[aws.sagemaker.Endpoint] = None
+        self.rollback_alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        self.scaling_targets: dict[str, aws.appautoscaling.Target] = {}
+        if self.waiting_for_model:
+            pulumi.log.warn(
+                f"ServingEndpoint {name!r} (endpoint {self.physical_name}) waits for an approved model package: "
+                "its execution role, policy and log group are declared, its model, endpoint configuration and "
+                "endpoint are not; set model_package_arn to deploy it",
+                resource=self,
+            )
+            self.endpoint_name = pulumi.Output.from_input(self.physical_name)
+            self.endpoint_arn = self._deterministic_arn()
+        else:
+            self._deploy(name, args, vpc is not None, tags)
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "endpoint_arn": self.endpoint_arn,
+                "execution_role_arn": self.execution_role.arn,
+                "variant_names": list(self.variant_names),
+                "serverless": self.serverless,
+                "waiting_for_model": self.waiting_for_model,
+            }
+        )
+
+    # --- children -------------------------------------------------------------------------------
+
+    def _security_group(self, name: str, network: Network, tags: Optional[dict[str, str]]) -> aws.ec2.SecurityGroup:
+        here = pulumi.ResourceOptions(parent=self)
+        # No inline rules: the provider removes AWS's allow-all egress; only HTTPS to the interface
+        # endpoints (inside the VPC) and to S3 through the gateway endpoint is opened.
+        sg = aws.ec2.SecurityGroup(
+            child(name, "sg"),
+            description=f"mlplat {name}: SageMaker endpoint network interfaces (HTTPS to VPC endpoints and S3 only)",
+            vpc_id=network.vpc_id,
+            tags=tags,
+            opts=here,
+        )
+        vpc_https = aws.vpc.SecurityGroupEgressRule(
+            child(name, "sg-vpc-https"),
+            security_group_id=sg.id,
+            description="HTTPS to the VPC interface endpoints (ECR, STS, logs, KMS)",
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            cidr_ipv4=network.vpc_cidr_block,
+            opts=here,
+        )
+        gateway = network.endpoints.get("s3")
+        if gateway is not None:
+            prefix_list = gateway.prefix_list_id
+        else:  # an adopted VPC: its S3 gateway endpoint routes the region's S3 prefix list
+            prefix_list = aws.ec2.get_prefix_list_output(
+                name=pulumi.Output.concat("com.amazonaws.", self._region, ".s3")
+            ).id
+        s3_https = aws.vpc.SecurityGroupEgressRule(
+            child(name, "sg-s3-https"),
+            security_group_id=sg.id,
+            description="HTTPS to S3 through the gateway endpoint (model artifacts, captures)",
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            prefix_list_id=prefix_list,
+            opts=here,
+        )
+        # The endpoint downloads the model through these rules: it waits for them.
+        self._egress_rules = [vpc_https, s3_https]
+        return sg
+
+    def _deploy(self, name: str, args: ServingEndpointArgs, in_vpc: bool, tags: Optional[dict[str, str]]) -> None:
+        here = pulumi.ResourceOptions(parent=self)
+        model_tags = self._deployment_tags(args, "aws:sagemaker/model:Model") or tags
+        config_tags = self._deployment_tags(args, "aws:sagemaker/endpointConfiguration:EndpointConfiguration") or tags
+        if args.model_package_arn is not None:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=args.model_package_arn)
+        else:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(image=args.image, model_data_url=args.model_data_url)
+        extra: dict[str, Any] = {}
+        if in_vpc:
+            assert self.security_group is not None
+            extra["enable_network_isolation"] = True
+            extra["vpc_config"] = aws.sagemaker.ModelVpcConfigArgs(
+                security_group_ids=[self.security_group.id], subnets=args.network.private_subnet_ids,
+            )
+        # SageMaker checks the role's access when it creates the model: the policy comes first.
+        self.model = aws.sagemaker.Model(
+            child(name, "model"),
+            primary_container=container,
+            execution_role_arn=self.execution_role.arn,
+            tags=model_tags,
+            **extra,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.execution_policy]),
+        )
+        self.endpoint_config = aws.sagemaker.EndpointConfiguration(
+            child(name, "config"),
+            name_prefix=config_name_prefix(self.physical_name),
+            kms_key_arn=None if self.serverless else args.models_bucket.key.arn,
+            production_variants=self._production_variants(args, self.model.name),
+            shadow_production_variants=self._shadow_variants(args, self.model.name),
+            data_capture_config=self._data_capture(args),
+            async_inference_config=self._async_config(args),
+            tags=config_tags,
+            opts=here,
+        )
+        self._rollback_alarms(name, args, tags)
+        guards = self._scaling_guards(name, args)
+        deployment = args.deployment
+        self.endpoint = aws.sagemaker.Endpoint(
+            child(name, "endpoint"),
+            name=self.physical_name,
+            endpoint_config_name=self.endpoint_config.name,
+            deployment_config=aws.sagemaker.EndpointDeploymentConfigArgs(
+                blue_green_update_policy=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
+                    traffic_routing_configuration=self._traffic(deployment),
+                    termination_wait_in_seconds=deployment.termination_wait_in_seconds,
+                    maximum_execution_timeout_in_seconds=deployment.maximum_execution_timeout_in_seconds,
+                ),
+                auto_rollback_configuration=aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
+                    alarms=[
+                        aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=alarm_name)
+                        for alarm_name in [a.name for a in self.rollback_alarms.values()]
+                        + list(deployment.rollback_alarm_names)
+                    ]
+                ),
+            ),
+            tags=tags,
+            # The log group exists with its retention and key before SageMaker would create it, the
+            # network path to ECR and S3 is open before instances pull the model, and the guards come
+            # first so that an instance-type change deregisters autoscaling (module docs).
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.log_group, self.execution_policy, *self._egress_rules, *guards.values()],
+            ),
+        )
+        self.endpoint_name = self.endpoint.name
+        self.endpoint_arn = self.endpoint.arn
+        self._autoscaling(name, args, guards)
+
+    def _deployment_tags(self, args: ServingEndpointArgs, resource_type: str) -> Optional[dict[str, str]]:
+        if args.model_family and args.source_revision:
+            return deployment_tags(args.model_family, args.source_revision, resource_type=resource_type)
+        return None
+
+    def _production_variants(self, args: ServingEndpointArgs, model_name: pulumi.Output[str]) -> list[Any]:
+        if args.serverless is not None:
+            cfg = args.serverless
+            return [
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name=cfg.variant_name,
+                    model_name=model_name,
+                    initial_variant_weight=1.0,
+                    serverless_config=aws.sagemaker.EndpointConfigurationProductionVariantServerlessConfigArgs(
+                        memory_size_in_mb=cfg.memory_size_in_mb,
+                        max_concurrency=cfg.max_concurrency,
+                        provisioned_concurrency=cfg.provisioned_concurrency,
+                    ),
+                )
+            ]
+        return [
+            aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                variant_name=v.name,
+                model_name=model_name,
+                instance_type=v.instance_type,
+                initial_instance_count=v.initial_instance_count,
+                initial_variant_weight=v.initial_weight,
+            )
+            for v in args.variants
+        ]
+
+    def _shadow_variants(self, args: ServingEndpointArgs, model_name: pulumi.Output[str]) -> Optional[list[Any]]:
+        if not args.shadow_variants:
+            return None
+        return [
+            aws.sagemaker.EndpointConfigurationShadowProductionVariantArgs(
+                variant_name=v.name,
+                model_name=model_name,
+                instance_type=v.instance_type,
+                initial_instance_count=v.initial_instance_count,
+                initial_variant_weight=v.initial_weight,
+            )
+            for v in args.shadow_variants
+        ]
+
+    def _captures_uri(self, leaf: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat("s3://", self._args.captures_bucket.name, "/", self.physical_name, "/", leaf)
+
+    def _data_capture(self, args: ServingEndpointArgs) -> Optional[Any]:
+        if self.serverless:
+            return None
+        return aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+            enable_capture=True,
+            initial_sampling_percentage=args.data_capture_sampling_percentage,
+            destination_s3_uri=self.data_capture_s3_uri,
+            kms_key_id=args.captures_bucket.key.arn,
+            capture_options=[
+                aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode="Input"),
+                aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode="Output"),
+            ],
+        )
+
+    def _async_config(self, args: ServingEndpointArgs) -> Optional[Any]:
+        if args.async_inference is None:
+            return None
+        concurrency = args.async_inference.max_concurrent_invocations_per_instance
+        return aws.sagemaker.EndpointConfigurationAsyncInferenceConfigArgs(
+            output_config=aws.sagemaker.EndpointConfigurationAsyncInferenceConfigOutputConfigArgs(
+                s3_output_path=self._captures_uri("async-output"),
+                s3_failure_path=self._captures_uri("async-failures"),
+                kms_key_id=args.captures_bucket.key.arn,
+            ),
+            client_config=aws.sagemaker.EndpointConfigurationAsyncInferenceConfigClientConfigArgs(
+                max_concurrent_invocations_per_instance=concurrency,
+            ) if concurrency is not None else None,
+        )
+
+    @staticmethod
+    def _traffic(d: BlueGreenDeploymentArgs) -> Any:
+        sm = aws.sagemaker
+        routing = "EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfiguration"
+        extra: dict[str, Any] = {}
+        if d.traffic == "CANARY":
+            extra["canary_size"] = getattr(sm, f"{routing}CanarySizeArgs")(
+                type=CAPACITY_PERCENT, value=d.canary_size_percent,
+            )
+        elif d.traffic == "LINEAR":
+            extra["linear_step_size"] = getattr(sm, f"{routing}LinearStepSizeArgs")(
+                type=CAPACITY_PERCENT, value=d.linear_step_percent,
+            )
+        return getattr(sm, f"{routing}Args")(type=d.traffic, wait_interval_in_seconds=d.wait_in_seconds, **extra)
+
+    def _rollback_alarms(self, name: str, args: ServingEndpointArgs, tags: Optional[dict[str, str]]) -> None:
+        d = args.deployment
+        variants = self.variant_names
+        specs = {
+            "5xx": dict(
+                metrics=[self.metric_invocation_5xx_errors(v) for v in variants], aggregate="SUM",
+                comparison_operator="GreaterThanOrEqualToThreshold", threshold=float(d.rollback_5xx_errors_threshold),
+                description=f"Endpoint {self.physical_name}: at least {d.rollback_5xx_errors_threshold} 5XX "
+                "error(s) per minute for 2 minutes; rolls back a blue/green deployment in progress",
+            ),
+            "latency": dict(
+                metrics=[self.metric_model_latency(v) for v in variants], aggregate="MAX",
+                comparison_operator="GreaterThanThreshold", threshold=float(d.rollback_model_latency_p99_ms * 1000),
+                description=f"Endpoint {self.physical_name}: p99 model latency above "
+                f"{d.rollback_model_latency_p99_ms:g} ms for 2 minutes; rolls back a blue/green deployment in progress",
+            ),
+        }
+        for key, spec in specs.items():
+            self.rollback_alarms[key] = aws.cloudwatch.MetricAlarm(
+                child(name, f"rollback-{key}"),
+                name=f"{self.physical_name}-rollback-{key}",
+                alarm_description=spec["description"],
+                comparison_operator=spec["comparison_operator"],
+                threshold=spec["threshold"],
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                treat_missing_data="notBreaching",
+                actions_enabled=True,
+                alarm_actions=list(args.alarm_actions),
+                tags=tags,
+                **alarm_metric_args(spec["metrics"], spec["aggregate"], f"{self.physical_name} {key}"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _scaled(self, args: ServingEndpointArgs) -> bool:
+        return not self.serverless and (args.autoscaling is not None or args.scale_down_schedule is not None)
+
+    def _scaling_guards(self, name: str, args: ServingEndpointArgs) -> dict[str, pulumi.Stash]:
+        if not self._scaled(args):
+            return {}
+        guards = {}
+        for variant in args.variants:
+            guards[variant.name] = pulumi.Stash(
+                child(name, f"{variant.name}-scaling-guard"),
+                input=variant.instance_type,
+                opts=pulumi.ResourceOptions(
+                    parent=self, delete_before_replace=True, replace_on_changes=["input"],
+                    replacement_trigger=variant.instance_type,
+                ),
+            )
+        return guards
+
+    def _autoscaling(self, name: str, args: ServingEndpointArgs, guards: dict[str, pulumi.Stash]) -> None:
+        if not guards:
+            return
+        assert self.endpoint is not None
+        scaling, schedule = args.autoscaling, args.scale_down_schedule
+        here = pulumi.ResourceOptions(parent=self)
+        for variant in args.variants:
+            low = scaling.min_capacity if scaling else variant.initial_instance_count
+            high = scaling.max_capacity if scaling else variant.initial_instance_count
+            target = aws.appautoscaling.Target(
+                child(name, f"{variant.name}-scaling-target"),
+                service_namespace="sagemaker",
+                scalable_dimension=SCALABLE_DIMENSION,
+                # The guard in resource_id is what replaces the target before an instance-type change.
+                resource_id=pulumi.Output.all(self.endpoint.name, guards[variant.name].urn).apply(
+                    lambda v, variant=variant.name: f"endpoint/{v[0]}/variant/{variant}"
+                ),
+                min_capacity=low,
+                max_capacity=high,
+                # Scheduled actions move min/max at night; the scale-up action restores them.
+                opts=pulumi.ResourceOptions(
+                    parent=self, ignore_changes=["minCapacity", "maxCapacity"] if schedule else None
+                ),
+            )
+            self.scaling_targets[variant.name] = target
+            on_target = dict(
+                resource_id=target.resource_id, scalable_dimension=target.scalable_dimension,
+                service_namespace=target.service_namespace,
+            )
+            if scaling is not None:
+                aws.appautoscaling.Policy(
+                    child(name, f"{variant.name}-scaling-policy"),
+                    name=f"{self.physical_name}-{variant.name}-invocations-per-instance",
+                    policy_type="TargetTrackingScaling",
+                    target_tracking_scaling_policy_configuration=_target_tracking(scaling),
+                    **on_target,
+                    opts=here,
+                )
+            if schedule is not None:
+                for suffix, cron, capacity in (
+                    ("scale-down", schedule.scale_down_cron, (schedule.capacity, schedule.capacity)),
+                    ("scale-up", schedule.scale_up_cron, (low, high)),
+                ):
+                    aws.appautoscaling.ScheduledAction(
+                        child(name, f"{variant.name}-{suffix}"),
+                        name=f"{self.physical_name}-{variant.name}-{suffix}",
+                        schedule=cron,
+                        timezone=schedule.timezone,
+                        scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                            min_capacity=capacity[0], max_capacity=capacity[1],
+                        ),
+                        **on_target,
+                        opts=here,
+                    )
+
+    def _deterministic_arn(self) -> pulumi.Output[str]:
+        return pulumi.Output.concat(
+            "arn:aws:sagemaker:", self._region, ":", self._account_id, ":endpoint/", self.physical_name.lower()
+        )
+
+    # --- metrics ----------------------------------------------------------------------------
+
+    def _metric(
+        self, namespace: str, metric_name: str, default_statistic: str, variant: Optional[str],
+        statistic: Optional[str], period_seconds: Optional[int], unit: Optional[str] = None,
+    ) -> Metric:
+        known = self.variant_names + self.shadow_variant_names
+        chosen = variant if variant is not None else self.variant_names[0]
+        if chosen not in known:
+            raise WiringError(
+                f"ServingEndpoint {self._name!r} has no variant {chosen!r} (variants: {', '.join(known)})"
+            )
+        return Metric(
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions={"EndpointName": self.physical_name, "VariantName": chosen},
+            statistic=statistic or default_statistic,
+            period_seconds=period_seconds or 60,
+            unit=unit,
+        )
+
+    def metric_invocations(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                           period_seconds: Optional[int] = None) -> Metric:
+        """AWS/SageMaker Invocations of a variant (default: the first production variant), Sum per minute."""
+        return self._metric(INVOCATION_NAMESPACE, "Invocations", "Sum", variant, statistic, period_seconds)
+
+    def metric_invocation_5xx_errors(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                     period_seconds: Optional[int] = None) -> Metric:
+        """AWS/SageMaker Invocation5XXErrors (model or container errors), Sum per minute."""
+        return self._metric(INVOCATION_NAMESPACE, "Invocation5XXErrors", "Sum", variant, statistic, period_seconds)
+
+    def metric_invocation_4xx_errors(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                     period_seconds: Optional[int] = None) -> Metric:
+        """AWS/SageMaker Invocation4XXErrors (bad requests), Sum per minute."""
+        return self._metric(INVOCATION_NAMESPACE, "Invocation4XXErrors", "Sum", variant, statistic, period_seconds)
+
+    def metric_model_latency(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                             period_seconds: Optional[int] = None) -> Metric:
+        """AWS/SageMaker ModelLatency (time in the container), p99, in microseconds."""
+        return self._metric(INVOCATION_NAMESPACE, "ModelLatency", "p99", variant, statistic, period_seconds,
+                            unit="Microseconds")
+
+    def metric_overhead_latency(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                period_seconds: Optional[int] = None) -> Metric:
+        """AWS/SageMaker OverheadLatency (time SageMaker adds), p99, in microseconds."""
+        return self._metric(INVOCATION_NAMESPACE, "OverheadLatency", "p99", variant, statistic, period_seconds,
+                            unit="Microseconds")
+
+    def metric_invocations_per_instance(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                        period_seconds: Optional[int] = None) -> Metric:
+        """AWS/SageMaker InvocationsPerInstance (what autoscaling tracks), Sum per minute."""
+        return self._metric(INVOCATION_NAMESPACE, "InvocationsPerInstance", "Sum", variant, statistic,
+                            period_seconds)
+
+    def metric_cpu_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                               period_seconds: Optional[int] = None) -> Metric:
+        """/aws/sagemaker/Endpoints CPUUtilization (percent, summed over cores), Average."""
+        return self._metric(INSTANCE_NAMESPACE, "CPUUtilization", "Average", variant, statistic, period_seconds)
+
+    def metric_memory_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                  period_seconds: Optional[int] = None) -> Metric:
+        """/aws/sagemaker/Endpoints MemoryUtilization (percent), Average."""
+        return self._metric(INSTANCE_NAMESPACE, "MemoryUtilization", "Average", variant, statistic, period_seconds)
+
+    def metric_disk_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                period_seconds: Optional[int] = None) -> Metric:
+        """/aws/sagemaker/Endpoints DiskUtilization (percent), Average."""
+        return self._metric(INSTANCE_NAMESPACE, "DiskUtilization", "Average", variant, statistic, period_seconds)
+
+    def metric_gpu_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                               period_seconds: Optional[int] = None) -> Metric:
+        """/aws/sagemaker/Endpoints GPUUtilization (percent, summed over GPUs), Average."""
+        return self._metric(INSTANCE_NAMESPACE, "GPUUtilization", "Average", variant, statistic, period_seconds)
+
+    def metric_gpu_memory_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
+                                      period_seconds: Optional[int] = None) -> Metric:
+        """/aws/sagemaker/Endpoints GPUMemoryUtilization (percent), Average."""
+        return self._metric(INSTANCE_NAMESPACE, "GPUMemoryUtilization", "Average", variant, statistic,
+                            period_seconds)
+
+    # --- grants -------------------------------------------------------------------------------
+
+    def grant_invoke(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let `role` call this endpoint: one role policy with sagemaker:InvokeEndpoint (plus
+        sagemaker:InvokeEndpointAsync on async endpoints) on this endpoint's ARN, nothing else.
+        Works while the endpoint waits for a model (its ARN is deterministic)."""
+        if not isinstance(role, aws.iam.Role):
+            raise WiringError(
+                f"ServingEndpoint {self._name!r}.grant_invoke needs an aws.iam.Role resource (so the grant can "
+                f"attach a policy to it), got {type(role).__name__}: {role!r}"
+            )
+        name = child(self._name, f"invoke-{role._name}")
+        if name in self._grants:
+            raise WiringError(
+                f"ServingEndpoint {self._name!r} already grants invoke to role {role._name!r} ({name}); grant once"
+            )
+        self._grants.add(name)
+        return aws.iam.RolePolicy(
+            name,
+            role=role.name,
+            policy=_iam.to_json(invoke_policy(self.endpoint_arn, asynchronous=self.asynchronous)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,131 @@
+"""Fakes for the ML lifecycle: feature store, model registry, ECR, MLflow, Glue, EventBridge, SNS.
+
+Formats follow what the services return:
+- feature group: arn `arn:aws:sagemaker:<r>:<a>:feature-group/<name lowercased>`; the offline
+  store's resolved URI `<s3Uri>/<a>/sagemaker/<r>/offline-store/<name>-<epoch>/data`;
+- model package group: arn `arn:aws:sagemaker:<r>:<a>:model-package-group/<name>`;
+- ECR repository: arn `arn:aws:ecr:<r>:<a>:repository/<name>`, repositoryUrl
+  `<a>.dkr.ecr.<r>.amazonaws.com/<name>`, registryId `<a>`;
+- MLflow tracking server: arn `arn:aws:sagemaker:<r>:<a>:mlflow-tracking-server/<name>`,
+  trackingServerUrl `https://t-<id>.<r>.experiments.sagemaker.aws`;
+- EventBridge rules (arn `arn:aws:events:<r>:<a>:rule/<name>`) and targets, and SNS topics (arn
+  `arn:aws:sns:<r>:<a>:<name>`) live here too; `monitoring.py` uses them and does not redefine
+  them (the registry keeps the last registration of a token: define each token once).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from ._core import FakeContext, Outputs, fake
+
+# A fixed creation time: SageMaker appends the creation epoch to offline-store paths.
+_CREATED_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+
+
+def _name(ctx: FakeContext, props: Mapping[str, Any], key: str) -> str:
+    value = props.get(key)
+    return value if isinstance(value, str) and value else f"{ctx.name}-{ctx.hex(7)}"
+
+
+# --- SageMaker -------------------------------------------------------------------------------
+
+
+@fake("aws:sagemaker/featureGroup:FeatureGroup")
+def _feature_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "featureGroupName")
+    out: Outputs = {"arn": ctx.arn("sagemaker", f"feature-group/{name.lower()}")}
+    offline = props.get("offlineStoreConfig")
+    if isinstance(offline, Mapping) and isinstance(offline.get("s3StorageConfig"), Mapping):
+        offline = copy.deepcopy(dict(offline))
+        storage = offline["s3StorageConfig"]
+        uri = storage.get("s3Uri")
+        if isinstance(uri, str) and "resolvedOutputS3Uri" not in storage:
+            storage["resolvedOutputS3Uri"] = (
+                f"{uri.rstrip('/')}/{ctx.account}/sagemaker/{ctx.region}/offline-store/{name}-{_CREATED_EPOCH}/data"
+            )
+        out["offlineStoreConfig"] = offline
+    return name, out
+
+
+@fake("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
+def _model_package_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "modelPackageGroupName")
+    return name, {"arn": ctx.arn("sagemaker", f"model-package-group/{name}")}
+
+
+@fake("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")
+def _model_package_group_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    # The provider's id is the group name.
+    return _name(ctx, props, "modelPackageGroupName"), {}
+
+
+@fake("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer")
+def _mlflow_tracking_server(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "trackingServerName")
+    return name, {
+        "arn": ctx.arn("sagemaker", f"mlflow-tracking-server/{name}"),
+        "trackingServerUrl": f"https://t-{ctx.hex(12)}.{ctx.region}.experiments.sagemaker.aws",
+        "mlflowVersion": props.get("mlflowVersion") or "3.0",
+    }
+
+
+# --- ECR -------------------------------------------------------------------------------------
+
+
+@fake("aws:ecr/repository:Repository")
+def _ecr_repository(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "name").lower()
+    return name, {
+        "name": name,
+        "arn": ctx.arn("ecr", f"repository/{name}"),
+        "repositoryUrl": f"{ctx.account}.dkr.ecr.{ctx.region}.amazonaws.com/{name}",
+        "registryId": ctx.account,
+    }
+
+
+@fake("aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy")
+def _ecr_repository_setting(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    # The provider uses the repository name as the id of its per-repository settings.
+    repository = props.get("repository")
+    return (repository if isinstance(repository, str) else ctx.name), {"registryId": ctx.account}
+
+
+# --- Glue ------------------------------------------------------------------------------------
+
+
+@fake("aws:glue/catalogDatabase:CatalogDatabase")
+def _glue_database(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "name")
+    catalog = props.get("catalogId") or ctx.account
+    return f"{catalog}:{name}", {"name": name, "catalogId": catalog, "arn": ctx.arn("glue", f"database/{name}")}
+
+
+# --- EventBridge and SNS (see the module docstring) ------------------------------------------
+
+
+@fake("aws:cloudwatch/eventRule:EventRule")
+def _event_rule(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "name")
+    bus = props.get("eventBusName") or "default"
+    resource = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
+    return name, {"name": name, "arn": ctx.arn("events", resource), "eventBusName": bus}
+
+
+@fake("aws:cloudwatch/eventTarget:EventTarget")
+def _event_target(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    rule = props.get("rule") if isinstance(props.get("rule"), str) else ctx.name
+    # Terraform's unique id when none is given: a UTC timestamp and a counter, 26 digits in all.
+    target_id = props.get("targetId") or "terraform-20260101000000" + str(int(ctx.hex(12), 16))[-12:].zfill(12)
+    bus = props.get("eventBusName") or "default"
+    # The provider's id: `<rule>-<target id>` on the default bus, `<bus>-<rule>-<target id>` elsewhere.
+    resource_id = f"{rule}-{target_id}" if bus == "default" else f"{bus}-{rule}-{target_id}"
+    return resource_id, {"targetId": target_id, "eventBusName": bus}
+
+
+@fake("aws:sns/topic:Topic")
+def _sns_topic(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = _name(ctx, props, "name")
+    arn = ctx.arn("sns", name)
+    return arn, {"name": name, "arn": arn, "owner": ctx.account}

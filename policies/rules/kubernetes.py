@@ -1,0 +1,455 @@
+"""Kubernetes workloads (MLP-K8S-01..04, 06..08): pod security, resources, images, exposure,
+namespaces and RBAC, as resource rules over pulumi-kubernetes inputs.
+
+Where the pod spec sits, per kind (`pod_specs` yields each one with its path):
+
+    Pod                                                  spec
+    Deployment, StatefulSet, DaemonSet, ReplicaSet,
+    ReplicationController, Job                           spec.template.spec
+    PodTemplate                                          template.spec
+    CronJob                                              spec.jobTemplate.spec.template.spec
+    KubeRay RayCluster                                   spec.headGroupSpec.template.spec,
+                                                         spec.workerGroupSpecs[i].template.spec
+    KubeRay RayJob                                       spec.rayClusterSpec.(as RayCluster),
+                                                         spec.submitterPodTemplate.spec
+    KubeRay RayService                                   spec.rayClusterConfig.(as RayCluster)
+
+Init containers count as containers for every container check (K8S-01..04): they run with the
+pod's privileges and node access, pull images like any other container, and their requests and
+limits enter the pod's effective resources (sidecar init containers run for the pod's whole
+life). Ephemeral containers cannot be declared at creation and are not read.
+
+Not inspected: Helm releases (`kubernetes:helm.sh/v3:Release`, `kubernetes:helm.sh/v4:Chart`)
+render their objects inside the provider, so their internals never reach a policy (pin and
+review chart values instead); `*Patch` resources, which are partial by design; objects of other
+custom resource kinds. Custom resources keep the keys their program gives them, so a KubeRay
+template must use the API's camelCase field names (as the API server requires) to be read.
+
+The default namespace (K8S-07) is read from `metadata.namespace` only: an absent namespace is
+`default`, even where the Kubernetes provider sets its own default namespace, which a resource
+rule cannot see. A namespace or service account name only known after `pulumi up` (an in-stack
+Namespace's or ServiceAccount's name) is not `default` (neither can be created by a program).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
+
+from pulumi_policy.proxy import UnknownValueError
+from pydantic import Field
+
+from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
+
+# --- where the pods are ----------------------------------------------------------------------
+
+_TEMPLATE = ("spec", "template", "spec")
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Pod": ("spec",),
+    "kubernetes:core/v1:PodTemplate": ("template", "spec"),
+    "kubernetes:core/v1:ReplicationController": _TEMPLATE,
+    "kubernetes:apps/v1:Deployment": _TEMPLATE,
+    "kubernetes:apps/v1:StatefulSet": _TEMPLATE,
+    "kubernetes:apps/v1:DaemonSet": _TEMPLATE,
+    "kubernetes:apps/v1:ReplicaSet": _TEMPLATE,
+    "kubernetes:batch/v1:Job": _TEMPLATE,
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+RAY_CLUSTER = "kubernetes:ray.io/v1:RayCluster"
+RAY_JOB = "kubernetes:ray.io/v1:RayJob"
+RAY_SERVICE = "kubernetes:ray.io/v1:RayService"
+RAY_TYPES = (RAY_CLUSTER, RAY_JOB, RAY_SERVICE)
+WORKLOAD_TYPES: tuple[str, ...] = tuple(POD_SPEC_PATHS) + RAY_TYPES
+SERVICE_TYPE = "kubernetes:core/v1:Service"
+RBAC_ROLE_TYPES = (
+    "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+)
+
+
+def _dig(value: Any, *path: str) -> Any:
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _mappings(value: Any) -> list[Mapping[str, Any]]:
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [v for v in value if isinstance(v, Mapping)]
+    return []
+
+
+def _ray_cluster_pods(spec: Any, prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    head = _dig(spec, "headGroupSpec", "template", "spec")
+    if isinstance(head, Mapping):
+        yield f"{prefix}.headGroupSpec.template.spec", head
+    for index, group in enumerate(_mappings(_dig(spec, "workerGroupSpecs"))):
+        pod = _dig(group, "template", "spec")
+        if isinstance(pod, Mapping):
+            yield f"{prefix}.workerGroupSpecs[{index}].template.spec", pod
+
+
+def pod_specs(r: ResourceView) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(where, pod spec) for every pod template a workload declares; nothing for other types."""
+    path = POD_SPEC_PATHS.get(r.type)
+    if path is not None:
+        pod = _dig(r.props, *path)
+        if isinstance(pod, Mapping):
+            yield ".".join(path), pod
+    elif r.type == RAY_CLUSTER:
+        yield from _ray_cluster_pods(r.get("spec"), "spec")
+    elif r.type == RAY_JOB:
+        yield from _ray_cluster_pods(r.get("spec.rayClusterSpec"), "spec.rayClusterSpec")
+        submitter = r.get("spec.submitterPodTemplate.spec")
+        if isinstance(submitter, Mapping):
+            yield "spec.submitterPodTemplate.spec", submitter
+    elif r.type == RAY_SERVICE:
+        yield from _ray_cluster_pods(r.get("spec.rayClusterConfig"), "spec.rayClusterConfig")
+
+
+@dataclass(frozen=True)
+class Container:
+    where: str  # the pod spec's path
+    kind: str  # "container" or "init container"
+    spec: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        name = self.spec.get("name")
+        return str(name) if name else "?"
+
+    @property
+    def label(self) -> str:
+        return f'{self.kind} "{self.name}" ({self.where})'
+
+    def get(self, *path: str) -> Any:
+        return _dig(self.spec, *path)
+
+
+def containers(where: str, pod: Mapping[str, Any]) -> Iterator[Container]:
+    """The pod's init containers, then its containers."""
+    for field_name, kind in (("initContainers", "init container"), ("containers", "container")):
+        for spec in _mappings(pod.get(field_name)):
+            yield Container(where, kind, spec)
+
+
+def workload_containers(r: ResourceView) -> Iterator[tuple[str, Mapping[str, Any], Container]]:
+    for where, pod in pod_specs(r):
+        for container in containers(where, pod):
+            yield where, pod, container
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence):
+        return [str(v) for v in value]
+    return []
+
+
+# --- MLP-K8S-01 ------------------------------------------------------------------------------
+
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+@resource_rule(
+    id="MLP-K8S-01", name="mlplat-k8s-workload-deny-host-access", severity="critical",
+    description="Pods are not privileged and share nothing with the node: no hostNetwork/hostPID/hostIPC, hostPath volumes or hostPorts",
+    remediation=(
+        "Remove securityContext.privileged from every container and init container.",
+        "Remove hostNetwork, hostPID and hostIPC from the pod spec; expose ports through a Service instead of hostPort.",
+        "Replace hostPath volumes with emptyDir, a PersistentVolumeClaim, a ConfigMap/Secret or a CSI volume.",
+    ),
+    frameworks=("CKV_K8S_16", "CKV_K8S_17", "CKV_K8S_18", "CKV_K8S_19", "NIST-800-53:AC-6"),
+    levels=("mandatory", "mandatory"), types=WORKLOAD_TYPES,
+)
+def no_host_access(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for where, pod in pod_specs(r):
+        for flag in HOST_NAMESPACES:
+            if pod.get(flag) is True:
+                yield Finding(f"{where} sets {flag}: the pod shares the node's namespace", key=flag)
+        for volume in _mappings(pod.get("volumes")):
+            if volume.get("hostPath") is not None:
+                path = _dig(volume, "hostPath", "path")
+                yield Finding(f'{where} mounts the node path {path} as hostPath volume "{volume.get("name")}"', key=f"hostPath:{volume.get('name')}")
+        for container in containers(where, pod):
+            if container.get("securityContext", "privileged") is True:
+                yield Finding(f"{container.label} runs privileged", key=f"privileged:{container.name}")
+            for port in _mappings(container.get("ports")):
+                host_port = port.get("hostPort")
+                if host_port not in (None, 0):
+                    yield Finding(f"{container.label} binds hostPort {int(host_port)}", key=f"hostPort:{container.name}")
+
+
+# --- MLP-K8S-02 ------------------------------------------------------------------------------
+
+ALLOWED_ADDED_CAPABILITIES = ("NET_BIND_SERVICE",)  # the only one the restricted Pod Security Standard allows
+
+
+@resource_rule(
+    id="MLP-K8S-02", name="mlplat-k8s-workload-restrict-security-context", severity="high",
+    description=(
+        "Every container runs as non-root (runAsNonRoot at pod or container level, never UID 0), "
+        "sets allowPrivilegeEscalation false and drops ALL capabilities (adding back at most NET_BIND_SERVICE)"
+    ),
+    remediation=(
+        "Set the pod's securityContext.run_as_non_root=True (and run_as_user to a non-zero UID if the image has no USER).",
+        "Set each container's security_context.allow_privilege_escalation=False.",
+        "Set each container's security_context.capabilities={'drop': ['ALL']}; add back only NET_BIND_SERVICE if a port below 1024 is needed.",
+    ),
+    frameworks=("CKV_K8S_20", "CKV_K8S_28", "NIST-800-53:AC-6"), levels=("advisory", "mandatory"), types=WORKLOAD_TYPES,
+)
+def restricted_security_context(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for where, pod, container in workload_containers(r):
+        pod_context = pod.get("securityContext") if isinstance(pod.get("securityContext"), Mapping) else {}
+        non_root = container.get("securityContext", "runAsNonRoot")
+        if non_root is None:
+            non_root = pod_context.get("runAsNonRoot")
+        user = container.get("securityContext", "runAsUser")
+        if user is None:
+            user = pod_context.get("runAsUser")
+        if non_root is not True:
+            yield Finding(f"{container.label} does not set runAsNonRoot (pod or container securityContext)", key=f"runAsNonRoot:{container.name}")
+        if user is not None and user == 0:
+            yield Finding(f"{container.label} runs as UID 0 (runAsUser: 0)", key=f"runAsUser:{container.name}")
+        if container.get("securityContext", "allowPrivilegeEscalation") is not False:
+            yield Finding(f"{container.label} does not set allowPrivilegeEscalation: false", key=f"allowPrivilegeEscalation:{container.name}")
+        capabilities = container.get("securityContext", "capabilities")
+        dropped = [c.upper() for c in _strings(_dig(capabilities, "drop"))]
+        if "ALL" not in dropped:
+            yield Finding(f"{container.label} does not drop ALL capabilities", key=f"capabilities:{container.name}")
+        added = [c for c in _strings(_dig(capabilities, "add")) if c.upper().removeprefix("CAP_") not in ALLOWED_ADDED_CAPABILITIES]
+        if added:
+            yield Finding(f"{container.label} adds capabilities {', '.join(added)}", key=f"capabilities-add:{container.name}")
+
+
+# --- MLP-K8S-03 ------------------------------------------------------------------------------
+
+
+class ResourcesConfig(RuleConfig):
+    required_resources: list[str] = Field(
+        default_factory=lambda: ["cpu", "memory"],
+        description="Resources every container must request and limit.",
+    )
+    accelerator_resources: list[str] = Field(
+        default_factory=lambda: ["nvidia.com/gpu", "aws.amazon.com/neuron", "aws.amazon.com/neuroncore", "aws.amazon.com/neurondevice"],
+        description="Extended (accelerator) resources that a container requesting them must also set in limits.",
+    )
+
+
+def _quantity_set(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+@resource_rule(
+    id="MLP-K8S-03", name="mlplat-k8s-workload-bound-resources", severity="medium",
+    description="Every container (init containers included) sets cpu and memory requests and limits; a container requesting GPUs sets them in limits",
+    remediation=(
+        "Set resources.requests and resources.limits for cpu and memory on every container and init container.",
+        "Set nvidia.com/gpu (or the Neuron resource) in resources.limits; Kubernetes schedules extended resources from limits.",
+    ),
+    frameworks=("CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_12", "CKV_K8S_13", "NIST-800-53:SC-6"),
+    levels=("advisory", "mandatory"), types=WORKLOAD_TYPES, config=ResourcesConfig,
+)
+def resources_bounded(r: ResourceView, cfg: ResourcesConfig, ctx: RuleContext) -> Iterable[Finding]:
+    for _where, _pod, container in workload_containers(r):
+        requests = container.get("resources", "requests")
+        limits = container.get("resources", "limits")
+        requests = requests if isinstance(requests, Mapping) else {}
+        limits = limits if isinstance(limits, Mapping) else {}
+        for section, values in (("requests", requests), ("limits", limits)):
+            missing = [name for name in cfg.required_resources if not _quantity_set(values.get(name))]
+            if missing:
+                yield Finding(f"{container.label} sets no {section} for {', '.join(missing)}", key=f"{section}:{container.name}")
+        for accelerator in cfg.accelerator_resources:
+            if _quantity_set(requests.get(accelerator)) and not _quantity_set(limits.get(accelerator)):
+                yield Finding(f"{container.label} requests {accelerator} without setting it in limits", key=f"{accelerator}:{container.name}")
+
+
+# --- MLP-K8S-04 ------------------------------------------------------------------------------
+
+
+class ImageConfig(RuleConfig):
+    allowed_registries: list[str] = Field(
+        default_factory=lambda: ["*.dkr.ecr.*.amazonaws.com/"],
+        description=(
+            "Image reference prefixes images must start with; '*' matches within one path segment. The default is private ECR "
+            "of any account and region, which includes the project's ECR pull-through caches (<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/...)."
+        ),
+    )
+
+
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile("".join("[^/]*" if ch == "*" else re.escape(ch) for ch in prefix))
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    name: str
+    tag: Optional[str]
+    digest: Optional[str]
+
+    @classmethod
+    def parse(cls, image: str) -> "ImageRef":
+        name, _, digest = image.partition("@")
+        last = name.rsplit("/", 1)[-1]
+        tag = None
+        if ":" in last:
+            name, tag = name.rsplit(":", 1)
+        return cls(name, tag or None, digest or None)
+
+
+@resource_rule(
+    id="MLP-K8S-04", name="mlplat-k8s-workload-pin-trusted-images", severity="high",
+    description=(
+        "Every container image comes from an allowed registry (private ECR and its pull-through caches by default), "
+        "carries a tag other than latest or a digest, and is pinned by @sha256 digest in staging and prod"
+    ),
+    remediation=(
+        "Push the image to the platform's ECR (or pull it through an ECR pull-through cache rule) and reference it there.",
+        "Reference images by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>@sha256:<digest>.",
+    ),
+    frameworks=("CKV_K8S_14", "CKV_K8S_43", "NIST-800-53:SI-7"), levels=("advisory", "mandatory"),
+    types=WORKLOAD_TYPES, config=ImageConfig,
+)
+def images_trusted(r: ResourceView, cfg: ImageConfig, ctx: RuleContext) -> Iterable[Finding]:
+    registries = [_prefix_pattern(p) for p in cfg.allowed_registries]
+    for _where, _pod, container in workload_containers(r):
+        image = container.spec.get("image")
+        label = container.label
+        if not isinstance(image, str) or not image:
+            yield Finding(f"{label} names no image", key=f"image:{container.name}")
+            continue
+        if not any(p.match(image) for p in registries):
+            yield Finding(
+                f"{label} image {image} is not from an allowed registry ({', '.join(cfg.allowed_registries)})",
+                key=f"registry:{container.name}",
+            )
+        ref = ImageRef.parse(image)
+        if ref.digest is None:
+            if ref.tag is None:
+                yield Finding(f"{label} image {image} has no tag or digest (resolves to latest)", key=f"tag:{container.name}")
+            elif ref.tag == "latest":
+                yield Finding(f"{label} image {image} uses the mutable tag latest", key=f"tag:{container.name}")
+        elif not DIGEST.fullmatch(ref.digest):
+            yield Finding(f"{label} image {image} has a malformed digest (expected sha256:<64 hex>)", key=f"digest:{container.name}")
+        if ctx.is_prod_like and ref.digest is None:
+            yield Finding(f"{label} image {image} is not pinned by @sha256 digest ({ctx.environment})", key=f"digest:{container.name}")
+
+
+# --- MLP-K8S-06 ------------------------------------------------------------------------------
+
+SCHEME_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
+SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
+
+
+def _open_range(cidr: str) -> bool:
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+@resource_rule(
+    id="MLP-K8S-06", name="mlplat-k8s-service-require-internal-lb", severity="critical",
+    description=(
+        "LoadBalancer Services are internal (aws-load-balancer-scheme: internal, or aws-load-balancer-internal: \"true\") "
+        "and their source ranges never include 0.0.0.0/0 or ::/0"
+    ),
+    remediation=(
+        "Annotate the Service with service.beta.kubernetes.io/aws-load-balancer-scheme: internal.",
+        "Set spec.load_balancer_source_ranges to the VPC or client CIDRs, never 0.0.0.0/0; publish externally only through a reviewed ingress path.",
+    ),
+    frameworks=("NIST-800-53:SC-7",), levels=("advisory", "mandatory"), types=(SERVICE_TYPE,),
+)
+def load_balancer_internal(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    if r.get("spec.type") != "LoadBalancer":
+        return
+    annotations = r.get("metadata.annotations")
+    annotations = annotations if isinstance(annotations, Mapping) else {}
+    scheme = annotations.get(SCHEME_ANNOTATION)
+    if scheme is not None:
+        internal = str(scheme).strip().lower() == "internal"
+        why = f"{SCHEME_ANNOTATION} is {scheme!r}"
+    else:
+        internal = str(annotations.get(INTERNAL_ANNOTATION, "")).strip().lower() == "true"
+        why = f"neither {SCHEME_ANNOTATION}: internal nor {INTERNAL_ANNOTATION}: \"true\" is set"
+    if not internal:
+        yield Finding(f"the LoadBalancer Service is internet-facing: {why}", key="scheme")
+    ranges = _strings(r.get("spec.loadBalancerSourceRanges"))
+    ranges += [c for c in str(annotations.get(SOURCE_RANGES_ANNOTATION) or "").split(",") if c.strip()]
+    for cidr in ranges:
+        if _open_range(cidr):
+            yield Finding(f"the LoadBalancer Service admits {cidr.strip()} (loadBalancerSourceRanges)", key=cidr.strip())
+
+
+# --- MLP-K8S-07 ------------------------------------------------------------------------------
+
+
+def _name_or_unknown(read: Any) -> Any:
+    try:
+        return read()
+    except UnknownValueError:
+        return None  # computed from another resource: not the literal "default"
+
+
+@resource_rule(
+    id="MLP-K8S-07", name="mlplat-k8s-workload-avoid-default-namespace-account", severity="high",
+    description="Workloads run in their team's namespace, not default, under their own service account, not default",
+    remediation=(
+        "Set metadata.namespace to the team's namespace (mlplat creates one per team, with its LocalQueue, quota and network policies).",
+        "Create a ServiceAccount per workload (with its IRSA role if it calls AWS) and set the pod's service_account_name.",
+        "Set automount_service_account_token=False on pods that do not call the Kubernetes API.",
+    ),
+    frameworks=("CKV_K8S_21", "NIST-800-53:AC-6"), levels=("advisory", "mandatory"), types=WORKLOAD_TYPES,
+)
+def dedicated_namespace_and_identity(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    namespace = _name_or_unknown(lambda: r.get("metadata.namespace", ""))
+    if namespace in ("", "default"):
+        why = "metadata.namespace is not set" if namespace == "" else "metadata.namespace is default"
+        yield Finding(f"the workload runs in the default namespace ({why})", key="namespace")
+    for where, pod in pod_specs(r):
+        account = _name_or_unknown(lambda: pod.get("serviceAccountName") or pod.get("serviceAccount") or "")
+        if account in ("", "default"):
+            why = "serviceAccountName is not set" if account == "" else "serviceAccountName is default"
+            yield Finding(f"{where} runs as the namespace's default service account ({why})", key=f"serviceAccount:{where}")
+
+
+# --- MLP-K8S-08 ------------------------------------------------------------------------------
+
+ESCALATING_VERBS = ("escalate", "bind", "impersonate")
+
+
+@resource_rule(
+    id="MLP-K8S-08", name="mlplat-k8s-role-deny-wildcards-escalation", severity="critical",
+    description='Role and ClusterRole rules name exact verbs and resources (no "*"), and never grant escalate, bind or impersonate',
+    remediation=(
+        'List the exact verbs (get, list, watch, create, ...) and resources (pods, pods/log, ...) instead of "*".',
+        "Remove escalate, bind and impersonate; grant existing roles through reviewed RoleBindings instead.",
+    ),
+    frameworks=("CKV_K8S_49", "NIST-800-53:AC-6"), levels=("mandatory", "mandatory"), types=RBAC_ROLE_TYPES,
+)
+def rbac_no_wildcards(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for index, rule in enumerate(_mappings(r.get("rules"))):
+        verbs = _strings(rule.get("verbs"))
+        resources = _strings(rule.get("resources"))
+        where = f"rules[{index}]"
+        if "*" in verbs:
+            yield Finding(f'{where} allows every verb ("*") on {", ".join(resources) or "non-resource URLs"}', key="verb:*")
+        for resource in resources:
+            if "*" in resource:
+                yield Finding(f'{where} allows wildcard resource "{resource}"', key=f"resource:{resource}")
+        for verb in verbs:
+            if verb.lower() in ESCALATING_VERBS:
+                yield Finding(f"{where} grants the {verb} verb (privilege escalation)", key=f"verb:{verb}")
+
+
+__all__ = ["ImageRef", "POD_SPEC_PATHS", "WORKLOAD_TYPES", "containers", "pod_specs"]

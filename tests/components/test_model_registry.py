@@ -1,0 +1,437 @@
+"""ModelRegistry: model package groups and their policy, ECR repositories, approval events, lineage.
+
+Programs run under the offline runner; assertions read the Plan (plain data).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable, Optional
+
+import pulumi_aws as aws
+import pytest
+
+from components.encryption import Encryption, EncryptionArgs
+from components.errors import ConfigError, WiringError
+from components.model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
+from mlplat.contracts import check_plan
+from mlplat.lineage import families, resources_of_family
+from mlplat.offline import run_callable
+from mlplat.plan import Plan, PlannedResource, is_unknown
+
+REGISTRY = "mlplat:model_registry:ModelRegistry"
+GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+REPOSITORY = "aws:ecr/repository:Repository"
+LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STAGING, PROD = "210987654321", "345678901234"
+PIPELINE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/fraud-deploy"
+LINEAGE = {"mlplat:model-family": "fraud", "mlplat:platform-version": "0.1.0"}
+
+FRAUD: dict[str, Any] = {
+    "name": "fraud",
+    "description": "Fraud scoring models",
+    "deployment_pipeline_arn": PIPELINE,
+    "deployment_pipeline_parameters": {"TargetStage": "staging"},
+}
+CHURN: dict[str, Any] = {"name": "churn", "repositories": ["serving"]}
+
+
+def program(
+    *, families: tuple[dict[str, Any], ...] = (FRAUD, CHURN), topic: bool = True,
+    after: Optional[Callable[[ModelRegistry], Any]] = None, domains: tuple[str, ...] = ("data", "models", "logs"), **args: Any,
+) -> Callable[[], None]:
+    def run() -> None:
+        keys = Encryption("enc", EncryptionArgs(domains=domains))
+        extra: dict[str, Any] = {"approval_topic": aws.sns.Topic("alerts")} if topic else {}
+        registry = ModelRegistry("registry", ModelRegistryArgs(encryption=keys, families=families, **extra, **args))
+        if after is not None:
+            after(registry)
+
+    return run
+
+
+@functools.cache
+def full_plan() -> Plan:
+    return run_callable(program(consumer_accounts=(STAGING, PROD)))
+
+
+def doc(resource: PlannedResource, key: str = "policy") -> Any:
+    return json.loads(resource.inputs[key])
+
+
+def models_key(plan: Plan) -> str:
+    return plan.named("enc-models-key", "aws:kms/key:Key").outputs["arn"]
+
+
+# --- the resource tree -----------------------------------------------------------------------
+
+_C = "urn:pulumi:test::project::mlplat:model_registry:ModelRegistry"
+GOLDEN_TREE = [
+    (f"{_C}$aws:cloudwatch/eventRule:EventRule::registry-churn-approved", RULE),
+    (f"{_C}$aws:cloudwatch/eventRule:EventRule::registry-fraud-approved", RULE),
+    (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-churn-approved-notify", TARGET),
+    (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-fraud-approved-deploy", TARGET),
+    (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-fraud-approved-notify", TARGET),
+    (f"{_C}$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-churn-serving-lifecycle", LIFECYCLE),
+    (f"{_C}$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-fraud-serving-lifecycle", LIFECYCLE),
+    (f"{_C}$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-fraud-training-lifecycle", LIFECYCLE),
+    (f"{_C}$aws:ecr/repository:Repository::registry-churn-serving", REPOSITORY),
+    (f"{_C}$aws:ecr/repository:Repository::registry-fraud-serving", REPOSITORY),
+    (f"{_C}$aws:ecr/repository:Repository::registry-fraud-training", REPOSITORY),
+    (f"{_C}$aws:ecr/repositoryPolicy:RepositoryPolicy::registry-churn-serving-policy", REPOSITORY_POLICY),
+    (f"{_C}$aws:ecr/repositoryPolicy:RepositoryPolicy::registry-fraud-serving-policy", REPOSITORY_POLICY),
+    (f"{_C}$aws:ecr/repositoryPolicy:RepositoryPolicy::registry-fraud-training-policy", REPOSITORY_POLICY),
+    (f"{_C}$aws:iam/role:Role::registry-fraud-deploy-role", ROLE),
+    (f"{_C}$aws:iam/rolePolicy:RolePolicy::registry-fraud-deploy-role-policy", ROLE_POLICY),
+    (f"{_C}$aws:sagemaker/modelPackageGroup:ModelPackageGroup::registry-churn-group", GROUP),
+    (f"{_C}$aws:sagemaker/modelPackageGroup:ModelPackageGroup::registry-fraud-group", GROUP),
+    (f"{_C}$aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy::registry-churn-group-policy", GROUP_POLICY),
+    (f"{_C}$aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy::registry-fraud-group-policy", GROUP_POLICY),
+    (f"{_C}::registry", REGISTRY),
+]
+
+
+def tree(plan: Plan) -> list[tuple[str, str]]:
+    registry = plan.named("registry", REGISTRY)
+    return sorted([(registry.urn, registry.type)] + [(r.urn, r.type) for r in plan.descendants(registry.urn)])
+
+
+def test_resource_tree_matches_golden() -> None:
+    plan = full_plan()
+    assert tree(plan) == GOLDEN_TREE
+    registry = plan.named("registry", REGISTRY)
+    assert all(r.parent == registry.urn for r in plan.descendants(registry.urn))
+
+
+def test_minimal_registry_declares_groups_repositories_and_lifecycles_only() -> None:
+    plan = run_callable(program(families=({"name": "fraud"},), topic=False))
+    assert [urn.rsplit("::", 1)[1] for urn, _ in tree(plan)] == [
+        "registry-fraud-serving-lifecycle", "registry-fraud-training-lifecycle",
+        "registry-fraud-serving", "registry-fraud-training", "registry-fraud-group", "registry",
+    ]
+
+
+# --- groups and their policy -----------------------------------------------------------------
+
+
+def test_model_package_group_exact_inputs_protected_and_tagged() -> None:
+    plan = full_plan()
+    group = plan.named("registry-fraud-group", GROUP)
+    assert group.inputs == {
+        "modelPackageGroupName": "registry-fraud",
+        "modelPackageGroupDescription": "Fraud scoring models",
+        "tags": LINEAGE,
+    }, group.urn
+    assert group.protect is True
+    assert group.outputs["arn"] == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/registry-fraud"
+
+
+def test_group_policy_allows_only_the_named_accounts_to_read() -> None:
+    plan = full_plan()
+    policy = plan.named("registry-fraud-group-policy", GROUP_POLICY)
+    principals = {"AWS": [f"arn:aws:iam::{STAGING}:root", f"arn:aws:iam::{PROD}:root"]}
+    assert policy.inputs["modelPackageGroupName"] == "registry-fraud"
+    assert doc(policy, "resourcePolicy") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ConsumerAccountsDescribeGroup", "Effect": "Allow", "Principal": principals,
+             "Action": "sagemaker:DescribeModelPackageGroup",
+             "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/registry-fraud"},
+            {"Sid": "ConsumerAccountsReadPackages", "Effect": "Allow", "Principal": principals,
+             "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+             "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/registry-fraud/*"},
+        ],
+    }
+    assert plan.named("registry-fraud-group", GROUP).urn in policy.property_dependencies["modelPackageGroupName"]
+
+
+# --- ECR -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["serving", "training"])
+def test_repository_is_immutable_scanned_kms_encrypted_and_protected(kind: str) -> None:
+    plan = full_plan()
+    repository = plan.named(f"registry-fraud-{kind}", REPOSITORY)
+    assert repository.inputs == {
+        "name": f"registry-fraud-{kind}",
+        "imageTagMutability": "IMMUTABLE",
+        "imageScanningConfiguration": {"scanOnPush": True},
+        "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": models_key(plan)}],
+        "forceDelete": False,
+        "tags": LINEAGE,
+    }, repository.urn
+    assert repository.protect is True
+    assert repository.outputs["repositoryUrl"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/registry-fraud-{kind}"
+
+
+def test_lifecycle_policy_expires_untagged_and_keeps_the_last_images() -> None:
+    plan = run_callable(program(families=({"name": "fraud", "repositories": ["serving"]},), topic=False,
+                                keep_images=50, untagged_image_expiration_days=3))
+    lifecycle = plan.named("registry-fraud-serving-lifecycle", LIFECYCLE)
+    assert lifecycle.inputs["repository"] == "registry-fraud-serving"
+    assert doc(lifecycle) == {
+        "rules": [
+            {"rulePriority": 1, "description": "Expire untagged images 3 days after push",
+             "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 3},
+             "action": {"type": "expire"}},
+            {"rulePriority": 2, "description": "Keep the last 50 images",
+             "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50},
+             "action": {"type": "expire"}},
+        ]
+    }
+
+
+def test_repository_policy_lets_consumer_accounts_pull_only() -> None:
+    policy = full_plan().named("registry-fraud-serving-policy", REPOSITORY_POLICY)
+    assert policy.inputs["repository"] == "registry-fraud-serving"
+    assert doc(policy) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ConsumerAccountsPull", "Effect": "Allow",
+             "Principal": {"AWS": [f"arn:aws:iam::{STAGING}:root", f"arn:aws:iam::{PROD}:root"]},
+             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]}
+        ],
+    }
+
+
+# --- approval events -------------------------------------------------------------------------
+
+
+def test_approval_rule_matches_approved_packages_of_the_group() -> None:
+    rule = full_plan().named("registry-fraud-approved", RULE)
+    assert json.loads(rule.inputs["eventPattern"]) == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["registry-fraud"], "ModelApprovalStatus": ["Approved"]},
+    }
+    assert rule.inputs["description"] == "Model packages of registry-fraud approved"
+    assert rule.tags == LINEAGE
+
+
+def test_approval_notifies_the_topic() -> None:
+    plan = full_plan()
+    target = plan.named("registry-fraud-approved-notify", TARGET)
+    assert target.inputs == {
+        "rule": plan.named("registry-fraud-approved", RULE).outputs["name"],
+        "targetId": "notify-approval",
+        "arn": plan.named("alerts", "aws:sns/topic:Topic").outputs["arn"],
+    }
+
+
+def test_approval_starts_the_deployment_pipeline_through_a_least_privilege_role() -> None:
+    plan = full_plan()
+    rule = plan.named("registry-fraud-approved", RULE)
+    role = plan.named("registry-fraud-deploy-role", ROLE)
+    policy = plan.named("registry-fraud-deploy-role-policy", ROLE_POLICY)
+    target = plan.named("registry-fraud-approved-deploy", TARGET)
+    assert doc(role, "assumeRolePolicy") == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AllowServiceAssumeRole", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+             "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": rule.outputs["arn"]}}}
+        ],
+    }
+    assert role.tags == LINEAGE
+    assert policy.inputs["role"] == role.outputs["name"]
+    assert doc(policy) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "StartDeploymentPipeline", "Effect": "Allow", "Action": "sagemaker:StartPipelineExecution",
+                       "Resource": PIPELINE}],
+    }
+    assert target.inputs == {
+        "rule": rule.outputs["name"],
+        "targetId": "start-deployment",
+        "arn": PIPELINE,
+        "roleArn": role.outputs["arn"],
+        "sagemakerPipelineTarget": {"pipelineParameterLists": [{"name": "TargetStage", "value": "staging"}]},
+    }
+    assert policy.urn in target.dependencies
+
+
+def test_outputs_and_handles() -> None:
+    seen: dict[str, Any] = {}
+
+    def after(registry: ModelRegistry) -> None:
+        seen["serving"] = registry.family("fraud").repository("serving")
+        seen["rule"] = registry.family("churn").approval_rule
+        with pytest.raises(WiringError, match=r"model family 'churn' has no 'training' repository \(kinds: serving\)"):
+            registry.family("churn").repository("training")
+        with pytest.raises(WiringError, match=r"ModelRegistry 'registry' has no model family 'ads' \(families: fraud, churn\)"):
+            registry.family("ads")
+
+    plan = run_callable(program(after=after))
+    assert seen["serving"]._name == "registry-fraud-serving"
+    assert seen["rule"]._name == "registry-churn-approved"
+    assert plan.named("registry", REGISTRY).outputs == {
+        "model_package_group_arns": {
+            "fraud": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/registry-fraud",
+            "churn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/registry-churn",
+        },
+        "model_package_group_names": {"fraud": "registry-fraud", "churn": "registry-churn"},
+        "repository_urls": {
+            "fraud": {k: f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/registry-fraud-{k}" for k in ("serving", "training")},
+            "churn": {"serving": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/registry-churn-serving"},
+        },
+    }
+
+
+def test_explicit_prefix_force_delete_and_unprotected() -> None:
+    plan = run_callable(program(families=({"name": "fraud"},), topic=False, name_prefix="mlplat-dev-",
+                                force_delete_repositories=True, protect=False))
+    assert plan.named("registry-fraud-group", GROUP).inputs["modelPackageGroupName"] == "mlplat-dev-fraud"
+    repository = plan.named("registry-fraud-serving", REPOSITORY)
+    assert (repository.inputs["name"], repository.inputs["forceDelete"], repository.protect) == (
+        "mlplat-dev-fraud-serving", True, False,
+    )
+
+
+def test_plan_passes_the_api_contracts_and_preview_runs() -> None:
+    assert check_plan(full_plan()) == []
+    preview = run_callable(program(consumer_accounts=(STAGING, PROD)), preview=True)
+    assert tree(preview) == GOLDEN_TREE
+    assert is_unknown(preview.named("registry-fraud-approved-deploy", TARGET).inputs["roleArn"])
+    assert check_plan(preview) == []
+
+
+# --- lineage ---------------------------------------------------------------------------------
+
+
+def test_resources_of_family_follow_tags_and_untaggable_dependents() -> None:
+    plan = full_plan()
+    assert families(plan) == ["churn", "fraud"]
+    assert sorted(r.name for r in resources_of_family(plan, "fraud")) == [
+        "registry-fraud-approved", "registry-fraud-approved-deploy", "registry-fraud-approved-notify",
+        "registry-fraud-deploy-role", "registry-fraud-deploy-role-policy", "registry-fraud-group",
+        "registry-fraud-group-policy", "registry-fraud-serving", "registry-fraud-serving-lifecycle",
+        "registry-fraud-serving-policy", "registry-fraud-training", "registry-fraud-training-lifecycle",
+        "registry-fraud-training-policy",
+    ]
+    # The shared topic is taggable and untagged: it serves no single family.
+    assert "alerts" not in {r.name for r in resources_of_family(plan, "churn")}
+    assert resources_of_family(plan, "ads") == []
+
+
+# --- Args ------------------------------------------------------------------------------------
+
+
+def config_error(**kwargs: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        run_callable(program(**kwargs))
+    return str(info.value)
+
+
+def expect(*lines: str) -> str:
+    noun = "problem" if len(lines) == 1 else "problems"
+    return "\n".join([f"invalid configuration ({len(lines)} {noun}):", *("  " + line for line in lines)])
+
+
+def test_consumer_accounts_never_star_and_numbers_in_range() -> None:
+    assert config_error(consumer_accounts=("*", STAGING, STAGING), keep_images=0, untagged_image_expiration_days=0) == expect(
+        "ModelRegistryArgs.consumer_accounts: '*' is not an AWS account id (12 digits; '*' and ARNs are refused)",
+        f"ModelRegistryArgs.consumer_accounts: ('*', '{STAGING}', '{STAGING}') lists an account twice",
+        "ModelRegistryArgs.keep_images: 0 must be at least 1",
+        "ModelRegistryArgs.untagged_image_expiration_days: 0 must be at least 1 day",
+    )
+
+
+def test_family_rules_are_reported_with_their_paths() -> None:
+    bad = (
+        {"name": "Fraud_1", "repositories": ["serving", "serving", "group", "Bad"],
+         "deployment_pipeline_arn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"},
+        {"name": "churn", "deployment_pipeline_parameters": {"bad name": "x"}},
+        {"name": "churn"},
+    )
+    assert config_error(families=bad) == expect(
+        "ModelRegistryArgs.families.0.name: 'Fraud_1' is not a usable model family name (lowercase letters, digits and "
+        "'-', starting with a letter, not ending with '-', at most 32 characters)",
+        "ModelRegistryArgs.families.0.repositories: 'group' is reserved for the family's other children "
+        "(group, group-policy, approved, deploy-role)",
+        "ModelRegistryArgs.families.0.repositories: 'Bad' is not a repository kind (lowercase letters, digits and '-', "
+        "at most 32 characters)",
+        "ModelRegistryArgs.families.0.repositories: ('serving', 'serving', 'group', 'Bad') lists a kind twice",
+        "ModelRegistryArgs.families.0.deployment_pipeline_arn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/x' "
+        "is not a SageMaker pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)",
+        "ModelRegistryArgs.families.1.deployment_pipeline_parameters: {'bad name': 'x'} needs deployment_pipeline_arn "
+        "(there is no pipeline to pass them to)",
+        "ModelRegistryArgs.families.1.deployment_pipeline_parameters: 'bad name' is not a pipeline parameter name "
+        "(letters, digits, '-', '_')",
+        "ModelRegistryArgs.families.2.name: 'churn' is declared twice",
+    )
+
+
+def test_missing_models_key_names_and_long_names() -> None:
+    assert config_error(domains=("data", "logs")) == expect(
+        "ModelRegistryArgs.encryption: has no 'models' key, which the ECR repositories need (Encryption 'enc' has: "
+        "data, logs); add 'models' to EncryptionArgs.domains"
+    )
+    assert config_error(families=({"name": "a" * 32},), name_prefix="p" * 31 + "-") == expect(
+        f"ModelRegistryArgs.families.0.name: '{'a' * 32}' makes the model package group name '{'p' * 31}-{'a' * 32}' "
+        "longer than 63 characters"
+    )
+    assert config_error(families=()) == expect("ModelRegistryArgs.families: () must list at least one model family")
+
+
+def test_a_directly_built_family_reports_its_own_paths() -> None:
+    with pytest.raises(ConfigError) as info:
+        ModelFamilyArgs(name="fraud", deployment_pipeline_parameters={"a": "b"})
+    assert info.value.paths == ("ModelFamilyArgs.deployment_pipeline_parameters",)
+    with pytest.raises(ConfigError) as info:
+        ModelFamilyArgs(name="fraud", repositories="serving", colour="red")
+    assert info.value.paths == ("ModelFamilyArgs.repositories", "ModelFamilyArgs.colour")
+
+
+# --- lineage tag helpers ---------------------------------------------------------------------
+
+from components._lineage import (  # noqa: E402
+    DEPLOYMENT_SCOPED_TYPES,
+    deployment_tags,
+    family_tags,
+    feature_group_tags,
+    lineage_tags,
+    platform_version,
+)
+
+
+def test_lineage_tags_name_the_family_group_and_platform_version() -> None:
+    assert platform_version() == "0.1.0"
+    assert family_tags("fraud") == LINEAGE
+    assert feature_group_tags("customers") == {"mlplat:feature-group": "customers", "mlplat:platform-version": "0.1.0"}
+    assert lineage_tags(family="fraud", feature_group="customers") == {**LINEAGE, "mlplat:feature-group": "customers"}
+    with pytest.raises(WiringError, match="lineage_tags needs a family or a feature_group"):
+        lineage_tags()
+
+
+def test_source_revision_only_on_deployment_scoped_resources() -> None:
+    assert DEPLOYMENT_SCOPED_TYPES == ("aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+    for resource_type in DEPLOYMENT_SCOPED_TYPES:
+        assert deployment_tags("fraud", "4f2c9e1", resource_type=resource_type) == {
+            **LINEAGE, "mlplat:source-revision": "4f2c9e1",
+        }
+    with pytest.raises(WiringError) as info:
+        deployment_tags("fraud", "4f2c9e1", resource_type=GROUP)
+    assert str(info.value) == (
+        "mlplat:source-revision goes only on deployment-scoped resources (aws:sagemaker/model:Model, "
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration), not on "
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup; use family_tags() instead"
+    )
+
+
+def test_lineage_names_and_revisions_are_checked() -> None:
+    with pytest.raises(WiringError) as info:
+        family_tags("Fraud Models")
+    assert str(info.value) == (
+        "family: 'Fraud Models' is not a usable model family name (lowercase letters, digits and '-', starting with a "
+        "letter, not ending with '-', at most 32 characters)"
+    )
+    with pytest.raises(WiringError, match=r"source_revision: 'a b' is not a source revision"):
+        deployment_tags("fraud", "a b", resource_type=DEPLOYMENT_SCOPED_TYPES[0])

@@ -1,0 +1,391 @@
+"""EKS and Kubernetes rule cases: a governed cluster, node group and workload as the compliant
+baselines, then one mutation per check.
+
+Kubernetes objects go through an explicit provider (the offline runner handles it). Built-in
+kinds take snake_case arguments, which the SDK turns into the API's camelCase; custom resources
+(KubeRay) keep their keys as given, so their templates are written in camelCase (`_camel`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from . import RuleCase
+
+DELETE = object()  # in a mutation: remove the key
+
+
+def _copy(value: Any) -> Any:
+    """A structural copy of dicts and lists; other values (Outputs included) are shared."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _merged(base: Any, changes: Any) -> Any:
+    """`base` with `changes` applied recursively (dicts merge, other values replace, DELETE removes)."""
+    if not isinstance(base, dict) or not isinstance(changes, dict):
+        return _copy(changes)
+    out = _copy(base)
+    for key, value in changes.items():
+        if value is DELETE:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = _copy(value)
+    return out
+
+
+def _camel(value: Any) -> Any:
+    """snake_case keys to camelCase (what the SDK does for built-in kinds, not for custom resources)."""
+    if isinstance(value, dict):
+        return {
+            (re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k) if re.fullmatch(r"[a-z_]+", k) else k): _camel(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+# --- EKS -------------------------------------------------------------------------------------
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+NODE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+
+
+def eks_cluster(**changes: Any) -> aws.eks.Cluster:
+    """A governed training cluster: private endpoint, secrets encrypted with its own key, logs."""
+    key = aws.kms.Key("cluster-key", enable_key_rotation=True)
+    role = aws.iam.Role("cluster-role", assume_role_policy=TRUST)
+    args: dict[str, Any] = {
+        "vpc_config": {"subnet_ids": SUBNETS, "endpoint_private_access": True, "endpoint_public_access": False},
+        "encryption_config": {"resources": ["secrets"], "provider": {"key_arn": key.arn}},
+        "enabled_cluster_log_types": ["api", "audit", "authenticator"],
+    }
+    for name, value in changes.items():
+        if value is DELETE:
+            args.pop(name, None)
+        elif isinstance(value, dict) and isinstance(args.get(name), dict):
+            args[name] = {**args[name], **value}
+        else:
+            args[name] = value
+    args["vpc_config"] = {k: v for k, v in args.get("vpc_config", {}).items() if v is not DELETE} or None
+    return aws.eks.Cluster("training", name="mlplat-test-training", role_arn=role.arn, **args)
+
+
+def node_group(*, cluster: Optional[aws.eks.Cluster] = None, **changes: Any) -> None:
+    """A governed GPU pool: allow-listed type, within prod's cap, no remote access."""
+    cluster = cluster or eks_cluster()
+    role = aws.iam.Role("node-role", assume_role_policy=NODE_TRUST)
+    args: dict[str, Any] = {
+        "ami_type": "AL2023_x86_64_NVIDIA",
+        "instance_types": ["g5.12xlarge"],
+        "scaling_config": {"min_size": 0, "desired_size": 0, "max_size": 8},
+    }
+    args.update(changes)
+    args = {k: v for k, v in args.items() if v is not DELETE}
+    aws.eks.NodeGroup("gpu", cluster_name=cluster.name, node_role_arn=role.arn, subnet_ids=SUBNETS, **args)
+
+
+def cpu_node_group(**changes: Any) -> None:
+    node_group(ami_type="AL2023_x86_64_STANDARD", instance_types=["m7i.2xlarge"],
+               scaling_config={"min_size": 1, "desired_size": 2, "max_size": 40}, **changes)
+
+
+def node_group_with_launch_template() -> None:
+    template = aws.ec2.LaunchTemplate("gpu-lt", instance_type="p5.48xlarge", metadata_options={"http_tokens": "required"})
+    node_group(instance_types=DELETE, launch_template={"id": template.id, "version": template.latest_version.apply(str)})
+
+
+def sg_id() -> str:
+    return "sg-0123456789abcdef0"
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+DIGEST = "sha256:" + "4f" * 32
+IMAGE = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/mlplat/trainer:1.4.2@{DIGEST}"
+CACHED_IMAGE = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-public/docker/library/busybox:1.37@{DIGEST}"
+
+
+def safe_container(name: str = "trainer", image: str = IMAGE, **changes: Any) -> dict[str, Any]:
+    container = {
+        "name": name,
+        "image": image,
+        "resources": {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "8Gi"}},
+        "security_context": {"run_as_non_root": True, "allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}},
+    }
+    return _merged(container, changes)
+
+
+def pod_spec(*, containers: Optional[list] = None, init_containers: Optional[list] = None, **changes: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "service_account_name": "trainer",
+        "security_context": {"run_as_non_root": True, "run_as_user": 1000, "seccomp_profile": {"type": "RuntimeDefault"}},
+        "containers": containers if containers is not None else [safe_container()],
+    }
+    if init_containers is not None:
+        spec["init_containers"] = init_containers
+    return _merged(spec, changes)
+
+
+def provider() -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(provider=k8s.Provider("k", kubeconfig="{}"))
+
+
+LABELS = {"app": "trainer"}
+
+
+def workload(kind: str = "Deployment", *, pod: Optional[dict[str, Any]] = None, namespace: Any = "team-vision",
+             opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    """One workload of `kind` with `pod` as its pod spec, in `namespace` (DELETE: none)."""
+    pod = pod if pod is not None else pod_spec()
+    opts = opts or provider()
+    metadata = {"labels": LABELS} if namespace is DELETE else {"namespace": namespace, "labels": LABELS}
+    template = {"metadata": {"labels": LABELS}, "spec": pod}
+    job_pod = {**pod, "restart_policy": "Never"}
+    selector = {"match_labels": LABELS}
+    if kind == "Pod":
+        k8s.core.v1.Pod("w", metadata=metadata, spec=pod, opts=opts)
+    elif kind == "Deployment":
+        k8s.apps.v1.Deployment("w", metadata=metadata, spec={"replicas": 2, "selector": selector, "template": template}, opts=opts)
+    elif kind == "StatefulSet":
+        k8s.apps.v1.StatefulSet("w", metadata=metadata, spec={"service_name": "trainer", "selector": selector, "template": template}, opts=opts)
+    elif kind == "DaemonSet":
+        k8s.apps.v1.DaemonSet("w", metadata=metadata, spec={"selector": selector, "template": template}, opts=opts)
+    elif kind == "ReplicaSet":
+        k8s.apps.v1.ReplicaSet("w", metadata=metadata, spec={"selector": selector, "template": template}, opts=opts)
+    elif kind == "Job":
+        k8s.batch.v1.Job("w", metadata=metadata, spec={"template": {"spec": job_pod}}, opts=opts)
+    elif kind == "CronJob":
+        k8s.batch.v1.CronJob("w", metadata=metadata, spec={
+            "schedule": "0 3 * * *", "job_template": {"spec": {"template": {"spec": job_pod}}}}, opts=opts)
+    elif kind == "RayCluster":
+        k8s.apiextensions.CustomResource("w", api_version="ray.io/v1", kind="RayCluster", metadata=metadata, spec=_camel({
+            "head_group_spec": {"template": {"spec": pod_spec()}},
+            "worker_group_specs": [{"group_name": "gpu", "replicas": 1, "template": {"spec": pod}}],
+        }), opts=opts)
+    elif kind == "RayJob":
+        k8s.apiextensions.CustomResource("w", api_version="ray.io/v1", kind="RayJob", metadata=metadata, spec=_camel({
+            "entrypoint": "python train.py",
+            "ray_cluster_spec": {"head_group_spec": {"template": {"spec": pod_spec()}}, "worker_group_specs": []},
+            "submitter_pod_template": {"spec": job_pod},
+        }), opts=opts)
+    else:
+        raise ValueError(kind)
+
+
+def workload_in_new_namespace() -> None:
+    """Namespace and service account names only known after `pulumi up` in preview."""
+    opts = provider()
+    namespace = k8s.core.v1.Namespace("team", opts=opts)
+    account = k8s.core.v1.ServiceAccount("trainer", metadata={"name": "trainer", "namespace": namespace.metadata["name"]}, opts=opts)
+    pod = pod_spec(service_account_name=account.metadata["name"])
+    workload("Job", pod=pod, namespace=namespace.metadata["name"], opts=opts)
+
+
+def image_from_repository() -> None:
+    """An image built from an in-stack ECR repository: unknown in preview."""
+    repository = aws.ecr.Repository("trainer", image_tag_mutability="IMMUTABLE")
+    image = pulumi.Output.concat(repository.repository_url, "@", DIGEST)
+    workload("Job", pod=pod_spec(containers=[safe_container(image=image)]))
+
+
+def with_container(**changes: Any) -> Callable[[], None]:
+    return lambda: workload(pod=pod_spec(containers=[safe_container(**changes)]))
+
+
+def with_init(**changes: Any) -> Callable[[], None]:
+    return lambda: workload(pod=pod_spec(init_containers=[safe_container("fetch", **{"image": CACHED_IMAGE, **changes})]))
+
+
+def with_pod(**changes: Any) -> Callable[[], None]:
+    return lambda: workload(pod=pod_spec(**changes))
+
+
+def service(*, annotations: Optional[dict[str, str]] = None, **spec: Any) -> Callable[[], None]:
+    def program() -> None:
+        k8s.core.v1.Service("svc", metadata={"namespace": "team-vision", "annotations": annotations or {}}, spec={
+            "type": "LoadBalancer", "selector": LABELS, "ports": [{"port": 443, "target_port": 8443}], **spec}, opts=provider())
+    return program
+
+
+INTERNAL = {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
+
+
+def role(*rules: dict[str, Any], cluster: bool = False) -> Callable[[], None]:
+    def program() -> None:
+        if cluster:
+            k8s.rbac.v1.ClusterRole("role", rules=list(rules), opts=provider())
+        else:
+            k8s.rbac.v1.Role("role", metadata={"namespace": "team-vision"}, rules=list(rules), opts=provider())
+    return program
+
+
+READ_PODS = {"api_groups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]}
+KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "RayCluster", "RayJob")
+
+CASES = [
+    # MLP-EKS-01 API endpoint
+    RuleCase("MLP-EKS-01", "pass", eks_cluster, "private endpoint"),
+    RuleCase("MLP-EKS-01", "pass", eks_cluster, "private endpoint in preview", preview=True),
+    RuleCase("MLP-EKS-01", "pass", lambda: eks_cluster(vpc_config={"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}),
+             "dev public with restricted cidrs", environment="dev"),
+    RuleCase("MLP-EKS-01", "fail", lambda: eks_cluster(vpc_config={"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}),
+             "prod public even with restricted cidrs", message="public in prod"),
+    RuleCase("MLP-EKS-01", "fail", lambda: eks_cluster(vpc_config={"endpoint_public_access": DELETE}),
+             "absent flag is public", environment="staging", message="provider's default"),
+    RuleCase("MLP-EKS-01", "fail", lambda: eks_cluster(vpc_config={"endpoint_public_access": True}),
+             "dev public without cidrs", environment="dev", message="open to 0.0.0.0/0"),
+    RuleCase("MLP-EKS-01", "fail", lambda: eks_cluster(vpc_config={"endpoint_public_access": True, "public_access_cidrs": ["10.0.0.0/8", "0.0.0.0/0"]}),
+             "dev public with open cidr", environment="dev", message="includes 0.0.0.0/0"),
+    # MLP-EKS-02 secrets encryption
+    RuleCase("MLP-EKS-02", "pass", eks_cluster, "secrets with cluster key"),
+    RuleCase("MLP-EKS-02", "pass", eks_cluster, "key arn unknown in preview", preview=True),
+    RuleCase("MLP-EKS-02", "fail", lambda: eks_cluster(encryption_config=DELETE), "no encryption config", message="no encryptionConfig"),
+    RuleCase("MLP-EKS-02", "fail", lambda: eks_cluster(encryption_config={"resources": [], "provider": {"key_arn": "arn:aws:kms:us-east-1:123456789012:key/x"}}),
+             "secrets not listed", environment="dev", message="'secrets'"),
+    RuleCase("MLP-EKS-02", "fail", lambda: eks_cluster(encryption_config={"resources": ["secrets"], "provider": {}}),
+             "no key arn", message="no provider.keyArn"),
+    # MLP-EKS-03 control plane logs
+    RuleCase("MLP-EKS-03", "pass", eks_cluster, "api audit authenticator"),
+    RuleCase("MLP-EKS-03", "pass", lambda: eks_cluster(enabled_cluster_log_types=["api", "audit", "authenticator", "scheduler"]), "more than required"),
+    RuleCase("MLP-EKS-03", "fail", lambda: eks_cluster(enabled_cluster_log_types=["api"]), "audit missing", message="misses audit, authenticator"),
+    RuleCase("MLP-EKS-03", "fail", lambda: eks_cluster(enabled_cluster_log_types=DELETE), "no logs", environment="dev", message="(enabled: none)"),
+    # MLP-EKS-04 remote access
+    RuleCase("MLP-EKS-04", "pass", node_group, "no remote access"),
+    RuleCase("MLP-EKS-04", "pass", lambda: node_group(remote_access={"ec2_ssh_key": "dev", "source_security_group_ids": [sg_id()]}),
+             "dev ssh from a security group", environment="dev"),
+    RuleCase("MLP-EKS-04", "fail", lambda: node_group(remote_access={"ec2_ssh_key": "ops", "source_security_group_ids": [sg_id()]}),
+             "prod remote access", environment="staging", message="enables remote access"),
+    RuleCase("MLP-EKS-04", "fail", lambda: node_group(remote_access={"ec2_ssh_key": "dev"}),
+             "dev open ssh", environment="dev", message="0.0.0.0/0"),
+    # MLP-EKS-05 GPU node groups
+    RuleCase("MLP-EKS-05", "pass", node_group, "allow-listed gpu pool within cap"),
+    RuleCase("MLP-EKS-05", "pass", node_group, "gpu pool in preview", preview=True),
+    RuleCase("MLP-EKS-05", "pass", cpu_node_group, "cpu pools are not gpu pools", environment="dev"),
+    RuleCase("MLP-EKS-05", "pass", lambda: node_group(instance_types=["g5.2xlarge"], scaling_config={"min_size": 0, "desired_size": 0, "max_size": 2}),
+             "dev small gpu pool", environment="dev"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_group(instance_types=["p5.48xlarge"]), "type not allow-listed", message="p5.48xlarge is not allowed in prod"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_group(instance_types=["trn1.32xlarge"], ami_type="AL2023_x86_64_NEURON"),
+             "trainium not allow-listed", message="trn1.32xlarge"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_group(instance_types=["g5.12xlarge"]), "staging allows small g5 only",
+             environment="staging", message="g5.12xlarge is not allowed in staging"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_group(scaling_config={"min_size": 0, "desired_size": 0, "max_size": 17}),
+             "prod cap", message="maxSize 17 exceeds the prod cap of 16"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_group(instance_types=["g5.xlarge"], scaling_config={"min_size": 0, "desired_size": 0, "max_size": 3}),
+             "dev cap", environment="dev", message="exceeds the dev cap of 2"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_group(ami_type="AL2_x86_64", instance_types=["m7i.large", "g6.xlarge"],
+                                                      scaling_config={"min_size": 0, "desired_size": 0, "max_size": 5}),
+             "gpu type without gpu ami counts", environment="staging", message="exceeds the staging cap of 4"),
+    RuleCase("MLP-EKS-05", "fail", node_group_with_launch_template, "types only in launch template", message="launch template"),
+    # MLP-K8S-01 host access: the baseline in every kind, then one mutation per check
+    *[RuleCase("MLP-K8S-01", "pass", (lambda k=kind: workload(k)), f"governed {kind}") for kind in KINDS],
+    *[RuleCase("MLP-K8S-01", "fail", (lambda k=kind: workload(k, pod=pod_spec(containers=[safe_container(security_context={"privileged": True})]))),
+               f"privileged {kind}", message="runs privileged") for kind in KINDS],
+    RuleCase("MLP-K8S-01", "pass", workload_in_new_namespace, "preview with computed names", preview=True),
+    RuleCase("MLP-K8S-01", "fail", with_init(security_context={"privileged": True}), "privileged init container", environment="dev",
+             message='init container "fetch"'),
+    RuleCase("MLP-K8S-01", "fail", with_pod(host_network=True), "host network", message="sets hostNetwork"),
+    RuleCase("MLP-K8S-01", "fail", with_pod(host_pid=True), "host pid", message="sets hostPID"),
+    RuleCase("MLP-K8S-01", "fail", with_pod(host_ipc=True), "host ipc", message="sets hostIPC"),
+    RuleCase("MLP-K8S-01", "fail", with_pod(volumes=[{"name": "docker", "host_path": {"path": "/var/run/docker.sock"}}]), "host path",
+             message="/var/run/docker.sock"),
+    RuleCase("MLP-K8S-01", "fail", with_container(ports=[{"container_port": 8080, "host_port": 8080}]), "host port", message="hostPort 8080"),
+    # MLP-K8S-02 security context
+    RuleCase("MLP-K8S-02", "pass", workload, "restricted containers"),
+    RuleCase("MLP-K8S-02", "pass", lambda: workload("RayJob"), "restricted ray job"),
+    RuleCase("MLP-K8S-02", "pass", with_container(security_context={"run_as_non_root": DELETE}), "pod-level runAsNonRoot is inherited"),
+    RuleCase("MLP-K8S-02", "pass", with_container(security_context={"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}),
+             "net bind service may be added back"),
+    RuleCase("MLP-K8S-02", "fail", lambda: workload(pod=pod_spec(security_context=DELETE, containers=[safe_container(security_context={"run_as_non_root": DELETE})])),
+             "runAsNonRoot nowhere", message="does not set runAsNonRoot"),
+    RuleCase("MLP-K8S-02", "fail", with_container(security_context={"run_as_non_root": False}), "container overrides pod", environment="dev",
+             message="does not set runAsNonRoot"),
+    RuleCase("MLP-K8S-02", "fail", with_container(security_context={"run_as_user": 0}), "uid 0", message="runs as UID 0"),
+    RuleCase("MLP-K8S-02", "fail", with_container(security_context={"allow_privilege_escalation": DELETE}), "escalation allowed",
+             message="allowPrivilegeEscalation"),
+    RuleCase("MLP-K8S-02", "fail", with_container(security_context={"capabilities": {"drop": ["NET_RAW"]}}), "not dropping all",
+             message="does not drop ALL"),
+    RuleCase("MLP-K8S-02", "fail", with_container(security_context={"capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}}), "adds sys admin",
+             message="adds capabilities SYS_ADMIN"),
+    RuleCase("MLP-K8S-02", "fail", lambda: workload(pod=pod_spec(init_containers=[{"name": "fetch", "image": CACHED_IMAGE}])),
+             "bare init container", message='init container "fetch"'),
+    # MLP-K8S-03 requests and limits
+    RuleCase("MLP-K8S-03", "pass", workload, "requests and limits"),
+    RuleCase("MLP-K8S-03", "pass", with_container(resources={"limits": {"nvidia.com/gpu": 1}}), "gpu in limits"),
+    RuleCase("MLP-K8S-03", "pass", with_container(resources={"requests": {"nvidia.com/gpu": 1}, "limits": {"nvidia.com/gpu": 1}}), "gpu in both"),
+    RuleCase("MLP-K8S-03", "fail", with_container(resources={"limits": {"cpu": DELETE}}), "no cpu limit", message="no limits for cpu"),
+    RuleCase("MLP-K8S-03", "fail", with_container(resources={"requests": {"memory": DELETE}}), "no memory request", environment="dev",
+             message="no requests for memory"),
+    RuleCase("MLP-K8S-03", "fail", with_container(resources=DELETE), "no resources", message="no requests for cpu, memory"),
+    RuleCase("MLP-K8S-03", "fail", with_container(resources={"requests": {"nvidia.com/gpu": 1}}), "gpu requested not limited",
+             message="requests nvidia.com/gpu without setting it in limits"),
+    RuleCase("MLP-K8S-03", "fail", with_init(resources=DELETE), "init container unbounded", message='init container "fetch"'),
+    # MLP-K8S-04 images
+    RuleCase("MLP-K8S-04", "pass", workload, "ecr by digest"),
+    RuleCase("MLP-K8S-04", "pass", with_init(), "pull-through cache by digest"),
+    RuleCase("MLP-K8S-04", "pass", with_container(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlplat/trainer:1.4.2"),
+             "dev tag without digest", environment="dev"),
+    RuleCase("MLP-K8S-04", "fail", with_container(image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlplat/trainer:1.4.2"),
+             "prod tag without digest", message="not pinned by @sha256 digest (prod)"),
+    RuleCase("MLP-K8S-04", "fail", with_container(image=f"docker.io/library/python:3.12@{DIGEST}"), "docker hub", message="not from an allowed registry"),
+    RuleCase("MLP-K8S-04", "fail", with_container(image=f"evil.example.com/123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1@{DIGEST}"),
+             "registry look-alike path", message="not from an allowed registry"),
+    RuleCase("MLP-K8S-04", "fail", with_container(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/mlplat/trainer:latest"),
+             "latest tag", environment="dev", message="mutable tag latest"),
+    RuleCase("MLP-K8S-04", "fail", with_container(image="123456789012.dkr.ecr.us-east-1.amazonaws.com/mlplat/trainer"),
+             "untagged", environment="dev", message="has no tag or digest"),
+    RuleCase("MLP-K8S-04", "fail", with_init(image="busybox:1.37"), "init container from docker hub", environment="dev",
+             message='init container "fetch"'),
+    RuleCase("MLP-K8S-04", "pass", image_from_repository, "image from in-stack repository after up"),
+    RuleCase("MLP-K8S-04", "pass", image_from_repository, "image unknown in preview is unverified not violated", preview=True),
+    # MLP-K8S-06 load balancers
+    RuleCase("MLP-K8S-06", "pass", service(annotations=INTERNAL), "internal scheme"),
+    RuleCase("MLP-K8S-06", "pass", service(annotations={"service.beta.kubernetes.io/aws-load-balancer-internal": "true"},
+                                           load_balancer_source_ranges=["10.0.0.0/16"]), "legacy internal annotation"),
+    RuleCase("MLP-K8S-06", "pass", service(type="ClusterIP"), "cluster ip"),
+    RuleCase("MLP-K8S-06", "fail", service(), "no annotation", message="internet-facing"),
+    RuleCase("MLP-K8S-06", "fail", service(annotations={"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                                                        "service.beta.kubernetes.io/aws-load-balancer-internal": "true"}),
+             "scheme internet-facing wins", environment="dev", message="'internet-facing'"),
+    RuleCase("MLP-K8S-06", "fail", service(annotations=INTERNAL, load_balancer_source_ranges=["0.0.0.0/0"]), "open source range",
+             message="admits 0.0.0.0/0"),
+    # MLP-K8S-07 namespace and service account
+    RuleCase("MLP-K8S-07", "pass", workload, "team namespace and account"),
+    RuleCase("MLP-K8S-07", "pass", workload_in_new_namespace, "computed names in preview", preview=True),
+    RuleCase("MLP-K8S-07", "pass", workload_in_new_namespace, "computed names after up"),
+    RuleCase("MLP-K8S-07", "fail", lambda: workload(namespace=DELETE), "no namespace", message="metadata.namespace is not set"),
+    RuleCase("MLP-K8S-07", "fail", lambda: workload("CronJob", namespace="default"), "default namespace", environment="dev",
+             message="metadata.namespace is default"),
+    RuleCase("MLP-K8S-07", "fail", with_pod(service_account_name=DELETE), "no service account", message="serviceAccountName is not set"),
+    RuleCase("MLP-K8S-07", "fail", lambda: workload("RayCluster", pod=pod_spec(service_account_name="default")), "default service account",
+             message="spec.workerGroupSpecs[0].template.spec runs as the namespace's default service account"),
+    # MLP-K8S-08 RBAC
+    RuleCase("MLP-K8S-08", "pass", role(READ_PODS), "read pods"),
+    RuleCase("MLP-K8S-08", "pass", role({"api_groups": ["batch"], "resources": ["jobs"], "verbs": ["create", "delete"]}, READ_PODS, cluster=True),
+             "cluster role with exact grants"),
+    RuleCase("MLP-K8S-08", "fail", role({**READ_PODS, "verbs": ["*"]}), "wildcard verbs", message='every verb ("*")'),
+    RuleCase("MLP-K8S-08", "fail", role({**READ_PODS, "resources": ["*"]}, cluster=True), "wildcard resources", environment="dev",
+             message='wildcard resource "*"'),
+    RuleCase("MLP-K8S-08", "fail", role({**READ_PODS, "resources": ["pods/*"]}), "wildcard subresources", message='"pods/*"'),
+    RuleCase("MLP-K8S-08", "fail", role({"api_groups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["escalate"]}, cluster=True),
+             "escalate", message="escalate verb"),
+    RuleCase("MLP-K8S-08", "fail", role({"api_groups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings"], "verbs": ["create", "bind"]}),
+             "bind", message="bind verb"),
+    RuleCase("MLP-K8S-08", "fail", role({"api_groups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}), "impersonate",
+             message="impersonate verb"),
+]
