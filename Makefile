@@ -19,7 +19,7 @@ plan: $(STAMP)
 
 ## test: the whole suite
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 ## bench: timings as ratios against a baseline measured in the same run (writes bench/results.json)
 bench: $(STAMP)

@@ -14,7 +14,9 @@ from typing import Any, Optional
 
 import pulumi
 
+from ._lineage import family_tags
 from ._naming import bucket_prefix, child
+from ._tags import tag_transform
 from .artifact_store import ArtifactStore, ArtifactStoreArgs
 from .config import PlatformConfig
 from .config_serving import ServingEndpointConfig
@@ -209,6 +211,10 @@ class MLPlatform(pulumi.ComponentResource):
             here,
         )
         alarms = config.monitoring.endpoint_alarms
+        watchers = here
+        if endpoint.model_family:
+            # Everything that watches the family's endpoint belongs to the family too (lineage).
+            watchers = pulumi.ResourceOptions(parent=self, transforms=[tag_transform(family_tags(endpoint.model_family))])
         EndpointMonitoring(
             child(self._name, f"{endpoint.name}-monitoring"),
             EndpointMonitoringArgs(
@@ -225,7 +231,7 @@ class MLPlatform(pulumi.ComponentResource):
                 gpu_utilization_threshold_percent=alarms.gpu_utilization_percent,
                 disk_utilization_threshold_percent=alarms.disk_utilization_percent,
             ),
-            here,
+            watchers,
         )
         loop = config.monitoring.drift.get(endpoint.name)
         if loop is not None and not serving.waiting_for_model:
@@ -243,7 +249,7 @@ class MLPlatform(pulumi.ComponentResource):
                     retraining_pipeline_arn=loop.retraining_pipeline_arn,
                     retraining_pipeline_parameters=loop.retraining_pipeline_parameters,
                 ),
-                here,
+                watchers,
             )
         elif loop is not None:
             pulumi.log.info(f"endpoint {endpoint.name}: drift monitoring starts once an approved model is deployed")

@@ -2,6 +2,7 @@
 
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--environment ENV | --policy-pack-config FILE | --no-policies] [--baseline FILE]
+    mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
     mlplat policy-config [--out DIR]
 
@@ -26,6 +27,7 @@ from .policy_runner import PolicyReport, evaluate
 from .report import RENDERERS, PlanReport
 
 ENVIRONMENTS = ("dev", "staging", "prod")
+DEFAULT_KUBERNETES_VERSION = "1.34"
 
 EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2
@@ -49,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--baseline", help="a previous plan's JSON (this command's --format json, or pulumi preview --json): "
                       "feature groups the change would replace are reported, and refused in staging and prod")
 
+    lineage = sub.add_parser("lineage", help="list every resource of a model family (or feature group) in a stack's plan")
+    lineage.add_argument("--stack", required=True)
+    lineage.add_argument("--cwd", default=".")
+    target = lineage.add_mutually_exclusive_group(required=True)
+    target.add_argument("--family", help="model family (the mlplat:model-family tag)")
+    target.add_argument("--feature-group", help="feature group (the mlplat:feature-group tag)")
+
     configs = sub.add_parser("policy-config", help="write the per-environment policy pack configuration files")
     configs.add_argument("--out", default=None, help="directory to write to (default: policies/config)")
 
@@ -65,6 +74,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for path in write_schemas(args.out):
             print(f"wrote {path}")
         return 0
+    if args.command == "lineage":
+        return _lineage(args)
     if args.command == "policy-config":
         from policies.presets import CONFIG_DIR, write_pack_configs
 
@@ -74,6 +85,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return _plan(args)
 
 
+def _lineage(args: argparse.Namespace) -> int:
+    from .lineage import families, resources_of_family, resources_of_feature_group
+
+    try:
+        plan = run_stack(Path(args.cwd), args.stack)
+    except PlatformError as exc:
+        print(f"mlplat lineage: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if args.family:
+        members = resources_of_family(plan, args.family)
+        if not members:
+            print(f"mlplat lineage: no resource of model family {args.family!r} (families: {', '.join(families(plan)) or 'none'})",
+                  file=sys.stderr)
+            return EXIT_CHECKS_FAILED
+    else:
+        members = resources_of_feature_group(plan, args.feature_group)
+    for resource in members:
+        print(f"{resource.type}  {resource.urn}")
+    return 0
+
+
 def _stack_environment(plan) -> Optional[str]:
     raw = plan.config.get("ml-platform:platform")
     try:
@@ -81,6 +113,17 @@ def _stack_environment(plan) -> Optional[str]:
     except (ValueError, AttributeError):
         env = None
     return env if env in ENVIRONMENTS else None
+
+
+def _kubernetes(plan):
+    """Kubernetes objects against the OpenAPI schema of the cluster's version (and the Kueue CRDs)."""
+    if not any(r.type.startswith("kubernetes:") and not r.type.startswith("kubernetes:helm.sh/") for r in plan.custom_resources):
+        return None
+    from .k8s_validation import check_plan as check_kubernetes
+
+    versions = [r.inputs.get("version") for r in plan.of_type("aws:eks/cluster:Cluster")]
+    version = next((v for v in versions if isinstance(v, str)), DEFAULT_KUBERNETES_VERSION)
+    return check_kubernetes(plan, kubernetes_version=version)
 
 
 def _baseline_findings(args: argparse.Namespace, plan) -> list:
@@ -108,7 +151,7 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, plan),
-                        feature_group_findings=_baseline_findings(args, plan))
+                        feature_group_findings=_baseline_findings(args, plan), kubernetes=_kubernetes(plan))
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

@@ -23,14 +23,29 @@ class PlanReport:
     contract_errors: list[ContractError] = field(default_factory=list)
     policy: Optional[PolicyReport] = None
     feature_group_findings: list[Any] = field(default_factory=list)  # mlplat.feature_changes.Finding
+    kubernetes: Optional[Any] = None  # mlplat.k8s_validation.K8sValidationReport, when the plan has objects
 
     @property
     def failed(self) -> bool:
         return (
-            bool(self.contract_errors)
+            bool(self.kubernetes and self.kubernetes.problems)
+            or bool(self.contract_errors)
             or bool(self.policy and self.policy.failed)
             or any(f.severity == "error" for f in self.feature_group_findings)
         )
+
+
+def _kubernetes_lines(report: "PlanReport", bullet: str) -> list[str]:
+    k8s = report.kubernetes
+    if k8s is None:
+        return []
+    lines = [
+        "",
+        f"Kubernetes objects against the {k8s.schema_version} OpenAPI schema and the Kueue CRDs: "
+        f"{len(k8s.validated)} validated, {len(k8s.problems)} problems, {len(k8s.skipped)} not validated",
+    ]
+    lines += [f"{bullet}{p.render()}" for p in k8s.problems]
+    return lines
 
 
 def _feature_group_lines(report: "PlanReport", bullet: str) -> list[str]:
@@ -228,6 +243,7 @@ def render_text(report: PlanReport) -> str:
         lines += [f"  {d.severity}: {d.message}" + (f" ({d.urn})" if d.urn else "") for d in plan.diagnostics]
     lines += ["", f"Contract checks against the AWS API models: {len(report.contract_errors)} errors"]
     lines += [f"  {e.render()}" for e in report.contract_errors]
+    lines += _kubernetes_lines(report, "  ")
     lines += _policy_text(report.policy)
     lines += _feature_group_lines(report, "  ")
     return "\n".join(lines) + "\n"
@@ -262,6 +278,7 @@ def render_markdown(report: PlanReport) -> str:
         lines += [f"- `{e.urn.rsplit('::', 1)[-1]}` {e.operation} `{e.path}`: {e.message}" for e in report.contract_errors]
     else:
         lines += ["", "Contract checks against the AWS API models: no errors."]
+    lines += _kubernetes_lines(report, "- ")
     lines += _policy_markdown(report.policy)
     lines += _feature_group_lines(report, "- ")
     return "\n".join(lines) + "\n"
@@ -273,6 +290,13 @@ def render_json(report: PlanReport) -> str:
         extra["policyViolations"] = [v.to_json() for v in report.policy.violations]
         extra["policyWaived"] = [v.to_json() for v in report.policy.waived]
         extra["policyEnvironment"] = report.policy.environment
+    if report.kubernetes is not None:
+        extra["kubernetesValidation"] = {
+            "schemaVersion": report.kubernetes.schema_version,
+            "validated": len(report.kubernetes.validated),
+            "problems": [p.to_json() for p in report.kubernetes.problems],
+            "skipped": [{"urn": u, "reason": r} for u, r in report.kubernetes.skipped],
+        }
     if report.feature_group_findings:
         extra["featureGroupFindings"] = [
             {"severity": f.severity, "urn": f.urn, "message": f.message} for f in report.feature_group_findings
