@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import importlib.util
 import os
@@ -173,11 +174,31 @@ def _configure(monitor: RecordingMonitor, engine: RecordingEngine, *, project: s
     SETTINGS.outputs.clear()
 
 
+@contextlib.contextmanager
+def _batch_gc(threshold0: int = 50_000) -> Iterator[None]:
+    """Collect garbage in large batches while a program runs.
+
+    The SDK allocates many long-lived objects (futures, Outputs) per resource; with the default
+    thresholds the collector rescans them again and again and plan time grows faster than linearly
+    (bench/README.md). Objects alive before the run are frozen out of collection meanwhile.
+    """
+    old = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(threshold0, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
 def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(run_in_stack(program))
+        with _batch_gc():
+            loop.run_until_complete(run_in_stack(program))
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())

@@ -18,6 +18,7 @@ under `pulumi preview --policy-pack`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -30,7 +31,13 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
 from policies.presets import pack_config as preset_pack_config
 from policies.rules import registered_rules
-from policies.rules._framework import UNVERIFIED_RESOURCE_POLICY, UNVERIFIED_STACK_POLICY, WAIVED_RESOURCE_POLICY, WAIVED_STACK_POLICY
+from policies.rules._framework import (
+    REPORTING_POLICIES,
+    UNVERIFIED_RESOURCE_POLICY,
+    UNVERIFIED_STACK_POLICY,
+    WAIVED_RESOURCE_POLICY,
+    WAIVED_STACK_POLICY,
+)
 
 from .plan import Plan, PlannedResource
 
@@ -121,21 +128,17 @@ def evaluate(
     """
     if pack_config is None and environment is not None:
         pack_config = preset_pack_config(environment)
-    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", all_policies(), DEFAULT_ENFORCEMENT, None, DESCRIPTION)
-    info = servicer.GetAnalyzerInfo(None, None)
-    servicer.Configure(_configure_request(info, pack_config or {}), None)
-    servicer.ConfigureStack(
-        analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=plan.stack, project=plan.project, organization="organization", dry_run=plan.preview,
-            tags=dict(stack_tags or {}),
-        ),
-        None,
+    stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
+        stack=plan.stack, project=plan.project, organization="organization", dry_run=plan.preview,
+        tags=dict(stack_tags or {}),
     )
+    servicers = _Servicers(pack_config or {}, stack_request, reporting=plan.preview or _has_waivers(pack_config))
     rules_by_name = {rule.name: rule for rule in registered_rules()}
     report = PolicyReport(environment=environment or _environment_in(pack_config))
-    with _analyzer_environment(plan, config or {}):
+    with _analyzer_environment(plan, config or {}), _one_conversion_per_message():
         provider_cache: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         for resource in plan.resources:
+            servicer = servicers.for_type(resource.type)
             inputs = dict(resource.inputs)
             remediated = servicer.Remediate(_analyze_request(plan, resource, inputs, provider_cache), None)
             for fix in remediated.remediations:
@@ -143,12 +146,105 @@ def evaluate(
                 report.remediations.append(Remediation(fix.policyName, resource.urn, inputs))
             response = servicer.Analyze(_analyze_request(plan, resource, inputs, provider_cache), None)
             _collect(response, resource.urn, rules_by_name, report)
-        stack_response = servicer.AnalyzeStack(
+        stack_response = servicers.for_stack().AnalyzeStack(
             analyzer_pb2.AnalyzeStackRequest(resources=[_analyzer_resource(plan, r, provider_cache) for r in plan.resources]),
             None,
         )
         _collect(stack_response, "", rules_by_name, report)
     return report
+
+
+@functools.lru_cache(maxsize=1)
+def _policies_cached() -> tuple[Any, ...]:
+    return tuple(all_policies())
+
+
+def _policies() -> list[Any]:
+    """The pack's policies, built once per process (they hold no state between evaluations)."""
+    return list(_policies_cached())
+
+
+class _MessageToDictOnce:
+    """Stands in for `json_format` inside pulumi_policy's servicer during one evaluation.
+
+    The servicer converts a resource's properties from protobuf once per policy (46 times per
+    resource). The conversion is pure and `deserialize_properties` copies its result, so one
+    conversion per message, shared by every policy, gives each policy exactly the same input.
+    """
+
+    def __init__(self) -> None:
+        self._converted: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 (protobuf's name)
+        if args or kwargs:
+            return json_format.MessageToDict(message, *args, **kwargs)
+        hit = self._converted.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        value = json_format.MessageToDict(message)
+        self._converted[id(message)] = (message, value)  # keeps `message` alive: its id stays unique
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+
+@contextlib.contextmanager
+def _one_conversion_per_message() -> Iterator[None]:
+    import pulumi_policy.policy as servicer_module
+
+    original = servicer_module.json_format
+    servicer_module.json_format = _MessageToDictOnce()  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        servicer_module.json_format = original
+
+
+class _Servicers:
+    """The pack's analyzer, configured as the engine configures it, per resource type.
+
+    A resource policy whose rule reads other types returns at once without a word, so leaving it
+    out of a type's servicer changes no result; it saves converting the resource's properties for
+    policies that cannot apply (the servicer converts them once per policy).
+    """
+
+    def __init__(
+        self, pack_config: Mapping[str, Any], stack_request: analyzer_pb2.AnalyzerStackConfigureRequest, *, reporting: bool
+    ) -> None:
+        # The waived/unverified reporting policies report only waived findings and, in preview,
+        # unknown values: without waivers, outside preview, they have nothing to say.
+        self._skip = set() if reporting else set(REPORTING_POLICIES)
+        self._pack_config = pack_config
+        self._stack_request = stack_request
+        self._rules = {rule.name: rule for rule in registered_rules()}
+        self._by_type: dict[str, _PolicyAnalyzerServicer] = {}
+        self._stack: Optional[_PolicyAnalyzerServicer] = None
+        self._request: Optional[analyzer_pb2.ConfigureAnalyzerRequest] = None
+
+    def _configured(self, policies: list[Any]) -> _PolicyAnalyzerServicer:
+        servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", policies, DEFAULT_ENFORCEMENT, None, DESCRIPTION)
+        if self._request is None:
+            full = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", _policies(), DEFAULT_ENFORCEMENT, None, DESCRIPTION)
+            self._request = _configure_request(full.GetAnalyzerInfo(None, None), self._pack_config)
+        servicer.Configure(self._request, None)
+        servicer.ConfigureStack(self._stack_request, None)
+        return servicer
+
+    def for_type(self, type_token: str) -> _PolicyAnalyzerServicer:
+        if type_token not in self._by_type:
+            chosen = [
+                p for p in _policies()
+                if p.name not in self._skip
+                and (p.name not in self._rules or self._rules[p.name].scope != "resource" or self._rules[p.name].applies_to(type_token))
+            ]
+            self._by_type[type_token] = self._configured(chosen)
+        return self._by_type[type_token]
+
+    def for_stack(self) -> _PolicyAnalyzerServicer:
+        if self._stack is None:
+            self._stack = self._configured([p for p in _policies() if p.name not in self._skip])
+        return self._stack
 
 
 def _configure_request(info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any]) -> analyzer_pb2.ConfigureAnalyzerRequest:
@@ -210,6 +306,10 @@ def _provider(plan: Plan, resource: PlannedResource, cache: dict[str, analyzer_p
             type=f"pulumi:providers:{resource.package}", properties=_struct(props), urn=urn, name=urn.rsplit("::", 1)[-1]
         )
     return cache[urn]
+
+
+def _has_waivers(pack_config: Optional[Mapping[str, Any]]) -> bool:
+    return any(isinstance(e, Mapping) and e.get("waivers") for e in (pack_config or {}).values())
 
 
 def _environment_in(pack_config: Optional[Mapping[str, Any]]) -> Optional[str]:

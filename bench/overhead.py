@@ -1,0 +1,417 @@
+"""Framework overhead: mlplat's plan of a stack against the bare SDK registering the same resources.
+
+Three programs declare the same resources, interleaved in one process after a warm-up:
+
+- `mlplat`: `mlplat plan`'s program part, `run_stack(repo, stack)` (the stack file, the real
+  `__main__.py`, the components, `RecordingMonitor` and `RealisticMocks`); its later phases
+  (contract checks, then the policy pack once it exists) are timed too, and make the whole plan;
+- `bare`: the baseline. A plain Pulumi program replays the plan (`ReplaySpec.from_plan`):
+  generic `pulumi.CustomResource` / `pulumi.ComponentResource` with the same type tokens, names,
+  parents, inputs (after transforms and auto-naming, as the engine received them), dependencies,
+  protect flags, provider versions, aliases and secret inputs; the same invokes; the same
+  component and stack outputs. It runs under the stock `pulumi.runtime.set_mocks` with
+  `TrivialMocks`, which return the inputs. Both sides run inside the SDK's `run_in_stack`.
+- `stock`: a breakdown, not a target: mlplat's program and fakes under the stock `MockMonitor`.
+  `mlplat / stock` is the cost of the offline runner (engine-faithful transforms, URNs,
+  recording); `stock / bare` the cost of the components and the typed `pulumi_aws` classes.
+
+The headline ratio is `mlplat.program / bare` (DECISIONS: "the overhead ratio compares the
+program part with the bare SDK replaying the same resources").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+import pulumi
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import ROOT, SETTINGS
+from pulumi.runtime.stack import run_in_stack
+
+from . import (
+    REFERENCE_STACKS,
+    REPO_ROOT,
+    TARGET_OVERHEAD_RATIO,
+    Phase,
+    interleave,
+    plan_phases,
+    profile,
+    ratio_summary,
+    run_phases,
+    share,
+    target,
+)
+
+MEASURES = ("mlplat", "bare", "stock")
+
+
+class TrivialMocks(pulumi.runtime.Mocks):
+    """The baseline's mocks: a resource's state is its inputs; an invoke returns its arguments."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        return (f"{args.name}-id" if args.custom else None), dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        return dict(args.args), []
+
+
+# --- the replay -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReplayResource:
+    type: str
+    name: str
+    custom: bool
+    parent: Optional[int]  # index of an earlier resource; None: the root stack
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)  # components: what they registered
+    depends_on: list[int] = field(default_factory=list)
+    protect: bool = False
+    version: str = ""
+    secret_inputs: list[str] = field(default_factory=list)  # top-level input keys holding a secret
+    aliases: list[dict[str, str]] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+
+
+@dataclass
+class ReplaySpec:
+    """Plain data describing every registration, invoke and output of a planned program."""
+
+    project: str
+    stack: str
+    resources: list[ReplayResource]
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    @classmethod
+    def from_plan(cls, plan: Any) -> "ReplaySpec":
+        """From a `mlplat.plan.Plan` (its resources are ordered parents and dependencies first)."""
+        index: dict[str, int] = {}
+        resources: list[ReplayResource] = []
+        for r in plan.resources:
+            options = r.options
+            resources.append(
+                ReplayResource(
+                    type=r.type,
+                    name=r.name,
+                    custom=r.custom,
+                    parent=index.get(r.parent) if r.parent else None,
+                    inputs=dict(r.inputs),
+                    outputs=dict(r.outputs) if not r.custom else {},
+                    depends_on=sorted({index[u] for u in r.dependencies if u in index}),
+                    protect=r.protect,
+                    version=r.version,
+                    secret_inputs=sorted({re.split(r"[.\[]", p, maxsplit=1)[0] for p in r.secret_paths}),
+                    aliases=[a for a in (_parse_alias(text) for text in options.get("aliases", [])) if a],
+                    ignore_changes=list(options.get("ignoreChanges", [])),
+                    replace_on_changes=list(options.get("replaceOnChanges", [])),
+                    additional_secret_outputs=list(options.get("additionalSecretOutputs", [])),
+                    delete_before_replace=bool(options.get("deleteBeforeReplace", False)),
+                    retain_on_delete=bool(options.get("retainOnDelete", False)),
+                )
+            )
+            index[r.urn] = len(resources) - 1
+        return cls(
+            project=plan.project,
+            stack=plan.stack,
+            resources=resources,
+            invokes=[(token, dict(args)) for token, args in plan.invokes],
+            outputs=dict(plan.outputs),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [asdict(r) for r in self.resources],
+            "invokes": [[token, args] for token, args in self.invokes],
+            "outputs": self.outputs,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ReplaySpec":
+        return cls(
+            project=data["project"],
+            stack=data["stack"],
+            resources=[ReplayResource(**r) for r in data["resources"]],
+            invokes=[(token, args) for token, args in data["invokes"]],
+            outputs=dict(data["outputs"]),
+        )
+
+    def identity(self) -> list[tuple[str, str]]:
+        """(type, name) of every resource, sorted: what the two sides must agree on."""
+        return sorted((r.type, r.name) for r in self.resources)
+
+
+_ALIAS = re.compile(r"^alias\((.*)\)$")
+
+
+def _parse_alias(text: str) -> Optional[dict[str, str]]:
+    """Back from mlplat's alias text (`alias(type=aws:s3/bucketV2:BucketV2)`) or a URN."""
+    if text.startswith("urn:"):
+        return {"urn": text}
+    match = _ALIAS.match(text)
+    if not match:
+        return None
+    spec: dict[str, str] = {}
+    for part in match.group(1).split(", "):
+        key, _, value = part.partition("=")
+        if key in ("name", "type", "stack", "project", "parent"):
+            spec[key] = value
+    return spec
+
+
+def _alias(spec: Mapping[str, str]) -> Any:
+    if "urn" in spec:
+        return spec["urn"]
+    # Only the fields the alias names: an omitted field means "as the resource" (an explicit None
+    # would mean "none").
+    keywords = {("type_" if key == "type" else key): value for key, value in spec.items()}
+    return pulumi.Alias(**keywords)
+
+
+def replay_program(spec: ReplaySpec) -> Callable[[], None]:
+    """The bare Pulumi program that declares exactly what `spec` records."""
+
+    def program() -> None:
+        created: list[pulumi.Resource] = []
+        for r in spec.resources:
+            opts = pulumi.ResourceOptions(
+                parent=created[r.parent] if r.parent is not None else None,
+                depends_on=[created[i] for i in r.depends_on] or None,
+                protect=r.protect or None,
+                version=r.version or None,
+                aliases=[_alias(a) for a in r.aliases] or None,
+                ignore_changes=r.ignore_changes or None,
+                replace_on_changes=r.replace_on_changes or None,
+                additional_secret_outputs=r.additional_secret_outputs or None,
+                delete_before_replace=r.delete_before_replace or None,
+                retain_on_delete=r.retain_on_delete or None,
+            )
+            if r.custom:
+                props = dict(r.inputs)
+                for key in r.secret_inputs:
+                    if key in props:
+                        props[key] = pulumi.Output.secret(props[key])
+                created.append(pulumi.CustomResource(r.type, r.name, props, opts))
+            else:
+                created.append(pulumi.ComponentResource(r.type, r.name, None, opts))
+        for token, args in spec.invokes:
+            pulumi.runtime.invoke_output(token, args)
+        for resource, r in zip(created, spec.resources):
+            if not r.custom:
+                resource.register_outputs(r.outputs)
+        for name, value in spec.outputs.items():
+            pulumi.export(name, value)
+
+    return program
+
+
+# The program's own diagnostics (pulumi.log) are recorded by mlplat's runner as plan diagnostics;
+# under the stock mocks they would go to the root logger and interleave with the bench's table.
+_QUIET = logging.getLogger("bench.stock_mocks")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+
+class _NotYetRoot:
+    """Stands in as the root resource while `set_mocks` runs, so it does not register a stack of
+    its own: `run_in_stack` then registers the one root stack, as on the mlplat side."""
+
+
+def run_under_stock_mocks(
+    program: Callable[[], Any],
+    mocks: pulumi.runtime.Mocks,
+    *,
+    project: str,
+    stack: str,
+    config: Optional[Mapping[str, str]] = None,
+    secret_keys: Sequence[str] = (),
+) -> MockMonitor:
+    """Run `program` as a stack under the stock `pulumi.runtime.set_mocks`; return its monitor."""
+    monitor = MockMonitor(mocks)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        SETTINGS.outputs.clear()
+        ROOT.set(_NotYetRoot())  # type: ignore[arg-type]
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
+        ROOT.set(None)
+        set_all_config(dict(config or {}), list(secret_keys))
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+        ROOT.set(None)
+    return monitor
+
+
+def run_bare(spec: ReplaySpec) -> MockMonitor:
+    """The baseline: replay `spec` under stock mocks that return inputs."""
+    return run_under_stock_mocks(
+        replay_program(spec), TrivialMocks(), project=spec.project, stack=spec.stack,
+        config={"aws:region": "us-east-1"},
+    )
+
+
+def monitor_identity(monitor: MockMonitor) -> list[tuple[str, str]]:
+    """(type, name) of everything the stock monitor registered (its URNs keep the last type only)."""
+    out = []
+    for urn in monitor.resources:
+        _, _, qualified_type, name = urn.split("::", 3)
+        out.append((qualified_type.split("$")[-1], name))
+    return sorted(out)
+
+
+# --- the three programs of a reference stack -------------------------------------------------------
+
+
+def plan_stack(stack: str) -> Any:
+    """`mlplat plan`'s program part for a reference stack."""
+    from mlplat.offline import run_stack
+
+    return run_stack(REPO_ROOT, stack)
+
+
+def mlplat_run(stack: str, phases: Sequence[Phase]) -> Callable[[], dict[str, float]]:
+    """The whole plan: program, then the phases; returns each part's seconds."""
+
+    def run() -> dict[str, float]:
+        start = time.perf_counter()
+        plan = plan_stack(stack)
+        program = time.perf_counter() - start
+        return {"program": program, **run_phases(plan, phases)}
+
+    return run
+
+
+def stock_run(stack: str) -> Callable[[], MockMonitor]:
+    """mlplat's own program and fakes under the stock MockMonitor (the breakdown's middle rung)."""
+    from mlplat.fakes import FAKE_ACCOUNT_ID, RealisticMocks
+    from mlplat.stackfile import load_project, load_stack_config
+
+    project = load_project(REPO_ROOT)
+    config = load_stack_config(project, stack)
+    engine_config = {"aws:region": config.region, **config.engine_config()}
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from stacks.platform import build_platform  # what the project's __main__.py runs
+
+    def run() -> MockMonitor:
+        mocks = RealisticMocks(region=config.region, account=config.account or FAKE_ACCOUNT_ID)
+        return run_under_stock_mocks(
+            build_platform, mocks, project=project.name, stack=stack,
+            config=engine_config, secret_keys=config.secret_keys,
+        )
+
+    return run
+
+
+def measure_stack(stack: str, runs: int, phases: Sequence[Phase], *, warmup: int = 2) -> dict[str, Any]:
+    plan = plan_stack(stack)
+    spec = ReplaySpec.from_plan(plan)
+    measures: dict[str, Callable[[], Any]] = {
+        "mlplat": mlplat_run(stack, phases),
+        "bare": lambda: run_bare(spec),
+        "stock": stock_run(stack),
+    }
+    # Warm-up: imports, botocore models, lazily built caches, the SDK's first-run paths.
+    for _ in range(warmup):
+        for fn in measures.values():
+            fn()
+    bare_monitor = run_bare(spec)
+    stock_monitor = measures["stock"]()
+    same = spec.identity() == monitor_identity(bare_monitor) == monitor_identity(stock_monitor)
+
+    samples = interleave(measures, runs)
+    program = samples["mlplat.program"].values
+    phase_summaries = {
+        phase.name: samples[f"mlplat.{phase.name}"].summary(1000) for phase in phases if f"mlplat.{phase.name}" in samples
+    }
+    return {
+        "stack": stack,
+        "resources": len(spec),
+        "custom_resources": sum(r.custom for r in spec.resources),
+        "invokes": len(spec.invokes),
+        "same_resources_on_every_side": same,
+        "ms": {
+            "mlplat_program": samples["mlplat.program"].summary(1000),
+            "mlplat_whole_plan": samples["mlplat"].summary(1000),
+            "bare_sdk": samples["bare"].summary(1000),
+            "stock_monitor": samples["stock"].summary(1000),
+            "phases": phase_summaries,
+        },
+        "ratio": ratio_summary(program, samples["bare"].values),
+        "gc_share": {
+            "mlplat_whole_plan": share(samples["mlplat.gc"].values, samples["mlplat"].values),
+            "bare_sdk": share(samples["bare.gc"].values, samples["bare"].values),
+            "stock_monitor": share(samples["stock.gc"].values, samples["stock"].values),
+        },
+        "breakdown": {
+            "runner_over_stock_monitor": ratio_summary(program, samples["stock"].values),
+            "stock_monitor_over_bare": ratio_summary(samples["stock"].values, samples["bare"].values),
+        },
+        "samples_seconds": {name: s.values for name, s in samples.items()},
+    }
+
+
+def measure(stacks: Sequence[str] = REFERENCE_STACKS, *, runs: int = 5, phases: Optional[Sequence[Phase]] = None,
+            warmup: int = 2) -> dict[str, Any]:
+    phases = list(plan_phases() if phases is None else phases)
+    per_stack = []
+    for stack in stacks:
+        try:
+            per_stack.append(measure_stack(stack, runs, phases, warmup=warmup))
+        except Exception as exc:  # a stack that does not plan (work in progress) must not sink the others
+            per_stack.append({"stack": stack, "error": f"{type(exc).__name__}: {exc}"})
+    worst = max(
+        (s["ratio"]["value"] for s in per_stack if "error" not in s and s["ratio"]["value"] is not None), default=None
+    )
+    return {
+        "description": "mlplat plan's program part / a bare SDK program registering the same resources "
+        "under stock mocks (medians of interleaved runs, same process)",
+        "runs": runs,
+        "phases": [p.name for p in phases],
+        "stacks": per_stack,
+        "target": target("overhead ratio (worst stack)", worst, TARGET_OVERHEAD_RATIO, unit="x"),
+    }
+
+
+def profile_stack(stack: str = "dev", *, repeat: int = 3, top: int = 25) -> dict[str, Any]:
+    """cProfile (all threads) of the mlplat program and of the bare replay of the same stack."""
+    plan = plan_stack(stack)
+    spec = ReplaySpec.from_plan(plan)
+    plan_stack(stack)
+    run_bare(spec)
+
+    def repeated(fn: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(repeat):
+                fn()
+
+        return run
+
+    return {
+        "stack": stack,
+        "repeat": repeat,
+        "mlplat": profile(repeated(lambda: plan_stack(stack)), top=top),
+        "bare": profile(repeated(lambda: run_bare(spec)), top=top),
+    }
