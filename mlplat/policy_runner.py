@@ -320,11 +320,9 @@ def _environment_in(pack_config: Optional[Mapping[str, Any]]) -> Optional[str]:
 
 
 def _region_of(plan: Plan) -> str:
-    for resource in plan.resources:
-        region = resource.outputs.get("region") if isinstance(resource.outputs, dict) else None
-        if isinstance(region, str):
-            return region
-    return ""
+    """The default provider's region: the stack's `aws:region`, as the engine configures it."""
+    region = plan.config.get("aws:region", "")
+    return region if isinstance(region, str) else ""
 
 
 def _analyze_request(plan: Plan, resource: PlannedResource, inputs: Mapping[str, Any], cache) -> analyzer_pb2.AnalyzeRequest:
