@@ -148,9 +148,13 @@ class Plan:
             parent = candidate.parent
         return None
 
-    def tree(self) -> list[tuple[str, str]]:
-        """(URN, type) of every resource, sorted: the contract a snapshot pins."""
-        return sorted((r.urn, r.type) for r in self.resources)
+    def tree(self, root: Optional[str] = None) -> list[tuple[str, str]]:
+        """(URN, type) of every resource, or of `root` and everything below it, sorted: the
+        contract a snapshot pins."""
+        if root is None:
+            return sorted((r.urn, r.type) for r in self.resources)
+        top = self.by_urn(root)
+        return sorted([(top.urn, top.type)] + [(r.urn, r.type) for r in self.descendants(root)])
 
     def count_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}

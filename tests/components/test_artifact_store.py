@@ -131,7 +131,7 @@ GOLDEN_TREE = [
 def test_default_store_resource_tree_matches_golden() -> None:
     plan = default_plan()
     store = plan.named("store", STORE)
-    tree = sorted([(store.urn, store.type)] + [(r.urn, r.type) for r in plan.descendants(store.urn)])
+    tree = plan.tree(store.urn)
     assert tree == GOLDEN_TREE
     assert all(r.parent == store.urn for r in plan.descendants(store.urn))
 
@@ -748,7 +748,7 @@ def experiments_plan() -> Plan:
 def test_experiments_bucket_adds_its_children_and_keeps_every_other_urn() -> None:
     plan = experiments_plan()
     store = plan.named("store", STORE)
-    tree = sorted([(store.urn, store.type)] + [(r.urn, r.type) for r in plan.descendants(store.urn)])
+    tree = plan.tree(store.urn)
     assert tree == sorted(GOLDEN_TREE + EXPERIMENT_CHILDREN)
 
 

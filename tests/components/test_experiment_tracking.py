@@ -93,7 +93,7 @@ GOLDEN_TREE = [
 
 def tree(plan: Plan) -> list[tuple[str, str]]:
     component = plan.named("tracking", TRACKING)
-    return sorted([(component.urn, component.type)] + [(r.urn, r.type) for r in plan.descendants(component.urn)])
+    return plan.tree(component.urn)
 
 
 def test_resource_tree_matches_golden() -> None:

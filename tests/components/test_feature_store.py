@@ -131,7 +131,7 @@ GOLDEN_TREE = [
 
 def tree(plan: Plan) -> list[tuple[str, str]]:
     store = plan.named("features", STORE)
-    return sorted([(store.urn, store.type)] + [(r.urn, r.type) for r in plan.descendants(store.urn)])
+    return plan.tree(store.urn)
 
 
 def test_resource_tree_matches_golden() -> None:

@@ -102,7 +102,7 @@ GOLDEN_TREE = [
 
 def tree(plan: Plan) -> list[tuple[str, str]]:
     registry = plan.named("registry", REGISTRY)
-    return sorted([(registry.urn, registry.type)] + [(r.urn, r.type) for r in plan.descendants(registry.urn)])
+    return plan.tree(registry.urn)
 
 
 def test_resource_tree_matches_golden() -> None:

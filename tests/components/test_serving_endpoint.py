@@ -169,7 +169,7 @@ GOLDEN_TREE = sorted([
 
 def component_tree(plan: Plan, name: str = "churn") -> list[tuple[str, str]]:
     component = plan.named(name, COMPONENT)
-    return sorted([(component.urn, component.type)] + [(r.urn, r.type) for r in plan.descendants(component.urn)])
+    return plan.tree(component.urn)
 
 
 def test_default_endpoint_tree_matches_golden() -> None:
