@@ -191,14 +191,18 @@ class _MessageToDictOnce:
 
 @contextlib.contextmanager
 def _one_conversion_per_message() -> Iterator[None]:
+    """Pure work the servicer repeats per policy and per call, done once: property conversion, and
+    the signature of pulumi's Settings it inspects before every call."""
     import pulumi_policy.policy as servicer_module
 
-    original = servicer_module.json_format
+    original_format, original_signature = servicer_module.json_format, servicer_module.signature
     servicer_module.json_format = _MessageToDictOnce()  # type: ignore[assignment]
+    servicer_module.signature = functools.lru_cache(maxsize=None)(original_signature)  # type: ignore[assignment]
     try:
         yield
     finally:
-        servicer_module.json_format = original
+        servicer_module.json_format = original_format
+        servicer_module.signature = original_signature
 
 
 class _Servicers:
