@@ -121,7 +121,7 @@ def test_profiles_see_every_thread_and_name_functions():
         thread.start()
         thread.join()
 
-    prof = bench.profile(work, top=5)
+    prof = bench.profile(work, top=50)  # wide enough that machine load cannot push `busy` out
     assert prof["threads_profiled"] >= 2
     assert any("busy" in row["function"] for row in prof["top_cumulative"])
     assert {"function", "calls", "own", "cumulative"} == set(prof["top_own"][0])
