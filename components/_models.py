@@ -7,7 +7,9 @@ keys there are.
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import contextvars
+from typing import Any, Iterator
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -91,3 +93,50 @@ def model_of(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
+
+
+# --- Args inside Args -------------------------------------------------------------------------
+
+_NESTED = contextvars.ContextVar("mlplat_nested_args", default=False)
+
+
+@contextlib.contextmanager
+def nested_args_scope() -> Iterator[None]:
+    """While a parent Args validates, NestedArgs inside it defer every problem to the parent."""
+    token = _NESTED.set(True)
+    try:
+        yield
+    finally:
+        _NESTED.reset(token)
+
+
+class NestedArgs(ArgsModel):
+    """Args that also appear inside another Args (a feature group inside FeatureStoreArgs).
+
+    Built directly, it behaves like any ArgsModel (ConfigError naming `<Class>.<field>`). Built
+    by its parent from plain data, it validates types only and lets the parent report every
+    problem at once with the parent's paths (`FeatureStoreArgs.groups.0.ttl`): the parent calls
+    `problems_at(path)` for cross-field rules.
+    """
+
+    def __init__(self, **data: Any) -> None:
+        if _NESTED.get():
+            BaseModel.__init__(self, **data)  # type errors join the parent's ValidationError
+            return
+        with nested_args_scope():  # built directly: it is the parent of its own nested Args
+            super().__init__(**data)
+
+    def problems(self) -> list[Problem]:
+        return self.problems_at(type(self).__name__)
+
+    def problems_at(self, base: str) -> list[Problem]:
+        """Cross-field rules with paths under `base` (pure); override in subclasses."""
+        return []
+
+
+class ParentArgs(ArgsModel):
+    """Args holding NestedArgs: validates them inside `nested_args_scope`."""
+
+    def __init__(self, **data: Any) -> None:
+        with nested_args_scope():
+            super().__init__(**data)

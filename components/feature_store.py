@@ -28,21 +28,20 @@ protected unless `protect=False`.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal, Optional
+from typing import Any, Literal, Optional
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from . import _iam
 from ._lineage import check_lineage_name, feature_group_tags
+from ._models import NestedArgs, ParentArgs
 from ._naming import child
 from .artifact_store import ArtifactStore
-from .config import ArgsModel, DataClassification
+from .config import DataClassification
 from .errors import ConfigError, Problem, WiringError
 
 TYPE_TOKEN = "mlplat:feature_store:FeatureStore"
@@ -82,53 +81,6 @@ READ_OFFLINE_ATHENA_ACTIONS: tuple[str, ...] = (
     "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
     "athena:StopQueryExecution", "athena:GetWorkGroup",
 )  # fmt: skip
-
-
-# --- nested Args ---------------------------------------------------------------------------
-
-_NESTED = contextvars.ContextVar("mlplat_nested_args", default=False)
-
-
-@contextlib.contextmanager
-def nested_args_scope() -> Iterator[None]:
-    """While a parent Args validates, NestedArgs inside it defer every problem to the parent."""
-    token = _NESTED.set(True)
-    try:
-        yield
-    finally:
-        _NESTED.reset(token)
-
-
-class NestedArgs(ArgsModel):
-    """Args that also appear inside another Args (a feature group inside FeatureStoreArgs).
-
-    Built directly, it behaves like any ArgsModel (ConfigError naming `<Class>.<field>`). Built
-    by its parent from plain data, it validates types only and lets the parent report every
-    problem at once with the parent's paths (`FeatureStoreArgs.groups.0.ttl`): the parent calls
-    `problems_at(path)` for cross-field rules.
-    """
-
-    def __init__(self, **data: Any) -> None:
-        if _NESTED.get():
-            BaseModel.__init__(self, **data)  # type errors join the parent's ValidationError
-            return
-        with nested_args_scope():  # built directly: it is the parent of its own nested Args
-            super().__init__(**data)
-
-    def problems(self) -> list[Problem]:
-        return self.problems_at(type(self).__name__)
-
-    def problems_at(self, base: str) -> list[Problem]:
-        """Cross-field rules with paths under `base` (pure); override in subclasses."""
-        return []
-
-
-class ParentArgs(ArgsModel):
-    """Args holding NestedArgs: validates them inside `nested_args_scope`."""
-
-    def __init__(self, **data: Any) -> None:
-        with nested_args_scope():
-            super().__init__(**data)
 
 
 class Feature(NestedArgs):

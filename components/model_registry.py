@@ -42,7 +42,7 @@ from ._lineage import check_lineage_name, family_tags
 from ._naming import child
 from .encryption import Encryption
 from .errors import ConfigError, Problem, WiringError
-from .feature_store import NestedArgs, ParentArgs
+from ._models import NestedArgs, ParentArgs
 
 TYPE_TOKEN = "mlplat:model_registry:ModelRegistry"
 

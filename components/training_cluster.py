@@ -33,7 +33,6 @@ creator gets no implicit access.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import ipaddress
 import json
@@ -44,14 +43,14 @@ import botocore.session
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from . import _iam
 from . import _k8s_objects as objects
+from ._models import NestedArgs, ParentArgs
 from ._naming import child
 from .artifact_store import ArtifactStore
-from ._models import problems_from_validation as _problems_from_validation
-from .config import LOG_RETENTION_DAYS, ArgsModel
+from .config import LOG_RETENTION_DAYS
 from .errors import ConfigError, Problem, WiringError
 from .network import Network
 
@@ -127,26 +126,10 @@ MAX_IAM_ROLE_NAME = 64
 
 # --- Args ------------------------------------------------------------------------------------
 
-_NESTED = contextvars.ContextVar("mlplat_training_args_nested", default=False)
-
-
-class _Part(BaseModel):
-    """A part of TrainingClusterArgs: frozen, unknown keys rejected.
-
-    Inside TrainingClusterArgs its problems are reported with their position
+class _Part(NestedArgs):
+    """A part of TrainingClusterArgs. Inside it, its problems are reported with their position
     (`TrainingClusterArgs.teams.0.cpu`); built on its own, it raises ConfigError naming `<Part>.<field>`.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def __init__(self, **data: Any) -> None:
-        if _NESTED.get():
-            super().__init__(**data)
-            return
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise ConfigError(_problems_from_validation(exc, type(self), type(self).__name__)) from None
 
 
 class SystemNodesArgs(_Part):
@@ -264,7 +247,7 @@ KUBERAY_CHART = HelmChartArgs(
 )
 
 
-class TrainingClusterArgs(ArgsModel):
+class TrainingClusterArgs(ParentArgs):
     cluster_name: str = Field(
         description="The EKS cluster's name, deterministic (see `deterministic_cluster_name`): "
         "`<project>-<env>-<name>`, checked against botocore's ClusterName pattern and length."
@@ -354,13 +337,6 @@ class TrainingClusterArgs(ArgsModel):
     protect: bool = Field(
         default=True, description="Protect the cluster (and EKS deletion protection) and the mirror. Omitted: protected."
     )
-
-    def __init__(self, **data: Any) -> None:
-        token = _NESTED.set(True)
-        try:
-            super().__init__(**data)
-        finally:
-            _NESTED.reset(token)
 
     @property
     def gpu_node_cap(self) -> int:
