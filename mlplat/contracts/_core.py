@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 import botocore.session
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
+from pulumi.runtime.rpc import UNKNOWN
+
 from ..plan import Plan, PlannedResource, is_unknown
 
 
@@ -111,6 +113,28 @@ def check_plan(plan: Plan) -> list[ContractError]:
 
 
 # --- mapping helpers -------------------------------------------------------------------------
+
+
+def input_shape(service: str, operation: str) -> Shape:
+    return operation_model(service, operation).input_shape
+
+
+def tag_list(tags: Any, *, key: str = "Key", value: str = "Value") -> Any:
+    """A provider map (`tags`, `dimensions`) as the API's `[{Key, Value}]` list, sorted by key;
+    anything else (an unknown) passes through."""
+    if isinstance(tags, Mapping):
+        return [{key: k, value: tags[k]} for k in sorted(tags)]
+    return tags
+
+
+def planned_name(resource: PlannedResource, prop: str, plan: Plan) -> Any:
+    """A name the program set or the provider generated: inputs, then outputs; unknown in a
+    preview when neither has it yet."""
+    for source in (resource.inputs, resource.outputs):
+        value = source.get(prop)
+        if value not in (None, ""):
+            return value
+    return UNKNOWN if plan.preview else None
 
 
 def to_request(

@@ -22,16 +22,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from pulumi.runtime.rpc import UNKNOWN
 
 from ..plan import Plan, PlannedResource, is_unknown
-from ._core import MappingGap, Request, contract, operation_model, to_request
+from ._core import MappingGap, Request, contract, input_shape, planned_name, to_request
 
 _PROVIDER_ONLY = ("region",)
-
-
-def _shape(service: str, operation: str):
-    return operation_model(service, operation).input_shape
 
 
 def _without_none(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,14 +46,6 @@ def _bool(value: Any) -> Any:
     return value
 
 
-def _name(resource: PlannedResource, prop: str, plan: Plan) -> Any:
-    """A name the program sets, or the provider generates (unknown in a preview)."""
-    value = resource.inputs.get(prop)
-    if value is None:
-        value = resource.outputs.get(prop)
-    return UNKNOWN if value is None and plan.preview else value
-
-
 # --- EKS -------------------------------------------------------------------------------------
 
 
@@ -68,15 +55,15 @@ def cluster(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     tags = _tags(props)
     for dropped in (*_PROVIDER_ONLY, "defaultAddonsToRemoves", "forceUpdateVersion"):
         props.pop(dropped, None)
-    props["name"] = _name(resource, "name", plan)
+    props["name"] = planned_name(resource, "name", plan)
     log_types = props.pop("enabledClusterLogTypes", None)
     encryption = props.pop("encryptionConfig", None)
-    params = to_request(props, _shape("eks", "CreateCluster"), renames={"vpcConfig": "resourcesVpcConfig"})
+    params = to_request(props, input_shape("eks", "CreateCluster"), renames={"vpcConfig": "resourcesVpcConfig"})
     if log_types is not None:
         params["logging"] = {"clusterLogging": [{"types": list(log_types), "enabled": True}]}
     if encryption is not None:
         configs = encryption if isinstance(encryption, list) else [encryption]
-        member = _shape("eks", "CreateCluster").members["encryptionConfig"]
+        member = input_shape("eks", "CreateCluster").members["encryptionConfig"]
         params["encryptionConfig"] = [to_request(c, member.member, path="encryptionConfig") for c in configs]
     if tags:
         params["tags"] = tags
@@ -89,10 +76,10 @@ def node_group(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     tags = _tags(props)
     for dropped in (*_PROVIDER_ONLY, "nodeGroupNamePrefix", "forceUpdateVersion"):
         props.pop(dropped, None)
-    props["nodeGroupName"] = _name(resource, "nodeGroupName", plan)
+    props["nodeGroupName"] = planned_name(resource, "nodeGroupName", plan)
     params = to_request(
         props,
-        _shape("eks", "CreateNodegroup"),
+        input_shape("eks", "CreateNodegroup"),
         renames={
             "nodeGroupName": "nodegroupName",
             "subnetIds": "subnets",
@@ -114,7 +101,7 @@ def addon(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     tags = _tags(props)
     for dropped in (*_PROVIDER_ONLY, "resolveConflictsOnUpdate", "preserve"):
         props.pop(dropped, None)
-    params = to_request(props, _shape("eks", "CreateAddon"), renames={"resolveConflictsOnCreate": "resolveConflicts"})
+    params = to_request(props, input_shape("eks", "CreateAddon"), renames={"resolveConflictsOnCreate": "resolveConflicts"})
     if tags:
         params["tags"] = tags
     yield Request("eks", "CreateAddon", params)
@@ -126,7 +113,7 @@ def access_entry(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     tags = _tags(props)
     for dropped in _PROVIDER_ONLY:
         props.pop(dropped, None)
-    params = to_request(props, _shape("eks", "CreateAccessEntry"), renames={"userName": "username"})
+    params = to_request(props, input_shape("eks", "CreateAccessEntry"), renames={"userName": "username"})
     if tags:
         params["tags"] = tags
     yield Request("eks", "CreateAccessEntry", params)
@@ -137,7 +124,7 @@ def access_policy_association(resource: PlannedResource, plan: Plan) -> Iterable
     props = _without_none(resource.inputs)
     for dropped in _PROVIDER_ONLY:
         props.pop(dropped, None)
-    yield Request("eks", "AssociateAccessPolicy", to_request(props, _shape("eks", "AssociateAccessPolicy")))
+    yield Request("eks", "AssociateAccessPolicy", to_request(props, input_shape("eks", "AssociateAccessPolicy")))
 
 
 # --- EC2 launch templates --------------------------------------------------------------------
@@ -160,9 +147,9 @@ def launch_template(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
         data["ebsOptimized"] = _bool(data["ebsOptimized"])
     if "disableApiTermination" in data:
         data["disableApiTermination"] = _bool(data["disableApiTermination"])
-    shape = _shape("ec2", "CreateLaunchTemplate")
+    shape = input_shape("ec2", "CreateLaunchTemplate")
     params: dict[str, Any] = {
-        "LaunchTemplateName": _name(resource, "name", plan),
+        "LaunchTemplateName": planned_name(resource, "name", plan),
         "LaunchTemplateData": to_request(
             data, shape.members["LaunchTemplateData"],
             renames={"vpcSecurityGroupIds": "SecurityGroupIds", "securityGroupNames": "SecurityGroups"},
@@ -185,7 +172,7 @@ def pull_through_cache_rule(resource: PlannedResource, plan: Plan) -> Iterable[R
     props = _without_none(resource.inputs)
     for dropped in _PROVIDER_ONLY:
         props.pop(dropped, None)
-    yield Request("ecr", "CreatePullThroughCacheRule", to_request(props, _shape("ecr", "CreatePullThroughCacheRule")))
+    yield Request("ecr", "CreatePullThroughCacheRule", to_request(props, input_shape("ecr", "CreatePullThroughCacheRule")))
 
 
 @contract("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
@@ -193,7 +180,7 @@ def oidc_provider(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     props = _without_none(resource.inputs)
     tags = _tags(props)
     params = to_request(
-        props, _shape("iam", "CreateOpenIDConnectProvider"),
+        props, input_shape("iam", "CreateOpenIDConnectProvider"),
         renames={"clientIdLists": "ClientIDList", "thumbprintLists": "ThumbprintList"},
     )
     if tags:

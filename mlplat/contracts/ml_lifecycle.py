@@ -17,14 +17,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from ..plan import Plan, PlannedResource, is_unknown
-from ._core import MappingGap, Request, contract, operation_model, to_request
-
-
-def _tag_list(tags: Any) -> Any:
-    """The provider's tag map as the API's `[{Key, Value}]` list (unknown values pass through)."""
-    if isinstance(tags, Mapping):
-        return [{"Key": key, "Value": tags[key]} for key in sorted(tags)]
-    return tags
+from ._core import MappingGap, Request, contract, operation_model, tag_list, to_request
 
 
 def _split_tags(resource: PlannedResource) -> tuple[dict[str, Any], Any]:
@@ -37,7 +30,7 @@ def _request(service: str, operation: str, props: Mapping[str, Any], *, tags: An
     shape = operation_model(service, operation).input_shape
     params = to_request(props, shape, renames=renames, drop={"region", *drop})
     if tags:
-        params[tags_member] = _tag_list(tags)
+        params[tags_member] = tag_list(tags)
     return Request(service, operation, params)
 
 

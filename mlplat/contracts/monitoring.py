@@ -32,36 +32,15 @@ from typing import Any, Iterable, Mapping
 from pulumi.runtime.rpc import UNKNOWN
 
 from ..plan import Plan, PlannedResource, is_unknown
-from ._core import MappingGap, Request, contract, operation_model, to_request
+from ._core import MappingGap, Request, contract, operation_model, planned_name, tag_list, to_request
 
 _PROVIDER_ONLY = ("region", "tags", "tagsAll")
-
-
-def _tag_list(tags: Any) -> Any:
-    if isinstance(tags, Mapping):
-        return [{"Key": key, "Value": value} for key, value in tags.items()]
-    return tags
-
-
-def _dimension_list(dimensions: Any) -> Any:
-    if isinstance(dimensions, Mapping):
-        return [{"Name": key, "Value": value} for key, value in dimensions.items()]
-    return dimensions
-
-
-def _generated_name(resource: PlannedResource, prop: str) -> Any:
-    """The planned name, or the one the provider generated (outputs), or unknown in a preview."""
-    for source in (resource.inputs, resource.outputs):
-        value = source.get(prop)
-        if value not in (None, ""):
-            return value
-    return UNKNOWN
 
 
 def _with_tags(params: dict[str, Any], resource: PlannedResource) -> dict[str, Any]:
     tags = resource.inputs.get("tags")
     if tags:
-        params["Tags"] = _tag_list(tags)
+        params["Tags"] = tag_list(tags)
     return params
 
 
@@ -77,7 +56,7 @@ def _metric_stat(metric: Any, path: str) -> Any:
         raise MappingGap(f"property {path}.metric.{extra[0]!r} has no member in MetricStat")
     inner = {"Namespace": metric.get("namespace"), "MetricName": metric.get("metricName")}
     if metric.get("dimensions") is not None:
-        inner["Dimensions"] = _dimension_list(metric["dimensions"])
+        inner["Dimensions"] = tag_list(metric["dimensions"], key="Name")
     stat: dict[str, Any] = {"Metric": {k: v for k, v in inner.items() if v is not None},
                             "Period": metric.get("period"), "Stat": metric.get("stat")}
     if metric.get("unit") is not None:
@@ -112,9 +91,9 @@ def metric_alarm(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
                  "evaluateLowSampleCountPercentiles": "EvaluateLowSampleCountPercentile"},
         drop={*_PROVIDER_ONLY, "dimensions", "metricQueries"},
     )
-    params["AlarmName"] = _generated_name(resource, "name")
+    params["AlarmName"] = planned_name(resource, "name", plan)
     if props.get("dimensions") is not None:
-        params["Dimensions"] = _dimension_list(props["dimensions"])
+        params["Dimensions"] = tag_list(props["dimensions"], key="Name")
     if props.get("metricQueries") is not None:
         params["Metrics"] = _metric_queries(props["metricQueries"])
     yield Request("cloudwatch", "PutMetricAlarm", _with_tags(params, resource))
@@ -147,7 +126,7 @@ def dashboard(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 def data_quality_job_definition(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     shape = operation_model("sagemaker", "CreateDataQualityJobDefinition").input_shape
     params = to_request(resource.inputs, shape, renames={"name": "JobDefinitionName"}, drop=_PROVIDER_ONLY)
-    params["JobDefinitionName"] = _generated_name(resource, "name")
+    params["JobDefinitionName"] = planned_name(resource, "name", plan)
     yield Request("sagemaker", "CreateDataQualityJobDefinition", _with_tags(params, resource))
 
 
@@ -161,7 +140,7 @@ def monitoring_schedule(resource: PlannedResource, plan: Plan) -> Iterable[Reque
                  f"{inline}.stoppingConditions": "StoppingCondition"},
         drop=_PROVIDER_ONLY,
     )
-    params["MonitoringScheduleName"] = _generated_name(resource, "name")
+    params["MonitoringScheduleName"] = planned_name(resource, "name", plan)
     yield Request("sagemaker", "CreateMonitoringSchedule", _with_tags(params, resource))
 
 
@@ -172,7 +151,7 @@ def monitoring_schedule(resource: PlannedResource, plan: Plan) -> Iterable[Reque
 def event_rule(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     shape = operation_model("events", "PutRule").input_shape
     params = to_request(resource.inputs, shape, drop={*_PROVIDER_ONLY, "namePrefix", "forceDestroy", "isEnabled"})
-    params["Name"] = _generated_name(resource, "name")
+    params["Name"] = planned_name(resource, "name", plan)
     yield Request("events", "PutRule", _with_tags(params, resource))
 
 
