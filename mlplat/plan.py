@@ -7,7 +7,6 @@ tools that read preview output can read an offline plan.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
@@ -122,9 +121,6 @@ class Plan:
             )
         return found[0]
 
-    def matching(self, urn_glob: str) -> list[PlannedResource]:
-        return [r for r in self.resources if fnmatch.fnmatchcase(r.urn, urn_glob)]
-
     def children(self, urn: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.parent == urn]
 
@@ -136,17 +132,6 @@ class Plan:
                 below.add(r.urn)
                 result.append(r)
         return result
-
-    def component_of(self, resource: PlannedResource) -> Optional[PlannedResource]:
-        """The nearest ancestor that is a component (not the root stack)."""
-        parent = resource.parent
-        index = {r.urn: r for r in self.resources}
-        while parent and parent in index:
-            candidate = index[parent]
-            if not candidate.custom:
-                return candidate
-            parent = candidate.parent
-        return None
 
     def tree(self, root: Optional[str] = None) -> list[tuple[str, str]]:
         """(URN, type) of every resource, or of `root` and everything below it, sorted: the

@@ -12,7 +12,6 @@ from ._core import (
     fake,
     fake_uuid,
     invoke,
-    registered_fake_types,
     stable_hex,
 )
 
@@ -30,6 +29,5 @@ __all__ = [
     "fake",
     "fake_uuid",
     "invoke",
-    "registered_fake_types",
     "stable_hex",
 ]

@@ -69,10 +69,6 @@ def fake(*type_tokens: str) -> Callable[[FakeFn], FakeFn]:
     return register
 
 
-def registered_fake_types() -> frozenset[str]:
-    return frozenset(_FAKES)
-
-
 # --- invokes ---------------------------------------------------------------------------------
 
 InvokeFn = Callable[["RealisticMocks", Mapping[str, Any]], dict[str, Any]]
