@@ -32,7 +32,7 @@ from .errors import ConfigError, Problem
 
 __all__ = [
     "ArgsModel", "StrictModel", "PlatformConfig", "parse_platform_config", "check_platform",
-    "with_environment_defaults", "stack_file_label", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS",
+    "with_environment_defaults", "stack_file_label", "check_log_retention", "check_vpc_cidr", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS",
 ]
 
 Environment = Literal["dev", "staging", "prod"]
@@ -286,14 +286,8 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
         if net.cidr_block is not None:
             problems.extend(check_vpc_cidr("platform.network.cidr_block", net.cidr_block))
         retention = net.flow_log_retention_days
-        if retention is not None and retention not in LOG_RETENTION_DAYS:
-            problems.append(
-                Problem(
-                    "platform.network.flow_log_retention_days",
-                    f"is not a CloudWatch Logs retention period (allowed: {', '.join(map(str, LOG_RETENTION_DAYS))})",
-                    retention,
-                )
-            )
+        if retention is not None:
+            problems.extend(check_log_retention("platform.network.flow_log_retention_days", retention))
 
     # Buckets are named `<project>-<env>-<role>-...`; the longest role is access-logs.
     room = MAX_BUCKET_PREFIX - len("access-logs-") - len(f"-{env}-")
@@ -330,6 +324,14 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
             )
         )
     return problems
+
+
+def check_log_retention(path: str, days: int) -> list[Problem]:
+    """Problems with a CloudWatch Logs retention period (pure)."""
+    if days in LOG_RETENTION_DAYS:
+        return []
+    allowed = ", ".join(map(str, LOG_RETENTION_DAYS))
+    return [Problem(path, f"is not a CloudWatch Logs retention period (allowed: {allowed})", days)]
 
 
 def check_vpc_cidr(path: str, cidr: str) -> list[Problem]:

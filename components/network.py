@@ -18,7 +18,7 @@ from pydantic import Field
 
 from . import _iam
 from ._naming import child
-from .config import LOG_RETENTION_DAYS, MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES, ArgsModel, check_vpc_cidr
+from .config import MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES, ArgsModel, check_log_retention, check_vpc_cidr
 from .errors import ConfigError, Problem
 
 DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
@@ -152,14 +152,7 @@ def _creation_problems(args: NetworkArgs) -> list[Problem]:
         problems.append(Problem("NetworkArgs.availability_zones", f"is too few (need >= {MIN_AVAILABILITY_ZONES})", azs))
     elif azs > MAX_AVAILABILITY_ZONES:
         problems.append(Problem("NetworkArgs.availability_zones", f"is too many (need <= {MAX_AVAILABILITY_ZONES})", azs))
-    if args.flow_log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(
-            Problem(
-                "NetworkArgs.flow_log_retention_days",
-                f"is not a CloudWatch Logs retention period (allowed: {', '.join(map(str, LOG_RETENTION_DAYS))})",
-                args.flow_log_retention_days,
-            )
-        )
+    problems.extend(check_log_retention("NetworkArgs.flow_log_retention_days", args.flow_log_retention_days))
     if args.log_key is None:
         problems.append(
             Problem(

@@ -79,7 +79,7 @@ from ._lineage import check_lineage_name, check_source_revision, deployment_tags
 from ._metrics import Metric
 from ._naming import child
 from .artifact_store import CAPTURES, MODELS, GovernedBucket
-from .config import LOG_RETENTION_DAYS, ArgsModel, StrictModel
+from .config import ArgsModel, StrictModel, check_log_retention
 from .errors import Problem, WiringError, raise_if_problems
 from .network import Network
 
@@ -389,12 +389,7 @@ def args_problems(args: ServingEndpointArgs) -> list[Problem]:
         problems += _variant_problems(args)
     problems += _deployment_problems(args.deployment)
     problems += _scaling_problems(args)
-    if args.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(
-            Problem(f"{ARGS}.log_retention_days",
-                    f"is not a CloudWatch Logs retention period (allowed: {', '.join(map(str, LOG_RETENTION_DAYS))})",
-                    args.log_retention_days)
-        )
+    problems.extend(check_log_retention(f"{ARGS}.log_retention_days", args.log_retention_days))
     if args.name_prefix and not _NAME_PREFIX.match(args.name_prefix):
         problems.append(
             Problem(f"{ARGS}.name_prefix",

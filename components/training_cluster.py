@@ -50,7 +50,7 @@ from . import _k8s_objects as objects
 from ._models import NestedArgs, ParentArgs
 from ._naming import child
 from .artifact_store import ArtifactStore
-from .config import LOG_RETENTION_DAYS
+from .config import check_log_retention
 from .errors import ConfigError, Problem, WiringError
 from .network import Network
 
@@ -571,12 +571,7 @@ def check_training_cluster(args: TrainingClusterArgs) -> list[Problem]:
             problems.append(Problem(f"{A}.admin_role_arns", f"is listed {what} (child names use the role name)", arn))
         slugs[slug] = arn
     problems += check_public_access(args.environment, args.endpoint_public_access, args.public_access_cidrs)
-    if args.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(
-            Problem(f"{A}.log_retention_days",
-                    f"is not a CloudWatch Logs retention period (allowed: {', '.join(map(str, LOG_RETENTION_DAYS))})",
-                    args.log_retention_days)
-        )
+    problems.extend(check_log_retention(f"{A}.log_retention_days", args.log_retention_days))
     system = args.system_nodes
     problems += check_system_instance_types(f"{A}.system_nodes.instance_types", system.instance_types)
     problems += check_scaling(f"{A}.system_nodes", system.min_size, system.desired_size, system.max_size)
