@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import heapq
 import importlib.util
 import os
@@ -27,6 +26,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import SETTINGS, configure
 from pulumi.runtime.stack import run_in_stack
 
+from ._gc import batched_gc
 from ._monitor import RecordingEngine, RecordingMonitor
 from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
 from .plan import Plan, PlannedResource
@@ -174,31 +174,11 @@ def _configure(monitor: RecordingMonitor, engine: RecordingEngine, *, project: s
     SETTINGS.outputs.clear()
 
 
-@contextlib.contextmanager
-def _batch_gc(threshold0: int = 50_000) -> Iterator[None]:
-    """Collect garbage in large batches while a program runs.
-
-    The SDK allocates many long-lived objects (futures, Outputs) per resource; with the default
-    thresholds the collector rescans them again and again and plan time grows faster than linearly
-    (bench/README.md). Objects alive before the run are frozen out of collection meanwhile, without
-    a full collection first: with the provider SDKs imported that pass alone took a quarter of a
-    stack's plan; garbage frozen here is collected as usual once the run ends.
-    """
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(threshold0, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-
 def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        with _batch_gc():
+        with batched_gc():
             loop.run_until_complete(run_in_stack(program))
     finally:
         with contextlib.suppress(Exception):

@@ -12,7 +12,9 @@ the engine's messages, in the engine's order:
 
 Props travel as protobuf Structs (numbers become floats, unknowns stay the engine's sentinel) and
 are wrapped by pulumi_policy itself (`unknown_checking_proxy`), so rules see what they would see
-under `pulumi preview --policy-pack`.
+under `pulumi preview --policy-pack`. By default the servicer's repeated pure work is done once
+(mlplat/_analyzer_shortcuts.py); `evaluate(..., shortcuts=False)` skips none of it, and the tests
+check both give the same report.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from policies.rules._framework import (
     WAIVED_STACK_POLICY,
 )
 
+from ._analyzer_shortcuts import SharingServicer, shared_pure_work
+from ._gc import batched_gc
 from .plan import Plan, PlannedResource
 
 _LEVELS = {
@@ -118,6 +122,7 @@ def evaluate(
     pack_config: Optional[Mapping[str, Any]] = None,
     stack_tags: Optional[Mapping[str, str]] = None,
     config: Optional[Mapping[str, Any]] = None,
+    shortcuts: bool = True,
 ) -> PolicyReport:
     """Run the pack over `plan`.
 
@@ -125,6 +130,10 @@ def evaluate(
     preset of that environment (with its waivers); with neither, the pack tells the environment
     itself (stack tags, stack config, stack name, else prod), as it does when no file is passed.
     `config` is the stack config the engine hands analyzers (namespace:key -> value).
+
+    `shortcuts=False` drives one servicer holding every policy with no work shared between calls,
+    literally as the engine drives the analyzer plugin. The default skips work that cannot change
+    a result (`_Servicers`, `mlplat._analyzer_shortcuts`); tests check both give the same report.
     """
     if pack_config is None and environment is not None:
         pack_config = preset_pack_config(environment)
@@ -132,19 +141,26 @@ def evaluate(
         stack=plan.stack, project=plan.project, organization="organization", dry_run=plan.preview,
         tags=dict(stack_tags or {}),
     )
-    servicers = _Servicers(pack_config or {}, stack_request, reporting=plan.preview or _has_waivers(pack_config))
+    reporting = plan.preview or _has_waivers(pack_config) or not shortcuts
+    servicers = _servicers(pack_config or {}, stack_request, reporting=reporting, per_type=shortcuts)
     rules_by_name = {rule.name: rule for rule in registered_rules()}
     report = PolicyReport(environment=environment or _environment_in(pack_config))
-    with _analyzer_environment(plan, config or {}), _one_conversion_per_message():
+    shared = shared_pure_work() if shortcuts else contextlib.nullcontext()
+    with batched_gc(), _analyzer_environment(plan, config or {}), shared:
         provider_cache: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         for resource in plan.resources:
             servicer = servicers.for_type(resource.type)
             inputs = dict(resource.inputs)
-            remediated = servicer.Remediate(_analyze_request(plan, resource, inputs, provider_cache), None)
-            for fix in remediated.remediations:
+            request = _analyze_request(plan, resource, inputs, provider_cache)
+            fixes = []
+            if not isinstance(servicer, SharingServicer) or servicer.has_remediate_level():
+                fixes = list(servicer.Remediate(request, None).remediations)
+            for fix in fixes:
                 inputs = json_format.MessageToDict(fix.properties)
                 report.remediations.append(Remediation(fix.policyName, resource.urn, inputs))
-            response = servicer.Analyze(_analyze_request(plan, resource, inputs, provider_cache), None)
+            if fixes or not shortcuts:
+                request = _analyze_request(plan, resource, inputs, provider_cache)
+            response = servicer.Analyze(request, None)
             _collect(response, resource.urn, rules_by_name, report)
         stack_response = servicers.for_stack().AnalyzeStack(
             analyzer_pb2.AnalyzeStackRequest(resources=[_analyzer_resource(plan, r, provider_cache) for r in plan.resources]),
@@ -164,61 +180,50 @@ def _policies() -> list[Any]:
     return list(_policies_cached())
 
 
-class _MessageToDictOnce:
-    """Stands in for `json_format` inside pulumi_policy's servicer during one evaluation.
-
-    The servicer converts a resource's properties from protobuf once per policy (46 times per
-    resource). The conversion is pure and `deserialize_properties` copies its result, so one
-    conversion per message, shared by every policy, gives each policy exactly the same input.
-    """
-
-    def __init__(self) -> None:
-        self._converted: dict[int, tuple[Any, dict[str, Any]]] = {}
-
-    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 (protobuf's name)
-        if args or kwargs:
-            return json_format.MessageToDict(message, *args, **kwargs)
-        hit = self._converted.get(id(message))
-        if hit is not None and hit[0] is message:
-            return hit[1]
-        value = json_format.MessageToDict(message)
-        self._converted[id(message)] = (message, value)  # keeps `message` alive: its id stays unique
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(json_format, name)
+def _servicers(
+    pack_config: Mapping[str, Any], stack_request: analyzer_pb2.AnalyzerStackConfigureRequest, *, reporting: bool,
+    per_type: bool,
+) -> "_Servicers":
+    """Configured servicers, reused by evaluations with the same configuration (they keep no state
+    between calls: every response is built afresh)."""
+    key = (
+        json.dumps(pack_config, sort_keys=True, default=str),
+        stack_request.SerializeToString(deterministic=True),
+        reporting,
+        per_type,
+    )
+    return _servicers_for(key, lambda: _Servicers(pack_config, stack_request, reporting=reporting, per_type=per_type))
 
 
-@contextlib.contextmanager
-def _one_conversion_per_message() -> Iterator[None]:
-    """Pure work the servicer repeats per policy and per call, done once: property conversion, and
-    the signature of pulumi's Settings it inspects before every call."""
-    import pulumi_policy.policy as servicer_module
+_SERVICER_CACHE: dict[Any, "_Servicers"] = {}
+_SERVICER_CACHE_SIZE = 8
 
-    original_format, original_signature = servicer_module.json_format, servicer_module.signature
-    servicer_module.json_format = _MessageToDictOnce()  # type: ignore[assignment]
-    servicer_module.signature = functools.lru_cache(maxsize=None)(original_signature)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        servicer_module.json_format = original_format
-        servicer_module.signature = original_signature
+
+def _servicers_for(key: Any, build: Any) -> "_Servicers":
+    if key not in _SERVICER_CACHE:
+        while len(_SERVICER_CACHE) >= _SERVICER_CACHE_SIZE:
+            _SERVICER_CACHE.pop(next(iter(_SERVICER_CACHE)))
+        _SERVICER_CACHE[key] = build()
+    return _SERVICER_CACHE[key]
 
 
 class _Servicers:
-    """The pack's analyzer, configured as the engine configures it, per resource type.
+    """The pack's analyzer, configured as the engine configures it (Configure, ConfigureStack).
 
-    A resource policy whose rule reads other types returns at once without a word, so leaving it
-    out of a type's servicer changes no result; it saves converting the resource's properties for
-    policies that cannot apply (the servicer converts them once per policy).
+    With `per_type`, one servicer per resource type: a resource policy whose rule reads other
+    types returns at once without a word, so leaving it out of a type's servicer changes no
+    result; it saves converting the resource's properties for policies that cannot apply.
+    Without it, one servicer holds every policy, as the analyzer plugin does.
     """
 
     def __init__(
-        self, pack_config: Mapping[str, Any], stack_request: analyzer_pb2.AnalyzerStackConfigureRequest, *, reporting: bool
+        self, pack_config: Mapping[str, Any], stack_request: analyzer_pb2.AnalyzerStackConfigureRequest, *, reporting: bool,
+        per_type: bool = True,
     ) -> None:
         # The waived/unverified reporting policies report only waived findings and, in preview,
         # unknown values: without waivers, outside preview, they have nothing to say.
         self._skip = set() if reporting else set(REPORTING_POLICIES)
+        self._per_type = per_type
         self._pack_config = pack_config
         self._stack_request = stack_request
         self._rules = {rule.name: rule for rule in registered_rules()}
@@ -227,7 +232,8 @@ class _Servicers:
         self._request: Optional[analyzer_pb2.ConfigureAnalyzerRequest] = None
 
     def _configured(self, policies: list[Any]) -> _PolicyAnalyzerServicer:
-        servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", policies, DEFAULT_ENFORCEMENT, None, DESCRIPTION)
+        servicer_class = SharingServicer if self._per_type else _PolicyAnalyzerServicer
+        servicer = servicer_class(PACK_NAME, "0.0.1", policies, DEFAULT_ENFORCEMENT, None, DESCRIPTION)
         if self._request is None:
             full = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", _policies(), DEFAULT_ENFORCEMENT, None, DESCRIPTION)
             self._request = _configure_request(full.GetAnalyzerInfo(None, None), self._pack_config)
@@ -236,6 +242,8 @@ class _Servicers:
         return servicer
 
     def for_type(self, type_token: str) -> _PolicyAnalyzerServicer:
+        if not self._per_type:
+            return self.for_stack()
         if type_token not in self._by_type:
             chosen = [
                 p for p in _policies()
