@@ -1,19 +1,22 @@
-"""Framework overhead: mlplat's plan of a stack against the bare SDK registering the same resources.
+"""Framework overhead: mlplat's plan of a stack against bare Pulumi programs declaring the same resources.
 
-Three programs declare the same resources, interleaved in one process after a warm-up:
+The programs declare the same resources with the same inputs, under the same mocks
+(`RealisticMocks`), interleaved in one process after a warm-up:
 
 - `mlplat`: `mlplat plan`'s program part, `run_stack(repo, stack)` (the stack file, the real
-  `__main__.py`, the components, `RecordingMonitor` and `RealisticMocks`); its later phases
-  (contract checks, then the policy pack once it exists) are timed too, and make the whole plan;
-- `bare`: the baseline. A plain Pulumi program replays the plan (`ReplaySpec.from_plan`):
-  generic `pulumi.CustomResource` / `pulumi.ComponentResource` with the same type tokens, names,
-  parents, inputs (after transforms and auto-naming, as the engine received them), dependencies,
-  protect flags, provider versions, aliases and secret inputs; the same invokes; the same
-  component and stack outputs. It runs under the stock `pulumi.runtime.set_mocks` with
-  `TrivialMocks`, which return the inputs. Both sides run inside the SDK's `run_in_stack`.
-- `stock`: a breakdown, not a target: mlplat's program and fakes under the stock `MockMonitor`.
+  `__main__.py`, the components, `RecordingMonitor`); its later phases (contract checks, the
+  policy pack) are timed too, and make the whole plan;
+- `bare`: the baseline. A hand-written Pulumi program replaying the plan (`ReplaySpec.from_plan`)
+  with the provider SDKs' classes (`aws.s3.Bucket(...)`, nested values as dictionaries): the same
+  types, names, parents, inputs (after transforms and auto-naming, as the engine received them),
+  dependencies, protect flags, provider versions, aliases and secret inputs; the same invokes;
+  the same component and stack outputs; under the stock `pulumi.runtime.set_mocks` monitor.
+  `inputs_match` checks, outside the timings, that it registers exactly the plan's inputs;
+- `generic` (a floor, no target): the same replay with generic `pulumi.CustomResource`s of the
+  same type tokens; `bare / generic` is what the provider SDKs' typed classes cost by themselves;
+- `stock` (a breakdown, no target): mlplat's program under the stock `MockMonitor`.
   `mlplat / stock` is the cost of the offline runner (engine-faithful transforms, URNs,
-  recording); `stock / bare` the cost of the components and the typed `pulumi_aws` classes.
+  recording, batched garbage collection); `stock / bare` the cost of the components.
 
 The headline ratio is `mlplat.program / bare` (DECISIONS: "the overhead ratio compares the
 program part with the bare SDK replaying the same resources").
@@ -23,6 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib
+import inspect
+import json
 import logging
 import re
 import sys
@@ -35,6 +42,8 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_in_stack
+
+from mlplat._gc import batched_gc
 
 from . import (
     REFERENCE_STACKS,
@@ -51,16 +60,6 @@ from . import (
 )
 
 MEASURES = ("mlplat", "bare", "stock")
-
-
-class TrivialMocks(pulumi.runtime.Mocks):
-    """The baseline's mocks: a resource's state is its inputs; an invoke returns its arguments."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
-        return (f"{args.name}-id" if args.custom else None), dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
-        return dict(args.args), []
 
 
 # --- the replay -----------------------------------------------------------------------------------
@@ -95,6 +94,7 @@ class ReplaySpec:
     resources: list[ReplayResource]
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    region: str = "us-east-1"
 
     def __len__(self) -> int:
         return len(self.resources)
@@ -133,6 +133,7 @@ class ReplaySpec:
             resources=resources,
             invokes=[(token, dict(args)) for token, args in plan.invokes],
             outputs=dict(plan.outputs),
+            region=str(plan.config.get("aws:region") or "us-east-1"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +143,7 @@ class ReplaySpec:
             "resources": [asdict(r) for r in self.resources],
             "invokes": [[token, args] for token, args in self.invokes],
             "outputs": self.outputs,
+            "region": self.region,
         }
 
     @classmethod
@@ -152,6 +154,7 @@ class ReplaySpec:
             resources=[ReplayResource(**r) for r in data["resources"]],
             invokes=[(token, args) for token, args in data["invokes"]],
             outputs=dict(data["outputs"]),
+            region=data.get("region", "us-east-1"),
         )
 
     def identity(self) -> list[tuple[str, str]]:
@@ -186,32 +189,122 @@ def _alias(spec: Mapping[str, str]) -> Any:
     return pulumi.Alias(**keywords)
 
 
-def replay_program(spec: ReplaySpec) -> Callable[[], None]:
-    """The bare Pulumi program that declares exactly what `spec` records."""
+def _options(r: ReplayResource, created: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(
+        parent=created[r.parent] if r.parent is not None else None,
+        depends_on=[created[i] for i in r.depends_on] or None,
+        protect=r.protect or None,
+        version=r.version or None,
+        aliases=[_alias(a) for a in r.aliases] or None,
+        ignore_changes=r.ignore_changes or None,
+        replace_on_changes=r.replace_on_changes or None,
+        additional_secret_outputs=r.additional_secret_outputs or None,
+        delete_before_replace=r.delete_before_replace or None,
+        retain_on_delete=r.retain_on_delete or None,
+    )
+
+
+def _props(r: ReplayResource) -> dict[str, Any]:
+    props = dict(r.inputs)
+    for key in r.secret_inputs:
+        if key in props:
+            props[key] = pulumi.Output.secret(props[key])
+    return props
+
+
+@functools.lru_cache(maxsize=None)
+def _provider_class(type_token: str) -> Optional[type]:
+    """`pulumi:providers:aws` -> pulumi_aws.Provider."""
+    package = type_token.rsplit(":", 1)[-1].replace("-", "_")
+    try:
+        return getattr(importlib.import_module(f"pulumi_{package}"), "Provider")
+    except (ImportError, AttributeError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_constructor(type_token: str) -> Optional[tuple[type, dict[str, str]]]:
+    """The provider SDK class a hand-written program would use for `type_token`, and the map from
+    the engine's (camelCase) input names to its keyword arguments."""
+    from components._types import resource_class
+
+    cls = _provider_class(type_token) if type_token.startswith("pulumi:providers:") else resource_class(type_token)
+    init = getattr(cls, "_internal_init", None)
+    if cls is None or init is None:
+        return None
+    parameters = [p for p in inspect.signature(init).parameters if p not in ("self", "resource_name", "opts", "__props__")]
+    return cls, {p.replace("_", "").lower(): p for p in parameters}
+
+
+def _json_decoded(value: Any) -> Any:
+    """A provider's boolean or number input as the program gave it (the engine sees it
+    JSON-encoded; strings holding JSON documents, such as a kubeconfig, stay strings)."""
+    if isinstance(value, str) and value[:1] in "tf0123456789-":
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return decoded if isinstance(decoded, (bool, int, float)) else value
+    return value
+
+
+def _kubernetes_custom_resource(type_token: str) -> bool:
+    """A custom resource of a CRD (`kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue`): no class of its own."""
+    return type_token.startswith("kubernetes:") and "." in type_token.split(":")[1].split("/")[0]
+
+
+def _typed_form(r: ReplayResource) -> Optional[str]:
+    """How a hand-written program declares `r`: "class" (its provider SDK class), "crd" (a
+    Kubernetes custom resource), "stash", or None (no class takes these inputs)."""
+    if _typed_constructor(r.type) is not None:
+        _, python_names = _typed_constructor(r.type)  # type: ignore[misc]
+        return "class" if all(k.lower() in python_names for k in r.inputs) else None
+    if r.type == "pulumi:index:Stash":
+        return "stash"
+    if _kubernetes_custom_resource(r.type) and "apiVersion" in r.inputs:
+        return "crd"
+    return None
+
+
+def _declare(r: ReplayResource, opts: pulumi.ResourceOptions, typed: bool) -> pulumi.Resource:
+    props = _props(r)
+    form = _typed_form(r) if typed and r.custom else None
+    if not r.custom:
+        return pulumi.ComponentResource(r.type, r.name, None, opts)
+    if form == "class":
+        cls, python_names = _typed_constructor(r.type)  # type: ignore[misc]
+        if r.type.startswith("pulumi:providers:"):
+            props = {k: _json_decoded(v) for k, v in props.items()}  # the provider class encodes them again
+        return cls(r.name, opts=opts, **{python_names[k.lower()]: v for k, v in props.items()})
+    if form == "crd":
+        import pulumi_kubernetes as k8s
+
+        return k8s.apiextensions.CustomResource(
+            r.name, api_version=props.pop("apiVersion"), kind=props.pop("kind"), metadata=props.pop("metadata", None),
+            opts=opts, **props,
+        )
+    if form == "stash":
+        return pulumi.Stash(r.name, input=props.get("input"), opts=opts)
+    return pulumi.CustomResource(r.type, r.name, props, opts)
+
+
+def replay_untyped(spec: ReplaySpec) -> set[str]:
+    """Types the typed replay declares generically (no provider class takes their inputs)."""
+    return {r.type for r in spec.resources if r.custom and _typed_form(r) is None}
+
+
+def replay_program(spec: ReplaySpec, *, typed: bool = True) -> Callable[[], None]:
+    """The bare Pulumi program that declares exactly what `spec` records.
+
+    `typed`: as a hand-written program would, with the provider SDKs' classes (`aws.s3.Bucket(...)`,
+    nested values as dictionaries); otherwise with generic `pulumi.CustomResource`s of the same
+    type tokens. Types without a class are declared generically either way (`replay_untyped`).
+    """
 
     def program() -> None:
         created: list[pulumi.Resource] = []
         for r in spec.resources:
-            opts = pulumi.ResourceOptions(
-                parent=created[r.parent] if r.parent is not None else None,
-                depends_on=[created[i] for i in r.depends_on] or None,
-                protect=r.protect or None,
-                version=r.version or None,
-                aliases=[_alias(a) for a in r.aliases] or None,
-                ignore_changes=r.ignore_changes or None,
-                replace_on_changes=r.replace_on_changes or None,
-                additional_secret_outputs=r.additional_secret_outputs or None,
-                delete_before_replace=r.delete_before_replace or None,
-                retain_on_delete=r.retain_on_delete or None,
-            )
-            if r.custom:
-                props = dict(r.inputs)
-                for key in r.secret_inputs:
-                    if key in props:
-                        props[key] = pulumi.Output.secret(props[key])
-                created.append(pulumi.CustomResource(r.type, r.name, props, opts))
-            else:
-                created.append(pulumi.ComponentResource(r.type, r.name, None, opts))
+            created.append(_declare(r, _options(r, created), typed))
         for token, args in spec.invokes:
             pulumi.runtime.invoke_output(token, args)
         for resource, r in zip(created, spec.resources):
@@ -254,7 +347,8 @@ def run_under_stock_mocks(
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
         ROOT.set(None)
         set_all_config(dict(config or {}), list(secret_keys))
-        loop.run_until_complete(run_in_stack(program))
+        with batched_gc():  # the runner's collector policy: the ratios compare work, not GC settings
+            loop.run_until_complete(run_in_stack(program))
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
@@ -264,12 +358,25 @@ def run_under_stock_mocks(
     return monitor
 
 
-def run_bare(spec: ReplaySpec) -> MockMonitor:
-    """The baseline: replay `spec` under stock mocks that return inputs."""
+def run_bare(spec: ReplaySpec, *, typed: bool = True) -> MockMonitor:
+    """The baseline: replay `spec` under the stock mock monitor with mlplat's mocks
+    (`typed=False`: the generic-resource floor)."""
+    from mlplat.fakes import RealisticMocks
+
     return run_under_stock_mocks(
-        replay_program(spec), TrivialMocks(), project=spec.project, stack=spec.stack,
-        config={"aws:region": "us-east-1"},
+        replay_program(spec, typed=typed), RealisticMocks(region=spec.region), project=spec.project,
+        stack=spec.stack, config={"aws:region": spec.region},
     )
+
+
+def inputs_match(plan: Any, spec: ReplaySpec, *, typed: bool = True) -> bool:
+    """Does the replay register exactly the plan's resources and inputs? (Recorded by mlplat's
+    runner, outside the timings; the replay has no transforms, its inputs are the final ones.)"""
+    from mlplat.offline import run_callable
+
+    replayed = run_callable(replay_program(spec, typed=typed), project=spec.project, stack=spec.stack, region=spec.region)
+    expected = {(r.type, r.name): r.inputs for r in plan.resources}
+    return expected == {(r.type, r.name): r.inputs for r in replayed.resources}
 
 
 def monitor_identity(monitor: MockMonitor) -> list[tuple[str, str]]:
@@ -331,15 +438,16 @@ def measure_stack(stack: str, runs: int, phases: Sequence[Phase], *, warmup: int
     measures: dict[str, Callable[[], Any]] = {
         "mlplat": mlplat_run(stack, phases),
         "bare": lambda: run_bare(spec),
+        "generic": lambda: run_bare(spec, typed=False),
         "stock": stock_run(stack),
     }
     # Warm-up: imports, botocore models, lazily built caches, the SDK's first-run paths.
     for _ in range(warmup):
         for fn in measures.values():
             fn()
-    bare_monitor = run_bare(spec)
-    stock_monitor = measures["stock"]()
-    same = spec.identity() == monitor_identity(bare_monitor) == monitor_identity(stock_monitor)
+    identities = [monitor_identity(measures[name]()) for name in ("bare", "generic", "stock")]
+    same = all(identity == spec.identity() for identity in identities)
+    untyped = sorted(replay_untyped(spec))
 
     samples = interleave(measures, runs)
     program = samples["mlplat.program"].values
@@ -352,22 +460,28 @@ def measure_stack(stack: str, runs: int, phases: Sequence[Phase], *, warmup: int
         "custom_resources": sum(r.custom for r in spec.resources),
         "invokes": len(spec.invokes),
         "same_resources_on_every_side": same,
+        "same_inputs_in_replays": {"bare": inputs_match(plan, spec), "generic": inputs_match(plan, spec, typed=False)},
+        "declared_generically_in_bare": untyped,
         "ms": {
             "mlplat_program": samples["mlplat.program"].summary(1000),
             "mlplat_whole_plan": samples["mlplat"].summary(1000),
             "bare_sdk": samples["bare"].summary(1000),
+            "generic_replay": samples["generic"].summary(1000),
             "stock_monitor": samples["stock"].summary(1000),
             "phases": phase_summaries,
         },
         "ratio": ratio_summary(program, samples["bare"].values),
+        "ratio_over_generic_replay": ratio_summary(program, samples["generic"].values),
         "gc_share": {
             "mlplat_whole_plan": share(samples["mlplat.gc"].values, samples["mlplat"].values),
             "bare_sdk": share(samples["bare.gc"].values, samples["bare"].values),
+            "generic_replay": share(samples["generic.gc"].values, samples["generic"].values),
             "stock_monitor": share(samples["stock.gc"].values, samples["stock"].values),
         },
         "breakdown": {
             "runner_over_stock_monitor": ratio_summary(program, samples["stock"].values),
             "stock_monitor_over_bare": ratio_summary(samples["stock"].values, samples["bare"].values),
+            "bare_over_generic_replay": ratio_summary(samples["bare"].values, samples["generic"].values),
         },
         "samples_seconds": {name: s.values for name, s in samples.items()},
     }
@@ -386,8 +500,8 @@ def measure(stacks: Sequence[str] = REFERENCE_STACKS, *, runs: int = 5, phases: 
         (s["ratio"]["value"] for s in per_stack if "error" not in s and s["ratio"]["value"] is not None), default=None
     )
     return {
-        "description": "mlplat plan's program part / a bare SDK program registering the same resources "
-        "under stock mocks (medians of interleaved runs, same process)",
+        "description": "mlplat plan's program part / a bare Pulumi program (provider SDK classes) registering "
+        "the same resources with the same inputs under the same mocks (medians of interleaved runs, same process)",
         "runs": runs,
         "phases": [p.name for p in phases],
         "stacks": per_stack,

@@ -87,7 +87,11 @@ class Unit:
 
     @property
     def name(self) -> str:
-        return f"u{self.index:04d}"
+        return self.name_of(self.index)
+
+    @staticmethod
+    def name_of(index: int) -> str:
+        return f"u{index:04d}"
 
     def child(self, suffix: str) -> str:
         return f"{self.name}-{suffix}"
@@ -95,23 +99,76 @@ class Unit:
 
 @dataclass(frozen=True)
 class UnitFamily:
+    """Either adds to the generated stack config for a unit (`configure`: the unit's name and
+    the config being generated, before the program runs) or declares components after
+    MLPlatform (`build`)."""
+
     name: str
     description: str
-    build: Callable[[Unit], None]
+    build: Optional[Callable[[Unit], None]] = None
+    configure: Optional[Callable[[str, dict[str, Any]], None]] = None
 
 
 FAMILIES: dict[str, UnitFamily] = {}
-DEFAULT_FAMILIES: tuple[str, ...] = ("access",)
+DEFAULT_FAMILIES: tuple[str, ...] = ("model",)
 
 
 def family(name: str, description: str) -> Callable[[Callable[[Unit], None]], Callable[[Unit], None]]:
-    """Register a unit family (see the module docstring)."""
+    """Register a unit family that declares components (see the module docstring)."""
 
     def register(build: Callable[[Unit], None]) -> Callable[[Unit], None]:
-        FAMILIES[name] = UnitFamily(name, description, build)
+        FAMILIES[name] = UnitFamily(name, description, build=build)
         return build
 
     return register
+
+
+def config_family(name: str, description: str) -> Callable[[Callable[[str, dict[str, Any]], None]], Callable[[str, dict[str, Any]], None]]:
+    """Register a unit family that adds to the generated platform configuration."""
+
+    def register(configure: Callable[[str, dict[str, Any]], None]) -> Callable[[str, dict[str, Any]], None]:
+        FAMILIES[name] = UnitFamily(name, description, configure=configure)
+        return configure
+
+    return register
+
+
+@config_family(
+    "model",
+    "one model family in the platform configuration, as a stack file declares it: a serving endpoint "
+    "(model package, autoscaling, alarms, data capture) with its drift loop (Model Monitor schedule, drift "
+    "alarm, retraining trigger), a feature group (online + offline store) and a model package group with its "
+    "image repository in the registry",
+)
+def model_config(unit: str, config: dict[str, Any]) -> None:
+    account, region = "123456789012", REGION
+    config.setdefault("serving", {}).setdefault("endpoints", []).append({
+        "name": unit,
+        "model_family": unit,
+        "model_package_arn": f"arn:aws:sagemaker:{region}:{account}:model-package/mlplat-dev-{unit}/1",
+        "image_repository_arn": f"arn:aws:ecr:{region}:{account}:repository/mlplat-dev-{unit}-serving",
+        "autoscaling": {"min_capacity": 1, "max_capacity": 2, "target_invocations_per_instance": 100},
+    })
+    config.setdefault("monitoring", {}).setdefault("drift", {})[unit] = {
+        "baseline_prefix": f"{unit}/baseline/",
+        "features": ["tenure", "monthly_charges"],
+        "retraining_pipeline_arn": f"arn:aws:sagemaker:{region}:{account}:pipeline/mlplat-dev-{unit}-retrain",
+    }
+    config.setdefault("feature_store", {}).setdefault("groups", []).append({
+        "name": f"{unit}-features",
+        "record_identifier": "entity_id",
+        "event_time": "event_time",
+        "owner": "ml-team@example.com",
+        "data_classification": "internal",
+        "pii": False,
+        "features": [
+            {"name": "entity_id", "type": "String"},
+            {"name": "event_time", "type": "Fractional"},
+            {"name": "tenure", "type": "Integral"},
+            {"name": "monthly_charges", "type": "Fractional"},
+        ],
+    })
+    config.setdefault("model_registry", {}).setdefault("families", []).append({"name": unit})
 
 
 def _role(unit: Unit) -> Any:
@@ -192,9 +249,10 @@ def storage_unit(unit: Unit) -> None:
 # --- the generated program -------------------------------------------------------------------------
 
 
-def generated_config(environment: str = "dev") -> dict[str, Any]:
-    """A stack file's `ml-platform:platform` value; environment defaults fill in the rest."""
-    return {
+def generated_config(environment: str = "dev", units: int = 0, families: Sequence[str] = ()) -> dict[str, Any]:
+    """A stack file's `ml-platform:platform` value with `units` units of the config families
+    among `families`; environment defaults fill in the rest."""
+    config: dict[str, Any] = {
         "environment": environment,
         "region": REGION,
         "tags": {
@@ -204,6 +262,12 @@ def generated_config(environment: str = "dev") -> dict[str, Any]:
             "data_classification": "internal",
         },
     }
+    for index in range(units):
+        for name in families:
+            configure = FAMILIES[name].configure
+            if configure is not None:
+                configure(Unit.name_of(index), config)
+    return config
 
 
 def scale_program(units: int, families: Sequence[str] = DEFAULT_FAMILIES) -> Callable[[], None]:
@@ -231,7 +295,9 @@ def scale_program(units: int, families: Sequence[str] = DEFAULT_FAMILIES) -> Cal
         for index in range(units):
             unit = Unit(index, config, platform)
             for name in families:
-                FAMILIES[name].build(unit)
+                build = FAMILIES[name].build
+                if build is not None:
+                    build(unit)
         pulumi.export("units", units)
         pulumi.export("bucket_names", platform.artifacts.bucket_names)
 
@@ -248,7 +314,7 @@ def plan_units(units: int, families: Sequence[str] = DEFAULT_FAMILIES, environme
         project=PROJECT,
         stack=STACK,
         region=REGION,
-        config={f"{CONFIG_NAMESPACE}:{CONFIG_KEY}": generated_config(environment)},
+        config={f"{CONFIG_NAMESPACE}:{CONFIG_KEY}": generated_config(environment, units, families)},
     )
 
 

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # `bench` is a directory of the repository, not a
 import bench  # noqa: E402
 from bench import __main__ as bench_cli  # noqa: E402
 from bench import policy_cost, scale, suite_time  # noqa: E402
-from bench.overhead import ReplaySpec, monitor_identity, run_bare  # noqa: E402
+from bench.overhead import ReplaySpec, inputs_match, monitor_identity, run_bare  # noqa: E402
 
 STATS_KEYS = {"median", "min", "max", "runs"}
 TARGET_KEYS = {"name", "value", "limit", "comparison", "unit", "met"}
@@ -64,11 +64,14 @@ def test_overhead_compares_the_same_resources_on_every_side(results):
     (dev,) = overhead["stacks"]
     assert dev["stack"] == "dev" and dev["resources"] > 50
     assert dev["same_resources_on_every_side"] is True
-    for name in ("mlplat_program", "mlplat_whole_plan", "bare_sdk", "stock_monitor"):
+    assert dev["same_inputs_in_replays"] == {"bare": True, "generic": True}
+    assert dev["declared_generically_in_bare"] == []  # every type went through its provider class
+    for name in ("mlplat_program", "mlplat_whole_plan", "bare_sdk", "generic_replay", "stock_monitor"):
         assert_stats(dev["ms"][name], runs=1)
     assert set(dev["ms"]["phases"]) == set(overhead["phases"]) == set(results["phases_after_program"])
     assert dev["ratio"]["value"] > 0 and dev["ratio"]["rounds"] == 1
-    assert set(dev["breakdown"]) == {"runner_over_stock_monitor", "stock_monitor_over_bare"}
+    assert dev["ratio_over_generic_replay"]["value"] > 0
+    assert set(dev["breakdown"]) == {"runner_over_stock_monitor", "stock_monitor_over_bare", "bare_over_generic_replay"}
     assert all(0 <= v <= 1 for v in dev["gc_share"].values())
     assert_target(overhead["target"])
 
@@ -128,11 +131,23 @@ def test_profiles_see_every_thread_and_name_functions():
     assert prof["own_by_area"]
 
 
-def test_the_replay_declares_what_the_plan_declares():
+@pytest.mark.parametrize("typed", [True, False], ids=["provider classes", "generic"])
+def test_the_replay_declares_what_the_plan_declares(typed):
     plan = scale.plan_units(1)
     spec = ReplaySpec.from_plan(plan)
     assert ReplaySpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
-    assert monitor_identity(run_bare(spec)) == spec.identity() == sorted((r.type, r.name) for r in plan)
+    assert monitor_identity(run_bare(spec, typed=typed)) == spec.identity() == sorted((r.type, r.name) for r in plan)
+    assert inputs_match(plan, spec, typed=typed)
+
+
+def test_a_generated_unit_is_a_whole_model_family():
+    plan = scale.plan_units(1)
+    unit = {r.type for r in plan if "u0000" in r.urn}
+    assert {
+        "aws:sagemaker/endpoint:Endpoint", "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule", "aws:sagemaker/featureGroup:FeatureGroup",
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+    } <= unit
 
 
 def test_memory_children_report_both_sides():
