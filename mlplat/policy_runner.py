@@ -290,7 +290,11 @@ def _configure_request(info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str
 
 def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
-    struct.update(json.loads(json.dumps(values, default=str)))
+    try:
+        struct.update(values)  # plan values are JSON already (they came from the engine's Structs)
+    except (TypeError, ValueError):
+        struct = struct_pb2.Struct()
+        struct.update(json.loads(json.dumps(values, default=str)))
     return struct
 
 

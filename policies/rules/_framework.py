@@ -21,6 +21,7 @@ engine record that the policy could not run on it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -224,10 +225,7 @@ def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str
             return stack_tags[tag], f"stack tag {tag}"
     raw = pulumi.runtime.get_config("ml-platform:platform")
     if isinstance(raw, str):
-        try:
-            env = json.loads(raw).get("environment")
-        except (ValueError, AttributeError):
-            env = None
+        env = _environment_in_config(raw)
         if env in ENVIRONMENTS:
             return env, "stack config ml-platform:platform"
     try:
@@ -238,6 +236,15 @@ def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str
         if stack == candidate or stack.endswith(f"-{candidate}") or stack.endswith(f"/{candidate}"):
             return candidate, f"stack name {stack}"
     return "prod", "default (environment could not be told)"
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_in_config(raw: str) -> Any:
+    """`environment` of the stack's platform config (parsed once per distinct config text)."""
+    try:
+        return json.loads(raw).get("environment")
+    except (ValueError, AttributeError):
+        return None
 
 
 # --- config ----------------------------------------------------------------------------------
@@ -355,6 +362,20 @@ def view_of_args(args: ResourceValidationArgs) -> ResourceView:
 
 
 def views_of_stack(args: StackValidationArgs) -> list[ResourceView]:
+    """Views of the stack's resources; one list per `args.resources` list (analyzers that hand
+    every stack policy the same resources get the views built once)."""
+    cached = _STACK_VIEWS.get("last")
+    if cached is not None and cached[0] is args.resources:
+        return cached[1]
+    views = _build_views(args)
+    _STACK_VIEWS["last"] = (args.resources, views)
+    return views
+
+
+_STACK_VIEWS: dict[str, tuple[Any, list[ResourceView]]] = {}
+
+
+def _build_views(args: StackValidationArgs) -> list[ResourceView]:
     return [
         ResourceView(
             type=r.resource_type, name=r.name, urn=r.urn, props=r.props,
