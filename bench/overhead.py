@@ -34,6 +34,7 @@ import logging
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
@@ -341,6 +342,8 @@ def run_under_stock_mocks(
     monitor = MockMonitor(mocks)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+    loop.set_default_executor(ThreadPoolExecutor(initializer=_own_event_loop, initargs=(thread_loops,)))
     try:
         SETTINGS.outputs.clear()
         ROOT.set(_NotYetRoot())  # type: ignore[arg-type]
@@ -355,7 +358,17 @@ def run_under_stock_mocks(
         loop.close()
         asyncio.set_event_loop(None)
         ROOT.set(None)
+        for thread_loop in thread_loops:  # as mlplat's runner does: closed here, not by the collector
+            if not thread_loop.is_running():
+                thread_loop.close()
     return monitor
+
+
+def _own_event_loop(loops: list[asyncio.AbstractEventLoop]) -> None:
+    """Pool thread initializer: the event loop the SDK would create lazily, kept to be closed."""
+    thread_loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(thread_loop)
+    loops.append(thread_loop)
 
 
 def run_bare(spec: ReplaySpec, *, typed: bool = True) -> MockMonitor:

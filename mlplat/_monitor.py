@@ -120,6 +120,22 @@ class RecordingMonitor(MockMonitor):
         self._parents: dict[str, str] = {}
         self._resource_transforms: dict[str, list[Any]] = {}
         self._stack_transform_callbacks: list[Any] = []
+        self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
+
+    def _thread_loop(self) -> None:
+        """The SDK's per-thread event loop for this pool thread, remembered so that it is closed
+        when the run ends (left open, it is closed by the garbage collector after its sockets)."""
+        loop = _ensure_event_loop()
+        with self._lock:
+            self._thread_loops.setdefault(threading.get_ident(), loop)
+
+    def close_thread_loops(self) -> None:
+        """Close the pool threads' event loops; call once the program has finished."""
+        with self._lock:
+            loops, self._thread_loops = list(self._thread_loops.values()), {}
+        for loop in loops:
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
 
     # --- URNs --------------------------------------------------------------------------------
 
@@ -223,7 +239,7 @@ class RecordingMonitor(MockMonitor):
                 self.root_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        _ensure_event_loop()
+        self._thread_loop()
         request = self._apply_transforms(request)
         inputs, secret_paths = _struct_to_plain(request.object)
         autonamed = self._autoname(request.type, request.name, urn, inputs)
@@ -313,6 +329,7 @@ class RecordingMonitor(MockMonitor):
         return options
 
     def ReadResource(self, request):
+        self._thread_loop()
         response = super().ReadResource(request)
         inputs, secrets = _struct_to_plain(request.properties)
         registration = PlannedResource(
@@ -335,6 +352,7 @@ class RecordingMonitor(MockMonitor):
         return empty_pb2.Empty()
 
     def Invoke(self, request):
+        self._thread_loop()
         args, _ = _struct_to_plain(request.args)
         with self._lock:
             self.invokes.append((request.tok, args))

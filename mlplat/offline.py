@@ -67,7 +67,10 @@ def run_callable(
     with _RUN_LOCK:
         _configure(monitor, engine, project=project, stack=stack, preview=preview)
         set_all_config(engine_config, list(secret_keys))
-        _run_in_fresh_loop(program)
+        try:
+            _run_in_fresh_loop(program)
+        finally:
+            monitor.close_thread_loops()
     return Plan(
         project=project,
         stack=stack,
@@ -181,10 +184,23 @@ def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
         with batched_gc():
             loop.run_until_complete(run_in_stack(program))
     finally:
+        _cancel_leftover_tasks(loop)
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """A program that raised leaves registrations pending (the engine would abort them): cancel
+    them and let them unwind, instead of leaving them for the garbage collector to report."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 @contextlib.contextmanager
