@@ -61,13 +61,19 @@ class RecordingEngine(MockEngine):
 
 
 def coerce_numbers(value: Any) -> Any:
-    """Protobuf carries every number as a double; providers hand integral values back as ints."""
+    """Protobuf carries every number as a double; providers hand integral values back as ints.
+
+    Containers with nothing to change are returned as they are, not copied: a resource's outputs
+    share the structures they repeat from its inputs (plans are read, never changed in place).
+    """
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {k: coerce_numbers(v) for k, v in value.items()}
+        items = {k: coerce_numbers(v) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
     if isinstance(value, list):
-        return [coerce_numbers(v) for v in value]
+        converted = [coerce_numbers(v) for v in value]
+        return value if all(a is b for a, b in zip(converted, value)) else converted
     return value
 
 
@@ -288,7 +294,8 @@ class RecordingMonitor(MockMonitor):
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         with self._lock:
             self.registrations[urn] = registration
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
+            # One copy of the state: the plan's outputs also answer reads of the resource.
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", registration.outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
 
     def _autoname(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> Optional[str]:

@@ -332,6 +332,8 @@ def _apply_waivers(
     rule: Rule, findings: list[Finding], unverified: list[Finding], raw_config: Mapping[str, Any], ctx: RuleContext,
     views: Mapping[str, ResourceView],
 ) -> Outcome:
+    if not findings:
+        return Outcome([], [], unverified)
     waivers, _ = parse_waivers(raw_config.get("waivers"))
     reported, waived = [], []
     for finding in findings:

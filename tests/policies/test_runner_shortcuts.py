@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from mlplat.offline import run_callable, run_stack
+from mlplat.offline import run_stack
 from mlplat.policy_runner import PolicyReport, evaluate
-from policies.presets import pack_config
-from policies.rules import registered_rules
 
 from policy_cases import RuleCase, all_cases
 
@@ -33,12 +31,7 @@ def _assert_same(**kwargs: Any) -> PolicyReport:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_rule_case_reports_the_same_with_and_without_shortcuts(case: RuleCase):
-    plan = run_callable(case.program, preview=case.preview, stack=case.environment)
-    config = pack_config(case.environment, case.waivers or [])
-    if case.rule_config:
-        name = next(r.name for r in registered_rules() if r.id == case.rule_id)
-        config[name] = {**config[name], **case.rule_config}
-    _assert_same(plan=plan, pack_config=config, stack_tags=case.stack_tags, config=case.config or {})
+    _assert_same(plan=case.plan(), **case.evaluate_kwargs())
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["plan", "preview"])

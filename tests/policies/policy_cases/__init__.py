@@ -30,6 +30,23 @@ class RuleCase:
     def id(self) -> str:
         return f"{self.rule_id}-{self.expect}-{self.description.replace(' ', '_')}"
 
+    def plan(self) -> Any:
+        """The case's program, planned offline as its environment's stack."""
+        from mlplat.offline import run_callable
+
+        return run_callable(self.program, preview=self.preview, stack=self.environment)
+
+    def evaluate_kwargs(self) -> dict[str, Any]:
+        """`evaluate` arguments: the environment's preset with the case's waivers and rule config."""
+        from policies.presets import pack_config
+        from policies.rules import registered_rules
+
+        config = pack_config(self.environment, self.waivers or [])
+        if self.rule_config:
+            name = next(r.name for r in registered_rules() if r.id == self.rule_id)
+            config[name] = {**config[name], **self.rule_config}
+        return {"pack_config": config, "stack_tags": self.stack_tags, "config": self.config or {}}
+
 
 def all_cases() -> list[RuleCase]:
     cases: list[RuleCase] = []
