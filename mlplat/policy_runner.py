@@ -24,7 +24,7 @@ import functools
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
@@ -199,7 +199,7 @@ _SERVICER_CACHE: dict[Any, "_Servicers"] = {}
 _SERVICER_CACHE_SIZE = 8
 
 
-def _servicers_for(key: Any, build: Any) -> "_Servicers":
+def _servicers_for(key: Any, build: Callable[[], "_Servicers"]) -> "_Servicers":
     if key not in _SERVICER_CACHE:
         while len(_SERVICER_CACHE) >= _SERVICER_CACHE_SIZE:
             _SERVICER_CACHE.pop(next(iter(_SERVICER_CACHE)))
