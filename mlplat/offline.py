@@ -183,12 +183,26 @@ def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
     try:
         with batched_gc():
             loop.run_until_complete(run_in_stack(program))
+    except BaseException as error:
+        _not_reported_again(loop, error)
+        raise
     finally:
         _cancel_leftover_tasks(loop)
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _not_reported_again(loop: asyncio.AbstractEventLoop, error: BaseException) -> None:
+    """The program's error reaches the caller; the SDK's futures that carry the same error are
+    not logged again as "Future exception was never retrieved" when they are collected."""
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("exception") is not error:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 def _cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
