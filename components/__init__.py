@@ -13,16 +13,16 @@ from .model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
 from .monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
 from .network import ExistingVpcArgs, Network, NetworkArgs
 from .platform import MLPlatform
-from .serving_endpoint import (
+from .serving_args import (
     AsyncInferenceArgs,
     AutoscalingArgs,
     BlueGreenDeploymentArgs,
     ProductionVariantArgs,
     ScaleDownScheduleArgs,
     ServerlessArgs,
-    ServingEndpoint,
     ServingEndpointArgs,
 )
+from .serving_endpoint import ServingEndpoint
 from .training_cluster import GpuPoolArgs, HelmChartArgs, SystemNodesArgs, TeamArgs, TrainingCluster, TrainingClusterArgs
 
 __all__ = [

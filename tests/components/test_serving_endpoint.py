@@ -19,15 +19,8 @@ from components.artifact_store import ArtifactStore, ArtifactStoreArgs, Governed
 from components.encryption import Encryption, EncryptionArgs
 from components.errors import ConfigError, WiringError
 from components.network import ExistingVpcArgs, Network, NetworkArgs
-from components.serving_endpoint import (
-    ServingEndpoint,
-    ServingEndpointArgs,
-    alarm_metric_args,
-    config_name_prefix,
-    endpoint_problems,
-    hosting_instance_types,
-    image_repository_arn,
-)
+from components.serving_args import config_name_prefix, endpoint_problems, hosting_instance_types, image_repository_arn
+from components.serving_endpoint import ServingEndpoint, ServingEndpointArgs, alarm_metric_args
 from mlplat.contracts import check_plan, shape_enum
 from mlplat.offline import run_callable
 from mlplat.plan import Plan, PlannedResource, is_unknown
