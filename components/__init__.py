@@ -23,7 +23,8 @@ from .serving_args import (
     ServingEndpointArgs,
 )
 from .serving_endpoint import ServingEndpoint
-from .training_cluster import GpuPoolArgs, HelmChartArgs, SystemNodesArgs, TeamArgs, TrainingCluster, TrainingClusterArgs
+from .training_args import GpuPoolArgs, HelmChartArgs, SystemNodesArgs, TeamArgs, TrainingClusterArgs
+from .training_cluster import TrainingCluster
 
 __all__ = [
     "AlarmTopic", "AlarmTopicArgs", "ArtifactStore", "ArtifactStoreArgs", "AsyncInferenceArgs", "AutoscalingArgs",

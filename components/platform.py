@@ -28,15 +28,15 @@ from .model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
 from .monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
 from .network import ExistingVpcArgs, Network, NetworkArgs
 from .serving_endpoint import ServingEndpoint, ServingEndpointArgs
-from .training_cluster import (
+from .training_args import (
     KUBERAY_CHART,
     REQUIRED_INTERFACE_ENDPOINTS,
     GpuPoolArgs,
     TeamArgs,
-    TrainingCluster,
     TrainingClusterArgs,
     deterministic_cluster_name,
 )
+from .training_cluster import TrainingCluster
 
 ALERTS_DOMAIN = "alerts"
 

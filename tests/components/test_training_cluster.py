@@ -18,17 +18,16 @@ from components.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.encryption import Encryption, EncryptionArgs
 from components.errors import ConfigError, WiringError
 from components.network import Network, NetworkArgs
-from components.training_cluster import (
+from components.training_args import (
     KUBERAY_CHART,
     DevSshArgs,
     GpuPoolArgs,
     TeamArgs,
-    TrainingCluster,
     TrainingClusterArgs,
     default_max_gpus,
     deterministic_cluster_name,
-    irsa_trust_policy,
 )
+from components.training_cluster import TrainingCluster, irsa_trust_policy
 from mlplat.offline import run_callable
 from mlplat.plan import Plan, PlannedResource, is_unknown
 

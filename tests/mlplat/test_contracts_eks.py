@@ -10,7 +10,8 @@ import pytest
 
 from components.encryption import Encryption, EncryptionArgs
 from components.network import Network, NetworkArgs
-from components.training_cluster import KUBERAY_CHART, TeamArgs, TrainingCluster, TrainingClusterArgs
+from components.training_args import KUBERAY_CHART, TeamArgs, TrainingClusterArgs
+from components.training_cluster import TrainingCluster
 from mlplat.contracts import MappingGap, check_plan
 from mlplat.contracts import eks as eks_contracts
 from mlplat.offline import run_callable

@@ -16,7 +16,8 @@ import pytest
 from components import _k8s_objects as objects
 from components.encryption import Encryption, EncryptionArgs
 from components.network import Network, NetworkArgs
-from components.training_cluster import DEFAULT_KUBERNETES_VERSION, KUBERAY_CHART, GpuPoolArgs, TeamArgs, TrainingCluster, TrainingClusterArgs
+from components.training_args import DEFAULT_KUBERNETES_VERSION, KUBERAY_CHART, GpuPoolArgs, TeamArgs, TrainingClusterArgs
+from components.training_cluster import TrainingCluster
 from mlplat import k8s_validation as kv
 from mlplat.offline import run_callable
 from mlplat.plan import Plan

@@ -1,0 +1,607 @@
+"""The TrainingCluster's arguments and their validation: pure, checked before anything is declared.
+
+`TrainingClusterArgs` and its parts (system nodes, GPU pools, teams, Helm charts, dev SSH) are
+typed and frozen; `check_training_cluster` returns every problem with its field path, the value
+received and what is allowed (instance types and bounds from botocore's EC2 and EKS models). The
+constants here are the cluster's pinned choices (versions, caps, AMI types, policies) that the
+component in training_cluster.py declares with.
+"""
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from typing import Any, Literal, Mapping, Optional, Sequence
+
+import botocore.session
+import pulumi_aws as aws
+from pydantic import Field, field_validator
+
+from ._models import NestedArgs, ParentArgs
+from .artifact_store import ArtifactStore
+from .config import check_log_retention
+from .errors import Problem
+from .network import Network
+
+
+Environment = Literal["dev", "staging", "prod"]
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
+DEFAULT_KUBERNETES_VERSION = "1.34"
+# Max nodes per GPU pool (DECISIONS: dev 2, staging 4, prod 16).
+GPU_NODE_CAPS: dict[str, int] = {"dev": 2, "staging": 4, "prod": 16}
+
+
+GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
+SYSTEM_AMI_TYPE = "AL2023_x86_64_STANDARD"
+# Families of NVIDIA GPU instances the x86_64 NVIDIA AMI runs (Graviton g5g and Grace p6e-gb200
+# are arm64, g4ad has AMD GPUs, p2/p3... older GPUs lack current drivers).
+NVIDIA_GPU_FAMILIES: tuple[str, ...] = (
+    "g4dn", "g5", "g6", "g6e", "g6f", "gr6", "gr6f", "g7", "g7e",
+    "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300",
+)  # fmt: skip
+_ACCELERATED_FAMILY = re.compile(r"^(p|g|gr|inf|trn|dl|f|vt)\d")
+_GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*$")
+
+# Interface endpoints nodes and add-ons need in a network without internet route (besides the S3
+# gateway every created network has): EC2 for the VPC CNI, ECR for images, STS for IRSA, EKS for
+# the deployer inside the VPC.
+REQUIRED_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ec2", "ecr.api", "ecr.dkr", "eks", "sts")
+
+KUEUE_VERSION = "0.19.2"  # the v1beta2 objects below are validated against its CRDs
+SUPPORTED_KUEUE_VERSIONS: tuple[str, ...] = (KUEUE_VERSION,)
+
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_TEAM_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUANTITY = re.compile(r"^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$")
+_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+_SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_CHART_REPOSITORY = re.compile(r"^(https|oci)://[^\s]+$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+RESERVED_NAMESPACES: tuple[str, ...] = ("default", "kube-system", "kube-public", "kube-node-lease", "kueue-system", "kuberay-system")
+RESERVED_LABEL_PREFIXES: tuple[str, ...] = ("mlplat.io/", "kubernetes.io/", "k8s.io/", "eks.amazonaws.com/", "nvidia.com/")
+MAX_TEAM_NAME = 30
+MAX_POOL_NAME = 20
+MAX_IMAGE_CACHE_PREFIX = 30 - len("/quay")  # ECR's prefix limit with the longest upstream suffix
+
+
+# --- Args ------------------------------------------------------------------------------------
+
+class _Part(NestedArgs):
+    """A part of TrainingClusterArgs. Inside it, its problems are reported with their position
+    (`TrainingClusterArgs.teams.0.cpu`); built on its own, it raises ConfigError naming `<Part>.<field>`.
+    """
+
+
+class SystemNodesArgs(_Part):
+    """The on-demand node group that runs add-ons (Kueue, KubeRay, CoreDNS)."""
+
+    instance_types: tuple[str, ...] = Field(
+        default=("m6i.large",), description="x86_64, non-accelerated EC2 types. Omitted: m6i.large."
+    )
+    min_size: int = Field(default=2, description="Omitted: 2 (add-ons keep running while a node is replaced).")
+    desired_size: Optional[int] = Field(default=None, description="Omitted: min_size.")
+    max_size: int = Field(default=3, description="Omitted: 3.")
+    disk_size_gib: int = Field(default=50, description="Encrypted gp3 root volume size. Omitted: 50 GiB.")
+
+
+class GpuPoolArgs(_Part):
+    """One GPU node group, one Kueue ResourceFlavor."""
+
+    name: str = Field(description=f"DNS label of at most {MAX_POOL_NAME} characters; the node label `mlplat.io/gpu-pool` "
+                      "and the flavor `gpu-<name>` carry it.")
+    instance_types: tuple[str, ...] = Field(
+        description="NVIDIA GPU EC2 types of one size class (see NVIDIA_GPU_FAMILIES), e.g. ('g5.xlarge',)."
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="ON_DEMAND or SPOT. Omitted: ON_DEMAND."
+    )
+    min_size: int = Field(default=0, description="Omitted: 0 (no GPU node runs, nor is billed, while idle).")
+    desired_size: Optional[int] = Field(
+        default=None,
+        description="Initial node count; later changes (an autoscaler's, an operator's) are kept. Omitted: min_size.",
+    )
+    max_size: int = Field(default=2, description="At most the environment's GPU node cap. Omitted: 2.")
+    disk_size_gib: int = Field(default=200, description="Encrypted gp3 root volume size (images are large). Omitted: 200 GiB.")
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra node labels. Omitted: only `mlplat.io/gpu-pool` and `nvidia.com/gpu.present`.",
+    )
+
+
+class TeamArgs(_Part):
+    """A team: its namespaces, quotas, queue and workload identity."""
+
+    name: str = Field(description=f"DNS label starting with a letter, at most {MAX_TEAM_NAME} characters.")
+    namespaces: tuple[str, ...] = Field(
+        default=(), description="The team's namespaces. Omitted: one namespace named after the team."
+    )
+    cpu: str = Field(default="16", description="CPU quota (Kubernetes quantity), requests and limits. Omitted: 16.")
+    memory: str = Field(default="64Gi", description="Memory quota (quantity), requests and limits. Omitted: 64Gi.")
+    gpus: dict[str, int] = Field(
+        default_factory=dict,
+        description="Nominal GPUs per GPU pool ({pool name: GPUs}) in the team's ClusterQueue. "
+        "Omitted: 0 in every pool (the team only borrows idle GPUs).",
+    )
+    gpu_borrowing_limit: Optional[int] = Field(
+        default=None,
+        description="GPUs per pool the team may borrow beyond its nominal quota. Omitted: no limit "
+        "(every idle GPU of the cohort).",
+    )
+    max_gpus: Optional[int] = Field(
+        default=None,
+        description="`requests.nvidia.com/gpu` of each namespace's ResourceQuota (a backstop for pods that "
+        "bypass Kueue). Omitted: the most the team can hold through Kueue: its nominal GPUs plus what it "
+        "may borrow, at most every GPU of the cohort.",
+    )
+    service_account: str = Field(default="training", description="Service account bound to the team's role. Omitted: training.")
+    pod_security: Literal["restricted", "baseline"] = Field(
+        default="restricted",
+        description="Pod Security Admission level enforced in the namespaces. Omitted: restricted.",
+    )
+    dataset_access: Literal["read", "read-write"] = Field(
+        default="read-write", description="Access to `teams/<team>/` in the datasets bucket. Omitted: read-write."
+    )
+    model_access: Literal["read", "read-write"] = Field(
+        default="read-write",
+        description="Access to `teams/<team>/` in the models bucket (training writes checkpoints and "
+        "artifacts there). Omitted: read-write.",
+    )
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _quantity_text(cls, value: Any) -> Any:
+        # A stack file's `cpu: 16` is the quantity "16".
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+    @property
+    def namespace_names(self) -> tuple[str, ...]:
+        return self.namespaces or (self.name,)
+
+
+class HelmChartArgs(_Part):
+    """A pinned Helm chart and the values merged over the platform's secure defaults."""
+
+    chart: str = Field(description="Chart name.")
+    version: str = Field(description="Exact chart version (pinned; the image tag is `v<version>`).")
+    repository: str = Field(description="https:// chart repository or oci:// registry path of the chart's parent.")
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values deep-merged over the platform's defaults (yours win). Omitted: the defaults "
+        "(images from the pull-through caches, HA where the chart supports it).",
+    )
+
+
+class DevSshArgs(_Part):
+    """SSH to nodes, for dev clusters only: the key pair and the security groups allowed on port 22."""
+
+    key_name: str = Field(description="EC2 key pair name.")
+    source_security_group_ids: tuple[str, ...] = Field(description="Security groups admitted on TCP 22 (at least one).")
+
+
+DEVICE_PLUGIN_CHART = HelmChartArgs(
+    chart="nvidia-device-plugin", version="0.17.4", repository="https://nvidia.github.io/k8s-device-plugin"
+)
+KUEUE_CHART = HelmChartArgs(chart="kueue", version=KUEUE_VERSION, repository="oci://registry.k8s.io/kueue/charts")
+KUBERAY_CHART = HelmChartArgs(
+    chart="kuberay-operator", version="1.4.2", repository="https://ray-project.github.io/kuberay-helm/"
+)
+
+
+class TrainingClusterArgs(ParentArgs):
+    cluster_name: str = Field(
+        description="The EKS cluster's name, deterministic (see `deterministic_cluster_name`): "
+        "`<project>-<env>-<name>`, checked against botocore's ClusterName pattern and length."
+    )
+    network: Network = Field(description="The network whose private subnets the cluster and nodes use.")
+    cluster_key: aws.kms.Key = Field(
+        description="KMS key for Kubernetes secrets, node volumes and the device plugin mirror: an Encryption "
+        "domain (e.g. `cluster-<name>`) whose key users include 'autoscaling-volumes'."
+    )
+    log_key: aws.kms.Key = Field(description="The logs KMS key that encrypts the control-plane log group.")
+    admin_role_arns: tuple[str, ...] = Field(
+        description="IAM roles given cluster admin (an access entry with AmazonEKSClusterAdminPolicy); "
+        "include the deployer's role: the creator gets no implicit access."
+    )
+    environment: Environment = Field(
+        default="prod",
+        description="dev, staging or prod: gates the public endpoint and SSH (dev only) and sets the GPU "
+        "node cap. Omitted: prod.",
+    )
+    version: str = Field(default=DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version. Omitted: 1.34.")
+    endpoint_public_access: bool = Field(
+        default=False,
+        description="Also expose the API endpoint publicly, to `public_access_cidrs` only; dev only. "
+        "Omitted: private endpoint only.",
+    )
+    public_access_cidrs: tuple[str, ...] = Field(
+        default=(), description="Allow-list of the public endpoint (no 0.0.0.0/0). Omitted: none."
+    )
+    log_retention_days: int = Field(
+        default=365, description="Retention of the control-plane log group. Omitted: 365 days."
+    )
+    system_nodes: SystemNodesArgs = Field(
+        default_factory=SystemNodesArgs, description="The system node group. Omitted: 2-3 m6i.large on demand."
+    )
+    gpu_pools: tuple[GpuPoolArgs, ...] = Field(
+        default_factory=lambda: (GpuPoolArgs(name="gpu", instance_types=("g5.xlarge",)),),
+        description="GPU node groups. Omitted: one on-demand pool `gpu` of g5.xlarge, 0 to 2 nodes.",
+    )
+    max_gpu_nodes_cap: Optional[int] = Field(
+        default=None,
+        description="Most nodes any GPU pool may scale to. Omitted: the environment's cap (dev 2, staging 4, prod 16).",
+    )
+    metadata_hop_limit: Literal[1, 2] = Field(
+        default=1,
+        description="IMDSv2 response hop limit of nodes. 1 keeps pods (which use IRSA) from reaching the "
+        "node's instance metadata and role; 2 lets containers reach it (needed only by pods without IRSA "
+        "that call IMDS). Omitted: 1.",
+    )
+    dev_ssh: Optional[DevSshArgs] = Field(
+        default=None, description="SSH to nodes (dev only, from the listed security groups). Omitted: no SSH."
+    )
+    teams: tuple[TeamArgs, ...] = Field(default=(), description="Teams using the cluster. Omitted: none.")
+    artifact_store: Optional[ArtifactStore] = Field(
+        default=None,
+        description="The store whose datasets and models buckets teams use under `teams/<team>/`. "
+        "Omitted: team roles get no bucket access.",
+    )
+    cohort_name: str = Field(default="ml-teams", description="Kueue cohort of the teams' ClusterQueues. Omitted: ml-teams.")
+    container_default_request: dict[str, str] = Field(
+        default_factory=lambda: {"cpu": "250m", "memory": "512Mi"},
+        description="LimitRange default requests. Omitted: 250m CPU, 512Mi memory.",
+    )
+    container_default_limit: dict[str, str] = Field(
+        default_factory=lambda: {"cpu": "1", "memory": "2Gi"},
+        description="LimitRange default limits. Omitted: 1 CPU, 2Gi memory.",
+    )
+    image_cache_prefix: Optional[str] = Field(
+        default=None,
+        description="ECR repository prefix of the pull-through caches (`<prefix>/k8s`, `<prefix>/quay`) and the "
+        f"device plugin mirror; at most {MAX_IMAGE_CACHE_PREFIX} characters, unique in the account and region. "
+        "Omitted: the cluster name.",
+    )
+    device_plugin: HelmChartArgs = Field(default=DEVICE_PLUGIN_CHART, description="NVIDIA device plugin chart. Omitted: 0.17.4.")
+    device_plugin_image_repository: Optional[str] = Field(
+        default=None,
+        description="An existing private mirror of nvcr.io/nvidia/k8s-device-plugin. Omitted: a mirror "
+        "repository `<prefix>/nvcr/nvidia/k8s-device-plugin` is created (immutable tags, scan on push, "
+        "the cluster key).",
+    )
+    kueue: HelmChartArgs = Field(default=KUEUE_CHART, description=f"Kueue chart. Omitted: {KUEUE_VERSION}.")
+    kuberay: Optional[HelmChartArgs] = Field(
+        default=None, description="KubeRay operator chart (e.g. KUBERAY_CHART). Omitted: not installed."
+    )
+    vpc_cni_version: Optional[str] = Field(
+        default=None, description="VPC CNI add-on version. Omitted: EKS's default for the cluster version."
+    )
+    protect: bool = Field(
+        default=True, description="Protect the cluster (and EKS deletion protection) and the mirror. Omitted: protected."
+    )
+
+    @property
+    def gpu_node_cap(self) -> int:
+        return self.max_gpu_nodes_cap if self.max_gpu_nodes_cap is not None else GPU_NODE_CAPS[self.environment]
+
+    @property
+    def cache_prefix(self) -> str:
+        return self.image_cache_prefix if self.image_cache_prefix is not None else self.cluster_name
+
+    def problems(self) -> list[Problem]:
+        return check_training_cluster(self)
+
+
+# --- validation (pure) -----------------------------------------------------------------------
+
+A = "TrainingClusterArgs"
+
+
+@functools.lru_cache(maxsize=None)
+def _shape(service: str, name: str) -> Any:
+    return botocore.session.get_session().get_service_model(service).shape_for(name)
+
+
+@functools.lru_cache(maxsize=1)
+def ec2_instance_types() -> frozenset[str]:
+    """Every EC2 instance type botocore's ec2 model knows (its `InstanceType` enum)."""
+    return frozenset(_shape("ec2", "InstanceType").enum)
+
+
+def deterministic_cluster_name(project: str, environment: str, name: str) -> str:
+    """`<project>-<env>-<name>` (DECISIONS: EKS clusters need a name before they exist)."""
+    return f"{project}-{environment}-{name}"
+
+
+def check_cluster_name(name: str, path: str = f"{A}.cluster_name") -> list[Problem]:
+    meta = _shape("eks", "ClusterName").metadata
+    low, high, pattern = meta.get("min", 1), meta.get("max", 100), meta.get("pattern", "")
+    # botocore's patterns are whole-value patterns (Java `matches`), as in mlplat.contracts.
+    if not low <= len(name) <= high or not re.fullmatch(pattern, name):
+        return [Problem(path, f"is not an EKS cluster name (botocore ClusterName: {pattern}, {low} to {high} characters)", name)]
+    return []
+
+
+def check_kubernetes_version(version: str, path: str = f"{A}.version") -> list[Problem]:
+    if version not in SUPPORTED_KUBERNETES_VERSIONS:
+        return [Problem(path, f"is not a supported Kubernetes version (allowed: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)})", version)]
+    return []
+
+
+def instance_family(instance_type: str) -> str:
+    return instance_type.split(".", 1)[0]
+
+
+def check_gpu_instance_types(path: str, types: Sequence[str]) -> list[Problem]:
+    if not types:
+        return [Problem(path, "is empty (list at least one NVIDIA GPU instance type)", tuple(types))]
+    problems = []
+    known = ec2_instance_types()
+    for instance_type in types:
+        if instance_type not in known:
+            problems.append(Problem(path, "is not an EC2 instance type (botocore's ec2 InstanceType enum)", instance_type))
+        elif instance_family(instance_type) not in NVIDIA_GPU_FAMILIES:
+            problems.append(
+                Problem(path, f"is not an NVIDIA GPU type the {GPU_AMI_TYPE} AMI runs (families: {', '.join(NVIDIA_GPU_FAMILIES)})",
+                        instance_type)
+            )
+    return problems
+
+
+def check_system_instance_types(path: str, types: Sequence[str]) -> list[Problem]:
+    if not types:
+        return [Problem(path, "is empty (list at least one instance type)", tuple(types))]
+    problems = []
+    known = ec2_instance_types()
+    for instance_type in types:
+        family = instance_family(instance_type)
+        if instance_type not in known:
+            problems.append(Problem(path, "is not an EC2 instance type (botocore's ec2 InstanceType enum)", instance_type))
+        elif _ACCELERATED_FAMILY.match(family):
+            problems.append(Problem(path, "is an accelerated type; the system group runs add-ons (put GPUs in gpu_pools)", instance_type))
+        elif _GRAVITON_FAMILY.match(family):
+            problems.append(Problem(path, f"is an arm64 (Graviton) type; the system group uses the x86_64 {SYSTEM_AMI_TYPE} AMI", instance_type))
+    return problems
+
+
+def check_scaling(path: str, min_size: int, desired: Optional[int], max_size: int, cap: Optional[int] = None,
+                  cap_source: str = "") -> list[Problem]:
+    problems = []
+    if min_size < 0:
+        problems.append(Problem(f"{path}.min_size", "must be at least 0", min_size))
+    if max_size < 1:
+        problems.append(Problem(f"{path}.max_size", "must be at least 1", max_size))
+    elif min_size > max_size:
+        problems.append(Problem(f"{path}.min_size", f"is above max_size ({max_size})", min_size))
+    if desired is not None and not min_size <= desired <= max_size:
+        problems.append(Problem(f"{path}.desired_size", f"is not between min_size ({min_size}) and max_size ({max_size})", desired))
+    if cap is not None and max_size > cap:
+        problems.append(
+            Problem(f"{path}.max_size", f"is above the GPU node cap ({cap}, {cap_source}); lower it or raise {A}.max_gpu_nodes_cap",
+                    max_size)
+        )
+    return problems
+
+
+def check_public_access(environment: str, enabled: bool, cidrs: Sequence[str]) -> list[Problem]:
+    """A public endpoint only in dev, only with an allow-list, never the whole internet (pure)."""
+    problems: list[Problem] = []
+    if enabled and environment != "dev":
+        problems.append(
+            Problem(f"{A}.endpoint_public_access",
+                    f"is not allowed in {environment} (only dev clusters may have a public API endpoint; "
+                    "manage the cluster from inside the VPC)", True)
+        )
+    if enabled and not cidrs:
+        problems.append(
+            Problem(f"{A}.public_access_cidrs", "is empty; a public endpoint needs an allow-list of CIDRs "
+                    "(EKS would otherwise admit 0.0.0.0/0)", tuple(cidrs))
+        )
+    if cidrs and not enabled:
+        problems.append(
+            Problem(f"{A}.public_access_cidrs", "has no effect without endpoint_public_access=True (remove it)", tuple(cidrs))
+        )
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            problems.append(Problem(f"{A}.public_access_cidrs", "is not a CIDR block such as 203.0.113.0/24", cidr))
+            continue
+        if network.prefixlen == 0:
+            problems.append(Problem(f"{A}.public_access_cidrs", "admits the whole internet (list your own ranges)", cidr))
+    return problems
+
+
+def check_quantity(path: str, value: str) -> list[Problem]:
+    if not isinstance(value, str) or not _QUANTITY.match(value) or float(re.match(r"^[0-9.]*", value).group() or 0) <= 0:
+        return [Problem(path, "is not a positive Kubernetes quantity (e.g. 16, 500m, 64Gi)", value)]
+    return []
+
+
+def check_labels(path: str, labels: Mapping[str, str]) -> list[Problem]:
+    """Node labels: Kubernetes label syntax within EKS's limits (keys and values of at most 63 characters)."""
+    problems = []
+    for key, value in labels.items():
+        if not _LABEL_KEY.match(key) or len(key) > 63:
+            problems.append(Problem(path, "has a key that is not a Kubernetes label key of at most 63 characters (EKS's limit)", key))
+        elif key.startswith(RESERVED_LABEL_PREFIXES):
+            problems.append(Problem(path, f"has a key with a reserved prefix ({', '.join(RESERVED_LABEL_PREFIXES)})", key))
+        if not _LABEL_VALUE.match(value) or len(value) > 63:
+            problems.append(Problem(path, f"has a value for {key!r} that is not a Kubernetes label value (at most 63 characters)", value))
+    return problems
+
+
+def check_chart(path: str, chart: HelmChartArgs) -> list[Problem]:
+    problems = []
+    if not _CHART_REPOSITORY.match(chart.repository):
+        problems.append(Problem(f"{path}.repository", "is not an https:// or oci:// chart repository", chart.repository))
+    if not re.fullmatch(r"\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?", chart.version):
+        problems.append(Problem(f"{path}.version", "is not an exact chart version (pin one, e.g. 1.2.3)", chart.version))
+    return problems
+
+
+def check_image_cache_prefix(prefix: str, explicit: bool) -> list[Problem]:
+    pattern = _shape("ecr", "PullThroughCacheRuleRepositoryPrefix").metadata.get("pattern", "")
+    fits = len(prefix) <= MAX_IMAGE_CACHE_PREFIX and re.fullmatch(pattern, f"{prefix}/quay")
+    if fits:
+        return []
+    if explicit:
+        return [Problem(f"{A}.image_cache_prefix",
+                        f"is not an ECR repository prefix (lowercase letters, digits, '-', '_', '.', '/'; at most "
+                        f"{MAX_IMAGE_CACHE_PREFIX} characters)", prefix)]
+    return [Problem(f"{A}.image_cache_prefix",
+                    f"is omitted and the cluster name {prefix!r} is no ECR repository prefix (lowercase, at most "
+                    f"{MAX_IMAGE_CACHE_PREFIX} characters); set image_cache_prefix")]
+
+
+def check_teams(teams: Sequence[TeamArgs], pools: Sequence[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_teams: set[str] = set()
+    owner: dict[str, str] = {}
+    for i, team in enumerate(teams):
+        path = f"{A}.teams.{i}"
+        if not _TEAM_NAME.match(team.name) or len(team.name) > MAX_TEAM_NAME:
+            problems.append(Problem(f"{path}.name", f"is not a team name (a DNS label starting with a letter, at most {MAX_TEAM_NAME} characters)", team.name))
+        if team.name in seen_teams:
+            problems.append(Problem(f"{path}.name", "is used by another team (team names are unique)", team.name))
+        seen_teams.add(team.name)
+        for ns in team.namespace_names:
+            if not _DNS_LABEL.match(ns) or len(ns) > 63:
+                problems.append(Problem(f"{path}.namespaces", "is not a namespace name (a DNS label, at most 63 characters)", ns))
+            elif ns in RESERVED_NAMESPACES or ns.startswith("kube-"):
+                problems.append(Problem(f"{path}.namespaces", f"is reserved (not allowed: {', '.join(RESERVED_NAMESPACES)}, kube-*)", ns))
+            if ns in owner:
+                other = owner[ns]
+                where = "twice" if other == team.name else f"also by team {other!r}"
+                problems.append(Problem(f"{path}.namespaces", f"is listed {where} (a namespace belongs to one team, once)", ns))
+            else:
+                owner[ns] = team.name
+        problems.extend(check_quantity(f"{path}.cpu", team.cpu))
+        problems.extend(check_quantity(f"{path}.memory", team.memory))
+        for pool, count in team.gpus.items():
+            if pool not in pools:
+                problems.append(Problem(f"{path}.gpus", f"names a pool that does not exist (pools: {', '.join(pools) or 'none'})", pool))
+            if count < 0:
+                problems.append(Problem(f"{path}.gpus", f"gives pool {pool!r} a negative quota", count))
+        if team.gpu_borrowing_limit is not None and team.gpu_borrowing_limit < 0:
+            problems.append(Problem(f"{path}.gpu_borrowing_limit", "must be at least 0", team.gpu_borrowing_limit))
+        nominal = sum(max(c, 0) for c in team.gpus.values())
+        if team.max_gpus is not None and team.max_gpus < nominal:
+            problems.append(Problem(f"{path}.max_gpus", f"is below the team's nominal GPUs ({nominal}); its pods could not use them", team.max_gpus))
+        if not _DNS_SUBDOMAIN.match(team.service_account) or len(team.service_account) > 253 or team.service_account == "default":
+            problems.append(Problem(f"{path}.service_account", "is not a service account name other than 'default' (a DNS subdomain)", team.service_account))
+    return problems
+
+
+def check_training_cluster(args: TrainingClusterArgs) -> list[Problem]:
+    """Every problem with a TrainingClusterArgs (pure: reads only the args and botocore's models)."""
+    problems: list[Problem] = []
+    name_problems = check_cluster_name(args.cluster_name)
+    problems += name_problems
+    problems += check_kubernetes_version(args.version)
+    if not args.admin_role_arns:
+        problems.append(Problem(f"{A}.admin_role_arns", "is empty (list at least the deployer's role: the creator gets no implicit access)", ()))
+    slugs: dict[str, str] = {}
+    for arn in args.admin_role_arns:
+        if not _ROLE_ARN.match(arn):
+            hint = " (an STS session ARN: give the role's IAM ARN)" if ":assumed-role/" in arn else ""
+            problems.append(Problem(f"{A}.admin_role_arns", f"is not an IAM role ARN{hint}", arn))
+            continue
+        slug = admin_suffix(arn)
+        if slug in slugs:
+            what = "twice" if slugs[slug] == arn else f"with a role of the same name ({slugs[slug]})"
+            problems.append(Problem(f"{A}.admin_role_arns", f"is listed {what} (child names use the role name)", arn))
+        slugs[slug] = arn
+    problems += check_public_access(args.environment, args.endpoint_public_access, args.public_access_cidrs)
+    problems.extend(check_log_retention(f"{A}.log_retention_days", args.log_retention_days))
+    system = args.system_nodes
+    problems += check_system_instance_types(f"{A}.system_nodes.instance_types", system.instance_types)
+    problems += check_scaling(f"{A}.system_nodes", system.min_size, system.desired_size, system.max_size)
+    if system.disk_size_gib < 20:
+        problems.append(Problem(f"{A}.system_nodes.disk_size_gib", "is too small for the AL2023 EKS AMI (need >= 20)", system.disk_size_gib))
+
+    if args.max_gpu_nodes_cap is not None and args.max_gpu_nodes_cap < 1:
+        problems.append(Problem(f"{A}.max_gpu_nodes_cap", "must be at least 1", args.max_gpu_nodes_cap))
+    cap = args.gpu_node_cap if args.gpu_node_cap >= 1 else None
+    cap_source = "max_gpu_nodes_cap" if args.max_gpu_nodes_cap is not None else f"the {args.environment} default"
+    pool_names: list[str] = []
+    for i, pool in enumerate(args.gpu_pools):
+        path = f"{A}.gpu_pools.{i}"
+        if not _DNS_LABEL.match(pool.name) or len(pool.name) > MAX_POOL_NAME:
+            problems.append(Problem(f"{path}.name", f"is not a pool name (a DNS label, at most {MAX_POOL_NAME} characters)", pool.name))
+        if pool.name in pool_names:
+            problems.append(Problem(f"{path}.name", "is used by another pool (pool names are unique)", pool.name))
+        pool_names.append(pool.name)
+        problems += check_gpu_instance_types(f"{path}.instance_types", pool.instance_types)
+        problems += check_scaling(path, pool.min_size, pool.desired_size, pool.max_size, cap, cap_source)
+        if pool.disk_size_gib < 20:
+            problems.append(Problem(f"{path}.disk_size_gib", "is too small for the AL2023 EKS AMI (need >= 20)", pool.disk_size_gib))
+        problems += check_labels(f"{path}.labels", pool.labels)
+
+    if args.dev_ssh is not None:
+        if args.environment != "dev":
+            problems.append(Problem(f"{A}.dev_ssh", f"is not allowed in {args.environment} (no SSH to nodes outside dev; use SSM)"))
+        if not args.dev_ssh.source_security_group_ids:
+            problems.append(Problem(f"{A}.dev_ssh.source_security_group_ids", "is empty (SSH needs the security groups it admits)", ()))
+        for sg in args.dev_ssh.source_security_group_ids:
+            if not _SG_ID.match(sg):
+                problems.append(Problem(f"{A}.dev_ssh.source_security_group_ids", "is not a security group id (sg- and 8 or 17 hex digits)", sg))
+
+    problems += check_teams(args.teams, pool_names)
+    if not _DNS_SUBDOMAIN.match(args.cohort_name) or len(args.cohort_name) > 253:
+        problems.append(Problem(f"{A}.cohort_name", "is not a Kueue cohort name (a DNS subdomain)", args.cohort_name))
+    for field in ("container_default_request", "container_default_limit"):
+        values = getattr(args, field)
+        for key, value in values.items():
+            if key not in ("cpu", "memory"):
+                problems.append(Problem(f"{A}.{field}", "names a resource other than cpu and memory", key))
+            else:
+                problems += check_quantity(f"{A}.{field}.{key}", value)
+    if args.image_cache_prefix is not None or not name_problems:  # a bad cluster name is reported once
+        problems += check_image_cache_prefix(args.cache_prefix, args.image_cache_prefix is not None)
+    problems += check_chart(f"{A}.device_plugin", args.device_plugin)
+    problems += check_chart(f"{A}.kueue", args.kueue)
+    if args.kueue.version not in SUPPORTED_KUEUE_VERSIONS:
+        problems.append(
+            Problem(f"{A}.kueue.version",
+                    f"is not a Kueue version the queue objects are written and validated for (allowed: "
+                    f"{', '.join(SUPPORTED_KUEUE_VERSIONS)}; its CRDs are the test data)", args.kueue.version)
+        )
+    if args.kuberay is not None:
+        problems += check_chart(f"{A}.kuberay", args.kuberay)
+    problems += missing_network_endpoints(args.network)
+    return problems
+
+
+def missing_network_endpoints(network: Network) -> list[Problem]:
+    """A created network has no internet route: the endpoints nodes need must be in it.
+
+    An adopted VPC is not checked (it may route through a NAT or have endpoints of its own).
+    """
+    if getattr(network, "vpc", None) is None:
+        return []
+    missing = [s for s in REQUIRED_INTERFACE_ENDPOINTS if s not in network.endpoints]
+    if not missing:
+        return []
+    return [
+        Problem(f"{A}.network",
+                f"has no interface endpoint for {', '.join(missing)}, which nodes need without an internet route "
+                f"(add them to NetworkArgs.extra_interface_endpoints of Network {network._name!r})")
+    ]
+
+
+def admin_suffix(role_arn: str) -> str:
+    """Child-name suffix of an admin role: its name, lowercased, other characters as '-'."""
+    name = role_arn.rsplit("/", 1)[-1]
+    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "role"
+
+
+def default_max_gpus(team: TeamArgs, teams: Sequence[TeamArgs], pools: Sequence[str]) -> int:
+    """The most GPUs a team can hold through Kueue: nominal plus borrowable, within the cohort."""
+    nominal = sum(team.gpus.get(p, 0) for p in pools)
+    cohort_total = sum(t.gpus.get(p, 0) for t in teams for p in pools)
+    if team.gpu_borrowing_limit is None:
+        return max(cohort_total, nominal)
+    return min(cohort_total, nominal + team.gpu_borrowing_limit * len(pools))
