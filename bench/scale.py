@@ -3,28 +3,27 @@
 A generated program does what `stacks/platform.py` does (reads a generated `PlatformConfig` from
 stack config, registers the stack-wide tag transform, builds `MLPlatform`) and then declares N
 *units* under distinct names. A unit is one model family's worth of infrastructure, built by the
-*unit families* listed in `FAMILIES` and run in `DEFAULT_FAMILIES` order. With what the library
-has today:
+*unit families* listed in `FAMILIES` and run in `DEFAULT_FAMILIES` order:
 
-- `access` (default): the family's role (SageMaker trust) and its grants on the platform's
-  ArtifactStore: read on `models/<unit>/`, read-write on `datasets/<unit>/`, write on
-  `captures/<unit>/` (4 resources per unit);
-- `storage` (opt in: `python -m bench --families access,storage`): the family's own Encryption
-  (data / models / logs keys) and ArtifactStore (four governed buckets and their settings), with
-  the role's grants on them (about 40 more resources per unit; at N = 200 that is 8,000+
-  resources, which takes far longer than the ten minutes `make bench` should take).
+- `model` (default, a config family): one model family in the generated platform configuration,
+  as a stack file declares it, so that MLPlatform builds it: a serving endpoint (model package,
+  autoscaling, alarms, dashboard, data capture), its drift loop, a feature group and a registry
+  entry (about 47 resources per unit);
+- `access` (opt in, a component family): a role and its read / read-write / write grants on the
+  platform's ArtifactStore (4 resources);
+- `storage` (opt in): the family's own Encryption and ArtifactStore, with the role's grants on
+  them (about 40 more resources per unit).
 
-Extend the unit when serving, monitoring, feature-store or registry components land: write one
-function per family and register it, nothing else changes (results name the families used):
+A config family (`@config_family`) adds to the generated stack config before the program runs; a
+component family (`@family`) declares components after MLPlatform exists:
 
-    @family("endpoint", "ServingEndpoint (model, endpoint config, endpoint, autoscaling) + alarms")
+    @family("endpoint", "...")
     def endpoint_unit(unit: Unit) -> None:
         role = unit.shared["role"]              # what earlier families of the same unit left
         ServingEndpoint(unit.child("endpoint"), ServingEndpointArgs(..., network=unit.platform.network))
 
-then add its name to `DEFAULT_FAMILIES` (a family may use what an earlier one put in
-`unit.shared`; `unit.platform` is the MLPlatform every unit shares). Keep units independent of
-each other, so that N units declare N times one unit's resources.
+then name it with `--families` or in `DEFAULT_FAMILIES`. Keep units independent of each other,
+so that N units declare N times one unit's resources.
 
 Per N the whole plan (program, contract checks, policies when the pack runner exists) is timed
 against the bare SDK replaying the same resources, interleaved. The growth exponent is fitted on
