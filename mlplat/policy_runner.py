@@ -23,6 +23,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Optional
 
@@ -44,6 +45,8 @@ from policies.rules._framework import (
 from ._analyzer_shortcuts import SharingServicer, shared_pure_work
 from ._gc import batched_gc
 from .plan import Plan, PlannedResource
+
+_EVALUATION_LOCK = threading.Lock()
 
 _LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -146,7 +149,9 @@ def evaluate(
     rules_by_name = {rule.name: rule for rule in registered_rules()}
     report = PolicyReport(environment=environment or _environment_in(pack_config))
     shared = shared_pure_work() if shortcuts else contextlib.nullcontext()
-    with batched_gc(), _analyzer_environment(plan, config or {}), shared:
+    # One evaluation at a time: the analyzer reads process environment variables, and the shared
+    # work is installed in pulumi_policy's module for the evaluation's duration.
+    with _EVALUATION_LOCK, batched_gc(), _analyzer_environment(plan, config or {}), shared:
         provider_cache: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         for resource in plan.resources:
             servicer = servicers.for_type(resource.type)
