@@ -278,19 +278,13 @@ def scale_program(units: int, families: Sequence[str] = DEFAULT_FAMILIES) -> Cal
     def program() -> None:
         import pulumi
 
-        from components import MLPlatform, parse_platform_config, platform_tags, register_stack_tags
+        from components import parse_platform_config
         from components.config import CONFIG_KEY, CONFIG_NAMESPACE
+        from stacks.platform import declare_platform  # as the reference stacks compose it
 
         raw = pulumi.Config(CONFIG_NAMESPACE).get_object(CONFIG_KEY)
         config = parse_platform_config(raw, source="bench (generated)", aws_region=pulumi.Config("aws").get("region"))
-        tags = config.tags
-        register_stack_tags(
-            platform_tags(
-                owner=tags.owner, cost_center=tags.cost_center, project=tags.project,
-                environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
-            )
-        )
-        platform = MLPlatform("platform", config)
+        platform = declare_platform(config)
         for index in range(units):
             unit = Unit(index, config, platform)
             for name in families:

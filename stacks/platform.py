@@ -15,17 +15,21 @@ def load_platform_config() -> PlatformConfig:
     return parse_platform_config(raw, source=stack_file_label(pulumi.get_stack()), aws_region=aws_region)
 
 
-def build_platform() -> MLPlatform:
-    config = load_platform_config()
+def declare_platform(config: PlatformConfig) -> MLPlatform:
+    """The stack-wide tags, then the platform (the transform tags only resources registered after it)."""
     tags = config.tags
-    # Before any resource: the transform tags only resources registered after it.
     register_stack_tags(
         platform_tags(
             owner=tags.owner, cost_center=tags.cost_center, project=tags.project,
             environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
         )
     )
-    platform = MLPlatform("platform", config)
+    return MLPlatform("platform", config)
+
+
+def build_platform() -> MLPlatform:
+    config = load_platform_config()
+    platform = declare_platform(config)
     pulumi.export("environment", config.environment)
     pulumi.export("vpc_id", platform.network.vpc_id)
     pulumi.export("private_subnet_ids", platform.network.private_subnet_ids)
