@@ -27,7 +27,6 @@ FAMILY_TAG = "mlplat:model-family"
 FEATURE_GROUP_TAG = "mlplat:feature-group"
 PLATFORM_VERSION_TAG = "mlplat:platform-version"
 SOURCE_REVISION_TAG = "mlplat:source-revision"
-LINEAGE_TAG_KEYS: tuple[str, ...] = (FAMILY_TAG, FEATURE_GROUP_TAG, PLATFORM_VERSION_TAG, SOURCE_REVISION_TAG)
 
 # Resources replaced or re-created on every deploy: the only ones that name a source revision.
 DEPLOYMENT_SCOPED_TYPES: tuple[str, ...] = (

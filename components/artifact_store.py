@@ -53,7 +53,6 @@ EXPERIMENTS = "experiments"
 ACCESS_LOGS = "access-logs"
 # The roles every store declares; `experiments` is declared only with `experiments_bucket=True`.
 BUCKET_ROLES: tuple[str, ...] = (DATASETS, MODELS, CAPTURES, ACCESS_LOGS)
-LOG_SOURCE_ROLES: tuple[str, ...] = (DATASETS, MODELS, CAPTURES)
 OPTIONAL_ROLES: tuple[str, ...] = (EXPERIMENTS,)
 # Every role in declaration order (access-logs last: its policy names the log sources).
 ALL_BUCKET_ROLES: tuple[str, ...] = (DATASETS, MODELS, CAPTURES, EXPERIMENTS, ACCESS_LOGS)
