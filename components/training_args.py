@@ -9,7 +9,6 @@ component in training_cluster.py declares with.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 from typing import Any, Literal, Mapping, Optional, Sequence
 
@@ -20,6 +19,7 @@ from pydantic import Field, field_validator
 from ._models import NestedArgs, ParentArgs
 from .artifact_store import ArtifactStore
 from .config import check_log_retention
+from .config_training import check_public_access
 from .errors import Problem
 from .network import Network
 
@@ -385,35 +385,6 @@ def check_scaling(path: str, min_size: int, desired: Optional[int], max_size: in
     return problems
 
 
-def check_public_access(environment: str, enabled: bool, cidrs: Sequence[str]) -> list[Problem]:
-    """A public endpoint only in dev, only with an allow-list, never the whole internet (pure)."""
-    problems: list[Problem] = []
-    if enabled and environment != "dev":
-        problems.append(
-            Problem(f"{A}.endpoint_public_access",
-                    f"is not allowed in {environment} (only dev clusters may have a public API endpoint; "
-                    "manage the cluster from inside the VPC)", True)
-        )
-    if enabled and not cidrs:
-        problems.append(
-            Problem(f"{A}.public_access_cidrs", "is empty; a public endpoint needs an allow-list of CIDRs "
-                    "(EKS would otherwise admit 0.0.0.0/0)", tuple(cidrs))
-        )
-    if cidrs and not enabled:
-        problems.append(
-            Problem(f"{A}.public_access_cidrs", "has no effect without endpoint_public_access=True (remove it)", tuple(cidrs))
-        )
-    for cidr in cidrs:
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            problems.append(Problem(f"{A}.public_access_cidrs", "is not a CIDR block such as 203.0.113.0/24", cidr))
-            continue
-        if network.prefixlen == 0:
-            problems.append(Problem(f"{A}.public_access_cidrs", "admits the whole internet (list your own ranges)", cidr))
-    return problems
-
-
 def check_quantity(path: str, value: str) -> list[Problem]:
     if not isinstance(value, str) or not _QUANTITY.match(value) or float(re.match(r"^[0-9.]*", value).group() or 0) <= 0:
         return [Problem(path, "is not a positive Kubernetes quantity (e.g. 16, 500m, 64Gi)", value)]
@@ -514,7 +485,7 @@ def check_training_cluster(args: TrainingClusterArgs) -> list[Problem]:
             what = "twice" if slugs[slug] == arn else f"with a role of the same name ({slugs[slug]})"
             problems.append(Problem(f"{A}.admin_role_arns", f"is listed {what} (child names use the role name)", arn))
         slugs[slug] = arn
-    problems += check_public_access(args.environment, args.endpoint_public_access, args.public_access_cidrs)
+    problems += check_public_access(A, args.environment, args.endpoint_public_access, args.public_access_cidrs)
     problems.extend(check_log_retention(f"{A}.log_retention_days", args.log_retention_days))
     system = args.system_nodes
     problems += check_system_instance_types(f"{A}.system_nodes.instance_types", system.instance_types)

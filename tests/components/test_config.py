@@ -118,6 +118,17 @@ def test_bad_cidr_is_named():
         parse(raw("dev", network={"cidr_block": "10.0.0.0/8"}))
 
 
+def test_training_public_access_is_checked_in_the_stack_config_as_the_cluster_checks_it():
+    training = {"enabled": True, "admin_role_arns": ["arn:aws:iam::123456789012:role/admin"],
+                "endpoint_public_access": True, "public_access_cidrs": ["10.0.0.5/24"]}
+    with pytest.raises(ConfigError) as error:
+        parse(raw("dev", training=training))
+    assert "platform.training.public_access_cidrs: '10.0.0.5/24' is not a CIDR block such as 203.0.113.0/24" in str(error.value)
+    private = {**training, "endpoint_public_access": False, "public_access_cidrs": ["203.0.113.0/24"]}
+    with pytest.raises(ConfigError, match=r"platform.training.public_access_cidrs: .* has no effect without endpoint_public_access"):
+        parse(raw("dev", training=private))
+
+
 def test_missing_platform_value_and_region():
     with pytest.raises(ConfigError, match="ml-platform:platform: is missing"):
         parse(None)
