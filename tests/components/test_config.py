@@ -188,7 +188,5 @@ def test_any_unknown_key_is_an_error(key, value):
 @settings(max_examples=100, deadline=None)
 @given(value=json_values)
 def test_any_top_level_garbage_is_a_config_error(value):
-    try:
+    with pytest.raises(ConfigError):
         parse(value)
-    except ConfigError:
-        pass

@@ -9,6 +9,7 @@ import pytest
 from components.encryption import Encryption, EncryptionArgs
 from components.errors import ConfigError, WiringError
 from mlplat.offline import run_callable
+from mlplat.plan import is_unknown
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
@@ -148,6 +149,8 @@ def test_missing_domain_lookup_is_a_wiring_error():
 def test_preview_plans_without_known_outputs():
     plan = plan_of(EncryptionArgs(), preview=True)
     assert len(plan.of_type(KEY)) == 3
+    aliases = plan.of_type("aws:kms/alias:Alias")
+    assert aliases and all(is_unknown(alias.inputs["targetKeyId"]) for alias in aliases)
 
 
 def test_domains_opt_into_named_key_users():

@@ -659,7 +659,6 @@ def test_a_schedule_without_autoscaling_pins_the_initial_count() -> None:
 
 def test_preview_runs_with_known_names_and_unknown_arns() -> None:
     plan = run_callable(endpoint_program(autoscaling=AUTOSCALING), preview=True)
-    assert plan.preview
     endpoint = plan.named("churn-endpoint").inputs
     assert endpoint["name"] == ENDPOINT
     assert endpoint["deploymentConfig"]["autoRollbackConfiguration"]["alarms"][0] == {

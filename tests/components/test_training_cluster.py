@@ -553,7 +553,6 @@ def test_team_namespace_quota_and_limits() -> None:
             },
         },
     }, namespace.urn
-    assert namespace.outputs["metadata"]["uid"] and namespace.outputs["status"] == {"phase": "Active"}
     quota = res(plan, "training-ns-vision-quota", QUOTA)
     assert quota.inputs["metadata"] == {"name": "team-quota", "namespace": "vision", "labels": {**MANAGED, "mlplat.io/team": "vision"}}
     assert quota.inputs["spec"] == {

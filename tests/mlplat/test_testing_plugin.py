@@ -99,4 +99,5 @@ def test_a_failing_check_fails_the_test(pytester: pytest.Pytester):
         )
     )
     result = pytester.runpytest_inprocess()
-    assert result.ret != 0
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*arn:aws:kms:us-east-1*", "FAILED test_user.py::test_wrong_expectation*"])
