@@ -107,3 +107,40 @@ def test_contract_errors_fail_the_plan_and_are_reported(tmp_path: Path, capsys):
         ("logs:CreateLogGroup", "logGroupName"),
         ("logs:PutRetentionPolicy", "logGroupName"),
     ]
+
+
+def test_baseline_with_a_feature_the_plan_drops_fails_a_prod_plan(tmp_path: Path, capsys):
+    baseline = tmp_path / "baseline.json"
+    assert main(["plan", "--stack", "prod", "--cwd", str(ROOT), "--format", "json", "--out", str(baseline)]) == 0
+    doc = json.loads(baseline.read_text())
+    step = next(s for s in doc["steps"] if s["newState"]["type"] == "aws:sagemaker/featureGroup:FeatureGroup")
+    step["newState"]["inputs"]["featureDefinitions"].append({"featureName": "churn_score", "featureType": "Fractional"})
+    baseline.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["plan", "--stack", "prod", "--cwd", str(ROOT), "--baseline", str(baseline)]) == 1
+    assert "churn_score" in capsys.readouterr().out
+
+
+def test_lineage_lists_a_family_and_rejects_an_unknown_one(capsys):
+    assert main(["lineage", "--stack", "prod", "--cwd", str(ROOT), "--family", "churn"]) == 0
+    assert "aws:sagemaker/endpoint:Endpoint" in capsys.readouterr().out
+    assert main(["lineage", "--stack", "prod", "--cwd", str(ROOT), "--family", "nope"]) == 1
+    assert "no resource of model family 'nope'" in capsys.readouterr().err
+    assert main(["lineage", "--stack", "prod", "--cwd", str(ROOT), "--feature-group", "customers"]) == 0
+    assert "aws:sagemaker/featureGroup:FeatureGroup" in capsys.readouterr().out
+
+
+def test_a_policy_pack_config_file_decides_the_levels(capsys):
+    example = ROOT / "examples" / "noncompliant"
+    config = ROOT / "policies" / "config" / "prod.json"
+    assert main(["plan", "--stack", "prod", "--cwd", str(example), "--policy-pack-config", str(config)]) == 1
+    assert "MANDATORY MLP-S3-02" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("command", "committed"), [("schema", ROOT / "schemas"), ("policy-config", ROOT / "policies" / "config")])
+def test_generators_write_what_the_repository_commits(command: str, committed: Path, tmp_path: Path):
+    assert main([command, "--out", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(p.name for p in committed.iterdir() if p.suffix == ".json")
+    for name in written:
+        assert (tmp_path / name).read_text() == (committed / name).read_text(), name
