@@ -19,7 +19,9 @@ plan says. This monitor closes those gaps:
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from google.protobuf import empty_pb2
@@ -77,34 +79,34 @@ def coerce_numbers(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any, path: str, secrets: list[str]) -> Any:
-    """Unwrap secrets (remembering where they were) and unknowns to the engine's JSON forms."""
+def _plain(value: Any, path: str, secrets: list[str], unknowns: list[str]) -> Any:
+    """Unwrap secrets and unknowns to the engine's JSON forms, remembering where each was."""
     if isinstance(value, Unknown):
+        unknowns.append(path)
         return UNKNOWN
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             secrets.append(path)
-            return _plain(value.get("value"), path, secrets)
-        return {k: _plain(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
+            return _plain(value.get("value"), path, secrets, unknowns)
+        return {k: _plain(v, f"{path}.{k}" if path else k, secrets, unknowns) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+        return [_plain(v, f"{path}[{i}]", secrets, unknowns) for i, v in enumerate(value)]
     return coerce_numbers(value)
 
 
-def _has_unknown(value: Any) -> bool:
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_unknown(v) for v in value)
-    return False
+@dataclass(frozen=True)
+class _Plain:
+    values: dict[str, Any]
+    secret_paths: list[str]
+    unknown_keys: frozenset[str]  # top-level keys holding an unknown value somewhere
 
 
-def _struct_to_plain(struct: Any) -> tuple[dict[str, Any], list[str]]:
+def _struct_to_plain(struct: Any) -> _Plain:
     secrets: list[str] = []
+    unknowns: list[str] = []
     props = rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=False)
-    return _plain(props, "", secrets), secrets
+    values = _plain(props, "", secrets, unknowns)
+    return _Plain(values, secrets, frozenset(re.split(r"[.\[]", path, maxsplit=1)[0] for path in unknowns))
 
 
 class TransformFailed(RuntimeError):
@@ -131,9 +133,12 @@ class RecordingMonitor(MockMonitor):
     def _thread_loop(self) -> None:
         """The SDK's per-thread event loop for this pool thread, remembered so that it is closed
         when the run ends (left open, it is closed by the garbage collector after its sockets)."""
+        ident = threading.get_ident()
+        if ident in self._thread_loops:
+            return
         loop = _ensure_event_loop()
         with self._lock:
-            self._thread_loops.setdefault(threading.get_ident(), loop)
+            self._thread_loops.setdefault(ident, loop)
 
     def close_thread_loops(self) -> None:
         """Close the pool threads' event loops; call once the program has finished."""
@@ -163,7 +168,7 @@ class RecordingMonitor(MockMonitor):
     def _transform_chain(self, request) -> list[Any]:
         chain = list(request.transforms)
         with self._lock:
-            current = request.parent
+            current = request.parent if self._resource_transforms else ""  # no ancestor has any
             while current:
                 chain.extend(self._resource_transforms.get(current, []))
                 current = self._parents.get(current, "")
@@ -247,7 +252,8 @@ class RecordingMonitor(MockMonitor):
 
         self._thread_loop()
         request = self._apply_transforms(request)
-        inputs, secret_paths = _struct_to_plain(request.object)
+        plain = _struct_to_plain(request.object)
+        inputs, secret_paths = plain.values, plain.secret_paths
         autonamed = self._autoname(request.type, request.name, urn, inputs)
 
         parent = request.parent or None
@@ -288,7 +294,7 @@ class RecordingMonitor(MockMonitor):
         resource_args.urn = urn  # type: ignore[attr-defined]
         id_, state = self.mocks.new_resource(resource_args)
         # An input unknown at plan time stays unknown in the state, as the engine reports it.
-        state = {**state, **{k: v for k, v in inputs.items() if _has_unknown(v)}}
+        state = {**state, **{k: inputs[k] for k in plain.unknown_keys}}
         registration.id = id_ or None
         registration.outputs = coerce_numbers(state)
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
@@ -338,7 +344,8 @@ class RecordingMonitor(MockMonitor):
     def ReadResource(self, request):
         self._thread_loop()
         response = super().ReadResource(request)
-        inputs, secrets = _struct_to_plain(request.properties)
+        plain = _struct_to_plain(request.properties)
+        inputs, secrets = plain.values, plain.secret_paths
         registration = PlannedResource(
             urn=response.urn, type=request.type, name=request.name, custom=True,
             parent=request.parent or None, inputs=inputs, id=request.id, op="read",
@@ -350,7 +357,7 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request):
-        outputs, _ = _struct_to_plain(request.outputs)
+        outputs = _struct_to_plain(request.outputs).values
         with self._lock:
             if request.urn == self.root_urn:
                 self.stack_outputs = outputs
@@ -360,7 +367,7 @@ class RecordingMonitor(MockMonitor):
 
     def Invoke(self, request):
         self._thread_loop()
-        args, _ = _struct_to_plain(request.args)
+        args = _struct_to_plain(request.args).values
         with self._lock:
             self.invokes.append((request.tok, args))
         return super().Invoke(request)

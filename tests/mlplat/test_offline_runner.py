@@ -155,6 +155,18 @@ def test_preview_leaves_computed_outputs_unknown():
     assert plan.named("b").id is None
 
 
+def test_inputs_unknown_in_preview_stay_unknown_in_the_state_at_any_depth():
+    def program():
+        key = aws.kms.Key("k")
+        aws.s3.BucketPolicy("p", bucket="known", policy=key.arn)
+        aws.cloudwatch.LogGroup("g", name="known", tags={"key": key.arn, "team": "ml"})
+
+    plan = run_callable(program, preview=True)
+    assert is_unknown(plan.named("p").outputs["policy"]) and plan.named("p").outputs["bucket"] == "known"
+    group = plan.named("g")
+    assert is_unknown(group.outputs["tags"]["key"]) and group.outputs["tags"]["team"] == "ml"
+
+
 def test_numbers_come_back_as_providers_deliver_them():
     plan = run_callable(lambda: aws.kms.Key("k", deletion_window_in_days=7))
     value = plan.named("k").inputs["deletionWindowInDays"]
