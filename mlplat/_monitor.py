@@ -34,7 +34,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components._types import autoname_property
 
-from .fakes import stable_hex
+from .fakes import generated_name, stable_hex
 from .plan import ROOT_STACK_TYPE, Diagnostic, PlannedResource
 
 
@@ -314,7 +314,7 @@ class RecordingMonitor(MockMonitor):
             # Terraform's unique suffix: a UTC timestamp and a counter, 26 digits in all.
             inputs[prop] = prefix + "20260101000000" + str(int(stable_hex(urn, 12), 16))[-12:].zfill(12)
             return prop
-        generated = f"{name}-{stable_hex(urn, 7)}"
+        generated = generated_name(name, urn)
         if type_.startswith("aws:s3/"):
             generated = generated.lower()
         elif type_ == "aws:kms/alias:Alias":

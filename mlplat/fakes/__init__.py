@@ -11,6 +11,7 @@ from ._core import (
     UnmockedInvokeError,
     fake,
     fake_uuid,
+    generated_name,
     invoke,
     stable_hex,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "UnmockedInvokeError",
     "fake",
     "fake_uuid",
+    "generated_name",
     "invoke",
     "stable_hex",
 ]

@@ -33,6 +33,11 @@ def stable_hex(seed: str, length: int) -> str:
     return out[:length]
 
 
+def generated_name(name: str, seed: str) -> str:
+    """The provider's auto-name of a resource: `<logical name>-<7 hex>`, stable for a seed (its URN)."""
+    return f"{name}-{stable_hex(seed, 7)}"
+
+
 def fake_uuid(seed: str) -> str:
     h = stable_hex(seed, 32)
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
@@ -54,6 +59,11 @@ class FakeContext:
 
     def hex(self, length: int) -> str:
         return stable_hex(self.seed, length)
+
+    def name_from(self, props: Mapping[str, Any], key: str = "name") -> str:
+        """The name the program gave in `props[key]`, or the provider's auto-name."""
+        value = props.get(key)
+        return value if isinstance(value, str) and value else generated_name(self.name, self.seed)
 
 
 FakeFn = Callable[[FakeContext, Mapping[str, Any]], tuple[str, Outputs]]

@@ -33,7 +33,7 @@ def _kms_alias(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs
 
 @fake("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 def _s3_bucket(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    bucket = props.get("bucket") or f"{ctx.name}-{ctx.hex(7)}"
+    bucket = ctx.name_from(props, "bucket")
     return bucket, {
         "bucket": bucket,
         "arn": f"arn:aws:s3:::{bucket}",
@@ -112,7 +112,7 @@ def _rtb_assoc(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs
 @fake("aws:ec2/securityGroup:SecurityGroup")
 def _security_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
     sg = _ec2_id("sg", ctx)
-    name = props.get("name") or f"{ctx.name}-{ctx.hex(7)}"
+    name = ctx.name_from(props, "name")
     return sg, {"arn": ctx.arn("ec2", f"security-group/{sg}"), "ownerId": ctx.account, "name": name}
 
 
@@ -166,13 +166,13 @@ def _flow_log(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]
 
 @fake("aws:cloudwatch/logGroup:LogGroup")
 def _log_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = props.get("name") or f"{ctx.name}-{ctx.hex(7)}"
+    name = ctx.name_from(props, "name")
     return name, {"name": name, "arn": ctx.arn("logs", f"log-group:{name}")}
 
 
 @fake("aws:iam/role:Role")
 def _iam_role(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = props.get("name") or f"{ctx.name}-{ctx.hex(7)}"
+    name = ctx.name_from(props, "name")
     path = props.get("path") or "/"
     return name, {
         "name": name,
@@ -184,7 +184,7 @@ def _iam_role(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]
 
 @fake("aws:iam/policy:Policy")
 def _iam_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = props.get("name") or f"{ctx.name}-{ctx.hex(7)}"
+    name = ctx.name_from(props, "name")
     path = props.get("path") or "/"
     arn = ctx.arn("iam", f"policy{path}{name}", region=False)
     return arn, {"name": name, "arn": arn, "policyId": "ANPA" + ctx.hex(17).upper()}
@@ -192,7 +192,7 @@ def _iam_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Output
 
 @fake("aws:iam/rolePolicy:RolePolicy")
 def _iam_role_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = props.get("name") or f"{ctx.name}-{ctx.hex(7)}"
+    name = ctx.name_from(props, "name")
     return f"{props.get('role')}:{name}", {"name": name}
 
 

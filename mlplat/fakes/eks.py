@@ -35,7 +35,7 @@ def _fake_certificate(ctx: FakeContext) -> str:
 
 @fake("aws:eks/cluster:Cluster")
 def _eks_cluster(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = props.get("name") or f"{ctx.name}-{ctx.hex(7)}"
+    name = ctx.name_from(props, "name")
     endpoint_id = stable_hex(ctx.seed + "endpoint", 32).upper()
     oidc_id = stable_hex(ctx.seed + "oidc", 32).upper()
     vpc_config = dict(props.get("vpcConfig") or {})
@@ -149,7 +149,7 @@ def _launch_template(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, O
     lt = f"lt-{ctx.hex(17)}"
     return lt, {
         "arn": ctx.arn("ec2", f"launch-template/{lt}"),
-        "name": props.get("name") or f"{ctx.name}-{ctx.hex(7)}",
+        "name": ctx.name_from(props, "name"),
         "latestVersion": 1,
         "defaultVersion": 1,
     }

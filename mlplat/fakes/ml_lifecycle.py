@@ -24,17 +24,12 @@ from ._core import FakeContext, Outputs, fake
 _CREATED_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 
-def _name(ctx: FakeContext, props: Mapping[str, Any], key: str) -> str:
-    value = props.get(key)
-    return value if isinstance(value, str) and value else f"{ctx.name}-{ctx.hex(7)}"
-
-
 # --- SageMaker -------------------------------------------------------------------------------
 
 
 @fake("aws:sagemaker/featureGroup:FeatureGroup")
 def _feature_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "featureGroupName")
+    name = ctx.name_from(props, "featureGroupName")
     out: Outputs = {"arn": ctx.arn("sagemaker", f"feature-group/{name.lower()}")}
     offline = props.get("offlineStoreConfig")
     if isinstance(offline, Mapping) and isinstance(offline.get("s3StorageConfig"), Mapping):
@@ -51,19 +46,19 @@ def _feature_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Out
 
 @fake("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
 def _model_package_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "modelPackageGroupName")
+    name = ctx.name_from(props, "modelPackageGroupName")
     return name, {"arn": ctx.arn("sagemaker", f"model-package-group/{name}")}
 
 
 @fake("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")
 def _model_package_group_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
     # The provider's id is the group name.
-    return _name(ctx, props, "modelPackageGroupName"), {}
+    return ctx.name_from(props, "modelPackageGroupName"), {}
 
 
 @fake("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer")
 def _mlflow_tracking_server(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "trackingServerName")
+    name = ctx.name_from(props, "trackingServerName")
     return name, {
         "arn": ctx.arn("sagemaker", f"mlflow-tracking-server/{name}"),
         "trackingServerUrl": f"https://t-{ctx.hex(12)}.{ctx.region}.experiments.sagemaker.aws",
@@ -76,7 +71,7 @@ def _mlflow_tracking_server(ctx: FakeContext, props: Mapping[str, Any]) -> tuple
 
 @fake("aws:ecr/repository:Repository")
 def _ecr_repository(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name").lower()
+    name = ctx.name_from(props, "name").lower()
     return name, {
         "name": name,
         "arn": ctx.arn("ecr", f"repository/{name}"),
@@ -97,7 +92,7 @@ def _ecr_repository_setting(ctx: FakeContext, props: Mapping[str, Any]) -> tuple
 
 @fake("aws:glue/catalogDatabase:CatalogDatabase")
 def _glue_database(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name")
+    name = ctx.name_from(props, "name")
     catalog = props.get("catalogId") or ctx.account
     return f"{catalog}:{name}", {"name": name, "catalogId": catalog, "arn": ctx.arn("glue", f"database/{name}")}
 
@@ -107,7 +102,7 @@ def _glue_database(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Out
 
 @fake("aws:cloudwatch/eventRule:EventRule")
 def _event_rule(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name")
+    name = ctx.name_from(props, "name")
     bus = props.get("eventBusName") or "default"
     resource = f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}"
     return name, {"name": name, "arn": ctx.arn("events", resource), "eventBusName": bus}
@@ -126,6 +121,6 @@ def _event_target(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outp
 
 @fake("aws:sns/topic:Topic")
 def _sns_topic(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name")
+    name = ctx.name_from(props, "name")
     arn = ctx.arn("sns", name)
     return arn, {"name": name, "arn": arn, "owner": ctx.account}

@@ -64,29 +64,24 @@ class UnknownImageRegionError(LookupError):
     """No registry hosts the requested prebuilt image in this region (the provider fails likewise)."""
 
 
-def _name(ctx: FakeContext, props: Mapping[str, Any], key: str) -> str:
-    value = props.get(key)
-    return value if isinstance(value, str) and value else f"{ctx.name}-{ctx.hex(7)}"
-
-
 # --- CloudWatch ------------------------------------------------------------------------------
 
 
 @fake("aws:cloudwatch/metricAlarm:MetricAlarm")
 def _metric_alarm(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name")
+    name = ctx.name_from(props, "name")
     return name, {"name": name, "arn": ctx.arn("cloudwatch", f"alarm:{name}")}
 
 
 @fake("aws:cloudwatch/compositeAlarm:CompositeAlarm")
 def _composite_alarm(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "alarmName")
+    name = ctx.name_from(props, "alarmName")
     return name, {"alarmName": name, "arn": ctx.arn("cloudwatch", f"alarm:{name}")}
 
 
 @fake("aws:cloudwatch/dashboard:Dashboard")
 def _dashboard(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "dashboardName")
+    name = ctx.name_from(props, "dashboardName")
     return name, {"dashboardName": name, "dashboardArn": ctx.arn("cloudwatch", f"dashboard/{name}", region=False)}
 
 
@@ -114,13 +109,13 @@ def _topic_subscription(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str
 
 @fake("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition")
 def _data_quality_job_definition(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name")
+    name = ctx.name_from(props, "name")
     return name, {"name": name, "arn": ctx.arn("sagemaker", f"data-quality-job-definition/{name.lower()}")}
 
 
 @fake("aws:sagemaker/monitoringSchedule:MonitoringSchedule")
 def _monitoring_schedule(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props, "name")
+    name = ctx.name_from(props, "name")
     return name, {"name": name, "arn": ctx.arn("sagemaker", f"monitoring-schedule/{name.lower()}")}
 
 

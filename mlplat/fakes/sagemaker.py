@@ -29,29 +29,24 @@ AUTOSCALING_SERVICE_LINKED_ROLE = (
 )
 
 
-def _name(ctx: FakeContext, props: Mapping[str, Any]) -> str:
-    value = props.get("name")
-    return value if isinstance(value, str) and value else f"{ctx.name}-{ctx.hex(7)}"
-
-
 # --- SageMaker hosting ---------------------------------------------------------------------------
 
 
 @fake("aws:sagemaker/model:Model")
 def _model(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props)
+    name = ctx.name_from(props)
     return name, {"name": name, "arn": ctx.arn("sagemaker", f"model/{name.lower()}")}
 
 
 @fake("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
 def _endpoint_configuration(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props)
+    name = ctx.name_from(props)
     return name, {"name": name, "arn": ctx.arn("sagemaker", f"endpoint-config/{name.lower()}")}
 
 
 @fake("aws:sagemaker/endpoint:Endpoint")
 def _endpoint(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props)
+    name = ctx.name_from(props)
     return name, {"name": name, "arn": ctx.arn("sagemaker", f"endpoint/{name.lower()}")}
 
 
@@ -74,7 +69,7 @@ def _scalable_target(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, O
 
 @fake("aws:appautoscaling/policy:Policy")
 def _scaling_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props)
+    name = ctx.name_from(props)
     resource_id = _resource_id(ctx, props)
     namespace = props.get("serviceNamespace") or "sagemaker"
     out: Outputs = {
@@ -94,7 +89,7 @@ def _scaling_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Ou
 
 @fake("aws:appautoscaling/scheduledAction:ScheduledAction")
 def _scheduled_action(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
-    name = _name(ctx, props)
+    name = ctx.name_from(props)
     resource_id = _resource_id(ctx, props)
     namespace = props.get("serviceNamespace") or "sagemaker"
     return f"{name}-{namespace}-{resource_id}", {
