@@ -30,7 +30,7 @@ from ._gc import batched_gc
 from ._monitor import RecordingEngine, RecordingMonitor
 from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
 from .plan import Plan, PlannedResource
-from .stackfile import DEFAULT_REGION, load_project, load_stack_config
+from .stackfile import DEFAULT_REGION, engine_value, load_project, load_stack_config
 
 # The SDK keeps run state in process globals: one program at a time.
 _RUN_LOCK = threading.Lock()
@@ -57,7 +57,7 @@ def run_callable(
     """
     engine_config = {"aws:region": region}
     for key, value in (config or {}).items():
-        engine_config[key] = value if isinstance(value, str) else _json(value)
+        engine_config[key] = engine_value(value)
     mocks = RealisticMocks(
         region=region, account=account, preview=preview,
         invoke_results=dict(invoke_results or {}), stack_references=dict(stack_references or {}),
@@ -94,9 +94,7 @@ def run_stack(
 ) -> Plan:
     """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config."""
     project = load_project(program_dir)
-    stack_config = load_stack_config(project, stack)
-    values = {**stack_config.values, **(config_overrides or {})}
-    region = values.get("aws:region") if isinstance(values.get("aws:region"), str) else DEFAULT_REGION
+    stack_config = load_stack_config(project, stack).with_overrides(config_overrides)
     program_path = project.program
     if not program_path.is_file():
         raise FileNotFoundError(f"{program_path} does not exist (the program the project file names)")
@@ -109,9 +107,9 @@ def run_stack(
             program,
             project=project.name,
             stack=stack,
-            config=values,
+            config=stack_config.values,
             secret_keys=stack_config.secret_keys,
-            region=region or DEFAULT_REGION,
+            region=stack_config.region,
             account=stack_config.account or FAKE_ACCOUNT_ID,
             preview=preview,
             invoke_results=invoke_results,
@@ -147,12 +145,6 @@ def ordered(resources: Iterable[PlannedResource]) -> list[PlannedResource]:
         placed = {r.urn for r in result}
         result.extend(by_urn[u] for u in sorted(by_urn) if u not in placed)
     return result
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 def _configure(monitor: RecordingMonitor, engine: RecordingEngine, *, project: str, stack: str, preview: bool) -> None:

@@ -45,6 +45,7 @@ from policies.rules._framework import (
 from ._analyzer_shortcuts import SharingServicer, shared_pure_work
 from ._gc import batched_gc
 from .plan import Plan, PlannedResource
+from .stackfile import engine_value
 
 _EVALUATION_LOCK = threading.Lock()
 
@@ -421,7 +422,7 @@ def _analyzer_environment(plan: Plan, config: Mapping[str, Any]) -> Iterator[Non
         "PULUMI_PROJECT": plan.project,
         "PULUMI_STACK": plan.stack,
         "PULUMI_DRY_RUN": "true" if plan.preview else "false",
-        "PULUMI_CONFIG": json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}),
+        "PULUMI_CONFIG": json.dumps({k: engine_value(v) for k, v in config.items()}),
     }
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)

@@ -8,9 +8,9 @@ cannot be decrypted offline: they become the placeholder "[secret]" and are mark
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import yaml
 
@@ -41,6 +41,12 @@ class ProjectFile:
         return str(Path(self.stack_config_dir or ".") / f"Pulumi.{stack}.yaml").removeprefix("./")
 
 
+def engine_value(value: Any) -> str:
+    """A config value as the engine hands it to programs and analyzers: strings as they are,
+    anything else JSON-encoded."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """One stack's config as the engine passes it to the program."""
@@ -51,7 +57,11 @@ class StackConfig:
     secret_keys: tuple[str, ...] = ()
 
     def engine_config(self) -> dict[str, str]:
-        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.values.items()}
+        return {k: engine_value(v) for k, v in self.values.items()}
+
+    def with_overrides(self, overrides: Optional[Mapping[str, Any]]) -> "StackConfig":
+        """This stack's config with `overrides` (namespace:key -> value) applied on top."""
+        return replace(self, values={**self.values, **(overrides or {})})
 
     @property
     def region(self) -> str:

@@ -53,19 +53,18 @@ def mlplat_run(request: pytest.FixtureRequest) -> Callable[..., Plan]:
         config: Optional[Mapping[str, Any]] = None,
         **options: Any,
     ) -> Plan:
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(config or {})
         secret_keys: tuple[str, ...] = ()
         if stack_file is not None:
             project = load_project(project_dir)
-            stack_config = load_stack_config(project, stack_file)
-            values.update(stack_config.values)
+            stack_config = load_stack_config(project, stack_file).with_overrides(config)
+            values = dict(stack_config.values)
             secret_keys = stack_config.secret_keys
             options.setdefault("project", project.name)
             options.setdefault("stack", stack_file)
             options.setdefault("region", stack_config.region)
             if stack_config.account:
                 options.setdefault("account", stack_config.account)
-        values.update(config or {})
         return run_callable(program, config=values, secret_keys=secret_keys, **options)
 
     return run

@@ -47,6 +47,10 @@ def test_fixtures_run_programs_and_stacks(pytester: pytest.Pytester):
                 plan = mlplat_stack("dev")
                 assert [r.name for r in plan.of_type("aws:sqs/queue:Queue")] == ["q0", "q1"]
 
+            def test_a_config_override_of_the_region_reaches_the_fakes(mlplat_run):
+                plan = mlplat_run(lambda: aws.s3.Bucket("b"), stack_file="dev", config={"aws:region": "us-west-2"})
+                assert plan.named("b").outputs["bucketRegionalDomainName"].endswith(".s3.us-west-2.amazonaws.com")
+
             def test_checks_pass_when_they_run(mlplat_run, mlplat_checks):
                 def program():
                     bucket = aws.s3.Bucket("b")
@@ -59,7 +63,7 @@ def test_fixtures_run_programs_and_stacks(pytester: pytest.Pytester):
         )
     )
     result = pytester.runpytest_inprocess()
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_a_check_that_never_runs_fails_the_test(pytester: pytest.Pytester):
