@@ -225,7 +225,7 @@ def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str
             return stack_tags[tag], f"stack tag {tag}"
     raw = pulumi.runtime.get_config("ml-platform:platform")
     if isinstance(raw, str):
-        env = _environment_in_config(raw)
+        env = environment_in_config(raw)
         if env in ENVIRONMENTS:
             return env, "stack config ml-platform:platform"
     try:
@@ -239,7 +239,7 @@ def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str
 
 
 @functools.lru_cache(maxsize=8)
-def _environment_in_config(raw: str) -> Any:
+def environment_in_config(raw: str) -> Any:
     """`environment` of the stack's platform config (parsed once per distinct config text)."""
     try:
         return json.loads(raw).get("environment")

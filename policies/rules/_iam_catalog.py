@@ -35,10 +35,5 @@ def accepts_no_resource(action: str) -> bool:
     return resource_types is not None and all(not rt for rt in resource_types)
 
 
-def is_known(action: str) -> bool:
-    service, _, name = action.lower().partition(":")
-    return name in _definitions().get(service, {})
-
-
 def matches(pattern: str, action: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable, Mapping, Optional
 
 import pulumi
@@ -11,7 +10,18 @@ from pydantic import Field
 from components._types import takes_tag_map
 
 from ..waivers import parse_waivers, waiver_problems
-from ._framework import ENVIRONMENT_TAGS, ENVIRONMENTS, Finding, ResourceView, RuleConfig, RuleContext, registered_rules, resource_rule, stack_rule
+from ._framework import (
+    ENVIRONMENT_TAGS,
+    ENVIRONMENTS,
+    Finding,
+    ResourceView,
+    RuleConfig,
+    RuleContext,
+    environment_in_config,
+    registered_rules,
+    resource_rule,
+    stack_rule,
+)
 
 DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
@@ -77,10 +87,7 @@ def environment_declared(views: list[ResourceView], cfg: Any, ctx: RuleContext) 
     stated: list[tuple[str, str]] = [(f"stack tag {t}", ctx.stack_tags[t]) for t in ENVIRONMENT_TAGS if t in ctx.stack_tags]
     raw = pulumi.runtime.get_config("ml-platform:platform")
     if isinstance(raw, str):
-        try:
-            value = json.loads(raw).get("environment")
-        except (ValueError, AttributeError):
-            value = None
+        value = environment_in_config(raw)
         if value is not None:
             stated.append(("ml-platform:platform.environment", value))
     if not stated:

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import Field
 
-from ._documents import Statement, allow_statements, statements
+from ._documents import Statement, allow_statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
 from ._iam_catalog import accepts_no_resource, matches
 
@@ -148,4 +148,4 @@ def passrole_scoped(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Fin
                     yield Finding(f"{where} statement {label} allows iam:PassRole on {', '.join(loose)}", key="iam:PassRole")
 
 
-__all__ = ["identity_documents", "statements"]
+__all__ = ["identity_documents"]
