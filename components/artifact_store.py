@@ -39,6 +39,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._grants import attach_grant, require_role
 from ._naming import MAX_BUCKET_PREFIX, bucket_prefix, child
 from .config import ArgsModel
 from .encryption import Encryption
@@ -535,11 +536,7 @@ class ArtifactStore(pulumi.ComponentResource):
 
     def _grant(self, access: Access, role: aws.iam.Role, bucket_role: str, prefix: Optional[str]) -> aws.iam.RolePolicy:
         method = f"grant_{access.replace('-', '_')}"
-        if not isinstance(role, aws.iam.Role):
-            raise WiringError(
-                f"ArtifactStore {self._name!r}.{method} needs an aws.iam.Role resource (so the grant can "
-                f"attach a policy to it), got {type(role).__name__}: {role!r}"
-            )
+        require_role(f"ArtifactStore {self._name!r}.{method}", role)
         handle = self.bucket(bucket_role)
         if access != "read" and handle.role == ACCESS_LOGS:
             raise WiringError(
@@ -550,18 +547,11 @@ class ArtifactStore(pulumi.ComponentResource):
         if problems:
             raise ConfigError(problems)
         name = child(self._name, f"{handle.role}-{access}-{role._name}")
-        if name in self._grants:
-            raise WiringError(
-                f"ArtifactStore {self._name!r} already has a {access} grant on {handle.role} for role "
-                f"{role._name!r} ({name}); declare one grant per bucket, access and role"
-            )
-        self._grants.add(name)
         document = grant_policy(access, bucket_arn=handle.arn, key_arn=handle.key.arn, region=self._region, prefix=prefix)
-        return aws.iam.RolePolicy(
-            name,
-            role=role.name,
-            policy=_iam.to_json(document),
-            opts=pulumi.ResourceOptions(parent=self),
+        return attach_grant(
+            self, self._grants, name, role, document,
+            duplicate=f"ArtifactStore {self._name!r} already has a {access} grant on {handle.role} for role "
+            f"{role._name!r} ({name}); declare one grant per bucket, access and role",
         )
 
     # --- children ----------------------------------------------------------------------------

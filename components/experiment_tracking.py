@@ -25,10 +25,11 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._grants import attach_grant, require_role
 from ._naming import child
 from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_policy
 from .config import ArgsModel
-from .errors import ConfigError, Problem, WiringError
+from .errors import ConfigError, Problem
 
 TYPE_TOKEN = "mlplat:experiment_tracking:ExperimentTracking"
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -233,19 +234,13 @@ class ExperimentTracking(pulumi.ComponentResource):
         through S3 only.
         """
         access = "read" if read_only else "access"
-        if not isinstance(role, aws.iam.Role):
-            raise WiringError(
-                f"ExperimentTracking {self._name!r}.grant_access needs an aws.iam.Role resource (so the grant can "
-                f"attach a policy to it), got {type(role).__name__}: {role!r}"
-            )
+        require_role(f"ExperimentTracking {self._name!r}.grant_access", role)
         name = child(self._name, f"{access}-{role._name}")
-        if name in self._grants:
-            raise WiringError(
-                f"ExperimentTracking {self._name!r} already has an {access} grant for role {role._name!r} ({name})"
-            )
-        self._grants.add(name)
         document = access_policy(
             server_arn=self.server.arn, bucket_arn=self._bucket.arn, key_arn=self._bucket.key.arn,
             region=self._region, prefix=self._args.artifact_prefix, read_only=read_only,
         )
-        return aws.iam.RolePolicy(name, role=role.name, policy=_iam.to_json(document), opts=pulumi.ResourceOptions(parent=self))
+        return attach_grant(
+            self, self._grants, name, role, document,
+            duplicate=f"ExperimentTracking {self._name!r} already has an {access} grant for role {role._name!r} ({name})",
+        )

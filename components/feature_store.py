@@ -39,6 +39,7 @@ from pydantic import Field
 from . import _iam
 from ._lineage import check_lineage_name, feature_group_tags
 from ._models import NestedArgs, ParentArgs
+from ._grants import attach_grant, require_role
 from ._naming import child
 from .artifact_store import ArtifactStore
 from .config import DataClassification
@@ -587,11 +588,7 @@ class FeatureStore(pulumi.ComponentResource):
 
     def _grant(self, access: Access, role: aws.iam.Role, group: str) -> aws.iam.RolePolicy:
         method = f"grant_{access.replace('-', '_')}"
-        if not isinstance(role, aws.iam.Role):
-            raise WiringError(
-                f"FeatureStore {self._name!r}.{method} needs an aws.iam.Role resource (so the grant can attach "
-                f"a policy to it), got {type(role).__name__}: {role!r}"
-            )
+        require_role(f"FeatureStore {self._name!r}.{method}", role)
         handle = self.group(group)
         spec = handle.spec
         if access == "read-online" and not spec.online:
@@ -599,12 +596,6 @@ class FeatureStore(pulumi.ComponentResource):
         if access == "read-offline" and not spec.offline:
             raise WiringError(f"FeatureStore {self._name!r}.{method}: feature group {group!r} has no offline store")
         name = child(self._name, f"{group}-{access}-{role._name}")
-        if name in self._grants:
-            raise WiringError(
-                f"FeatureStore {self._name!r} already has a {access} grant on {group!r} for role {role._name!r} "
-                f"({name}); declare one grant per group, access and role"
-            )
-        self._grants.add(name)
         extra: dict[str, Any] = {}
         if access == "read-offline":
             extra = {
@@ -618,7 +609,11 @@ class FeatureStore(pulumi.ComponentResource):
         document = grant_document(
             access, group_arn=handle.arn, key_arn=self._key.arn, online=spec.online, region=self._region, **extra
         )
-        return aws.iam.RolePolicy(name, role=role.name, policy=_iam.to_json(document), opts=pulumi.ResourceOptions(parent=self))
+        return attach_grant(
+            self, self._grants, name, role, document,
+            duplicate=f"FeatureStore {self._name!r} already has a {access} grant on {group!r} for role {role._name!r} "
+            f"({name}); declare one grant per group, access and role",
+        )
 
 
 def _feature_definition(feature: Feature) -> aws.sagemaker.FeatureGroupFeatureDefinitionArgs:

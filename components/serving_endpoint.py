@@ -71,6 +71,7 @@ import pulumi_aws as aws
 from . import _iam
 from ._lineage import deployment_tags, family_tags
 from ._metrics import Metric
+from ._grants import attach_grant, require_role
 from ._naming import child
 from .artifact_store import GovernedBucket
 from .errors import WiringError, raise_if_problems
@@ -776,20 +777,9 @@ class ServingEndpoint(pulumi.ComponentResource):
         """Let `role` call this endpoint: one role policy with sagemaker:InvokeEndpoint (plus
         sagemaker:InvokeEndpointAsync on async endpoints) on this endpoint's ARN, nothing else.
         Works while the endpoint waits for a model (its ARN is deterministic)."""
-        if not isinstance(role, aws.iam.Role):
-            raise WiringError(
-                f"ServingEndpoint {self._name!r}.grant_invoke needs an aws.iam.Role resource (so the grant can "
-                f"attach a policy to it), got {type(role).__name__}: {role!r}"
-            )
+        require_role(f"ServingEndpoint {self._name!r}.grant_invoke", role)
         name = child(self._name, f"invoke-{role._name}")
-        if name in self._grants:
-            raise WiringError(
-                f"ServingEndpoint {self._name!r} already grants invoke to role {role._name!r} ({name}); grant once"
-            )
-        self._grants.add(name)
-        return aws.iam.RolePolicy(
-            name,
-            role=role.name,
-            policy=_iam.to_json(invoke_policy(self.endpoint_arn, asynchronous=self.asynchronous)),
-            opts=pulumi.ResourceOptions(parent=self),
+        return attach_grant(
+            self, self._grants, name, role, invoke_policy(self.endpoint_arn, asynchronous=self.asynchronous),
+            duplicate=f"ServingEndpoint {self._name!r} already grants invoke to role {role._name!r} ({name}); grant once",
         )
