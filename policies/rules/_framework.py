@@ -211,6 +211,25 @@ def registered_rules() -> list[Rule]:
     return sorted(_REGISTRY.values(), key=lambda r: r.id)
 
 
+# --- reading values --------------------------------------------------------------------------
+
+MISSING = object()  # absent or null
+UNKNOWN = object()  # known only after `pulumi up` (a value computed from another resource)
+
+
+def state(r: ResourceView | Mapping[str, Any], path: str) -> Any:
+    """The value at `path` of a resource (or plain props), `MISSING` when absent or null,
+    `UNKNOWN` when known only after `pulumi up`."""
+    try:
+        if isinstance(r, ResourceView):
+            value = r.get(path, MISSING)
+        else:
+            value = ResourceView("", "", "", r).get(path, MISSING)
+    except UnknownValueError:
+        return UNKNOWN
+    return MISSING if value is None else value
+
+
 # --- environment -----------------------------------------------------------------------------
 
 

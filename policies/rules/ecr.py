@@ -14,26 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
 
 from ._documents import is_unconditioned_public_allow, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
+from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
 REPOSITORY_TYPE = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY_TYPE = "aws:ecr/repositoryPolicy:RepositoryPolicy"
-
-_MISSING = object()
-_UNKNOWN = object()
-
-
-def _state(r: ResourceView, path: str) -> Any:
-    try:
-        value = r.get(path, _MISSING)
-    except UnknownValueError:
-        return _UNKNOWN
-    return _MISSING if value is None else value
-
 
 class RepositoryConfig(RuleConfig):
     allowed_tag_mutability: list[str] = Field(

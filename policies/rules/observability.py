@@ -11,25 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from pulumi_policy.proxy import UnknownValueError
 
 from ._framework import Finding, ResourceView, RuleContext, resource_rule
+from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
 METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM_TYPE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
-
-_MISSING = object()
-_UNKNOWN = object()
-
-
-def _state(r: ResourceView, path: str) -> Any:
-    try:
-        value = r.get(path, _MISSING)
-    except UnknownValueError:
-        return _UNKNOWN
-    return _MISSING if value is None else value
-
 
 def _is_set(value: Any) -> bool:
     if value is _UNKNOWN:

@@ -43,6 +43,7 @@ from pydantic import Field
 
 from ._documents import statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
+from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 from .s3 import PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, encryption_defaults, join_buckets
 
 FEATURE_GROUP_TYPE = "aws:sagemaker/featureGroup:FeatureGroup"
@@ -57,8 +58,6 @@ SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
-_MISSING = object()
-_UNKNOWN = object()
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
 _ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
@@ -66,18 +65,6 @@ _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 # --- reading values --------------------------------------------------------------------------
-
-
-def _state(r: ResourceView | Mapping[str, Any], path: str) -> Any:
-    """The value at `path`, `_MISSING` when absent or null, `_UNKNOWN` when known only after `pulumi up`."""
-    try:
-        if isinstance(r, ResourceView):
-            value = r.get(path, _MISSING)
-        else:
-            value = ResourceView("", "", "", r).get(path, _MISSING)
-    except UnknownValueError:
-        return _UNKNOWN
-    return _MISSING if value is None else value
 
 
 def _is_set(value: Any) -> bool:
