@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field
@@ -228,6 +229,23 @@ def state(r: ResourceView | Mapping[str, Any], path: str) -> Any:
     except UnknownValueError:
         return UNKNOWN
     return MISSING if value is None else value
+
+
+def strings(value: Any) -> list[str]:
+    """A string or a list of values as a list of strings (anything else: none)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence):
+        return [str(v) for v in value]
+    return []
+
+
+def is_open_cidr(cidr: str) -> bool:
+    """True for a block that admits every address (0.0.0.0/0, ::/0)."""
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 # --- environment -----------------------------------------------------------------------------

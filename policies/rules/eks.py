@@ -18,13 +18,12 @@ rule.
 from __future__ import annotations
 
 import fnmatch
-import ipaddress
 from typing import Any, Iterable, Mapping, Sequence
 
 from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
 
-from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
+from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, strings
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
@@ -44,21 +43,6 @@ def _state(r: ResourceView, path: str) -> Any:
         return r.get(path, _MISSING)
     except UnknownValueError:
         return _UNKNOWN
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence):
-        return [str(v) for v in value]
-    return []
-
-
-def _is_open_cidr(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
-    except ValueError:
-        return False
 
 
 # --- MLP-EKS-01 ------------------------------------------------------------------------------
@@ -86,11 +70,11 @@ def endpoint_private(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Fi
         yield Finding(f"the API endpoint is public in {ctx.environment}: {why}", key="public-endpoint")
         return
     cidrs = r.get("vpcConfig.publicAccessCidrs")
-    if not _strings(cidrs):
+    if not strings(cidrs):
         yield Finding(f"the API endpoint is public and open to 0.0.0.0/0 ({why}; publicAccessCidrs is empty, AWS's default is 0.0.0.0/0)", key="open-cidr")
         return
-    for cidr in _strings(cidrs):
-        if _is_open_cidr(cidr):
+    for cidr in strings(cidrs):
+        if is_open_cidr(cidr):
             yield Finding(f"the API endpoint is public and publicAccessCidrs includes {cidr}", key=cidr)
 
 
@@ -120,7 +104,7 @@ def secrets_encrypted(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[F
     if not configs:
         yield Finding("the cluster has no encryptionConfig: Kubernetes secrets are not envelope-encrypted with a KMS key")
         return
-    covering = [c for c in configs if "secrets" in _strings(c.get("resources"))]
+    covering = [c for c in configs if "secrets" in strings(c.get("resources"))]
     if not covering:
         yield Finding("encryptionConfig does not list the 'secrets' resource")
         return
@@ -156,7 +140,7 @@ class ClusterLoggingConfig(RuleConfig):
     types=(CLUSTER_TYPE,), config=ClusterLoggingConfig,
 )
 def control_plane_logging(r: ResourceView, cfg: ClusterLoggingConfig, ctx: RuleContext) -> Iterable[Finding]:
-    enabled = set(_strings(r.get("enabledClusterLogTypes")))
+    enabled = set(strings(r.get("enabledClusterLogTypes")))
     missing = [t for t in cfg.required_log_types if t not in enabled]
     if missing:
         have = ", ".join(sorted(enabled)) or "none"
@@ -185,7 +169,7 @@ def nodegroup_remote_access(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iter
     if ctx.is_prod_like:
         yield Finding(f"the node group enables remote access (SSH) in {ctx.environment}", key="remote-access")
         return
-    if not _strings(remote.get("sourceSecurityGroupIds")):
+    if not strings(remote.get("sourceSecurityGroupIds")):
         yield Finding("remote access names no sourceSecurityGroupIds: EKS opens SSH (port 22) to 0.0.0.0/0", key="open-ssh")
 
 
@@ -231,7 +215,7 @@ def _for_env(values: Mapping[str, Any], environment: str) -> Any:
     frameworks=(), levels=("advisory", "mandatory"), types=(NODE_GROUP_TYPE,), config=GpuNodeGroupConfig,
 )
 def gpu_node_groups(r: ResourceView, cfg: GpuNodeGroupConfig, ctx: RuleContext) -> Iterable[Finding]:
-    instance_types = _strings(r.get("instanceTypes"))
+    instance_types = strings(r.get("instanceTypes"))
     ami_type = r.get("amiType")
     gpu_ami = isinstance(ami_type, str) and any(m in ami_type.upper() for m in ACCELERATED_AMI_MARKERS)
     gpu_types = [t for t in instance_types if is_accelerated_instance_type(t)]

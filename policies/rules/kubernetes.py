@@ -33,7 +33,6 @@ Namespace's or ServiceAccount's name) is not `default` (neither can be created b
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
@@ -41,7 +40,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
 
-from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
+from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, strings
 
 # --- where the pods are ----------------------------------------------------------------------
 
@@ -143,14 +142,6 @@ def workload_containers(r: ResourceView) -> Iterator[tuple[str, Mapping[str, Any
             yield where, pod, container
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence):
-        return [str(v) for v in value]
-    return []
-
-
 # --- MLP-K8S-01 ------------------------------------------------------------------------------
 
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
@@ -219,10 +210,10 @@ def restricted_security_context(r: ResourceView, cfg: Any, ctx: RuleContext) -> 
         if container.get("securityContext", "allowPrivilegeEscalation") is not False:
             yield Finding(f"{container.label} does not set allowPrivilegeEscalation: false", key=f"allowPrivilegeEscalation:{container.name}")
         capabilities = container.get("securityContext", "capabilities")
-        dropped = [c.upper() for c in _strings(_dig(capabilities, "drop"))]
+        dropped = [c.upper() for c in strings(_dig(capabilities, "drop"))]
         if "ALL" not in dropped:
             yield Finding(f"{container.label} does not drop ALL capabilities", key=f"capabilities:{container.name}")
-        added = [c for c in _strings(_dig(capabilities, "add")) if c.upper().removeprefix("CAP_") not in ALLOWED_ADDED_CAPABILITIES]
+        added = [c for c in strings(_dig(capabilities, "add")) if c.upper().removeprefix("CAP_") not in ALLOWED_ADDED_CAPABILITIES]
         if added:
             yield Finding(f"{container.label} adds capabilities {', '.join(added)}", key=f"capabilities-add:{container.name}")
 
@@ -351,13 +342,6 @@ INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 
 
-def _open_range(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return False
-
-
 @resource_rule(
     id="MLP-K8S-06", name="mlplat-k8s-service-require-internal-lb", severity="critical",
     description=(
@@ -384,10 +368,10 @@ def load_balancer_internal(r: ResourceView, cfg: Any, ctx: RuleContext) -> Itera
         why = f"neither {SCHEME_ANNOTATION}: internal nor {INTERNAL_ANNOTATION}: \"true\" is set"
     if not internal:
         yield Finding(f"the LoadBalancer Service is internet-facing: {why}", key="scheme")
-    ranges = _strings(r.get("spec.loadBalancerSourceRanges"))
+    ranges = strings(r.get("spec.loadBalancerSourceRanges"))
     ranges += [c for c in str(annotations.get(SOURCE_RANGES_ANNOTATION) or "").split(",") if c.strip()]
     for cidr in ranges:
-        if _open_range(cidr):
+        if is_open_cidr(cidr):
             yield Finding(f"the LoadBalancer Service admits {cidr.strip()} (loadBalancerSourceRanges)", key=cidr.strip())
 
 
@@ -439,8 +423,8 @@ ESCALATING_VERBS = ("escalate", "bind", "impersonate")
 )
 def rbac_no_wildcards(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
     for index, rule in enumerate(_mappings(r.get("rules"))):
-        verbs = _strings(rule.get("verbs"))
-        resources = _strings(rule.get("resources"))
+        verbs = strings(rule.get("verbs"))
+        resources = strings(rule.get("resources"))
         where = f"rules[{index}]"
         if "*" in verbs:
             yield Finding(f'{where} allows every verb ("*") on {", ".join(resources) or "non-resource URLs"}', key="verb:*")
