@@ -46,7 +46,7 @@ from .config import ArgsModel
 from .errors import Problem
 from .monitoring import AlarmTopic, metric_query
 from ._schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
-from .network import Network
+from .network import Network, https_egress_group
 
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
@@ -627,28 +627,11 @@ class DriftMonitor(pulumi.ComponentResource):
         if args.security_group_ids is not None:
             return pulumi.Output.from_input(list(args.security_group_ids))
         network = args.network
-        here = pulumi.ResourceOptions(parent=self)
-        # No inline rules: the provider removes AWS's default allow-all egress; the rules below are all.
-        sg = aws.ec2.SecurityGroup(
-            child(name, "job-sg"),
+        sg, _ = https_egress_group(
+            self, network, name=child(name, "job-sg"),
             description=f"mlplat {name}: Model Monitor jobs reach S3 and the VPC endpoints over HTTPS",
-            vpc_id=network.vpc_id,
-            opts=here,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            child(name, "job-https-vpc"),
-            security_group_id=sg.id,
-            description="HTTPS to the VPC's interface endpoints",
-            ip_protocol="tcp", from_port=443, to_port=443,
-            cidr_ipv4=network.vpc_cidr_block,
-            opts=here,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            child(name, "job-https-s3"),
-            security_group_id=sg.id,
-            description="HTTPS to S3 through the gateway endpoint",
-            ip_protocol="tcp", from_port=443, to_port=443,
-            prefix_list_id=network.endpoints["s3"].prefix_list_id,
-            opts=here,
+            vpc_rule=(child(name, "job-https-vpc"), "HTTPS to the VPC's interface endpoints"),
+            s3_rule=(child(name, "job-https-s3"), "HTTPS to S3 through the gateway endpoint"),
+            s3_prefix_list_id=network.endpoints["s3"].prefix_list_id,
         )
         return pulumi.Output.all(sg.id).apply(list)

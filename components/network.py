@@ -249,6 +249,37 @@ def _endpoint_suffix(service: str) -> str:
     return service.replace(".", "-")
 
 
+HTTPS = 443
+
+
+def https_egress_group(
+    owner: pulumi.Resource,
+    network: "Network",
+    *,
+    name: str,
+    description: str,
+    vpc_rule: tuple[str, str],
+    s3_rule: tuple[str, str],
+    s3_prefix_list_id: pulumi.Input[str],
+    tags: Optional[dict[str, str]] = None,
+) -> tuple[aws.ec2.SecurityGroup, list[aws.vpc.SecurityGroupEgressRule]]:
+    """A security group for workloads in the network whose only rules are HTTPS egress: to the VPC
+    (its interface endpoints) and to S3's prefix list (the gateway endpoint). `vpc_rule` and
+    `s3_rule` are each rule's (name, description). No inline rules: the provider then removes
+    AWS's default allow-all egress, so these rules are all there is."""
+    here = pulumi.ResourceOptions(parent=owner)
+    group = aws.ec2.SecurityGroup(name, description=description, vpc_id=network.vpc_id, tags=tags, opts=here)
+    to_vpc = aws.vpc.SecurityGroupEgressRule(
+        vpc_rule[0], security_group_id=group.id, description=vpc_rule[1],
+        ip_protocol="tcp", from_port=HTTPS, to_port=HTTPS, cidr_ipv4=network.vpc_cidr_block, opts=here,
+    )
+    to_s3 = aws.vpc.SecurityGroupEgressRule(
+        s3_rule[0], security_group_id=group.id, description=s3_rule[1],
+        ip_protocol="tcp", from_port=HTTPS, to_port=HTTPS, prefix_list_id=s3_prefix_list_id, opts=here,
+    )
+    return group, [to_vpc, to_s3]
+
+
 class Network(pulumi.ComponentResource):
     """A private VPC with endpoints and flow logs, or an adopted VPC.
 

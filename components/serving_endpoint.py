@@ -75,7 +75,7 @@ from ._grants import attach_grant, require_role
 from ._naming import child
 from .artifact_store import GovernedBucket
 from .errors import WiringError, raise_if_problems
-from .network import Network
+from .network import Network, https_egress_group
 from .serving_args import (  # the arguments and their validation (pure); ServingEndpointArgs is re-exported
     AutoscalingArgs,
     BlueGreenDeploymentArgs,
@@ -96,7 +96,6 @@ LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 CAPACITY_PERCENT = "CAPACITY_PERCENT"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 SCALING_METRIC = "SageMakerVariantInvocationsPerInstance"
-HTTPS = 443
 
 
 # --- IAM documents (pure: Python data, serialised only at the edge) ---------------------------
@@ -377,26 +376,6 @@ class ServingEndpoint(pulumi.ComponentResource):
     # --- children -------------------------------------------------------------------------------
 
     def _security_group(self, name: str, network: Network, tags: Optional[dict[str, str]]) -> aws.ec2.SecurityGroup:
-        here = pulumi.ResourceOptions(parent=self)
-        # No inline rules: the provider removes AWS's allow-all egress; only HTTPS to the interface
-        # endpoints (inside the VPC) and to S3 through the gateway endpoint is opened.
-        sg = aws.ec2.SecurityGroup(
-            child(name, "sg"),
-            description=f"mlplat {name}: SageMaker endpoint network interfaces (HTTPS to VPC endpoints and S3 only)",
-            vpc_id=network.vpc_id,
-            tags=tags,
-            opts=here,
-        )
-        vpc_https = aws.vpc.SecurityGroupEgressRule(
-            child(name, "sg-vpc-https"),
-            security_group_id=sg.id,
-            description="HTTPS to the VPC interface endpoints (ECR, STS, logs, KMS)",
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=network.vpc_cidr_block,
-            opts=here,
-        )
         gateway = network.endpoints.get("s3")
         if gateway is not None:
             prefix_list = gateway.prefix_list_id
@@ -404,18 +383,16 @@ class ServingEndpoint(pulumi.ComponentResource):
             prefix_list = aws.ec2.get_prefix_list_output(
                 name=pulumi.Output.concat("com.amazonaws.", self._region, ".s3")
             ).id
-        s3_https = aws.vpc.SecurityGroupEgressRule(
-            child(name, "sg-s3-https"),
-            security_group_id=sg.id,
-            description="HTTPS to S3 through the gateway endpoint (model artifacts, captures)",
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            prefix_list_id=prefix_list,
-            opts=here,
+        sg, rules = https_egress_group(
+            self, network, name=child(name, "sg"),
+            description=f"mlplat {name}: SageMaker endpoint network interfaces (HTTPS to VPC endpoints and S3 only)",
+            vpc_rule=(child(name, "sg-vpc-https"), "HTTPS to the VPC interface endpoints (ECR, STS, logs, KMS)"),
+            s3_rule=(child(name, "sg-s3-https"), "HTTPS to S3 through the gateway endpoint (model artifacts, captures)"),
+            s3_prefix_list_id=prefix_list,
+            tags=tags,
         )
         # The endpoint downloads the model through these rules: it waits for them.
-        self._egress_rules = [vpc_https, s3_https]
+        self._egress_rules = rules
         return sg
 
     def _deploy(self, name: str, args: ServingEndpointArgs, in_vpc: bool, tags: Optional[dict[str, str]]) -> None:
