@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Iterable, Literal, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -272,16 +272,7 @@ class FeatureStoreArgs(ParentArgs):
                 Problem(f"{base}.name_prefix", "is not a name prefix (lowercase letters, digits and '-', ending with '-')", prefix)
             )
         elif prefix is not None:
-            for index, group in enumerate(self.groups):
-                physical = f"{prefix}{group.name}"
-                if len(physical) > MAX_GROUP_NAME:
-                    problems.append(
-                        Problem(
-                            f"{base}.groups.{index}.name",
-                            f"makes the feature group name {physical!r} longer than {MAX_GROUP_NAME} characters",
-                            group.name,
-                        )
-                    )
+            problems.extend(_group_name_problems(base, prefix, self.groups))
         problems.extend(check_offline_prefix(f"{base}.offline_prefix", self.offline_prefix))
         if not _WORKGROUP.match(self.athena_workgroup):
             problems.append(
@@ -641,15 +632,18 @@ def _check_default_prefix(name: str, args: FeatureStoreArgs, prefix: str) -> Non
             )
         )
     else:
-        for index, group in enumerate(args.groups):
-            physical = f"{prefix}{group.name}"
-            if len(physical) > MAX_GROUP_NAME:
-                problems.append(
-                    Problem(
-                        f"FeatureStoreArgs.groups.{index}.name",
-                        f"makes the feature group name {physical!r} longer than {MAX_GROUP_NAME} characters",
-                        group.name,
-                    )
-                )
+        problems.extend(_group_name_problems("FeatureStoreArgs", prefix, args.groups))
     if problems:
         raise ConfigError(problems)
+
+
+def _group_name_problems(base: str, prefix: str, groups: Iterable[FeatureGroupArgs]) -> list[Problem]:
+    """Each group's physical name (`<prefix><name>`) must fit SageMaker's limit."""
+    problems = []
+    for index, group in enumerate(groups):
+        physical = f"{prefix}{group.name}"
+        if len(physical) > MAX_GROUP_NAME:
+            problems.append(Problem(f"{base}.groups.{index}.name",
+                                    f"makes the feature group name {physical!r} longer than {MAX_GROUP_NAME} characters",
+                                    group.name))
+    return problems
