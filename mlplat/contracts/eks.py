@@ -24,13 +24,9 @@ from typing import Any, Iterable, Mapping
 
 
 from ..plan import Plan, PlannedResource, is_unknown
-from ._core import MappingGap, Request, contract, input_shape, planned_name, to_request
+from ._core import MappingGap, Request, contract, input_shape, planned_name, tag_list, to_request
 
 _PROVIDER_ONLY = ("region",)
-
-
-def _without_none(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if v is not None}
 
 
 def _tags(props: dict[str, Any]) -> dict[str, Any]:
@@ -51,14 +47,15 @@ def _bool(value: Any) -> Any:
 
 @contract("aws:eks/cluster:Cluster")
 def cluster(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
+    props = dict(resource.inputs)  # to_request skips None values
     tags = _tags(props)
-    for dropped in (*_PROVIDER_ONLY, "defaultAddonsToRemoves", "forceUpdateVersion"):
-        props.pop(dropped, None)
     props["name"] = planned_name(resource, "name", plan)
     log_types = props.pop("enabledClusterLogTypes", None)
     encryption = props.pop("encryptionConfig", None)
-    params = to_request(props, input_shape("eks", "CreateCluster"), renames={"vpcConfig": "resourcesVpcConfig"})
+    params = to_request(
+        props, input_shape("eks", "CreateCluster"), renames={"vpcConfig": "resourcesVpcConfig"},
+        drop=(*_PROVIDER_ONLY, "defaultAddonsToRemoves", "forceUpdateVersion"),
+    )
     if log_types is not None:
         params["logging"] = {"clusterLogging": [{"types": list(log_types), "enabled": True}]}
     if encryption is not None:
@@ -72,10 +69,8 @@ def cluster(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 
 @contract("aws:eks/nodeGroup:NodeGroup")
 def node_group(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
+    props = dict(resource.inputs)  # to_request skips None values
     tags = _tags(props)
-    for dropped in (*_PROVIDER_ONLY, "nodeGroupNamePrefix", "forceUpdateVersion"):
-        props.pop(dropped, None)
     props["nodeGroupName"] = planned_name(resource, "nodeGroupName", plan)
     params = to_request(
         props,
@@ -86,6 +81,7 @@ def node_group(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
             "nodeRoleArn": "nodeRole",
             "remoteAccess.sourceSecurityGroupIds": "sourceSecurityGroups",
         },
+        drop=(*_PROVIDER_ONLY, "nodeGroupNamePrefix", "forceUpdateVersion"),
     )
     if tags:
         params["tags"] = tags
@@ -97,11 +93,12 @@ def node_group(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 
 @contract("aws:eks/addon:Addon")
 def addon(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
+    props = dict(resource.inputs)  # to_request skips None values
     tags = _tags(props)
-    for dropped in (*_PROVIDER_ONLY, "resolveConflictsOnUpdate", "preserve"):
-        props.pop(dropped, None)
-    params = to_request(props, input_shape("eks", "CreateAddon"), renames={"resolveConflictsOnCreate": "resolveConflicts"})
+    params = to_request(
+        props, input_shape("eks", "CreateAddon"), renames={"resolveConflictsOnCreate": "resolveConflicts"},
+        drop=(*_PROVIDER_ONLY, "resolveConflictsOnUpdate", "preserve"),
+    )
     if tags:
         params["tags"] = tags
     yield Request("eks", "CreateAddon", params)
@@ -109,11 +106,9 @@ def addon(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 
 @contract("aws:eks/accessEntry:AccessEntry")
 def access_entry(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
+    props = dict(resource.inputs)  # to_request skips None values
     tags = _tags(props)
-    for dropped in _PROVIDER_ONLY:
-        props.pop(dropped, None)
-    params = to_request(props, input_shape("eks", "CreateAccessEntry"), renames={"userName": "username"})
+    params = to_request(props, input_shape("eks", "CreateAccessEntry"), renames={"userName": "username"}, drop=_PROVIDER_ONLY)
     if tags:
         params["tags"] = tags
     yield Request("eks", "CreateAccessEntry", params)
@@ -121,10 +116,8 @@ def access_entry(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 
 @contract("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
 def access_policy_association(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
-    for dropped in _PROVIDER_ONLY:
-        props.pop(dropped, None)
-    yield Request("eks", "AssociateAccessPolicy", to_request(props, input_shape("eks", "AssociateAccessPolicy")))
+    props = dict(resource.inputs)  # to_request skips None values
+    yield Request("eks", "AssociateAccessPolicy", to_request(props, input_shape("eks", "AssociateAccessPolicy"), drop=_PROVIDER_ONLY))
 
 
 # --- EC2 launch templates --------------------------------------------------------------------
@@ -134,11 +127,9 @@ _LAUNCH_TEMPLATE_ONLY = ("name", "namePrefix", "description", "updateDefaultVers
 
 @contract("aws:ec2/launchTemplate:LaunchTemplate")
 def launch_template(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
-    for dropped in _PROVIDER_ONLY:
-        props.pop(dropped, None)
+    props = dict(resource.inputs)  # to_request skips None values
     tags = _tags(props)
-    data = {k: v for k, v in props.items() if k not in _LAUNCH_TEMPLATE_ONLY}
+    data = {k: v for k, v in props.items() if k not in (*_PROVIDER_ONLY, *_LAUNCH_TEMPLATE_ONLY)}
     for i, mapping in enumerate(data.get("blockDeviceMappings") or []):
         ebs = mapping.get("ebs") if isinstance(mapping, Mapping) else None
         if isinstance(ebs, Mapping):
@@ -158,9 +149,7 @@ def launch_template(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     if props.get("description") is not None:
         params["VersionDescription"] = props["description"]
     if tags:
-        params["TagSpecifications"] = [
-            {"ResourceType": "launch-template", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
-        ]
+        params["TagSpecifications"] = [{"ResourceType": "launch-template", "Tags": tag_list(tags)}]
     yield Request("ec2", "CreateLaunchTemplate", params)
 
 
@@ -169,22 +158,21 @@ def launch_template(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 
 @contract("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
 def pull_through_cache_rule(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
-    for dropped in _PROVIDER_ONLY:
-        props.pop(dropped, None)
-    yield Request("ecr", "CreatePullThroughCacheRule", to_request(props, input_shape("ecr", "CreatePullThroughCacheRule")))
+    props = dict(resource.inputs)  # to_request skips None values
+    yield Request("ecr", "CreatePullThroughCacheRule",
+                  to_request(props, input_shape("ecr", "CreatePullThroughCacheRule"), drop=_PROVIDER_ONLY))
 
 
 @contract("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
 def oidc_provider(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
-    props = _without_none(resource.inputs)
+    props = dict(resource.inputs)  # to_request skips None values
     tags = _tags(props)
     params = to_request(
         props, input_shape("iam", "CreateOpenIDConnectProvider"),
         renames={"clientIdLists": "ClientIDList", "thumbprintLists": "ThumbprintList"},
     )
     if tags:
-        params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        params["Tags"] = tag_list(tags)
     yield Request("iam", "CreateOpenIDConnectProvider", params)
 
 
