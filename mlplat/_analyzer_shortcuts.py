@@ -33,34 +33,14 @@ from pulumi_policy.policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 
-class _MessageToDictOnce:
-    """Stands in for `json_format` inside the servicer's module: one conversion per message."""
-
-    def __init__(self) -> None:
-        self._converted: dict[int, tuple[Any, dict[str, Any]]] = {}
-
-    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 (protobuf's name)
-        if args or kwargs:
-            return json_format.MessageToDict(message, *args, **kwargs)
-        hit = self._converted.get(id(message))
-        if hit is not None and hit[0] is message:
-            return hit[1]
-        value = json_format.MessageToDict(message)
-        self._converted[id(message)] = (message, value)  # keeps `message` alive: its id stays unique
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(json_format, name)
-
-
 def _once_per_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`fn(value)` computed once per argument object (kept alive, so its id stays unique); calls
     with further arguments are passed through."""
     results: dict[int, tuple[Any, Any]] = {}
 
-    def once(value: Any, *args: Any) -> Any:
-        if args:
-            return fn(value, *args)
+    def once(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return fn(value, *args, **kwargs)
         hit = results.get(id(value))
         if hit is not None and hit[0] is value:
             return hit[1]
@@ -69,6 +49,16 @@ def _once_per_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return once
+
+
+class _JsonFormatOnce:
+    """Stands in for `json_format` inside the servicer's module: one conversion per message."""
+
+    def __init__(self) -> None:
+        self.MessageToDict = _once_per_argument(json_format.MessageToDict)  # noqa: N815 (protobuf's name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
 
 
 @contextlib.contextmanager
@@ -92,7 +82,7 @@ def shared_pure_work() -> Iterator[None]:
             configure(self)
             configured.append(True)
 
-    servicer_module.json_format = _MessageToDictOnce()  # type: ignore[assignment]
+    servicer_module.json_format = _JsonFormatOnce()  # type: ignore[assignment]
     servicer_module.signature = functools.lru_cache(maxsize=None)(saved["signature"])  # type: ignore[assignment]
     servicer_module.deserialize_properties = _once_per_argument(saved["deserialize_properties"])  # type: ignore[assignment]
     servicer_module.unknown_checking_proxy = _once_per_argument(saved["unknown_checking_proxy"])  # type: ignore[assignment]
