@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict
 from ..waivers import Waiver, applicable_waiver, parse_waivers
 
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+DATA_CLASSIFICATIONS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
 Level = Literal["advisory", "mandatory", "remediate", "disabled"]
 SeverityName = Literal["low", "medium", "high", "critical"]
 ENVIRONMENT_TAGS: tuple[str, ...] = ("mlplat:environment", "environment", "env")

@@ -11,6 +11,7 @@ from components._types import takes_tag_map
 
 from ..waivers import parse_waivers, waiver_problems
 from ._framework import (
+    DATA_CLASSIFICATIONS,
     ENVIRONMENT_TAGS,
     ENVIRONMENTS,
     Finding,
@@ -23,7 +24,6 @@ from ._framework import (
     stack_rule,
 )
 
-DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
 
 class TagConfig(RuleConfig):

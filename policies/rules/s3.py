@@ -53,7 +53,10 @@ class BucketFacts:
         return [v for t in types for v in self.settings.get(t, [])]
 
 
-def _bucket_names(bucket: ResourceView) -> set[str]:
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")  # server-side encryption with a KMS key
+
+def bucket_names(bucket: ResourceView) -> set[str]:
+    """The names a bucket is known by in other resources' inputs (its name, its id)."""
     names = set()
     for key in ("bucket", "id"):
         value = bucket.known(key)
@@ -65,7 +68,7 @@ def _bucket_names(bucket: ResourceView) -> set[str]:
 def join_buckets(views: list[ResourceView]) -> list[BucketFacts]:
     """Each bucket with the side resources that configure it."""
     facts = {v.urn: BucketFacts(v) for v in views if v.type in BUCKET_TYPES}
-    by_name = {name: f for f in facts.values() for name in _bucket_names(f.bucket)}
+    by_name = {name: f for f in facts.values() for name in bucket_names(f.bucket)}
     for view in views:
         if view.type in BUCKET_TYPES or not view.type.startswith("aws:s3/"):
             continue
@@ -137,7 +140,7 @@ def bucket_encryption(views: list[ResourceView], cfg: S3EncryptionConfig, ctx: R
                 if in_stack_key:
                     continue  # a key this stack creates: its ARN is known after `pulumi up`
                 raise
-            if algorithm not in ("aws:kms", "aws:kms:dsse"):
+            if algorithm not in KMS_ALGORITHMS:
                 yield Finding(f"bucket {facts.bucket.name} encrypts with {algorithm!r}, not aws:kms", facts.bucket.urn)
             elif not key:
                 yield Finding(f"bucket {facts.bucket.name} uses the AWS-managed aws/s3 key, not a customer-managed key", facts.bucket.urn)

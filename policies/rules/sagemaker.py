@@ -42,9 +42,9 @@ from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
 
 from ._documents import statements
-from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
+from ._framework import DATA_CLASSIFICATIONS, Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
-from .s3 import PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, encryption_defaults, join_buckets
+from .s3 import KMS_ALGORITHMS, PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, bucket_names, encryption_defaults, join_buckets
 
 FEATURE_GROUP_TYPE = "aws:sagemaker/featureGroup:FeatureGroup"
 MODEL_TYPE = "aws:sagemaker/model:Model"
@@ -55,8 +55,6 @@ METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM_TYPE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
-DATA_CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
-KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
@@ -261,7 +259,7 @@ def offline_store_bucket(views: list[ResourceView], cfg: OfflineStoreBucketConfi
         return
     facts = join_buckets(views)
     by_urn = {f.bucket.urn: f for f in facts}
-    by_name = {n: f for f in facts for n in (f.bucket.known("bucket"), f.bucket.known("id")) if isinstance(n, str)}
+    by_name = {n: f for f in facts for n in bucket_names(f.bucket)}
     for group in groups:
         if _state(group, "offlineStoreConfig") is _MISSING:
             continue  # no offline store: not applicable
