@@ -59,15 +59,27 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
 
 
+def _raw_statements(document: Any) -> list[Any]:
+    """The `Statement` entries as written: a single object as a list of one; malformed: none."""
+    raw = document.get("Statement", []) if isinstance(document, Mapping) else []
+    if isinstance(raw, Mapping):
+        return [raw]
+    return list(raw) if isinstance(raw, Sequence) and not isinstance(raw, str) else []
+
+
+def not_principal_allow_labels(document: Any) -> list[str]:
+    """Labels (Sid, else `#<position>`) of the Allow statements that use NotPrincipal."""
+    return [
+        item.get("Sid") or f"#{index + 1}"
+        for index, item in enumerate(_raw_statements(document))
+        if isinstance(item, Mapping) and item.get("Effect") == "Allow" and "NotPrincipal" in item
+    ]
+
+
 def statements(document: Any) -> list[Statement]:
     """The statements of a parsed policy document (tolerates a single statement object)."""
-    if not isinstance(document, Mapping):
-        return []
-    raw = document.get("Statement", [])
-    if isinstance(raw, Mapping):
-        raw = [raw]
     out = []
-    for s in raw if isinstance(raw, Sequence) and not isinstance(raw, str) else []:
+    for s in _raw_statements(document):
         if not isinstance(s, Mapping):
             continue
         out.append(

@@ -12,11 +12,11 @@ accepted by default; a reviewed pack configuration may add it to `allowed_tag_mu
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 from pydantic import Field
 
-from ._documents import is_unconditioned_public_allow, statements
+from ._documents import is_unconditioned_public_allow, not_principal_allow_labels, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
@@ -92,10 +92,8 @@ def repository_policy_not_public(r: ResourceView, cfg: Any, ctx: RuleContext) ->
                 f'repository policy {r.name} statement {statement.label} allows Principal "*" ({actions}) without a narrowing condition',
                 key=statement.label,
             )
-    raw = document.get("Statement") if isinstance(document, Mapping) else None
-    for index, item in enumerate([raw] if isinstance(raw, Mapping) else list(raw or []) if isinstance(raw, Sequence) else []):
-        if isinstance(item, Mapping) and item.get("Effect") == "Allow" and "NotPrincipal" in item:
-            yield Finding(
-                f"repository policy {r.name} statement {item.get('Sid') or f'#{index + 1}'} allows with NotPrincipal (everyone but the listed principals)",
-                key="NotPrincipal",
-            )
+    for label in not_principal_allow_labels(document):
+        yield Finding(
+            f"repository policy {r.name} statement {label} allows with NotPrincipal (everyone but the listed principals)",
+            key="NotPrincipal",
+        )

@@ -41,7 +41,7 @@ import pulumi
 from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
 
-from ._documents import statements
+from ._documents import not_principal_allow_labels, statements
 from ._framework import DATA_CLASSIFICATIONS, Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 from .s3 import KMS_ALGORITHMS, PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, bucket_names, encryption_defaults, join_buckets
@@ -502,12 +502,8 @@ def group_policy_principals(r: ResourceView, cfg: GroupPolicyConfig, ctx: RuleCo
     parsed = statements(document)
     own = {a for s in parsed for res in s.resources if (a := _account_of(res))} | _configured_accounts(())
     allowed = own | set(cfg.allowed_accounts)
-    raw = document.get("Statement") if isinstance(document, Mapping) else None
-    raw_statements = [raw] if isinstance(raw, Mapping) else _items(raw)
-    for index, item in enumerate(raw_statements):
-        if isinstance(item, Mapping) and item.get("Effect") == "Allow" and "NotPrincipal" in item:
-            label = item.get("Sid") or f"#{index + 1}"
-            yield Finding(f"statement {label} allows with NotPrincipal (everyone but the listed principals)", key="NotPrincipal")
+    for label in not_principal_allow_labels(document):
+        yield Finding(f"statement {label} allows with NotPrincipal (everyone but the listed principals)", key="NotPrincipal")
     for statement in parsed:
         if not statement.allows:
             continue
