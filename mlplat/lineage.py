@@ -43,14 +43,7 @@ def _members(plan: Plan, tag: str, value: str) -> list[PlannedResource]:
         for resource in untaggable:
             if resource.urn in members:
                 continue
-            if any(dep in members for dep in _dependencies(resource)):
+            if any(dep in members for dep in resource.dependency_urns):
                 members.add(resource.urn)
                 changed = True
     return [r for r in resources if r.urn in members]
-
-
-def _dependencies(resource: PlannedResource) -> set[str]:
-    deps = set(resource.dependencies)
-    for urns in resource.property_dependencies.values():
-        deps.update(urns)
-    return deps

@@ -124,7 +124,7 @@ def ordered(resources: Iterable[PlannedResource]) -> list[PlannedResource]:
     """
     by_urn = {r.urn: r for r in resources}
     waits_on = {
-        urn: {u for u in (r.parent, *r.dependencies, *(d for ds in r.property_dependencies.values() for d in ds)) if u in by_urn and u != urn}
+        urn: {u for u in (r.parent, *r.dependency_urns) if u in by_urn and u != urn}
         for urn, r in by_urn.items()
     }
     dependents: dict[str, list[str]] = {urn: [] for urn in by_urn}

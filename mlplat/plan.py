@@ -48,6 +48,11 @@ class PlannedResource:
         return {k: v for k, v in self.inputs.items() if k != self.autonamed}
 
     @property
+    def dependency_urns(self) -> set[str]:
+        """Every resource this one waits on besides its parent: `dependsOn` and property dependencies."""
+        return set(self.dependencies).union(*self.property_dependencies.values())
+
+    @property
     def package(self) -> str:
         return self.type.split(":", 1)[0]
 

@@ -275,7 +275,7 @@ def render_markdown(report: PlanReport) -> str:
         lines += ["", "**Diagnostics**", ""] + [f"- {d.severity}: {d.message}" for d in warnings]
     if report.contract_errors:
         lines += ["", f"**Contract errors ({len(report.contract_errors)})**", ""]
-        lines += [f"- `{e.urn.rsplit('::', 1)[-1]}` {e.operation} `{e.path}`: {e.message}" for e in report.contract_errors]
+        lines += [f"- `{_short(e.urn)}` {e.operation} `{e.path}`: {e.message}" for e in report.contract_errors]
     else:
         lines += ["", "Contract checks against the AWS API models: no errors."]
     lines += _kubernetes_lines(report, "- ")
