@@ -46,7 +46,7 @@ TARGET_OVERHEAD_RATIO = 1.15  # mlplat program / bare SDK replay of the same res
 TARGET_GROWTH_EXPONENT = 1.1  # whole plan time ~ N^k over generated platforms of N units
 TARGET_POLICY_SHARE = 0.10  # policy evaluation / whole plan time
 
-POLICY_RUNNER_MODULE = "mlplat.policy_runner"
+POLICY_RUNNER_MODULE = "mlplat.tooling.policy_runner"
 POLICY_RUNNER_FUNCTION = "evaluate"
 
 
@@ -253,7 +253,7 @@ def policy_runner() -> PolicyRunnerStatus:
 
 def plan_phases(status: Optional[PolicyRunnerStatus] = None) -> list[Phase]:
     """The phases after the program, in `mlplat plan`'s order: contracts, then policies if available."""
-    from mlplat.contracts import check_plan
+    from mlplat.tooling.contracts import check_plan
 
     phases = [Phase("contracts", check_plan)]
     status = status or policy_runner()

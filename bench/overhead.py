@@ -44,7 +44,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import ROOT, SETTINGS
 from pulumi.runtime.stack import run_in_stack
 
-from mlplat._gc import batched_gc
+from mlplat.tooling._gc import batched_gc
 
 from . import (
     REFERENCE_STACKS,
@@ -227,7 +227,7 @@ def _provider_class(type_token: str) -> Optional[type]:
 def _typed_constructor(type_token: str) -> Optional[tuple[type, dict[str, str]]]:
     """The provider SDK class a hand-written program would use for `type_token`, and the map from
     the engine's (camelCase) input names to its keyword arguments."""
-    from components._types import resource_class
+    from mlplat.core.sdk_types import resource_class
 
     cls = _provider_class(type_token) if type_token.startswith("pulumi:providers:") else resource_class(type_token)
     init = getattr(cls, "_internal_init", None)
@@ -374,7 +374,7 @@ def _own_event_loop(loops: list[asyncio.AbstractEventLoop]) -> None:
 def run_bare(spec: ReplaySpec, *, typed: bool = True) -> MockMonitor:
     """The baseline: replay `spec` under the stock mock monitor with mlplat's mocks
     (`typed=False`: the generic-resource floor)."""
-    from mlplat.fakes import RealisticMocks
+    from mlplat.tooling.fakes import RealisticMocks
 
     return run_under_stock_mocks(
         replay_program(spec, typed=typed), RealisticMocks(region=spec.region), project=spec.project,
@@ -385,7 +385,7 @@ def run_bare(spec: ReplaySpec, *, typed: bool = True) -> MockMonitor:
 def inputs_match(plan: Any, spec: ReplaySpec, *, typed: bool = True) -> bool:
     """Does the replay register exactly the plan's resources and inputs? (Recorded by mlplat's
     runner, outside the timings; the replay has no transforms, its inputs are the final ones.)"""
-    from mlplat.offline import run_callable
+    from mlplat.tooling.offline import run_callable
 
     replayed = run_callable(replay_program(spec, typed=typed), project=spec.project, stack=spec.stack, region=spec.region)
     expected = {(r.type, r.name): r.inputs for r in plan.resources}
@@ -406,7 +406,7 @@ def monitor_identity(monitor: MockMonitor) -> list[tuple[str, str]]:
 
 def plan_stack(stack: str) -> Any:
     """`mlplat plan`'s program part for a reference stack."""
-    from mlplat.offline import run_stack
+    from mlplat.tooling.offline import run_stack
 
     return run_stack(REPO_ROOT, stack)
 
@@ -425,8 +425,8 @@ def mlplat_run(stack: str, phases: Sequence[Phase]) -> Callable[[], dict[str, fl
 
 def stock_run(stack: str) -> Callable[[], MockMonitor]:
     """mlplat's own program and fakes under the stock MockMonitor (the breakdown's middle rung)."""
-    from mlplat.fakes import FAKE_ACCOUNT_ID, RealisticMocks
-    from mlplat.stackfile import load_project, load_stack_config
+    from mlplat.tooling.fakes import FAKE_ACCOUNT_ID, RealisticMocks
+    from mlplat.tooling.stackfile import load_project, load_stack_config
 
     project = load_project(REPO_ROOT)
     config = load_stack_config(project, stack)

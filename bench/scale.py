@@ -175,7 +175,7 @@ def _role(unit: Unit) -> Any:
     if "role" not in unit.shared:
         import pulumi_aws as aws
 
-        from components import _iam
+        from mlplat.components import _iam
 
         unit.shared["role"] = aws.iam.Role(
             unit.child("role"),
@@ -206,9 +206,9 @@ def access_unit(unit: Unit) -> None:
     "buckets), read on its models and read-write on its datasets for the family's role (~40 resources)",
 )
 def storage_unit(unit: Unit) -> None:
-    from components._naming import bucket_prefix
-    from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-    from components.encryption import Encryption, EncryptionArgs
+    from mlplat.core.naming import bucket_prefix
+    from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+    from mlplat.components.encryption import Encryption, EncryptionArgs
 
     config = unit.config
     project, env = config.tags.project, config.environment
@@ -278,8 +278,8 @@ def scale_program(units: int, families: Sequence[str] = DEFAULT_FAMILIES) -> Cal
     def program() -> None:
         import pulumi
 
-        from components import parse_platform_config
-        from components.config import CONFIG_KEY, CONFIG_NAMESPACE
+        from mlplat.platform import parse_platform_config
+        from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE
         from stacks.platform import declare_platform  # as the reference stacks compose it
 
         raw = pulumi.Config(CONFIG_NAMESPACE).get_object(CONFIG_KEY)
@@ -299,8 +299,8 @@ def scale_program(units: int, families: Sequence[str] = DEFAULT_FAMILIES) -> Cal
 
 def plan_units(units: int, families: Sequence[str] = DEFAULT_FAMILIES, environment: str = "dev") -> Any:
     """The program part of the plan of a generated platform (a `mlplat.plan.Plan`)."""
-    from components.config import CONFIG_KEY, CONFIG_NAMESPACE
-    from mlplat.offline import run_callable
+    from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE
+    from mlplat.tooling.offline import run_callable
 
     return run_callable(
         scale_program(units, families),

@@ -1,18 +1,22 @@
-"""mlplat components: Pulumi building blocks of an ML platform (see the README's catalogue)."""
+"""mlplat components: Pulumi building blocks of an ML platform (see the README's catalogue).
 
+Errors live in `mlplat.core.errors` (re-exported here); PlatformConfig and MLPlatform in `mlplat.platform`.
+"""
+
+from mlplat.core.errors import ConfigError, PlatformError, Problem, WiringError
+from mlplat.core.vocabulary import REQUIRED_TAG_KEYS
+
+from ._lineage import family_tags
 from ._metrics import Metric
-from ._tags import REQUIRED_TAG_KEYS, platform_tags, register_stack_tags
+from ._tags import platform_tags, register_stack_tags, tag_transform
 from .artifact_store import ArtifactStore, ArtifactStoreArgs, GovernedBucket
-from .config import PlatformConfig, parse_platform_config
 from .drift import DriftMonitor, DriftMonitorArgs
 from .encryption import Encryption, EncryptionArgs
-from .errors import ConfigError, PlatformError, Problem, WiringError
 from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
 from .feature_store import Feature, FeatureGroupArgs, FeatureStore, FeatureStoreArgs, Ttl
 from .model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
 from .monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
 from .network import ExistingVpcArgs, Network, NetworkArgs
-from .platform import MLPlatform
 from .serving_args import (
     AsyncInferenceArgs,
     AutoscalingArgs,
@@ -31,8 +35,8 @@ __all__ = [
     "BlueGreenDeploymentArgs", "ConfigError", "DriftMonitor", "DriftMonitorArgs", "Encryption", "EncryptionArgs",
     "EndpointMonitoring", "EndpointMonitoringArgs", "ExistingVpcArgs", "ExperimentTracking", "ExperimentTrackingArgs",
     "Feature", "FeatureGroupArgs", "FeatureStore", "FeatureStoreArgs", "GovernedBucket", "GpuPoolArgs", "HelmChartArgs",
-    "Metric", "MLPlatform", "ModelFamilyArgs", "ModelRegistry", "ModelRegistryArgs", "Network", "NetworkArgs",
-    "PlatformConfig", "PlatformError", "Problem", "ProductionVariantArgs", "REQUIRED_TAG_KEYS", "ScaleDownScheduleArgs",
+    "Metric", "ModelFamilyArgs", "ModelRegistry", "ModelRegistryArgs", "Network", "NetworkArgs",
+    "PlatformError", "Problem", "ProductionVariantArgs", "REQUIRED_TAG_KEYS", "ScaleDownScheduleArgs",
     "ServerlessArgs", "ServingEndpoint", "ServingEndpointArgs", "SystemNodesArgs", "TeamArgs", "TrainingCluster",
-    "TrainingClusterArgs", "Ttl", "WiringError", "parse_platform_config", "platform_tags", "register_stack_tags",
+    "TrainingClusterArgs", "Ttl", "WiringError", "family_tags", "platform_tags", "register_stack_tags", "tag_transform",
 ]

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
-from .errors import WiringError
+from mlplat.core.errors import WiringError
 
 
 def require_role(method: str, role: Any) -> None:

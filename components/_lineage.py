@@ -21,12 +21,9 @@ import importlib.metadata
 import re
 from typing import Optional
 
-from .errors import Problem, WiringError
+from mlplat.core.errors import Problem, WiringError
+from mlplat.core.vocabulary import FAMILY_TAG, FEATURE_GROUP_TAG, PLATFORM_VERSION_TAG, SOURCE_REVISION_TAG
 
-FAMILY_TAG = "mlplat:model-family"
-FEATURE_GROUP_TAG = "mlplat:feature-group"
-PLATFORM_VERSION_TAG = "mlplat:platform-version"
-SOURCE_REVISION_TAG = "mlplat:source-revision"
 
 # Resources replaced or re-created on every deploy: the only ones that name a source revision.
 DEPLOYMENT_SCOPED_TYPES: tuple[str, ...] = (

@@ -11,10 +11,9 @@ from typing import Mapping, Optional
 
 import pulumi
 
-from ._types import takes_tag_map
+from mlplat.core.sdk_types import takes_tag_map
+from mlplat.core.vocabulary import MANAGED_BY, REQUIRED_TAG_KEYS
 
-MANAGED_BY = "mlplat"
-REQUIRED_TAG_KEYS: tuple[str, ...] = ("owner", "cost-center", "project", "env", "data-classification", "managed-by")
 
 
 def platform_tags(

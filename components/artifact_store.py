@@ -40,10 +40,11 @@ from pydantic import Field
 
 from . import _iam
 from ._grants import attach_grant, require_role
-from ._naming import MAX_BUCKET_PREFIX, bucket_prefix, child
-from .config import ArgsModel
+from mlplat.core.naming import MAX_BUCKET_PREFIX, bucket_prefix, child
+from mlplat.core.models import ArgsModel
+from mlplat.core.vocabulary import BUCKET_ROLE_TAG
 from .encryption import Encryption
-from .errors import ConfigError, Problem, WiringError
+from mlplat.core.errors import ConfigError, Problem, WiringError
 
 TYPE_TOKEN = "mlplat:artifact_store:ArtifactStore"
 
@@ -62,7 +63,6 @@ KEY_DOMAIN: dict[str, str] = {
     DATASETS: "data", MODELS: "models", CAPTURES: "data", EXPERIMENTS: "data", ACCESS_LOGS: "logs",
 }
 
-BUCKET_ROLE_TAG = "mlplat:bucket-role"
 LOG_DELIVERY_PRINCIPAL = "logging.s3.amazonaws.com"
 OBJECT_LOCK_MODE = "GOVERNANCE"
 NONCURRENT_STORAGE_CLASS = "STANDARD_IA"

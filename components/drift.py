@@ -34,18 +34,18 @@ import functools
 import re
 from typing import Any, Optional, Protocol, runtime_checkable
 
-import botocore.session
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
 from ._metrics import Metric
-from ._naming import child
-from .config import ArgsModel
-from .errors import Problem
+from mlplat.core import aws_models
+from mlplat.core.naming import child
+from mlplat.core.models import ArgsModel
+from mlplat.core.errors import Problem
 from .monitoring import AlarmTopic, metric_query
-from ._schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
+from mlplat.core.schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
 from .network import Network, https_egress_group
 
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
@@ -108,8 +108,7 @@ def drift_metric_name(feature: str) -> str:
 @functools.lru_cache(maxsize=1)
 def processing_instance_types() -> tuple[str, ...]:
     """Instance types a Model Monitor job accepts (botocore's ProcessingInstanceType)."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return tuple(model.shape_for("ProcessingInstanceType").enum)
+    return aws_models.shape_enum("sagemaker", "ProcessingInstanceType")
 
 
 def _prefix_problems(path: str, prefix: Optional[str]) -> list[Problem]:

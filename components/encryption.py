@@ -28,9 +28,9 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
-from ._naming import child
-from .config import ArgsModel
-from .errors import Problem, WiringError
+from mlplat.core.naming import child
+from mlplat.core.models import ArgsModel
+from mlplat.core.errors import Problem, WiringError
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
 KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes"]

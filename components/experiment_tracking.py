@@ -26,10 +26,10 @@ from pydantic import Field
 
 from . import _iam
 from ._grants import attach_grant, require_role
-from ._naming import child
+from mlplat.core.naming import child
 from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_policy
-from .config import ArgsModel
-from .errors import ConfigError, Problem
+from mlplat.core.models import ArgsModel
+from mlplat.core.errors import ConfigError, Problem
 
 TYPE_TOKEN = "mlplat:experiment_tracking:ExperimentTracking"
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"

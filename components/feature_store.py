@@ -38,12 +38,12 @@ from pydantic import Field
 
 from . import _iam
 from ._lineage import check_lineage_name, feature_group_tags
-from ._models import NestedArgs, ParentArgs
+from mlplat.core.models import NestedArgs, ParentArgs
 from ._grants import attach_grant, require_role
-from ._naming import child
+from mlplat.core.naming import child
 from .artifact_store import ArtifactStore
-from .config import DataClassification
-from .errors import ConfigError, Problem, WiringError
+from mlplat.core.vocabulary import DataClassification
+from mlplat.core.errors import ConfigError, Problem, WiringError
 
 TYPE_TOKEN = "mlplat:feature_store:FeatureStore"
 

@@ -39,10 +39,10 @@ from pydantic import Field
 
 from . import _iam
 from ._lineage import check_lineage_name, family_tags
-from ._naming import child
+from mlplat.core.naming import child
 from .encryption import Encryption
-from .errors import ConfigError, Problem, WiringError
-from ._models import NestedArgs, ParentArgs
+from mlplat.core.errors import ConfigError, Problem, WiringError
+from mlplat.core.models import NestedArgs, ParentArgs
 
 TYPE_TOKEN = "mlplat:model_registry:ModelRegistry"
 

@@ -38,9 +38,9 @@ from pydantic import Field
 
 from . import _iam
 from ._metrics import Metric
-from ._naming import child
-from .config import ArgsModel
-from .errors import Problem
+from mlplat.core.naming import child
+from mlplat.core.models import ArgsModel
+from mlplat.core.errors import Problem
 
 ALARM_PUBLISHERS: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 

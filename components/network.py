@@ -17,9 +17,11 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
-from ._naming import child
-from .config import MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES, ArgsModel, check_log_retention, check_vpc_cidr
-from .errors import ConfigError, Problem
+from mlplat.core.naming import child
+from mlplat.core.models import ArgsModel
+from mlplat.core.validators import check_log_retention, check_vpc_cidr
+from mlplat.core.vocabulary import MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES
+from mlplat.core.errors import ConfigError, Problem
 
 DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "sts", "logs", "monitoring", "kms",

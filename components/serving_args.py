@@ -13,15 +13,16 @@ import re
 import zoneinfo
 from typing import Any, Iterable, Literal, Optional, Sequence
 
-import botocore.session
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
 from ._lineage import check_lineage_name, check_source_revision
 from .artifact_store import CAPTURES, MODELS, GovernedBucket
-from .config import ArgsModel, StrictModel, check_log_retention
-from .errors import Problem
+from mlplat.core import aws_models
+from mlplat.core.models import ArgsModel, StrictModel
+from mlplat.core.validators import check_log_retention
+from mlplat.core.errors import Problem
 from .network import Network
 
 ARGS = "ServingEndpointArgs"
@@ -51,27 +52,21 @@ _CRON = re.compile(r"^cron\(\S+( \S+){5}\)$")
 # --- API limits, from botocore's SageMaker model ------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
-def _service(service: str) -> Any:
-    return botocore.session.get_session().get_service_model(service)
-
-
 def api_limits(shape: str, service: str = "sagemaker") -> tuple[Optional[int], Optional[int]]:
     """(min, max) of a named shape in botocore's model (lengths for strings, bounds for numbers)."""
-    meta = _service(service).shape_for(shape).metadata
-    return meta.get("min"), meta.get("max")
+    return aws_models.shape_limits(service, shape)
 
 
 def api_pattern(shape: str, service: str = "sagemaker") -> re.Pattern[str]:
-    return re.compile(_service(service).shape_for(shape).metadata["pattern"])
+    pattern = aws_models.shape_pattern(service, shape)
+    assert pattern is not None, f"botocore's {service} {shape} has no pattern"
+    return pattern
 
 
 @functools.lru_cache(maxsize=1)
 def hosting_instance_types() -> frozenset[str]:
     """SageMaker's hosting instance types (botocore's ProductionVariantInstanceType enum)."""
-    from mlplat.contracts import shape_enum  # the contract checker reads the same model
-
-    return frozenset(shape_enum("sagemaker", "ProductionVariantInstanceType"))
+    return frozenset(aws_models.shape_enum("sagemaker", "ProductionVariantInstanceType"))
 
 
 # --- Args --------------------------------------------------------------------------------------

@@ -72,9 +72,9 @@ from . import _iam
 from ._lineage import deployment_tags, family_tags
 from ._metrics import Metric
 from ._grants import attach_grant, require_role
-from ._naming import child
+from mlplat.core.naming import child
 from .artifact_store import GovernedBucket
-from .errors import WiringError, raise_if_problems
+from mlplat.core.errors import WiringError, raise_if_problems
 from .network import Network, https_egress_group
 from .serving_args import (  # the arguments and their validation (pure); ServingEndpointArgs is re-exported
     AutoscalingArgs,

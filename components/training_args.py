@@ -12,23 +12,19 @@ import functools
 import re
 from typing import Any, Literal, Mapping, Optional, Sequence
 
-import botocore.session
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from ._models import NestedArgs, ParentArgs
+from mlplat.core import aws_models
+from mlplat.core.models import NestedArgs, ParentArgs
 from .artifact_store import ArtifactStore
-from .config import check_log_retention
-from .config_training import check_public_access
-from .errors import Problem
+from mlplat.core.validators import check_log_retention, check_public_access
+from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, GPU_NODE_CAPS, SUPPORTED_KUBERNETES_VERSIONS
+from mlplat.core.errors import Problem
 from .network import Network
 
 
 Environment = Literal["dev", "staging", "prod"]
-SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
-DEFAULT_KUBERNETES_VERSION = "1.34"
-# Max nodes per GPU pool (DECISIONS: dev 2, staging 4, prod 16).
-GPU_NODE_CAPS: dict[str, int] = {"dev": 2, "staging": 4, "prod": 16}
 
 
 GPU_AMI_TYPE = "AL2023_x86_64_NVIDIA"
@@ -299,15 +295,10 @@ class TrainingClusterArgs(ParentArgs):
 A = "TrainingClusterArgs"
 
 
-@functools.lru_cache(maxsize=None)
-def _shape(service: str, name: str) -> Any:
-    return botocore.session.get_session().get_service_model(service).shape_for(name)
-
-
 @functools.lru_cache(maxsize=1)
 def ec2_instance_types() -> frozenset[str]:
     """Every EC2 instance type botocore's ec2 model knows (its `InstanceType` enum)."""
-    return frozenset(_shape("ec2", "InstanceType").enum)
+    return frozenset(aws_models.shape_enum("ec2", "InstanceType"))
 
 
 def deterministic_cluster_name(project: str, environment: str, name: str) -> str:
@@ -316,7 +307,7 @@ def deterministic_cluster_name(project: str, environment: str, name: str) -> str
 
 
 def check_cluster_name(name: str, path: str = f"{A}.cluster_name") -> list[Problem]:
-    meta = _shape("eks", "ClusterName").metadata
+    meta = aws_models.shape("eks", "ClusterName").metadata
     low, high, pattern = meta.get("min", 1), meta.get("max", 100), meta.get("pattern", "")
     # botocore's patterns are whole-value patterns (Java `matches`), as in mlplat.contracts.
     if not low <= len(name) <= high or not re.fullmatch(pattern, name):
@@ -414,7 +405,7 @@ def check_chart(path: str, chart: HelmChartArgs) -> list[Problem]:
 
 
 def check_image_cache_prefix(prefix: str, explicit: bool) -> list[Problem]:
-    pattern = _shape("ecr", "PullThroughCacheRuleRepositoryPrefix").metadata.get("pattern", "")
+    pattern = aws_models.shape("ecr", "PullThroughCacheRuleRepositoryPrefix").metadata.get("pattern", "")
     fits = len(prefix) <= MAX_IMAGE_CACHE_PREFIX and re.fullmatch(pattern, f"{prefix}/quay")
     if fits:
         return []

@@ -43,8 +43,8 @@ import pulumi_kubernetes as k8s
 
 from . import _iam
 from . import _k8s_objects as objects
-from ._naming import child
-from .errors import ConfigError, Problem, WiringError
+from mlplat.core.naming import child
+from mlplat.core.errors import ConfigError, Problem, WiringError
 from .training_args import (  # the arguments, their validation and the pinned choices
     A,
     GPU_AMI_TYPE,

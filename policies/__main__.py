@@ -1,5 +1,5 @@
 from pulumi_policy import PolicyPack
 
-from policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
+from mlplat.policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
 
 PolicyPack(name=PACK_NAME, policies=all_policies(), enforcement_level=DEFAULT_ENFORCEMENT, description=DESCRIPTION)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components import MLPlatform, PlatformConfig, parse_platform_config, platform_tags, register_stack_tags
-from components.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
+from mlplat.components import platform_tags, register_stack_tags
+from mlplat.platform import MLPlatform, PlatformConfig, parse_platform_config
+from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
 
 
 def load_platform_config() -> PlatformConfig:

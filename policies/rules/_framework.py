@@ -41,13 +41,13 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 from pydantic import BaseModel, ConfigDict
 
+from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENT_TAG, ENVIRONMENTS
+
 from ..waivers import Waiver, applicable_waiver, parse_waivers
 
-ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
-DATA_CLASSIFICATIONS: tuple[str, ...] = ("public", "internal", "confidential", "restricted")
 Level = Literal["advisory", "mandatory", "remediate", "disabled"]
 SeverityName = Literal["low", "medium", "high", "critical"]
-ENVIRONMENT_TAGS: tuple[str, ...] = ("mlplat:environment", "environment", "env")
+ENVIRONMENT_TAGS: tuple[str, ...] = (ENVIRONMENT_TAG, "environment", "env")
 
 
 class NoConfig(BaseModel):

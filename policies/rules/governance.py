@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping, Optional
 import pulumi
 from pydantic import Field
 
-from components._types import takes_tag_map
+from mlplat.core.sdk_types import takes_tag_map
 
 from ..waivers import parse_waivers, waiver_problems
 from ._framework import (

@@ -17,6 +17,8 @@ from pulumi_policy.proxy import UnknownValueError
 
 from pydantic import Field
 
+from mlplat.core.vocabulary import BUCKET_ROLE_TAG
+
 from ._documents import is_unconditioned_public_allow, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, stack_rule
 
@@ -32,7 +34,7 @@ PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 OWNERSHIP_TYPE = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
 KMS_KEY_TYPE = "aws:kms/key:Key"
-ROLE_TAG = "mlplat:bucket-role"
+ROLE_TAG = BUCKET_ROLE_TAG
 PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
 ALL_USERS_URIS = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")

@@ -13,11 +13,11 @@ from typing import Any, Callable, Optional
 import pulumi_aws as aws
 import pytest
 
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource, is_unknown
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
 
 STORE = "mlplat:artifact_store:ArtifactStore"
 BUCKET = "aws:s3/bucket:Bucket"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import PlatformConfig, parse_platform_config
-from components.errors import ConfigError
+from mlplat.platform.config import PlatformConfig, parse_platform_config
+from mlplat.core.errors import ConfigError
 
 SOURCE = "stacks/Pulumi.prod.yaml"
 TAGS = {"owner": "ml@example.com", "cost_center": "cc-1", "project": "mlplat", "data_classification": "internal"}

@@ -17,18 +17,18 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.drift import (
+from mlplat.components.drift import (
     CapturingEndpoint,
     DriftMonitor,
     DriftMonitorArgs,
     schedule_interval_seconds,
 )
-from components.errors import ConfigError
-from components.monitoring import AlarmTopic, AlarmTopicArgs
-from components.network import ExistingVpcArgs, Network, NetworkArgs
-from mlplat.fakes.monitoring import UnknownImageRegionError
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, is_unknown
+from mlplat.core.errors import ConfigError
+from mlplat.components.monitoring import AlarmTopic, AlarmTopicArgs
+from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+from mlplat.tooling.fakes.monitoring import UnknownImageRegionError
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, is_unknown
 
 ACCOUNT = "123456789012"
 ENDPOINT = "mlplat-test-fraud"

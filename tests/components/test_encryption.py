@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from mlplat.offline import run_callable
-from mlplat.plan import is_unknown
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import is_unknown
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"

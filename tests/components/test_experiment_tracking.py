@@ -13,19 +13,19 @@ import pulumi_aws as aws
 import pytest
 from parliament import iam_definition
 
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from components.experiment_tracking import (
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.components.experiment_tracking import (
     MLFLOW_READ_ACTIONS,
     MLFLOW_WRITE_ACTIONS,
     PRESIGNED_URL_ACTIONS,
     ExperimentTracking,
     ExperimentTrackingArgs,
 )
-from mlplat.contracts import check_plan
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource, is_unknown
+from mlplat.tooling.contracts import check_plan
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
 
 TRACKING = "mlplat:experiment_tracking:ExperimentTracking"
 SERVER = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"

@@ -13,13 +13,13 @@ from typing import Any, Callable, Optional
 import pulumi_aws as aws
 import pytest
 
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from components.feature_store import Feature, FeatureGroupArgs, FeatureStore, FeatureStoreArgs
-from mlplat.contracts import check_plan
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource, is_unknown
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.components.feature_store import Feature, FeatureGroupArgs, FeatureStore, FeatureStoreArgs
+from mlplat.tooling.contracts import check_plan
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
 
 STORE = "mlplat:feature_store:FeatureStore"
 GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
@@ -534,7 +534,7 @@ def test_feature_model_is_usable_directly() -> None:
 
 # --- schema safety: replacements against a baseline plan -------------------------------------
 
-from mlplat.feature_changes import (  # noqa: E402
+from mlplat.tooling.feature_changes import (  # noqa: E402
     FeatureGroupChanges,
     Finding,
     feature_group_changes,

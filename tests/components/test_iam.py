@@ -7,8 +7,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components import _iam
-from mlplat.offline import run_callable
+from mlplat.components import _iam
+from mlplat.tooling.offline import run_callable
 
 
 def test_to_json_matches_output_json_dumps_with_dependencies_and_secrets():
@@ -40,6 +40,6 @@ def test_to_json_stays_unknown_in_preview_until_its_outputs_are_known():
         bucket = aws.s3.Bucket("b")
         aws.ssm.Parameter("p", type="String", value=_iam.to_json({"Resource": bucket.arn}))
 
-    from mlplat.plan import is_unknown
+    from mlplat.tooling.plan import is_unknown
 
     assert is_unknown(run_callable(program, preview=True).named("p").inputs["value"])

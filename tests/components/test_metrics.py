@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components._metrics import Metric
+from mlplat.components._metrics import Metric
 
 
 def test_standard_and_percentile_statistics_map_to_the_right_alarm_field():

@@ -12,13 +12,13 @@ from typing import Any, Callable, Optional
 import pulumi_aws as aws
 import pytest
 
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from components.model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
-from mlplat.contracts import check_plan
-from mlplat.lineage import families, resources_of_family
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource, is_unknown
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.components.model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
+from mlplat.tooling.contracts import check_plan
+from mlplat.tooling.lineage import families, resources_of_family
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
 
 REGISTRY = "mlplat:model_registry:ModelRegistry"
 GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
@@ -392,7 +392,7 @@ def test_a_directly_built_family_reports_its_own_paths() -> None:
 
 # --- lineage tag helpers ---------------------------------------------------------------------
 
-from components._lineage import (  # noqa: E402
+from mlplat.components._lineage import (  # noqa: E402
     DEPLOYMENT_SCOPED_TYPES,
     deployment_tags,
     family_tags,

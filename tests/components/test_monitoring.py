@@ -15,9 +15,9 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components._metrics import Metric
-from components.errors import ConfigError
-from components.monitoring import (
+from mlplat.components._metrics import Metric
+from mlplat.core.errors import ConfigError
+from mlplat.components.monitoring import (
     ACCELERATOR_COUNTS,
     AlarmTopic,
     AlarmTopicArgs,
@@ -30,8 +30,8 @@ from components.monitoring import (
     is_accelerated,
     subscription_suffix,
 )
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, is_unknown
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, is_unknown
 
 ACCOUNT = "123456789012"
 ENDPOINT = "mlplat-test-fraud"
@@ -570,11 +570,11 @@ def real_endpoint_program(*, drift: bool = False):
     """Encryption (with an `alerts` key for the topic), ArtifactStore, adopted Network, a real
     ServingEndpoint, the alarm topic and its monitoring (and drift monitor when asked)."""
 
-    from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-    from components.drift import DriftMonitor, DriftMonitorArgs
-    from components.encryption import Encryption, EncryptionArgs
-    from components.network import ExistingVpcArgs, Network, NetworkArgs
-    from components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
+    from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+    from mlplat.components.drift import DriftMonitor, DriftMonitorArgs
+    from mlplat.components.encryption import Encryption, EncryptionArgs
+    from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+    from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
 
     def program() -> None:
         keys = Encryption("enc", EncryptionArgs(
@@ -612,7 +612,7 @@ def real_plan() -> Plan:
 
 
 def test_monitors_a_real_serving_endpoint():
-    from mlplat.contracts import check_plan
+    from mlplat.tooling.contracts import check_plan
 
     plan = real_plan()
     monitoring = plan.named("churn-monitoring")
@@ -641,7 +641,7 @@ def test_monitors_a_real_serving_endpoint():
 
 def test_drift_monitors_a_real_serving_endpoint():
     plan = real_plan()
-    from mlplat.contracts import check_plan
+    from mlplat.tooling.contracts import check_plan
 
     job = plan.named("churn-drift-job-definition").inputs
     data_key = plan.named("enc-data-key").outputs["arn"]

@@ -8,17 +8,17 @@ import json
 import pulumi_aws as aws
 import pytest
 
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError
-from components.network import (
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError
+from mlplat.components.network import (
     DEFAULT_INTERFACE_ENDPOINTS,
     ExistingVpcArgs,
     Network,
     NetworkArgs,
     subnet_cidrs,
 )
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, is_unknown
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, is_unknown
 
 ACCOUNT = "123456789012"
 NETWORK = "mlplat:network:Network"

@@ -15,15 +15,15 @@ from typing import Any, Callable, Optional
 import pulumi_aws as aws
 import pytest
 
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs, GovernedBucket
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from components.network import ExistingVpcArgs, Network, NetworkArgs
-from components.serving_args import config_name_prefix, endpoint_problems, hosting_instance_types, image_repository_arn
-from components.serving_endpoint import ServingEndpoint, ServingEndpointArgs, alarm_metric_args
-from mlplat.contracts import check_plan, shape_enum
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource, is_unknown
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs, GovernedBucket
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+from mlplat.components.serving_args import config_name_prefix, endpoint_problems, hosting_instance_types, image_repository_arn
+from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointArgs, alarm_metric_args
+from mlplat.tooling.contracts import check_plan, shape_enum
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -675,10 +675,10 @@ def test_declared_endpoints_pass_the_api_contracts() -> None:
 
 
 def test_default_args_pass_the_prod_policy_level() -> None:
-    runner = pytest.importorskip("mlplat.policy_runner")
+    runner = pytest.importorskip("mlplat.tooling.policy_runner")
 
     def program() -> None:
-        from components._tags import platform_tags, register_stack_tags
+        from mlplat.components._tags import platform_tags, register_stack_tags
 
         register_stack_tags(platform_tags(owner="ml@example.com", cost_center="cc", project="mlplat", environment="prod",
                                           data_classification="internal"))
@@ -905,6 +905,6 @@ def test_pure_helpers() -> None:
 
 
 def _metric():
-    from components._metrics import Metric
+    from mlplat.components._metrics import Metric
 
     return Metric("AWS/SageMaker", "Invocations", {"EndpointName": "e"}, statistic="Sum")

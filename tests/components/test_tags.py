@@ -6,9 +6,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components._tags import REQUIRED_TAG_KEYS, platform_tags, register_stack_tags
-from components._types import takes_tag_map
-from mlplat.offline import run_callable
+from mlplat.components._tags import REQUIRED_TAG_KEYS, platform_tags, register_stack_tags
+from mlplat.core.sdk_types import takes_tag_map
+from mlplat.tooling.offline import run_callable
 
 TAGS = platform_tags(
     owner="ml@example.com", cost_center="cc-1", project="mlplat", environment="dev",

@@ -13,12 +13,12 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from components._tags import platform_tags, register_stack_tags
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.encryption import Encryption, EncryptionArgs
-from components.errors import ConfigError, WiringError
-from components.network import Network, NetworkArgs
-from components.training_args import (
+from mlplat.components._tags import platform_tags, register_stack_tags
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.core.errors import ConfigError, WiringError
+from mlplat.components.network import Network, NetworkArgs
+from mlplat.components.training_args import (
     KUBERAY_CHART,
     DevSshArgs,
     GpuPoolArgs,
@@ -27,9 +27,9 @@ from components.training_args import (
     default_max_gpus,
     deterministic_cluster_name,
 )
-from components.training_cluster import TrainingCluster, irsa_trust_policy
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource, is_unknown
+from mlplat.components.training_cluster import TrainingCluster, irsa_trust_policy
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
 
 TC = "mlplat:training:TrainingCluster"
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
@@ -775,7 +775,7 @@ def test_preview_plans_the_same_tree_with_unknown_computed_values() -> None:
 
 
 def test_default_args_pass_the_policy_pack_at_prod_level() -> None:
-    from mlplat.policy_runner import evaluate
+    from mlplat.tooling.policy_runner import evaluate
 
     plan = run_callable(cluster_program(tags=True))
     report = evaluate(plan, environment="prod", stack_tags={"mlplat:environment": "prod"})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlplat.cli import EXIT_CONFIG_ERROR, main
+from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi_aws as aws
 import pytest
 
-from mlplat.contracts import MappingGap, Request, check_plan, operation_model, to_request, validate
-from mlplat.offline import run_callable
-from mlplat.plan import is_unknown
+from mlplat.tooling.contracts import MappingGap, Request, check_plan, operation_model, to_request, validate
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import is_unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 

@@ -8,14 +8,14 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from components.encryption import Encryption, EncryptionArgs
-from components.network import Network, NetworkArgs
-from components.training_args import KUBERAY_CHART, TeamArgs, TrainingClusterArgs
-from components.training_cluster import TrainingCluster
-from mlplat.contracts import MappingGap, check_plan
-from mlplat.contracts import eks as eks_contracts
-from mlplat.offline import run_callable
-from mlplat.plan import Plan, PlannedResource
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.components.network import Network, NetworkArgs
+from mlplat.components.training_args import KUBERAY_CHART, TeamArgs, TrainingClusterArgs
+from mlplat.components.training_cluster import TrainingCluster
+from mlplat.tooling.contracts import MappingGap, check_plan
+from mlplat.tooling.contracts import eks as eks_contracts
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan, PlannedResource
 
 CLUSTER = "mlplat-prod-training"
 ACCOUNT = "123456789012"

@@ -12,10 +12,10 @@ from typing import Any, Callable
 import pulumi_aws as aws
 import pytest
 
-from mlplat.contracts import MappingGap, check_plan, mapped_types, validate
-from mlplat.contracts import ml_lifecycle
-from mlplat.offline import run_callable
-from mlplat.plan import Plan
+from mlplat.tooling.contracts import MappingGap, check_plan, mapped_types, validate
+from mlplat.tooling.contracts import ml_lifecycle
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan
 
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/features"

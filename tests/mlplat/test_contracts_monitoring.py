@@ -16,13 +16,13 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components._metrics import Metric
-from components.drift import DriftMonitor, DriftMonitorArgs
-from components.monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
-from components.network import ExistingVpcArgs, Network, NetworkArgs
-from mlplat.contracts import ContractError, check_plan, mapped_types
-from mlplat.offline import run_callable
-from mlplat.plan import Plan
+from mlplat.components._metrics import Metric
+from mlplat.components.drift import DriftMonitor, DriftMonitorArgs
+from mlplat.components.monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
+from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+from mlplat.tooling.contracts import ContractError, check_plan, mapped_types
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan
 
 ENDPOINT = "mlplat-test-fraud"
 MONITORING_TYPES = {

@@ -10,14 +10,14 @@ from typing import Any, Callable
 import pulumi_aws as aws
 import pytest
 
-from components.artifact_store import GovernedBucket
-from components.encryption import Encryption, EncryptionArgs
-from components.network import ExistingVpcArgs, Network, NetworkArgs
-from components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
-from mlplat.contracts import check_plan, mapped_types
-from mlplat.contracts.sagemaker_serving import create_endpoint, create_endpoint_config, create_model
-from mlplat.offline import run_callable
-from mlplat.plan import Plan
+from mlplat.components.artifact_store import GovernedBucket
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
+from mlplat.tooling.contracts import check_plan, mapped_types
+from mlplat.tooling.contracts.sagemaker_serving import create_endpoint, create_endpoint_config, create_model
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 PKG = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn/3"
@@ -187,7 +187,7 @@ WRONG = [
 def test_wrong_values_fail_with_the_request_field_named(
     edit: Callable[[Plan], None], expected: list[tuple[str, str, str, str]]
 ) -> None:
-    from mlplat.contracts import operation_model
+    from mlplat.tooling.contracts import operation_model
 
     found = errors(mutated(edit))
     counts = {

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from components import _k8s_objects as objects
-from components.encryption import Encryption, EncryptionArgs
-from components.network import Network, NetworkArgs
-from components.training_args import DEFAULT_KUBERNETES_VERSION, KUBERAY_CHART, GpuPoolArgs, TeamArgs, TrainingClusterArgs
-from components.training_cluster import TrainingCluster
-from mlplat import k8s_validation as kv
-from mlplat.offline import run_callable
-from mlplat.plan import Plan
+from mlplat.components import _k8s_objects as objects
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.components.network import Network, NetworkArgs
+from mlplat.components.training_args import DEFAULT_KUBERNETES_VERSION, KUBERAY_CHART, GpuPoolArgs, TeamArgs, TrainingClusterArgs
+from mlplat.components.training_cluster import TrainingCluster
+from mlplat.tooling import k8s_validation as kv
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import Plan
 
 CRDS = kv.kueue_crd_dir()
 needs_crds = pytest.mark.skipif(

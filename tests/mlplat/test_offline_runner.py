@@ -8,8 +8,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from mlplat.offline import run_callable
-from mlplat.plan import is_unknown
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.plan import is_unknown
 
 
 class Inner(pulumi.ComponentResource):

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from mlplat.schema import PLATFORM_SCHEMA_FILE, STACK_SCHEMA_FILE, platform_config_schema, render, stack_file_schema
+from mlplat.tooling.schema import PLATFORM_SCHEMA_FILE, STACK_SCHEMA_FILE, platform_config_schema, render, stack_file_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 

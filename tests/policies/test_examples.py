@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlplat.cli import main
-from mlplat.offline import run_stack
-from mlplat.policy_runner import evaluate
+from mlplat.tooling.cli import main
+from mlplat.tooling.offline import run_stack
+from mlplat.tooling.policy_runner import evaluate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "noncompliant"
 EXPECTED_MANDATORY = {

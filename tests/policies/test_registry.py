@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from policies.pack import all_policies
-from policies.presets import CONFIG_DIR, levels, pack_config, render
-from policies.rules import ENVIRONMENTS, registered_rules
+from mlplat.policies.pack import all_policies
+from mlplat.policies.presets import CONFIG_DIR, levels, pack_config, render
+from mlplat.policies.rules import ENVIRONMENTS, registered_rules
 from policy_cases import all_cases
 
 RULES = registered_rules()

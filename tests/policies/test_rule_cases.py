@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlplat.policy_runner import evaluate
+from mlplat.tooling.policy_runner import evaluate
 
 from policy_cases import RuleCase, all_cases
 

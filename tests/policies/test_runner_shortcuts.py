@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mlplat.offline import run_stack
-from mlplat.policy_runner import PolicyReport, evaluate
+from mlplat.tooling.offline import run_stack
+from mlplat.tooling.policy_runner import PolicyReport, evaluate
 
 from policy_cases import RuleCase, all_cases
 

@@ -6,9 +6,9 @@ import json
 
 import pulumi_aws as aws
 
-from mlplat.offline import run_callable
-from mlplat.policy_runner import evaluate
-from policies.presets import pack_config
+from mlplat.tooling.offline import run_callable
+from mlplat.tooling.policy_runner import evaluate
+from mlplat.policies.presets import pack_config
 
 
 def wildcard_policy() -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mlplat.contracts import check_plan as check_contracts
-from mlplat.k8s_validation import check_plan as check_kubernetes
-from mlplat.k8s_validation import kueue_crd_dir
-from mlplat.offline import run_stack
-from mlplat.policy_runner import evaluate
-from policies.presets import load_waivers
+from mlplat.tooling.contracts import check_plan as check_contracts
+from mlplat.tooling.k8s_validation import check_plan as check_kubernetes
+from mlplat.tooling.k8s_validation import kueue_crd_dir
+from mlplat.tooling.offline import run_stack
+from mlplat.tooling.policy_runner import evaluate
+from mlplat.policies.presets import load_waivers
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
@@ -107,7 +107,7 @@ def test_training_clusters_differ_by_environment(plans):
 
 
 def test_lineage_lists_every_resource_of_a_family(plans):
-    from mlplat.lineage import resources_of_family
+    from mlplat.tooling.lineage import resources_of_family
 
     members = resources_of_family(plans["prod"], "churn")
     types = {r.type for r in members}

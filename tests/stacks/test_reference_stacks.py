@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from components._tags import REQUIRED_TAG_KEYS
-from components._types import takes_tag_map
-from mlplat.offline import run_stack
+from mlplat.components._tags import REQUIRED_TAG_KEYS
+from mlplat.core.sdk_types import takes_tag_map
+from mlplat.tooling.offline import run_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -32,14 +32,14 @@ class RuleCase:
 
     def plan(self) -> Any:
         """The case's program, planned offline as its environment's stack."""
-        from mlplat.offline import run_callable
+        from mlplat.tooling.offline import run_callable
 
         return run_callable(self.program, preview=self.preview, stack=self.environment)
 
     def evaluate_kwargs(self) -> dict[str, Any]:
         """`evaluate` arguments: the environment's preset with the case's waivers and rule config."""
-        from policies.presets import pack_config
-        from policies.rules import registered_rules
+        from mlplat.policies.presets import pack_config
+        from mlplat.policies.rules import registered_rules
 
         config = pack_config(self.environment, self.waivers or [])
         if self.rule_config:

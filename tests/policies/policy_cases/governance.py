@@ -6,7 +6,7 @@ import json
 
 import pulumi_aws as aws
 
-from components._tags import platform_tags, register_stack_tags
+from mlplat.components._tags import platform_tags, register_stack_tags
 
 from . import RuleCase
 

@@ -14,10 +14,10 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.encryption import Encryption, EncryptionArgs
-from components.feature_store import FeatureGroupArgs, FeatureStore, FeatureStoreArgs
-from components.model_registry import ModelRegistry, ModelRegistryArgs
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.components.feature_store import FeatureGroupArgs, FeatureStore, FeatureStoreArgs
+from mlplat.components.model_registry import ModelRegistry, ModelRegistryArgs
 
 from . import RuleCase
 

@@ -7,8 +7,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.encryption import Encryption, EncryptionArgs
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.encryption import Encryption, EncryptionArgs
 
 from . import RuleCase
 

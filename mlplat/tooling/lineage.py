@@ -12,8 +12,8 @@ resource that could say which family it serves and does not, serves none.
 
 from __future__ import annotations
 
-from components._lineage import FAMILY_TAG, FEATURE_GROUP_TAG
-from components._types import takes_tag_map
+from mlplat.components._lineage import FAMILY_TAG, FEATURE_GROUP_TAG
+from mlplat.core.sdk_types import takes_tag_map
 
 from .plan import Plan, PlannedResource
 

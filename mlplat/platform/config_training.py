@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, Literal, Optional, Sequence
 
 from pydantic import Field
 
-from ._models import StrictModel
-from .errors import Problem
+from mlplat.core.errors import Problem
+from mlplat.core.models import StrictModel
+from mlplat.core.validators import check_public_access
 
 TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {
     # dev: one small spot GPU pool; a public API endpoint is allowed with a CIDR allow-list.
@@ -69,33 +69,3 @@ def check_training(env: str, training: TrainingConfig) -> list[Problem]:
     problems += check_public_access(where, env, training.endpoint_public_access, training.public_access_cidrs)
     return problems
 
-
-def check_public_access(where: str, environment: str, enabled: bool, cidrs: Sequence[str]) -> list[Problem]:
-    """A public endpoint only in dev, only with an allow-list, never the whole internet (pure).
-
-    One check for the stack config (`platform.training`) and the component (`TrainingClusterArgs`)."""
-    problems: list[Problem] = []
-    if enabled and environment != "dev":
-        problems.append(
-            Problem(f"{where}.endpoint_public_access",
-                    f"is not allowed in {environment} (only dev clusters may have a public API endpoint; "
-                    "manage the cluster from inside the VPC)", True)
-        )
-    if enabled and not cidrs:
-        problems.append(
-            Problem(f"{where}.public_access_cidrs", "is empty; a public endpoint needs an allow-list of CIDRs "
-                    "(EKS would otherwise admit 0.0.0.0/0)", tuple(cidrs))
-        )
-    if cidrs and not enabled:
-        problems.append(
-            Problem(f"{where}.public_access_cidrs", "has no effect without endpoint_public_access=True (remove it)", tuple(cidrs))
-        )
-    for cidr in cidrs:
-        try:
-            network = ipaddress.ip_network(cidr, strict=True)
-        except ValueError:
-            problems.append(Problem(f"{where}.public_access_cidrs", "is not a CIDR block such as 203.0.113.0/24", cidr))
-            continue
-        if network.prefixlen == 0:
-            problems.append(Problem(f"{where}.public_access_cidrs", "admits the whole internet (list your own ranges)", cidr))
-    return problems

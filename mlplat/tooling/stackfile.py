@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 
 import yaml
 
-from components.errors import ConfigError, Problem
+from mlplat.core.errors import ConfigError, Problem
 
 SECRET_PLACEHOLDER = "[secret]"
 DEFAULT_REGION = "us-east-1"

@@ -16,8 +16,19 @@ from typing import Any, Literal, Mapping, Optional
 
 from pydantic import Field, ValidationError, model_validator
 
-from ._naming import MAX_BUCKET_PREFIX
-from ._models import ArgsModel, StrictModel, problems_from_validation
+from mlplat.core.naming import MAX_BUCKET_PREFIX
+from mlplat.core.errors import ConfigError, Problem
+from mlplat.core.models import StrictModel, problems_from_validation
+from mlplat.core.validators import check_log_retention, check_vpc_cidr
+from mlplat.core.vocabulary import (
+    CONFIG_KEY,
+    CONFIG_NAMESPACE,
+    ENVIRONMENTS,
+    MAX_AVAILABILITY_ZONES,
+    MIN_AVAILABILITY_ZONES,
+    DataClassification,
+    Environment,
+)
 from .config_ml_lifecycle import (
     ML_LIFECYCLE_DEFAULTS,
     ExperimentTrackingConfig,
@@ -28,29 +39,12 @@ from .config_ml_lifecycle import (
 from .config_monitoring import MONITORING_DEFAULTS, MonitoringConfig, check_monitoring
 from .config_serving import ServingConfig, check_serving, with_serving_defaults
 from .config_training import TRAINING_DEFAULTS, TrainingConfig, check_training
-from .errors import ConfigError, Problem
 
 __all__ = [
-    "ArgsModel", "StrictModel", "PlatformConfig", "parse_platform_config", "check_platform",
-    "with_environment_defaults", "stack_file_label", "check_log_retention", "check_vpc_cidr", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS",
+    "CONFIG_KEY", "CONFIG_NAMESPACE", "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "PlatformConfig", "check_platform",
+    "environment_defaults", "parse_platform_config", "stack_file_label", "with_environment_defaults",
 ]
 
-Environment = Literal["dev", "staging", "prod"]
-ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
-DataClassification = Literal["public", "internal", "confidential", "restricted"]
-
-CONFIG_NAMESPACE = "ml-platform"
-CONFIG_KEY = "platform"
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-
-MIN_AVAILABILITY_ZONES = 2
-MAX_AVAILABILITY_ZONES = 6
-MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24  # VPC limits: /16 is the largest, /24 keeps subnets >= /27
 
 # Values a platform engineer expects to differ by environment. Staging carries prod's safety.
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -325,28 +319,6 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
         )
     return problems
 
-
-def check_log_retention(path: str, days: int) -> list[Problem]:
-    """Problems with a CloudWatch Logs retention period (pure)."""
-    if days in LOG_RETENTION_DAYS:
-        return []
-    allowed = ", ".join(map(str, LOG_RETENTION_DAYS))
-    return [Problem(path, f"is not a CloudWatch Logs retention period (allowed: {allowed})", days)]
-
-
-def check_vpc_cidr(path: str, cidr: str) -> list[Problem]:
-    """Problems with a VPC CIDR to create (pure)."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=True)
-    except ValueError:
-        try:
-            hint = f" (did you mean {ipaddress.ip_network(cidr, strict=False)}?)"
-        except ValueError:
-            hint = ""
-        return [Problem(path, f"is not an IPv4 CIDR block such as 10.0.0.0/16{hint}", cidr)]
-    if network.version != 4 or not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
-        return [Problem(path, f"must be an IPv4 block between /{MIN_VPC_PREFIX} and /{MAX_VPC_PREFIX} (VPC limits)", cidr)]
-    return []
 
 
 def parse_platform_config(

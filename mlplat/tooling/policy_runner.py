@@ -31,10 +31,10 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
-from policies.presets import pack_config as preset_pack_config
-from policies.rules import registered_rules
-from policies.rules._framework import (
+from mlplat.policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
+from mlplat.policies.presets import pack_config as preset_pack_config
+from mlplat.policies.rules import registered_rules
+from mlplat.policies.rules._framework import (
     REPORTING_POLICIES,
     UNVERIFIED_RESOURCE_POLICY,
     UNVERIFIED_STACK_POLICY,

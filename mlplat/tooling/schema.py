@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components.config import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS, PlatformConfig, environment_defaults
+from mlplat.core import aws_models
+from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS, PlatformConfig, environment_defaults
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PLATFORM_SCHEMA_FILE = "platform-config.schema.json"
@@ -42,9 +43,7 @@ def _optional_where_defaulted(model: dict[str, Any], defaults: dict[str, Any], d
 
 
 def aws_regions() -> list[str]:
-    import boto3
-
-    return sorted(boto3.session.Session().get_available_regions("ec2"))
+    return list(aws_models.regions("ec2"))
 
 
 def stack_file_schema() -> dict[str, Any]:

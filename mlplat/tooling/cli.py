@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from components.errors import PlatformError
+from mlplat.core.errors import PlatformError
 
 from .contracts import check_plan
 from .offline import run_stack
@@ -77,7 +77,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "lineage":
         return _lineage(args)
     if args.command == "policy-config":
-        from policies.presets import CONFIG_DIR, write_pack_configs
+        from mlplat.policies.presets import CONFIG_DIR, write_pack_configs
 
         for path in write_pack_configs(Path(args.out) if args.out else CONFIG_DIR):
             print(f"wrote {path}")

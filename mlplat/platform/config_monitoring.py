@@ -6,9 +6,9 @@ from typing import Optional
 
 from pydantic import Field
 
-from ._models import StrictModel
-from ._schedules import HOURLY, check_schedule_expression
-from .errors import Problem
+from mlplat.core.models import StrictModel
+from mlplat.core.schedules import HOURLY, check_schedule_expression
+from mlplat.core.errors import Problem
 
 
 class AlarmSubscriptionsConfig(StrictModel):

@@ -7,8 +7,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field
 
-from ._models import StrictModel
-from .errors import Problem
+from mlplat.core.models import StrictModel
+from mlplat.core.errors import Problem
 
 ML_LIFECYCLE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {

@@ -11,8 +11,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field
 
-from ._models import StrictModel
-from .errors import Problem
+from mlplat.core.models import StrictModel
+from mlplat.core.errors import Problem
 
 SERVING_DEFAULTS: dict[str, dict[str, Any]] = {
     # dev: one small instance, all at once, scaled down out of hours; raw artifacts allowed.

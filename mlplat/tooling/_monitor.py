@@ -32,7 +32,7 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from components._types import autoname_property
+from mlplat.core.sdk_types import autoname_property
 
 from .fakes import generated_name, stable_hex
 from .plan import ROOT_STACK_TYPE, Diagnostic, PlannedResource

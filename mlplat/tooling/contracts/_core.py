@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-import botocore.session
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from mlplat.core.aws_models import operation_model, shape_enum
 
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -69,21 +70,6 @@ def contract(*type_tokens: str) -> Callable[[Mapper], Mapper]:
 
 def mapped_types() -> frozenset[str]:
     return frozenset(_MAPPERS)
-
-
-@functools.lru_cache(maxsize=None)
-def operation_model(service: str, operation: str) -> OperationModel:
-    return _session().get_service_model(service).operation_model(operation)
-
-
-@functools.lru_cache(maxsize=1)
-def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
-def shape_enum(service: str, shape_name: str) -> tuple[str, ...]:
-    """The enum of a named shape (e.g. sagemaker ProductionVariantInstanceType)."""
-    return tuple(_session().get_service_model(service).shape_for(shape_name).enum)
 
 
 def validate(request: Request) -> list[tuple[str, str]]:

@@ -14,21 +14,20 @@ from typing import Any, Optional
 
 import pulumi
 
-from ._lineage import family_tags
-from ._naming import bucket_prefix, child
-from ._tags import tag_transform
-from .artifact_store import ArtifactStore, ArtifactStoreArgs
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
 from .config import PlatformConfig
+from mlplat.components import family_tags, tag_transform
+from mlplat.core.naming import bucket_prefix, child
 from .config_serving import ServingEndpointConfig
-from .drift import DriftMonitor, DriftMonitorArgs
-from .encryption import DEFAULT_DOMAINS, Encryption, EncryptionArgs
-from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
-from .feature_store import FeatureGroupArgs, FeatureStore, FeatureStoreArgs
-from .model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
-from .monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
-from .network import ExistingVpcArgs, Network, NetworkArgs
-from .serving_endpoint import ServingEndpoint, ServingEndpointArgs
-from .training_args import (
+from mlplat.components.drift import DriftMonitor, DriftMonitorArgs
+from mlplat.components.encryption import DEFAULT_DOMAINS, Encryption, EncryptionArgs
+from mlplat.components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
+from mlplat.components.feature_store import FeatureGroupArgs, FeatureStore, FeatureStoreArgs
+from mlplat.components.model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
+from mlplat.components.monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
+from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
+from mlplat.components.training_args import (
     KUBERAY_CHART,
     REQUIRED_INTERFACE_ENDPOINTS,
     GpuPoolArgs,
@@ -36,7 +35,7 @@ from .training_args import (
     TrainingClusterArgs,
     deterministic_cluster_name,
 )
-from .training_cluster import TrainingCluster
+from mlplat.components.training_cluster import TrainingCluster
 
 ALERTS_DOMAIN = "alerts"
 

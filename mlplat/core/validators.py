@@ -1,0 +1,67 @@
+"""Pure checks that components, the stack config and rules share: each returns Problems, never raises."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Sequence
+
+from .errors import Problem
+from .vocabulary import LOG_RETENTION_DAYS
+
+__all__ = ["check_log_retention", "check_public_access", "check_vpc_cidr"]
+
+MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24  # VPC limits: /16 is the largest, /24 keeps subnets >= /27
+
+
+def check_log_retention(path: str, days: int) -> list[Problem]:
+    """Problems with a CloudWatch Logs retention period."""
+    if days in LOG_RETENTION_DAYS:
+        return []
+    allowed = ", ".join(map(str, LOG_RETENTION_DAYS))
+    return [Problem(path, f"is not a CloudWatch Logs retention period (allowed: {allowed})", days)]
+
+
+def check_vpc_cidr(path: str, cidr: str) -> list[Problem]:
+    """Problems with a VPC CIDR to create."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        try:
+            hint = f" (did you mean {ipaddress.ip_network(cidr, strict=False)}?)"
+        except ValueError:
+            hint = ""
+        return [Problem(path, f"is not an IPv4 CIDR block such as 10.0.0.0/16{hint}", cidr)]
+    if network.version != 4 or not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
+        return [Problem(path, f"must be an IPv4 block between /{MIN_VPC_PREFIX} and /{MAX_VPC_PREFIX} (VPC limits)", cidr)]
+    return []
+
+
+def check_public_access(where: str, environment: str, enabled: bool, cidrs: Sequence[str]) -> list[Problem]:
+    """A public cluster endpoint only in dev, only with an allow-list, never the whole internet.
+
+    One check for the stack config (`platform.training`) and the component (`TrainingClusterArgs`)."""
+    problems: list[Problem] = []
+    if enabled and environment != "dev":
+        problems.append(
+            Problem(f"{where}.endpoint_public_access",
+                    f"is not allowed in {environment} (only dev clusters may have a public API endpoint; "
+                    "manage the cluster from inside the VPC)", True)
+        )
+    if enabled and not cidrs:
+        problems.append(
+            Problem(f"{where}.public_access_cidrs", "is empty; a public endpoint needs an allow-list of CIDRs "
+                    "(EKS would otherwise admit 0.0.0.0/0)", tuple(cidrs))
+        )
+    if cidrs and not enabled:
+        problems.append(
+            Problem(f"{where}.public_access_cidrs", "has no effect without endpoint_public_access=True (remove it)", tuple(cidrs))
+        )
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            problems.append(Problem(f"{where}.public_access_cidrs", "is not a CIDR block such as 203.0.113.0/24", cidr))
+            continue
+        if network.prefixlen == 0:
+            problems.append(Problem(f"{where}.public_access_cidrs", "admits the whole internet (list your own ranges)", cidr))
+    return problems

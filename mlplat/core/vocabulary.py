@@ -1,0 +1,66 @@
+"""The platform's shared vocabulary: values components, rules and tooling must agree on.
+
+Defined once here (DECISIONS: environments, classifications, tag keys, the Kubernetes version);
+every other module imports them instead of restating them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = [
+    "BUCKET_ROLE_TAG",
+    "CONFIG_KEY",
+    "CONFIG_NAMESPACE",
+    "DATA_CLASSIFICATIONS",
+    "DEFAULT_KUBERNETES_VERSION",
+    "DataClassification",
+    "ENVIRONMENTS",
+    "ENVIRONMENT_TAG",
+    "Environment",
+    "FAMILY_TAG",
+    "FEATURE_GROUP_TAG",
+    "GPU_NODE_CAPS",
+    "LOG_RETENTION_DAYS",
+    "MANAGED_BY",
+    "MAX_AVAILABILITY_ZONES",
+    "MIN_AVAILABILITY_ZONES",
+    "PLATFORM_VERSION_TAG",
+    "REQUIRED_TAG_KEYS",
+    "SOURCE_REVISION_TAG",
+    "SUPPORTED_KUBERNETES_VERSIONS",
+]
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+
+DataClassification = Literal["public", "internal", "confidential", "restricted"]
+DATA_CLASSIFICATIONS: tuple[str, ...] = get_args(DataClassification)
+
+# The stack file's structured value: `ml-platform:platform`.
+CONFIG_NAMESPACE = "ml-platform"
+CONFIG_KEY = "platform"
+
+# Tags every taggable AWS resource of a stack carries, and who manages it.
+MANAGED_BY = "mlplat"
+REQUIRED_TAG_KEYS: tuple[str, ...] = ("owner", "cost-center", "project", "env", "data-classification", "managed-by")
+ENVIRONMENT_TAG = "mlplat:environment"
+BUCKET_ROLE_TAG = "mlplat:bucket-role"
+FAMILY_TAG = "mlplat:model-family"
+FEATURE_GROUP_TAG = "mlplat:feature-group"
+PLATFORM_VERSION_TAG = "mlplat:platform-version"
+SOURCE_REVISION_TAG = "mlplat:source-revision"
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+MIN_AVAILABILITY_ZONES = 2
+MAX_AVAILABILITY_ZONES = 6
+
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
+DEFAULT_KUBERNETES_VERSION = "1.34"
+# Max nodes per GPU pool (DECISIONS: dev 2, staging 4, prod 16).
+GPU_NODE_CAPS: dict[str, int] = {"dev": 2, "staging": 4, "prod": 16}
