@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.mlplat-installed
 STACK  ?= dev
 FORMAT ?= text
 
-.PHONY: plan test bench schema policy-config lint clean
+.PHONY: plan test bench schema policy-config lint layers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,14 @@ schema: $(STAMP)
 policy-config: $(STAMP)
 	$(BIN)/mlplat policy-config
 
-## lint: check the GitHub workflows (zizmor --offline, and the GitHub workflow JSON schema)
-lint: $(STAMP)
+## lint: the import layers (import-linter) and the GitHub workflows (zizmor --offline, the workflow JSON schema)
+lint: $(STAMP) layers
 	$(BIN)/zizmor --offline .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
+## layers: check the direction of imports on the installed layout (components/ and policies/ inside mlplat/)
+layers: $(STAMP)
+	$(BIN)/python tools/check_layers.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -12,7 +12,7 @@ resource that could say which family it serves and does not, serves none.
 
 from __future__ import annotations
 
-from mlplat.components._lineage import FAMILY_TAG, FEATURE_GROUP_TAG
+from mlplat.core.vocabulary import FAMILY_TAG, FEATURE_GROUP_TAG
 from mlplat.core.sdk_types import takes_tag_map
 
 from .plan import Plan, PlannedResource

@@ -33,13 +33,13 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from mlplat.policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
 from mlplat.policies.presets import pack_config as preset_pack_config
-from mlplat.policies.rules import registered_rules
-from mlplat.policies.rules._framework import (
+from mlplat.policies.rules import (
     REPORTING_POLICIES,
     UNVERIFIED_RESOURCE_POLICY,
     UNVERIFIED_STACK_POLICY,
     WAIVED_RESOURCE_POLICY,
     WAIVED_STACK_POLICY,
+    registered_rules,
 )
 
 from ._analyzer_shortcuts import SharingServicer, shared_pure_work

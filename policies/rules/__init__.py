@@ -5,6 +5,11 @@ import pkgutil
 
 from ._framework import (
     ENVIRONMENTS,
+    REPORTING_POLICIES,
+    UNVERIFIED_RESOURCE_POLICY,
+    UNVERIFIED_STACK_POLICY,
+    WAIVED_RESOURCE_POLICY,
+    WAIVED_STACK_POLICY,
     Finding,
     NoConfig,
     ResourceView,
@@ -22,6 +27,11 @@ for _module in pkgutil.iter_modules(__path__):
 
 __all__ = [
     "ENVIRONMENTS",
+    "REPORTING_POLICIES",
+    "UNVERIFIED_RESOURCE_POLICY",
+    "UNVERIFIED_STACK_POLICY",
+    "WAIVED_RESOURCE_POLICY",
+    "WAIVED_STACK_POLICY",
     "Finding",
     "NoConfig",
     "ResourceView",
