@@ -20,14 +20,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from mlplat.core.errors import PlatformError
+from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENTS
 
 from .contracts import check_plan
 from .offline import run_stack
 from .policy_runner import PolicyReport, evaluate
 from .report import RENDERERS, PlanReport
-
-ENVIRONMENTS = ("dev", "staging", "prod")
-DEFAULT_KUBERNETES_VERSION = "1.34"
 
 EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2

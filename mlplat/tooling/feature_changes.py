@@ -19,10 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Mapping, Optional, Union
 
+from mlplat.core.vocabulary import ENVIRONMENTS
+
 from .plan import Plan, is_unknown
 
 FEATURE_GROUP_TYPE = "aws:sagemaker/featureGroup:FeatureGroup"
-ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 BLOCKING_ENVIRONMENTS: tuple[str, ...] = ("staging", "prod")
 KEY_FIELDS: tuple[tuple[str, str], ...] = (
     ("recordIdentifierFeatureName", "record identifier"),

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from mlplat.core import aws_models
-from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS, PlatformConfig, environment_defaults
+from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS
+from mlplat.platform.config import PlatformConfig, environment_defaults
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PLATFORM_SCHEMA_FILE = "platform-config.schema.json"

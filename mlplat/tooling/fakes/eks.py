@@ -20,6 +20,8 @@ from pulumi.runtime import rpc
 
 import pulumi_kubernetes  # noqa: F401  (registers the Kubernetes resource modules enumerated below)
 
+from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION
+
 from ._core import FakeContext, Outputs, RealisticMocks, fake, fake_uuid, invoke, stable_hex
 
 CREATED_AT = "2026-01-01T00:00:00Z"
@@ -60,7 +62,7 @@ def _eks_cluster(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outpu
         "certificateAuthority": {"data": _fake_certificate(ctx)},
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{oidc_id}"}]}],
         "status": "ACTIVE",
-        "version": props.get("version") or "1.34",
+        "version": props.get("version") or DEFAULT_KUBERNETES_VERSION,
         "platformVersion": "eks.8",
         "createdAt": CREATED_AT,
         "vpcConfig": vpc_config,
@@ -72,6 +74,7 @@ def _eks_cluster(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outpu
 def _eks_node_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
     cluster = props.get("clusterName") or "cluster"
     name = props.get("nodeGroupName") or f"{ctx.name}-{ctx.hex(8)}"
+    version = props.get("version") or DEFAULT_KUBERNETES_VERSION
     group_id = fake_uuid(ctx.seed + "nodegroup")
     return f"{cluster}:{name}", {
         "nodeGroupName": name,
@@ -79,8 +82,8 @@ def _eks_node_group(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Ou
         "status": "ACTIVE",
         "capacityType": props.get("capacityType") or "ON_DEMAND",
         "amiType": props.get("amiType") or "AL2023_x86_64_STANDARD",
-        "version": props.get("version") or "1.34",
-        "releaseVersion": "1.34.2-20260101",
+        "version": version,
+        "releaseVersion": f"{version}.2-20260101",
         "resources": [
             {"autoscalingGroups": [{"name": f"eks-{name}-{group_id}"}], "remoteAccessSecurityGroupId": ""}
         ],
