@@ -21,7 +21,7 @@ import importlib.metadata
 import re
 from typing import Optional
 
-from mlplat.core.errors import Problem, WiringError
+from mlplat.core.errors import Problem, WiringError, raise_if_problems
 from mlplat.core.vocabulary import FAMILY_TAG, FEATURE_GROUP_TAG, PLATFORM_VERSION_TAG, SOURCE_REVISION_TAG
 
 
@@ -75,19 +75,19 @@ def check_source_revision(path: str, value: str) -> list[Problem]:
 
 
 def _checked(problems: list[Problem]) -> None:
-    if problems:
-        raise WiringError("; ".join(p.render() for p in problems))
+    # A bad name or revision is a bad value, reported as every other one is.
+    raise_if_problems(problems)
 
 
 def family_tags(family: str) -> dict[str, str]:
     """Tags of a model family's resources: `mlplat:model-family` and `mlplat:platform-version`."""
-    _checked(check_lineage_name("family", family, "model family"))
+    _checked(check_lineage_name("family_tags.family", family, "model family"))
     return {FAMILY_TAG: family, PLATFORM_VERSION_TAG: platform_version()}
 
 
 def feature_group_tags(group: str) -> dict[str, str]:
     """Tags of a feature group's resources: `mlplat:feature-group` and `mlplat:platform-version`."""
-    _checked(check_lineage_name("feature_group", group, "feature group"))
+    _checked(check_lineage_name("feature_group_tags.group", group, "feature group"))
     return {FEATURE_GROUP_TAG: group, PLATFORM_VERSION_TAG: platform_version()}
 
 
@@ -103,7 +103,7 @@ def deployment_tags(family: str, source_revision: str, *, resource_type: str) ->
             f"{SOURCE_REVISION_TAG} goes only on deployment-scoped resources "
             f"({', '.join(DEPLOYMENT_SCOPED_TYPES)}), not on {resource_type}; use family_tags() instead"
         )
-    _checked(check_source_revision("source_revision", source_revision))
+    _checked(check_source_revision("deployment_tags.source_revision", source_revision))
     return {**family_tags(family), SOURCE_REVISION_TAG: source_revision}
 
 

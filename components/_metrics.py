@@ -7,12 +7,39 @@ or p99 for latency). Alarms and dashboards take these objects, never hand-typed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import re
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping, Optional
 
 import pulumi
 
-STANDARD_STATISTICS = frozenset({"SampleCount", "Average", "Sum", "Minimum", "Maximum"})
+from mlplat.core.aws_models import shape_enum
+from mlplat.core.errors import ConfigError, Problem
+
+# CloudWatch's Statistic enum (SampleCount, Average, Sum, Minimum, Maximum), from botocore's model.
+STANDARD_STATISTICS = frozenset(shape_enum("cloudwatch", "Statistic"))
+STATISTIC_RULE = f"{', '.join(sorted(STANDARD_STATISTICS))}, or a percentile p0.01 to p99.99 such as p99 or p99.9"
+# PutMetricAlarm: "Valid values are 10, 20, 30, and any multiple of 60" (10-30 for high-resolution metrics).
+PERIOD_RULE = "10, 20, 30, or a multiple of 60 seconds"
+HIGH_RESOLUTION_PERIODS = (10, 20, 30)
+# A percentile as CloudWatch writes it: p, then up to two digits and two decimals (p99, p95.45).
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?)$")
+
+
+def statistic_problems(path: str, statistic: Any) -> list[Problem]:
+    """Problems with a CloudWatch statistic: a standard one or a percentile (`path` names the argument)."""
+    if isinstance(statistic, str) and (statistic in STANDARD_STATISTICS or _is_percentile(statistic)):
+        return []
+    return [Problem(path, f"is not a CloudWatch statistic (allowed: {STATISTIC_RULE})", statistic)]
+
+
+def period_problems(path: str, period_seconds: Any) -> list[Problem]:
+    """Problems with a CloudWatch period in seconds (`path` names the argument)."""
+    valid = (
+        isinstance(period_seconds, int) and not isinstance(period_seconds, bool)
+        and (period_seconds in HIGH_RESOLUTION_PERIODS or (period_seconds >= 60 and period_seconds % 60 == 0))
+    )
+    return [] if valid else [Problem(path, f"is not a CloudWatch period (allowed: {PERIOD_RULE})", period_seconds)]
 
 
 @dataclass(frozen=True)
@@ -33,18 +60,18 @@ class Metric:
     label: Optional[str] = None
 
     def __post_init__(self) -> None:
-        if self.statistic not in STANDARD_STATISTICS and not _is_percentile(self.statistic):
-            raise ValueError(
-                f"Metric.statistic: {self.statistic!r} is not a CloudWatch statistic "
-                f"(allowed: {', '.join(sorted(STANDARD_STATISTICS))} or a percentile such as p99)"
-            )
-        if self.period_seconds not in (10, 30) and (self.period_seconds < 60 or self.period_seconds % 60):
-            raise ValueError(
-                f"Metric.period_seconds: {self.period_seconds} is not a CloudWatch period (10, 30, or a multiple of 60)"
-            )
+        problems = statistic_problems("Metric.statistic", self.statistic)
+        problems += period_problems("Metric.period_seconds", self.period_seconds)
+        if problems:
+            raise ConfigError(problems)
 
     def with_(self, **changes: Any) -> "Metric":
         """A copy with other statistic, period, label...: `m.with_(statistic="p90")`."""
+        known = [f.name for f in fields(self)]
+        unknown = [Problem(f"Metric.with_.{key}", f"is not a field of Metric (allowed: {', '.join(known)})")
+                   for key in changes if key not in known]
+        if unknown:
+            raise ConfigError(unknown)
         return replace(self, **changes)
 
     @property
@@ -83,10 +110,5 @@ class Metric:
 
 
 def _is_percentile(statistic: str) -> bool:
-    if not statistic.startswith("p"):
-        return False
-    try:
-        value = float(statistic[1:])
-    except ValueError:
-        return False
-    return 0 < value < 100
+    match = _PERCENTILE.match(statistic)
+    return match is not None and 0 < float(match.group(1)) < 100

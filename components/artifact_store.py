@@ -26,6 +26,10 @@ bucket before the store exists, so the composition root passes
     store = ArtifactStore("artifacts", ArtifactStoreArgs(encryption=keys))
     store.models.grant_read(serving_role)
     store.grant_read_write(training_role, bucket="datasets", prefix="team-a/")
+    store.grant_delete(cleanup_role, bucket="datasets", prefix="team-a/tmp/")
+
+Grants say what they give: read, write (which never deletes) and delete are separate intents,
+each one role policy with exactly the actions its method's docstring lists.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from pydantic import Field
 
 from . import _iam
 from ._grants import attach_grant, require_role
+from ._lookup import lookup
 from mlplat.core.naming import MAX_BUCKET_PREFIX, bucket_prefix, child
 from mlplat.core.models import ArgsModel
 from mlplat.core.vocabulary import BUCKET_ROLE_TAG
@@ -76,10 +81,14 @@ MAX_BUCKET_NAME_PREFIX = MAX_BUCKET_PREFIX - max(len(f"{role}-") for role in ALL
 _BUCKET_NAME_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]*-$")
 _RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 
-Access = Literal["read", "write", "read-write"]
+Access = Literal["read", "write", "read-write", "delete"]
+ACCESSES: tuple[str, ...] = ("read", "write", "read-write", "delete")
 
 READ_OBJECT_ACTIONS: tuple[str, ...] = ("s3:GetObject", "s3:GetObjectVersion")
-WRITE_OBJECT_ACTIONS: tuple[str, ...] = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject")
+WRITE_OBJECT_ACTIONS: tuple[str, ...] = ("s3:PutObject", "s3:AbortMultipartUpload")
+# Delete is its own grant (write never implies it). On the versioned buckets it adds a delete
+# marker; s3:DeleteObjectVersion, which removes a version for good, is never granted.
+DELETE_OBJECT_ACTIONS: tuple[str, ...] = ("s3:DeleteObject",)
 LIST_ACTIONS: tuple[str, ...] = ("s3:ListBucket",)
 READ_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 WRITE_KEY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -317,6 +326,51 @@ def _union(*groups: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(action for group in groups for action in group))
 
 
+def object_access_policy(
+    *,
+    read: bool = False,
+    write: bool = False,
+    delete: bool = False,
+    bucket_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    region: pulumi.Input[str],
+    prefix: Optional[str] = None,
+) -> _iam.Document:
+    """One role policy for any mix of read, write and delete on `<bucket arn>/<prefix>*` (pure).
+
+    Statements, in order: `ObjectAccess` (READ_OBJECT_ACTIONS, WRITE_OBJECT_ACTIONS,
+    DELETE_OBJECT_ACTIONS as asked) on the objects; `ListBucket` (s3:ListBucket on the bucket,
+    with `s3:prefix` StringLike `<prefix>*` when a prefix is given) when reading;
+    `UseBucketKeyThroughS3` (kms:Decrypt to read; kms:GenerateDataKey, kms:Decrypt to write) on
+    the bucket's key with `kms:ViaService` = `s3.<region>.amazonaws.com`, unless only deleting
+    (a delete needs no key).
+    """
+    object_actions = _union(
+        READ_OBJECT_ACTIONS if read else (), WRITE_OBJECT_ACTIONS if write else (), DELETE_OBJECT_ACTIONS if delete else ()
+    )
+    if not object_actions:
+        raise ValueError("object_access_policy needs at least one of read, write or delete")
+    key_actions = _union(READ_KEY_ACTIONS if read else (), WRITE_KEY_ACTIONS if write else ())
+    statements = [
+        _iam.statement(sid="ObjectAccess", actions=object_actions, resources=_objects(bucket_arn, prefix or ""))
+    ]
+    if read:
+        statements.append(
+            _iam.statement(
+                sid="ListBucket", actions=list(LIST_ACTIONS), resources=bucket_arn,
+                conditions={"StringLike": {"s3:prefix": f"{prefix}*"}} if prefix else None,
+            )
+        )
+    if key_actions:
+        statements.append(
+            _iam.statement(
+                sid="UseBucketKeyThroughS3", actions=key_actions, resources=key_arn,
+                conditions={"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", region, ".amazonaws.com")}},
+            )
+        )
+    return _iam.document(statements)
+
+
 def grant_policy(
     access: Access,
     *,
@@ -330,31 +384,15 @@ def grant_policy(
     - read: s3:GetObject, s3:GetObjectVersion on `<bucket arn>/<prefix>*`; s3:ListBucket on the
       bucket (with `s3:prefix` StringLike `<prefix>*` when a prefix is given); kms:Decrypt on the
       bucket's key via S3 only (`kms:ViaService` = `s3.<region>.amazonaws.com`);
-    - write: s3:PutObject, s3:AbortMultipartUpload, s3:DeleteObject on `<bucket arn>/<prefix>*`;
-      kms:GenerateDataKey, kms:Decrypt on the key via S3 only;
-    - read-write: the union of both.
+    - write: s3:PutObject, s3:AbortMultipartUpload on `<bucket arn>/<prefix>*`;
+      kms:GenerateDataKey, kms:Decrypt on the key via S3 only (no delete);
+    - read-write: the union of both (no delete);
+    - delete: s3:DeleteObject on `<bucket arn>/<prefix>*`, nothing else.
     """
-    reads = access in ("read", "read-write")
-    writes = access in ("write", "read-write")
-    object_actions = _union(READ_OBJECT_ACTIONS if reads else (), WRITE_OBJECT_ACTIONS if writes else ())
-    key_actions = _union(READ_KEY_ACTIONS if reads else (), WRITE_KEY_ACTIONS if writes else ())
-    statements = [
-        _iam.statement(sid="ObjectAccess", actions=object_actions, resources=_objects(bucket_arn, prefix or ""))
-    ]
-    if reads:
-        statements.append(
-            _iam.statement(
-                sid="ListBucket", actions=list(LIST_ACTIONS), resources=bucket_arn,
-                conditions={"StringLike": {"s3:prefix": f"{prefix}*"}} if prefix else None,
-            )
-        )
-    statements.append(
-        _iam.statement(
-            sid="UseBucketKeyThroughS3", actions=key_actions, resources=key_arn,
-            conditions={"StringEquals": {"kms:ViaService": pulumi.Output.concat("s3.", region, ".amazonaws.com")}},
-        )
+    return object_access_policy(
+        read=access in ("read", "read-write"), write=access in ("write", "read-write"), delete=access == "delete",
+        bucket_arn=bucket_arn, key_arn=key_arn, region=region, prefix=prefix,
     )
-    return _iam.document(statements)
 
 
 def check_grant_prefix(prefix: Optional[str], method: str = "grant_read") -> list[Problem]:
@@ -362,6 +400,8 @@ def check_grant_prefix(prefix: Optional[str], method: str = "grant_read") -> lis
     if prefix is None:
         return []
     path = f"{method}.prefix"
+    if not isinstance(prefix, str):
+        return [Problem(path, "is not a key prefix (a string such as 'team-a/'; omit it for the whole bucket)", prefix)]
     if prefix == "":
         return [Problem(path, "is empty (omit prefix to grant on the whole bucket)", prefix)]
     problems = []
@@ -397,13 +437,17 @@ class GovernedBucket:
         return self.store.grant_read(role, bucket=self.role, prefix=prefix)
 
     def grant_write(self, role: aws.iam.Role, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
-        """Let `role` write objects under `prefix`: s3:PutObject, s3:AbortMultipartUpload,
-        s3:DeleteObject on the objects, kms:GenerateDataKey and kms:Decrypt on the key via S3."""
+        """Let `role` write objects under `prefix` (never delete): s3:PutObject,
+        s3:AbortMultipartUpload on the objects, kms:GenerateDataKey and kms:Decrypt on the key via S3."""
         return self.store.grant_write(role, bucket=self.role, prefix=prefix)
 
     def grant_read_write(self, role: aws.iam.Role, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
-        """Let `role` read and write objects under `prefix`: the actions of grant_read and grant_write."""
+        """Let `role` read and write objects under `prefix`: the actions of grant_read and grant_write (no delete)."""
         return self.store.grant_read_write(role, bucket=self.role, prefix=prefix)
+
+    def grant_delete(self, role: aws.iam.Role, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
+        """Let `role` delete objects under `prefix`: s3:DeleteObject on the objects, nothing else."""
+        return self.store.grant_delete(role, bucket=self.role, prefix=prefix)
 
 
 class ArtifactStore(pulumi.ComponentResource):
@@ -414,7 +458,7 @@ class ArtifactStore(pulumi.ComponentResource):
     `<name>-<role>` (the bucket), `-encryption`, `-versioning`, `-public-access-block`,
     `-ownership`, `-policy`, `-lifecycle`; `<name>-<role>-logging` on all but access-logs;
     `<name>-models-object-lock` when object lock is on. Grants add
-    `<name>-<bucket role>-<read|write|read-write>-<role name>` role policies.
+    `<name>-<bucket role>-<read|write|read-write|delete>-<role name>` role policies.
 
     Buckets are protected unless `protect=False`; deleting a non-empty bucket fails unless
     `force_destroy=True`; with object lock, locked model versions cannot be deleted before their
@@ -499,12 +543,11 @@ class ArtifactStore(pulumi.ComponentResource):
 
     def bucket(self, role: str) -> GovernedBucket:
         """The handle of the bucket with this role; WiringError naming the roles otherwise."""
-        try:
-            return self._buckets[role]
-        except KeyError:
-            raise WiringError(
-                f"ArtifactStore {self._name!r} has no {role!r} bucket (roles: {', '.join(self._buckets)})"
-            ) from None
+        return self._bucket_named(role, "bucket", "role")
+
+    def _bucket_named(self, role: str, method: str, argument: str) -> GovernedBucket:
+        return lookup(self._buckets, role, where=f"ArtifactStore {self._name!r}.{method}", argument=argument,
+                      noun="a bucket of this store")
 
     def grant_read(self, role: aws.iam.Role, *, bucket: str, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
         """Let `role` read the `bucket` bucket's objects (under `prefix`, e.g. "team-a/", when given).
@@ -516,32 +559,44 @@ class ArtifactStore(pulumi.ComponentResource):
         return self._grant("read", role, bucket, prefix)
 
     def grant_write(self, role: aws.iam.Role, *, bucket: str, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
-        """Let `role` write and delete the `bucket` bucket's objects (under `prefix` when given).
+        """Let `role` write the `bucket` bucket's objects (under `prefix` when given); never delete.
 
-        Exact actions: s3:PutObject, s3:AbortMultipartUpload, s3:DeleteObject on
-        `<bucket arn>/<prefix>*`; kms:GenerateDataKey, kms:Decrypt on the bucket's key with
-        kms:ViaService = s3.<region>.amazonaws.com. The access-log bucket refuses write grants.
+        Exact actions: s3:PutObject, s3:AbortMultipartUpload on `<bucket arn>/<prefix>*`;
+        kms:GenerateDataKey, kms:Decrypt on the bucket's key with kms:ViaService =
+        s3.<region>.amazonaws.com. Overwriting a key adds a version (the buckets are versioned);
+        removing objects needs `grant_delete`. The access-log bucket refuses write grants.
         """
         return self._grant("write", role, bucket, prefix)
 
     def grant_read_write(self, role: aws.iam.Role, *, bucket: str, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
-        """Let `role` read and write the `bucket` bucket's objects (under `prefix` when given).
+        """Let `role` read and write the `bucket` bucket's objects (under `prefix` when given); never delete.
 
-        Exact actions: s3:GetObject, s3:GetObjectVersion, s3:PutObject, s3:AbortMultipartUpload,
-        s3:DeleteObject on `<bucket arn>/<prefix>*`; s3:ListBucket on the bucket ARN (limited to
-        `<prefix>*` when given); kms:Decrypt, kms:GenerateDataKey on the bucket's key with
-        kms:ViaService = s3.<region>.amazonaws.com. The access-log bucket refuses write grants.
+        Exact actions: s3:GetObject, s3:GetObjectVersion, s3:PutObject, s3:AbortMultipartUpload
+        on `<bucket arn>/<prefix>*`; s3:ListBucket on the bucket ARN (limited to `<prefix>*` when
+        given); kms:Decrypt, kms:GenerateDataKey on the bucket's key with kms:ViaService =
+        s3.<region>.amazonaws.com. The access-log bucket refuses write grants.
         """
         return self._grant("read-write", role, bucket, prefix)
+
+    def grant_delete(self, role: aws.iam.Role, *, bucket: str, prefix: Optional[str] = None) -> aws.iam.RolePolicy:
+        """Let `role` delete the `bucket` bucket's objects (under `prefix` when given).
+
+        Exact actions: s3:DeleteObject on `<bucket arn>/<prefix>*`, nothing else (a delete needs
+        no key). The buckets are versioned, so a delete adds a delete marker and the object's
+        versions stay until `noncurrent_version_expiration_days`; s3:DeleteObjectVersion (removing
+        a version for good) is never granted, and object lock still protects locked model
+        versions. The access-log bucket refuses delete grants (its logs expire by lifecycle).
+        """
+        return self._grant("delete", role, bucket, prefix)
 
     def _grant(self, access: Access, role: aws.iam.Role, bucket_role: str, prefix: Optional[str]) -> aws.iam.RolePolicy:
         method = f"grant_{access.replace('-', '_')}"
         require_role(f"ArtifactStore {self._name!r}.{method}", role)
-        handle = self.bucket(bucket_role)
+        handle = self._bucket_named(bucket_role, method, "bucket")
         if access != "read" and handle.role == ACCESS_LOGS:
             raise WiringError(
                 f"ArtifactStore {self._name!r}.{method}: the {ACCESS_LOGS} bucket is written only by S3 log "
-                "delivery; grant read on it instead"
+                "delivery and its logs expire by lifecycle; grant read on it instead"
             )
         problems = check_grant_prefix(prefix, method)
         if problems:

@@ -43,7 +43,7 @@ from ._metrics import Metric
 from mlplat.core import aws_models
 from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel
-from mlplat.core.errors import Problem
+from mlplat.core.errors import Problem, raise_if_problems
 from .monitoring import AlarmTopic, metric_query
 from mlplat.core.schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
 from .network import Network, https_egress_group
@@ -103,6 +103,14 @@ def s3_object_arn(uri: str) -> str:
 
 def drift_metric_name(feature: str) -> str:
     return f"{DRIFT_METRIC_PREFIX}{feature}"
+
+
+def feature_name_problems(path: str, feature: object) -> list[Problem]:
+    """Problems with a feature name whose drift metric is asked for (CloudWatch names: 1 to 255 characters)."""
+    if isinstance(feature, str) and feature.strip() and len(drift_metric_name(feature)) <= 255:
+        return []
+    return [Problem(path, f"is not a feature name (non-blank, at most {255 - len(DRIFT_METRIC_PREFIX)} characters)",
+                    feature)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -284,9 +292,7 @@ class DriftMonitorArgs(ArgsModel):
             problems.append(Problem(path, f"must list 1 to {MAX_DRIFT_FEATURES} features (a metric-math alarm "
                                           f"takes {MAX_DRIFT_FEATURES} metrics)", features))
         for feature in features:
-            if not feature.strip() or len(drift_metric_name(feature)) > 255:
-                problems.append(Problem(path, "is not a feature name (non-blank, at most "
-                                              f"{255 - len(DRIFT_METRIC_PREFIX)} characters)", feature))
+            problems.extend(feature_name_problems(path, feature))
         if len(set(features)) != len(features):
             problems.append(Problem(path, "lists a feature twice", features))
         return problems
@@ -596,7 +602,12 @@ class DriftMonitor(pulumi.ComponentResource):
         )
 
     def metric_feature_drift(self, feature: str) -> Metric:
-        """Model Monitor's baseline drift of `feature` for this endpoint and schedule (Maximum per run interval)."""
+        """Model Monitor's baseline drift of `feature` for this endpoint and schedule (Maximum per run interval).
+
+        Any feature of the baseline may be asked for, not only `drift_features`; a blank or too long
+        name is a ConfigError.
+        """
+        raise_if_problems(feature_name_problems("metric_feature_drift.feature", feature))
         return Metric(
             namespace=DATA_METRICS_NAMESPACE,
             metric_name=drift_metric_name(feature),

@@ -28,9 +28,10 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._lookup import lookup
 from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel
-from mlplat.core.errors import Problem, WiringError
+from mlplat.core.errors import Problem
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
 KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes"]
@@ -248,10 +249,5 @@ class Encryption(pulumi.ComponentResource):
 
     def key(self, domain: str) -> aws.kms.Key:
         """The key of `domain`; WiringError naming the domains there are when it is missing."""
-        try:
-            return self.keys[domain]
-        except KeyError:
-            raise WiringError(
-                f"Encryption {self._name!r} has no {domain!r} key (domains: {', '.join(self.keys)}); "
-                f"add it to EncryptionArgs.domains"
-            ) from None
+        return lookup(self.keys, domain, where=f"Encryption {self._name!r}.key", argument="domain",
+                      noun="a domain of this Encryption (add it to EncryptionArgs.domains)")

@@ -2,22 +2,25 @@
 
 The server keeps its artifacts in the ArtifactStore's `experiments` bucket under
 `s3://<experiments bucket>/<artifact_prefix>` (versioned, no object lock: MLflow deletes
-artifacts; see DECISIONS). It runs as a role trusted by `sagemaker.amazonaws.com` from this
-account only, allowed to read and write objects under that prefix and to use the bucket's
-`data` key through S3, nothing else (automatic model registration is off: models reach the
-registry through ModelRegistry's model package groups and their approval flow).
+artifacts). It runs as a role trusted by `sagemaker.amazonaws.com` from this account only,
+allowed to read and write objects under that prefix and to use the bucket's `data` key through
+S3, and, through the store's `grant_delete`, to delete objects under that prefix (MLflow deletes
+artifacts), nothing else (automatic model registration is off: models reach the registry
+through ModelRegistry's model package groups and their approval flow).
 
 Size and maintenance window differ by environment: the caller passes them
 (`tracking_server_size`, `weekly_maintenance_window_start`). The server is protected unless
 `protect=False`; deleting it deletes its run metadata (the artifacts stay in the bucket).
 
     tracking = ExperimentTracking("tracking", ExperimentTrackingArgs(artifact_store=artifacts))
-    tracking.grant_access(data_scientist_role)
+    tracking.grant_write(data_scientist_role)      # log runs and models
+    tracking.grant_read(dashboard_role)            # browse runs and download artifacts
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Literal, Optional
 
 import pulumi
@@ -27,7 +30,7 @@ from pydantic import Field
 from . import _iam
 from ._grants import attach_grant, require_role
 from mlplat.core.naming import child
-from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_policy
+from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_policy, object_access_policy
 from mlplat.core.models import ArgsModel
 from mlplat.core.errors import ConfigError, Problem
 
@@ -132,14 +135,22 @@ def check_key_prefix(path: str, prefix: str) -> list[Problem]:
     return []
 
 
+Access = Literal["read", "write", "access"]
+
+
 def access_policy(
-    *, server_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str],
-    region: pulumi.Input[str], prefix: str, read_only: bool,
+    access: Access, *, server_arn: pulumi.Input[str], bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str],
+    region: pulumi.Input[str], prefix: str,
 ) -> _iam.Document:
-    """The policy `grant_access` attaches (pure); the actions are listed in its docstring."""
-    mlflow = MLFLOW_READ_ACTIONS if read_only else MLFLOW_READ_ACTIONS + MLFLOW_WRITE_ACTIONS
-    artifacts = grant_policy("read" if read_only else "read-write", bucket_arn=bucket_arn, key_arn=key_arn,
-                             region=region, prefix=prefix)
+    """The policy a grant attaches (pure); the actions are listed in `grant_read` and `grant_write`.
+
+    `access` is the grant: "read", "write" (read and write, never an S3 delete), or "access", the
+    deprecated `grant_access` (write plus s3:DeleteObject on the artifacts, as before 0.2.0).
+    """
+    mlflow = MLFLOW_READ_ACTIONS if access == "read" else MLFLOW_READ_ACTIONS + MLFLOW_WRITE_ACTIONS
+    writes = access != "read"
+    artifacts = object_access_policy(read=True, write=writes, delete=access == "access", bucket_arn=bucket_arn,
+                                     key_arn=key_arn, region=region, prefix=prefix)
     return _iam.document(
         [
             _iam.statement(sid="UseTrackingServer", actions=list(mlflow), resources=server_arn),
@@ -152,8 +163,10 @@ def access_policy(
 class ExperimentTracking(pulumi.ComponentResource):
     """A SageMaker MLflow tracking server with its role, storing artifacts in the experiments bucket.
 
-    Children (suffixes are stable): `<name>-role`, `<name>-role-policy`, `<name>-server`. Grants
-    add `<name>-<access|read>-<role name>` role policies.
+    Children (suffixes are stable): `<name>-role`, `<name>-role-policy`, `<name>-server`; the
+    store gains `<store>-experiments-delete-<name>-role` (the server deletes artifacts). Grants
+    add `<name>-<read|write>-<role name>` role policies (`<name>-access-<role name>` for the
+    deprecated `grant_access`).
     """
 
     def __init__(self, name: str, args: ExperimentTrackingArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
@@ -192,6 +205,8 @@ class ExperimentTracking(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # MLflow deletes artifacts (runs and models removed for good): the one role that deletes.
+        delete_grant = args.artifact_store.grant_delete(self.role, bucket=EXPERIMENTS, prefix=args.artifact_prefix)
         self.server = aws.sagemaker.MlflowTrackingServer(
             child(name, "server"),
             tracking_server_name=server_name,
@@ -201,7 +216,7 @@ class ExperimentTracking(pulumi.ComponentResource):
             weekly_maintenance_window_start=args.weekly_maintenance_window_start,
             mlflow_version=args.mlflow_version,
             automatic_model_registration=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[role_policy]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[role_policy, delete_grant]),
         )
         self.server_arn: pulumi.Output[str] = self.server.arn
         self.tracking_server_url: pulumi.Output[str] = self.server.tracking_server_url
@@ -210,37 +225,73 @@ class ExperimentTracking(pulumi.ComponentResource):
              "artifact_store_uri": self.artifact_store_uri}
         )
 
-    def grant_access(self, role: aws.iam.Role, *, read_only: bool = False) -> aws.iam.RolePolicy:
-        """Let `role` use the tracking server (MLflow clients, the MLflow UI) and its artifacts.
+    def grant_read(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let `role` browse the tracking server (MLflow clients, the MLflow UI) and read its artifacts.
 
-        Exact actions, on the server ARN: the `sagemaker-mlflow` actions in MLFLOW_READ_ACTIONS
-        (AccessUI, GetDownloadURIForModelVersionArtifacts, GetExperiment, GetExperimentByName,
+        One role policy `<name>-read-<role name>`. Exact actions, on the server ARN: the
+        `sagemaker-mlflow` actions in MLFLOW_READ_ACTIONS (AccessUI,
+        GetDownloadURIForModelVersionArtifacts, GetExperiment, GetExperimentByName,
         GetLatestModelVersions, GetMetricHistory, GetModelVersion, GetModelVersionByAlias,
         GetRegisteredModel, GetRun, GetTraceInfo, ListArtifacts, SearchExperiments,
-        SearchModelVersions, SearchRegisteredModels, SearchRuns, SearchTraces) and, unless
-        `read_only`, those in MLFLOW_WRITE_ACTIONS (CreateExperiment, CreateModelVersion,
-        CreateRegisteredModel, CreateRun, DeleteExperiment, DeleteModelVersion,
+        SearchModelVersions, SearchRegisteredModels, SearchRuns, SearchTraces) and
+        sagemaker:CreatePresignedMlflowTrackingServerUrl. MLflow clients read artifacts from S3
+        themselves, so it also carries ArtifactStore's read grant on
+        `<experiments bucket>/<artifact_prefix>*`: s3:GetObject, s3:GetObjectVersion,
+        s3:ListBucket limited to the prefix, kms:Decrypt on the data key through S3 only.
+        """
+        return self._grant("read", role)
+
+    def grant_write(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let `role` log to the tracking server (runs, metrics, models, traces) as well as read it.
+
+        One role policy `<name>-write-<role name>`. Exact actions, on the server ARN: those of
+        `grant_read` plus the `sagemaker-mlflow` actions in MLFLOW_WRITE_ACTIONS (CreateExperiment,
+        CreateModelVersion, CreateRegisteredModel, CreateRun, DeleteExperiment, DeleteModelVersion,
         DeleteModelVersionTag, DeleteRegisteredModel, DeleteRegisteredModelAlias,
         DeleteRegisteredModelTag, DeleteRun, DeleteTag, DeleteTraceTag, DeleteTraces, EndTrace,
         LogBatch, LogInputs, LogMetric, LogModel, LogParam, RenameRegisteredModel,
         RestoreExperiment, RestoreRun, SetExperimentTag, SetModelVersionTag,
         SetRegisteredModelAlias, SetRegisteredModelTag, SetTag, SetTraceTag, StartTrace,
         TransitionModelVersionStage, UpdateExperiment, UpdateModelVersion, UpdateRegisteredModel,
-        UpdateRun); sagemaker:CreatePresignedMlflowTrackingServerUrl. MLflow clients read and
-        write artifacts in S3 themselves, so the grant also carries ArtifactStore's read (or
-        read-write) grant on `<experiments bucket>/<artifact_prefix>*`: s3:GetObject,
-        s3:GetObjectVersion (+ s3:PutObject, s3:AbortMultipartUpload, s3:DeleteObject),
-        s3:ListBucket limited to the prefix, kms:Decrypt (+ kms:GenerateDataKey) on the data key
-        through S3 only.
+        UpdateRun: the MLflow API a client writes with, its Delete* calls included, which the
+        server carries out). On the artifacts it carries ArtifactStore's read-write grant on
+        `<experiments bucket>/<artifact_prefix>*`: s3:GetObject, s3:GetObjectVersion,
+        s3:PutObject, s3:AbortMultipartUpload, s3:ListBucket limited to the prefix, kms:Decrypt,
+        kms:GenerateDataKey on the data key through S3 only; never s3:DeleteObject (the server
+        deletes artifacts; a role that must delete them itself asks the store:
+        `store.experiments.grant_delete(role, prefix=<artifact_prefix>)`).
         """
-        access = "read" if read_only else "access"
-        require_role(f"ExperimentTracking {self._name!r}.grant_access", role)
+        return self._grant("write", role)
+
+    def grant_access(self, role: aws.iam.Role, *, read_only: bool = False) -> aws.iam.RolePolicy:
+        """Deprecated since 0.2.0: use `grant_read(role)` or `grant_write(role)`.
+
+        `grant_access(role, read_only=True)` is `grant_read(role)` (same policy, same name).
+        `grant_access(role)` keeps its policy `<name>-access-<role name>` unchanged: the actions
+        of `grant_write` plus s3:DeleteObject on `<experiments bucket>/<artifact_prefix>*`. Moving
+        to `grant_write` drops that delete and replaces the policy by `<name>-write-<role name>`.
+        """
+        replacement = "grant_read(role)" if read_only else "grant_write(role)"
+        warnings.warn(
+            f"ExperimentTracking.grant_access is deprecated since mlplat 0.2.0; use {replacement} "
+            "(grant_write gives no S3 delete on the artifacts)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if not isinstance(read_only, bool):
+            raise ConfigError([Problem("grant_access.read_only", "is not a boolean (True or False)", read_only)])
+        return self._grant("read" if read_only else "access", role, method="grant_access")
+
+    def _grant(self, access: Access, role: aws.iam.Role, *, method: Optional[str] = None) -> aws.iam.RolePolicy:
+        require_role(f"ExperimentTracking {self._name!r}.{method or 'grant_' + access}", role)
         name = child(self._name, f"{access}-{role._name}")
         document = access_policy(
-            server_arn=self.server.arn, bucket_arn=self._bucket.arn, key_arn=self._bucket.key.arn,
-            region=self._region, prefix=self._args.artifact_prefix, read_only=read_only,
+            access, server_arn=self.server.arn, bucket_arn=self._bucket.arn, key_arn=self._bucket.key.arn,
+            region=self._region, prefix=self._args.artifact_prefix,
         )
+        article = "an" if access == "access" else "a"
         return attach_grant(
             self, self._grants, name, role, document,
-            duplicate=f"ExperimentTracking {self._name!r} already has an {access} grant for role {role._name!r} ({name})",
+            duplicate=f"ExperimentTracking {self._name!r} already has {article} {access} grant for role {role._name!r} "
+            f"({name}); grant once",
         )

@@ -40,6 +40,7 @@ from . import _iam
 from ._lineage import check_lineage_name, feature_group_tags
 from mlplat.core.models import NestedArgs, ParentArgs
 from ._grants import attach_grant, require_role
+from ._lookup import lookup
 from mlplat.core.naming import child
 from .artifact_store import ArtifactStore
 from mlplat.core.vocabulary import DataClassification
@@ -539,12 +540,11 @@ class FeatureStore(pulumi.ComponentResource):
 
     def group(self, group: str) -> FeatureGroupHandle:
         """The handle of a group; WiringError naming the groups otherwise."""
-        try:
-            return self.groups[group]
-        except KeyError:
-            raise WiringError(
-                f"FeatureStore {self._name!r} has no feature group {group!r} (groups: {', '.join(self.groups)})"
-            ) from None
+        return self._group_named(group, "group")
+
+    def _group_named(self, group: str, method: str) -> FeatureGroupHandle:
+        return lookup(self.groups, group, where=f"FeatureStore {self._name!r}.{method}", argument="group",
+                      noun="a feature group of this store")
 
     def grant_read_online(self, role: aws.iam.Role, *, group: str) -> aws.iam.RolePolicy:
         """Let `role` read `group`'s online records.
@@ -580,7 +580,7 @@ class FeatureStore(pulumi.ComponentResource):
     def _grant(self, access: Access, role: aws.iam.Role, group: str) -> aws.iam.RolePolicy:
         method = f"grant_{access.replace('-', '_')}"
         require_role(f"FeatureStore {self._name!r}.{method}", role)
-        handle = self.group(group)
+        handle = self._group_named(group, method)
         spec = handle.spec
         if access == "read-online" and not spec.online:
             raise WiringError(f"FeatureStore {self._name!r}.{method}: feature group {group!r} has no online store")

@@ -24,6 +24,12 @@ holds model packages.
         encryption=keys, families=[{"name": "fraud", "deployment_pipeline_arn": arn}],
         consumer_accounts=["210987654321"], approval_topic=alerts_topic))
     registry.family("fraud").repositories["serving"].repository_url
+    registry.grant_pull(serving_role, family="fraud", kinds=["serving"])
+    registry.grant_read_packages(deployer_role, family="fraud")
+
+Consumers in this account get what they need by intent: `grant_pull` (pull the family's images)
+and `grant_read_packages` (describe the group and read its model packages), each one role policy
+with exactly the actions its docstring lists.
 """
 
 from __future__ import annotations
@@ -31,17 +37,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Literal, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._grants import attach_grant, require_role
 from ._lineage import check_lineage_name, family_tags
+from ._lookup import lookup
 from mlplat.core.naming import child
 from .encryption import Encryption
-from mlplat.core.errors import ConfigError, Problem, WiringError
+from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import NestedArgs, ParentArgs
 
 TYPE_TOKEN = "mlplat:model_registry:ModelRegistry"
@@ -62,6 +70,10 @@ CONSUMER_PULL_ACTIONS: tuple[str, ...] = (
     "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
 )  # fmt: skip
 DEPLOY_ACTIONS: tuple[str, ...] = ("sagemaker:StartPipelineExecution",)
+# ecr:GetAuthorizationToken accepts no resource: a pull grant gives it on "*".
+AUTHORIZATION_TOKEN_ACTIONS: tuple[str, ...] = ("ecr:GetAuthorizationToken",)
+
+Access = Literal["pull", "read-packages"]
 
 MAX_GROUP_NAME = 63
 MAX_DESCRIPTION = 1024
@@ -240,9 +252,7 @@ def group_policy(
     sagemaker:ListModelPackages on its model packages (`model-package/<group>/*`).
     """
     principals = account_principals(consumer_accounts)
-    packages = pulumi.Output.concat(
-        "arn:aws:sagemaker:", region, ":", account_id, ":model-package/", group_name.lower(), "/*"
-    )
+    packages = packages_arn(region=region, account_id=account_id, group_name=group_name)
     return _iam.document(
         [
             _iam.statement(sid="ConsumerAccountsDescribeGroup", principals=principals,
@@ -258,6 +268,35 @@ def repository_policy(consumer_accounts: tuple[str, ...]) -> _iam.Document:
     return _iam.document(
         [_iam.statement(sid="ConsumerAccountsPull", principals=account_principals(consumer_accounts),
                         actions=list(CONSUMER_PULL_ACTIONS))]
+    )
+
+
+def pull_policy(repository_arns: Sequence[pulumi.Input[str]]) -> _iam.Document:
+    """The role policy of `grant_pull` (pure): CONSUMER_PULL_ACTIONS on the repositories, and
+    ecr:GetAuthorizationToken on "*" (it accepts no resource). No KMS action: ECR decrypts the
+    layers of a KMS-encrypted repository through its own grant on the key."""
+    return _iam.document(
+        [
+            _iam.statement(sid="PullImages", actions=list(CONSUMER_PULL_ACTIONS), resources=list(repository_arns)),
+            _iam.statement(sid="GetEcrAuthorizationToken", actions=list(AUTHORIZATION_TOKEN_ACTIONS), resources="*"),
+        ]
+    )
+
+
+def packages_arn(*, region: pulumi.Input[str], account_id: pulumi.Input[str], group_name: str) -> pulumi.Output[str]:
+    """The ARN pattern of a group's model packages (`model-package/<group, lowercased>/*`)."""
+    return pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account_id, ":model-package/", group_name.lower(), "/*")
+
+
+def read_packages_policy(*, group_arn: pulumi.Input[str], packages: pulumi.Input[str]) -> _iam.Document:
+    """The role policy of `grant_read_packages` (pure): CONSUMER_GROUP_ACTIONS on the group and
+    CONSUMER_PACKAGE_ACTIONS on its model packages (the same actions the group policy gives
+    consumer accounts)."""
+    return _iam.document(
+        [
+            _iam.statement(sid="DescribeModelPackageGroup", actions=list(CONSUMER_GROUP_ACTIONS), resources=group_arn),
+            _iam.statement(sid="ReadModelPackages", actions=list(CONSUMER_PACKAGE_ACTIONS), resources=packages),
+        ]
     )
 
 
@@ -315,12 +354,17 @@ class ModelFamilyHandle:
         return self.group.arn
 
     def repository(self, kind: str) -> aws.ecr.Repository:
-        try:
-            return self.repositories[kind]
-        except KeyError:
-            raise WiringError(
-                f"model family {self.spec.name!r} has no {kind!r} repository (kinds: {', '.join(self.repositories)})"
-            ) from None
+        """The family's repository of this kind; WiringError naming the kinds otherwise."""
+        return lookup(self.repositories, kind, where=f"ModelRegistry {self.registry._name!r}.family({self.spec.name!r}).repository",
+                      argument="kind", noun="a repository kind of this family")
+
+    def grant_pull(self, role: aws.iam.Role, kinds: Optional[Sequence[str]] = None) -> aws.iam.RolePolicy:
+        """Let `role` pull this family's images: see `ModelRegistry.grant_pull` for the exact actions."""
+        return self.registry.grant_pull(role, family=self.spec.name, kinds=kinds)
+
+    def grant_read_packages(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let `role` describe this family's group and read its packages: see `ModelRegistry.grant_read_packages`."""
+        return self.registry.grant_read_packages(role, family=self.spec.name)
 
 
 class ModelRegistry(pulumi.ComponentResource):
@@ -331,7 +375,8 @@ class ModelRegistry(pulumi.ComponentResource):
     `<name>-<family>-<kind>`, `-<kind>-lifecycle`, `-<kind>-policy` (with consumer accounts);
     with a topic or a pipeline `<name>-<family>-approved` (the rule); with a topic
     `<name>-<family>-approved-notify`; with a pipeline `<name>-<family>-deploy-role`,
-    `<name>-<family>-deploy-role-policy` and `<name>-<family>-approved-deploy`.
+    `<name>-<family>-deploy-role-policy` and `<name>-<family>-approved-deploy`. Grants add
+    `<name>-<family>-<pull|read-packages>-<role name>` role policies.
     """
 
     families: dict[str, ModelFamilyHandle]
@@ -347,6 +392,7 @@ class ModelRegistry(pulumi.ComponentResource):
         self._account_id = _iam.caller_account_id()
         self._region = _iam.current_region()
         self._key = args.encryption.keys[KEY_DOMAIN]
+        self._grants: set[str] = set()
         self.families = {spec.name: self._family(name, prefix, spec) for spec in args.families}
         self.model_package_group_arns: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             **{f: h.group.arn for f, h in self.families.items()}
@@ -365,12 +411,69 @@ class ModelRegistry(pulumi.ComponentResource):
 
     def family(self, family: str) -> ModelFamilyHandle:
         """The handle of a family; WiringError naming the families otherwise."""
-        try:
-            return self.families[family]
-        except KeyError:
-            raise WiringError(
-                f"ModelRegistry {self._name!r} has no model family {family!r} (families: {', '.join(self.families)})"
-            ) from None
+        return self._family_named(family, "family")
+
+    def _family_named(self, family: str, method: str) -> ModelFamilyHandle:
+        return lookup(self.families, family, where=f"ModelRegistry {self._name!r}.{method}", argument="family",
+                      noun="a model family of this registry")
+
+    # --- grants ------------------------------------------------------------------------------
+
+    def grant_pull(
+        self, role: aws.iam.Role, *, family: str, kinds: Optional[Sequence[str]] = None,
+    ) -> aws.iam.RolePolicy:
+        """Let `role` pull `family`'s container images (all its repositories, or those of `kinds`).
+
+        One role policy `<name>-<family>-pull-<role name>`. Exact actions: ecr:BatchGetImage,
+        ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability on the repositories' ARNs;
+        ecr:GetAuthorizationToken on "*" (the action accepts no resource). No push, and no KMS
+        action (ECR decrypts the layers through its own grant on the `models` key).
+        """
+        method = "grant_pull"
+        require_role(f"ModelRegistry {self._name!r}.{method}", role)
+        handle = self._family_named(family, method)
+        if kinds is None:
+            chosen = list(handle.repositories)
+        else:
+            if isinstance(kinds, str) or not kinds:
+                raise ConfigError(
+                    [Problem(f"{method}.kinds", "is not a non-empty list of repository kinds (omit it for every kind "
+                             f"of the family: {', '.join(handle.repositories)})", kinds)]
+                )
+            chosen = list(dict.fromkeys(kinds))
+            for kind in chosen:
+                lookup(handle.repositories, kind, where=f"ModelRegistry {self._name!r}.{method}", argument="kinds",
+                       noun=f"a repository kind of family {handle.spec.name!r}")
+        document = pull_policy([handle.repositories[kind].arn for kind in chosen])
+        return self._attach("pull", role, handle, document)
+
+    def grant_read_packages(self, role: aws.iam.Role, *, family: str) -> aws.iam.RolePolicy:
+        """Let `role` describe `family`'s model package group and read its model packages.
+
+        One role policy `<name>-<family>-read-packages-<role name>`. Exact actions:
+        sagemaker:DescribeModelPackageGroup on the group's ARN; sagemaker:DescribeModelPackage,
+        sagemaker:ListModelPackages on the group's packages
+        (`arn:aws:sagemaker:<region>:<account>:model-package/<group>/*`). IAM has no condition on
+        a package's approval status for these reads: a consumer lists approved packages with
+        ListModelPackages(ModelApprovalStatus="Approved"). A package's images come with
+        `grant_pull`, its model data with ArtifactStore's `grant_read` on the models bucket.
+        """
+        method = "grant_read_packages"
+        require_role(f"ModelRegistry {self._name!r}.{method}", role)
+        handle = self._family_named(family, method)
+        document = read_packages_policy(
+            group_arn=handle.group.arn,
+            packages=packages_arn(region=self._region, account_id=self._account_id, group_name=handle.group_name),
+        )
+        return self._attach("read-packages", role, handle, document)
+
+    def _attach(self, access: Access, role: aws.iam.Role, handle: ModelFamilyHandle, document: Any) -> aws.iam.RolePolicy:
+        name = child(self._name, f"{handle.spec.name}-{access}-{role._name}")
+        return attach_grant(
+            self, self._grants, name, role, document,
+            duplicate=f"ModelRegistry {self._name!r} already has a {access} grant on family {handle.spec.name!r} for "
+            f"role {role._name!r} ({name}); grant once",
+        )
 
     # --- children ----------------------------------------------------------------------------
 

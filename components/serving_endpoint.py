@@ -70,11 +70,12 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._lineage import deployment_tags, family_tags
-from ._metrics import Metric
+from ._metrics import Metric, period_problems, statistic_problems
 from ._grants import attach_grant, require_role
+from ._lookup import lookup
 from mlplat.core.naming import child
 from .artifact_store import GovernedBucket
-from mlplat.core.errors import WiringError, raise_if_problems
+from mlplat.core.errors import ConfigError, raise_if_problems
 from .network import Network, https_egress_group
 from .serving_args import (  # the arguments and their validation (pure); ServingEndpointArgs is re-exported
     AutoscalingArgs,
@@ -92,6 +93,7 @@ TYPE_TOKEN = "mlplat:serving:ServingEndpoint"
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+DEFAULT_METRIC_PERIOD = 60  # seconds: the SageMaker endpoint metrics are published every minute
 LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 CAPACITY_PERCENT = "CAPACITY_PERCENT"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -671,81 +673,86 @@ class ServingEndpoint(pulumi.ComponentResource):
     # --- metrics ----------------------------------------------------------------------------
 
     def _metric(
-        self, namespace: str, metric_name: str, default_statistic: str, variant: Optional[str],
+        self, method: str, namespace: str, metric_name: str, default_statistic: str, variant: Optional[str],
         statistic: Optional[str], period_seconds: Optional[int], unit: Optional[str] = None,
     ) -> Metric:
+        """The metric of `variant`; `method` names the call in errors (every problem at once)."""
         known = self.variant_names + self.shadow_variant_names
         chosen = variant if variant is not None else self.variant_names[0]
-        if chosen not in known:
-            raise WiringError(
-                f"ServingEndpoint {self._name!r} has no variant {chosen!r} (variants: {', '.join(known)})"
-            )
+        lookup(dict.fromkeys(known), chosen, where=f"ServingEndpoint {self._name!r}.{method}", argument="variant",
+               noun="a variant of this endpoint")
+        chosen_statistic = default_statistic if statistic is None else statistic
+        chosen_period = DEFAULT_METRIC_PERIOD if period_seconds is None else period_seconds
+        problems = statistic_problems(f"{method}.statistic", chosen_statistic)
+        problems += period_problems(f"{method}.period_seconds", chosen_period)
+        if problems:
+            raise ConfigError(problems)
         return Metric(
             namespace=namespace,
             metric_name=metric_name,
             dimensions={"EndpointName": self.physical_name, "VariantName": chosen},
-            statistic=statistic or default_statistic,
-            period_seconds=period_seconds or 60,
+            statistic=chosen_statistic,
+            period_seconds=chosen_period,
             unit=unit,
         )
 
     def metric_invocations(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                            period_seconds: Optional[int] = None) -> Metric:
         """AWS/SageMaker Invocations of a variant (default: the first production variant), Sum per minute."""
-        return self._metric(INVOCATION_NAMESPACE, "Invocations", "Sum", variant, statistic, period_seconds)
+        return self._metric("metric_invocations", INVOCATION_NAMESPACE, "Invocations", "Sum", variant, statistic, period_seconds)
 
     def metric_invocation_5xx_errors(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                      period_seconds: Optional[int] = None) -> Metric:
         """AWS/SageMaker Invocation5XXErrors (model or container errors), Sum per minute."""
-        return self._metric(INVOCATION_NAMESPACE, "Invocation5XXErrors", "Sum", variant, statistic, period_seconds)
+        return self._metric("metric_invocation_5xx_errors", INVOCATION_NAMESPACE, "Invocation5XXErrors", "Sum", variant, statistic, period_seconds)
 
     def metric_invocation_4xx_errors(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                      period_seconds: Optional[int] = None) -> Metric:
         """AWS/SageMaker Invocation4XXErrors (bad requests), Sum per minute."""
-        return self._metric(INVOCATION_NAMESPACE, "Invocation4XXErrors", "Sum", variant, statistic, period_seconds)
+        return self._metric("metric_invocation_4xx_errors", INVOCATION_NAMESPACE, "Invocation4XXErrors", "Sum", variant, statistic, period_seconds)
 
     def metric_model_latency(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                              period_seconds: Optional[int] = None) -> Metric:
         """AWS/SageMaker ModelLatency (time in the container), p99, in microseconds."""
-        return self._metric(INVOCATION_NAMESPACE, "ModelLatency", "p99", variant, statistic, period_seconds,
+        return self._metric("metric_model_latency", INVOCATION_NAMESPACE, "ModelLatency", "p99", variant, statistic, period_seconds,
                             unit="Microseconds")
 
     def metric_overhead_latency(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                 period_seconds: Optional[int] = None) -> Metric:
         """AWS/SageMaker OverheadLatency (time SageMaker adds), p99, in microseconds."""
-        return self._metric(INVOCATION_NAMESPACE, "OverheadLatency", "p99", variant, statistic, period_seconds,
+        return self._metric("metric_overhead_latency", INVOCATION_NAMESPACE, "OverheadLatency", "p99", variant, statistic, period_seconds,
                             unit="Microseconds")
 
     def metric_invocations_per_instance(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                         period_seconds: Optional[int] = None) -> Metric:
         """AWS/SageMaker InvocationsPerInstance (what autoscaling tracks), Sum per minute."""
-        return self._metric(INVOCATION_NAMESPACE, "InvocationsPerInstance", "Sum", variant, statistic,
+        return self._metric("metric_invocations_per_instance", INVOCATION_NAMESPACE, "InvocationsPerInstance", "Sum", variant, statistic,
                             period_seconds)
 
     def metric_cpu_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                period_seconds: Optional[int] = None) -> Metric:
         """/aws/sagemaker/Endpoints CPUUtilization (percent, summed over cores), Average."""
-        return self._metric(INSTANCE_NAMESPACE, "CPUUtilization", "Average", variant, statistic, period_seconds)
+        return self._metric("metric_cpu_utilization", INSTANCE_NAMESPACE, "CPUUtilization", "Average", variant, statistic, period_seconds)
 
     def metric_memory_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                   period_seconds: Optional[int] = None) -> Metric:
         """/aws/sagemaker/Endpoints MemoryUtilization (percent), Average."""
-        return self._metric(INSTANCE_NAMESPACE, "MemoryUtilization", "Average", variant, statistic, period_seconds)
+        return self._metric("metric_memory_utilization", INSTANCE_NAMESPACE, "MemoryUtilization", "Average", variant, statistic, period_seconds)
 
     def metric_disk_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                 period_seconds: Optional[int] = None) -> Metric:
         """/aws/sagemaker/Endpoints DiskUtilization (percent), Average."""
-        return self._metric(INSTANCE_NAMESPACE, "DiskUtilization", "Average", variant, statistic, period_seconds)
+        return self._metric("metric_disk_utilization", INSTANCE_NAMESPACE, "DiskUtilization", "Average", variant, statistic, period_seconds)
 
     def metric_gpu_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                period_seconds: Optional[int] = None) -> Metric:
         """/aws/sagemaker/Endpoints GPUUtilization (percent, summed over GPUs), Average."""
-        return self._metric(INSTANCE_NAMESPACE, "GPUUtilization", "Average", variant, statistic, period_seconds)
+        return self._metric("metric_gpu_utilization", INSTANCE_NAMESPACE, "GPUUtilization", "Average", variant, statistic, period_seconds)
 
     def metric_gpu_memory_utilization(self, variant: Optional[str] = None, *, statistic: Optional[str] = None,
                                       period_seconds: Optional[int] = None) -> Metric:
         """/aws/sagemaker/Endpoints GPUMemoryUtilization (percent), Average."""
-        return self._metric(INSTANCE_NAMESPACE, "GPUMemoryUtilization", "Average", variant, statistic,
+        return self._metric("metric_gpu_memory_utilization", INSTANCE_NAMESPACE, "GPUMemoryUtilization", "Average", variant, statistic,
                             period_seconds)
 
     # --- grants -------------------------------------------------------------------------------

@@ -42,9 +42,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import _iam
+from ._lookup import lookup
 from . import _k8s_objects as objects
 from mlplat.core.naming import child
-from mlplat.core.errors import ConfigError, Problem, WiringError
+from mlplat.core.errors import ConfigError, Problem
 from .training_args import (  # the arguments, their validation and the pinned choices
     A,
     GPU_AMI_TYPE,
@@ -269,12 +270,8 @@ class TrainingCluster(pulumi.ComponentResource):
 
     def team_role(self, team: str) -> aws.iam.Role:
         """The IAM role a team's service account assumes; WiringError naming the teams otherwise."""
-        try:
-            return self.team_roles[team]
-        except KeyError:
-            raise WiringError(
-                f"TrainingCluster {self._name!r} has no team {team!r} (teams: {', '.join(self.team_roles) or 'none'})"
-            ) from None
+        return lookup(self.team_roles, team, where=f"TrainingCluster {self._name!r}.team_role", argument="team",
+                      noun="a team of this cluster")
 
     # --- control plane -------------------------------------------------------------------------
 

@@ -484,7 +484,7 @@ def test_grant_read_with_prefix_limits_objects_and_listing() -> None:
     ], grant.urn
 
 
-def test_grant_write_with_prefix() -> None:
+def test_grant_write_with_prefix_never_deletes() -> None:
     plan = run_callable(grants_program(lambda store, role: store.captures.grant_write(role, prefix="endpoint-a/")))
     grant = plan.named("store-captures-write-trainer", ROLE_POLICY)
     arn = bucket_arn(plan, "captures")
@@ -492,11 +492,52 @@ def test_grant_write_with_prefix() -> None:
         {
             "Sid": "ObjectAccess",
             "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": f"{arn}/endpoint-a/*",
         },
         kms_statement(["kms:GenerateDataKey", "kms:Decrypt"], key_arn(plan, "captures")),
     ], grant.urn
+
+
+def test_grant_delete_is_its_own_policy_with_delete_object_only() -> None:
+    def grant(store: ArtifactStore, role: aws.iam.Role) -> None:
+        store.grant_read_write(role, bucket="datasets", prefix="team-a/")
+        store.datasets.grant_delete(role, prefix="team-a/tmp/")
+        store.grant_delete(role, bucket="models")
+
+    plan = run_callable(grants_program(grant))
+    names = sorted(r.name for r in plan.of_type(ROLE_POLICY))
+    assert names == ["store-datasets-delete-trainer", "store-datasets-read-write-trainer", "store-models-delete-trainer"]
+    delete = plan.named("store-datasets-delete-trainer", ROLE_POLICY)
+    assert delete.parent == plan.named("store", STORE).urn
+    assert delete.inputs["role"] == plan.named("trainer", "aws:iam/role:Role").outputs["name"]
+    assert policy_doc(delete) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ObjectAccess", "Effect": "Allow", "Action": "s3:DeleteObject",
+             "Resource": f"{bucket_arn(plan, 'datasets')}/team-a/tmp/*"},
+        ],
+    }, delete.urn
+    assert policy_doc(plan.named("store-models-delete-trainer", ROLE_POLICY))["Statement"] == [
+        {"Sid": "ObjectAccess", "Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"{bucket_arn(plan, 'models')}/*"},
+    ]
+
+
+def test_no_grant_but_delete_allows_a_delete_action() -> None:
+    def grant(store: ArtifactStore, role: aws.iam.Role) -> None:
+        store.models.grant_read(role)
+        store.datasets.grant_write(role)
+        store.captures.grant_read_write(role, prefix="a/")
+
+    plan = run_callable(grants_program(grant))
+    actions = [
+        action
+        for policy in plan.of_type(ROLE_POLICY)
+        for statement in policy_doc(policy)["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    ]
+    assert len(plan.of_type(ROLE_POLICY)) == 3
+    assert [a for a in actions if "Delete" in a] == []
 
 
 def test_grant_write_whole_bucket_and_read_write_is_the_union() -> None:
@@ -514,7 +555,7 @@ def test_grant_write_whole_bucket_and_read_write_is_the_union() -> None:
         {
             "Sid": "ObjectAccess",
             "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": f"{models}/*",
         },
         kms_statement(["kms:GenerateDataKey", "kms:Decrypt"], key_arn(plan, "models")),
@@ -524,7 +565,7 @@ def test_grant_write_whole_bucket_and_read_write_is_the_union() -> None:
         {
             "Sid": "ObjectAccess",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": f"{datasets}/*",
         },
         {"Sid": "ListBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": datasets},
@@ -542,12 +583,14 @@ def test_grant_needs_an_iam_role() -> None:
         run_callable(grants_program(grant))
 
 
-def test_grant_write_on_access_logs_is_refused() -> None:
-    with pytest.raises(
-        WiringError,
-        match=r"ArtifactStore 'store'\.grant_write: the access-logs bucket is written only by S3 log delivery",
-    ):
-        run_callable(grants_program(lambda store, role: store.access_logs.grant_write(role)))
+@pytest.mark.parametrize("method", ["grant_write", "grant_read_write", "grant_delete"])
+def test_grants_but_read_on_access_logs_are_refused(method: str) -> None:
+    with pytest.raises(WiringError) as info:
+        run_callable(grants_program(lambda store, role: getattr(store.access_logs, method)(role)))
+    assert str(info.value) == (
+        f"ArtifactStore 'store'.{method}: the access-logs bucket is written only by S3 log delivery and its logs "
+        "expire by lifecycle; grant read on it instead"
+    )
 
 
 def test_grant_twice_for_same_bucket_access_and_role_is_refused() -> None:
@@ -559,10 +602,28 @@ def test_grant_twice_for_same_bucket_access_and_role_is_refused() -> None:
         run_callable(grants_program(grant))
 
 
-def test_unknown_bucket_role_names_the_roles() -> None:
+def test_unknown_bucket_role_names_the_call_the_argument_and_the_roles() -> None:
     with pytest.raises(WiringError) as info:
-        run_callable(grants_program(lambda store, role: store.grant_read(role, bucket="features")))
-    assert str(info.value) == "ArtifactStore 'store' has no 'features' bucket (roles: datasets, models, captures, access-logs)"
+        run_callable(grants_program(lambda store, role: store.grant_delete(role, bucket="features")))
+    assert str(info.value) == (
+        "ArtifactStore 'store'.grant_delete: bucket 'features' is not a bucket of this store "
+        "(allowed: datasets, models, captures, access-logs)"
+    )
+    with pytest.raises(WiringError) as info:
+        run_callable(grants_program(lambda store, role: store.bucket("experiments")))
+    assert str(info.value) == (
+        "ArtifactStore 'store'.bucket: role 'experiments' is not a bucket of this store "
+        "(allowed: datasets, models, captures, access-logs)"
+    )
+
+
+def test_a_handle_where_the_bucket_role_belongs_is_named_by_its_type() -> None:
+    with pytest.raises(WiringError) as info:
+        run_callable(grants_program(lambda store, role: store.grant_read(role, bucket=store.models)))  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "ArtifactStore 'store'.grant_read: bucket takes a name, got a GovernedBucket "
+        "(allowed: datasets, models, captures, access-logs)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -589,10 +650,23 @@ def test_bad_grant_prefix_is_a_config_error(prefix: str, lines: list[str]) -> No
     assert str(info.value) == "\n".join([f"invalid configuration ({len(lines)} {noun}):", *("  " + line for line in lines)])
 
 
-def test_bad_prefix_error_names_the_grant_method() -> None:
+@pytest.mark.parametrize("method", ["grant_write", "grant_read_write", "grant_delete"])
+def test_bad_prefix_error_names_the_grant_method(method: str) -> None:
     with pytest.raises(ConfigError) as info:
-        run_callable(grants_program(lambda store, role: store.datasets.grant_read_write(role, prefix="x")))
-    assert info.value.paths == ("grant_read_write.prefix",)
+        run_callable(grants_program(lambda store, role: getattr(store.datasets, method)(role, prefix="x")))
+    assert str(info.value) == (
+        "invalid configuration (1 problem):\n"
+        f"  {method}.prefix: 'x' must end with '/' (without it 'team-a' would also match 'team-ab/...')"
+    )
+
+
+def test_prefix_that_is_not_a_string_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        run_callable(grants_program(lambda store, role: store.models.grant_read(role, prefix=["a/"])))  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "invalid configuration (1 problem):\n"
+        "  grant_read.prefix: ['a/'] is not a key prefix (a string such as 'team-a/'; omit it for the whole bucket)"
+    )
 
 
 # --- bad Args --------------------------------------------------------------------------------

@@ -142,8 +142,12 @@ def test_missing_domain_lookup_is_a_wiring_error():
         holder["enc"] = Encryption("enc", EncryptionArgs(domains=("data",)))
 
     run_callable(program)
-    with pytest.raises(WiringError, match=r"Encryption 'enc' has no 'models' key \(domains: data\)"):
+    with pytest.raises(WiringError) as info:
         holder["enc"].key("models")
+    assert str(info.value) == (
+        "Encryption 'enc'.key: domain 'models' is not a domain of this Encryption (add it to EncryptionArgs.domains) "
+        "(allowed: data)"
+    )
 
 
 def test_preview_plans_without_known_outputs():

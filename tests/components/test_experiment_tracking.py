@@ -67,9 +67,10 @@ def data_key(plan: Plan) -> str:
     return plan.named("enc-data-key", "aws:kms/key:Key").outputs["arn"]
 
 
-def s3_statements(plan: Plan, *, write: bool, prefix: str = "mlflow/") -> list[dict[str, Any]]:
+def s3_statements(plan: Plan, *, write: bool, delete: bool = False, prefix: str = "mlflow/") -> list[dict[str, Any]]:
     arn = bucket(plan).outputs["arn"]
-    objects = ["s3:GetObject", "s3:GetObjectVersion"] + (["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"] if write else [])
+    objects = (["s3:GetObject", "s3:GetObjectVersion"] + (["s3:PutObject", "s3:AbortMultipartUpload"] if write else [])
+               + (["s3:DeleteObject"] if delete else []))
     key_actions: Any = ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt"
     return [
         {"Sid": "ObjectAccess", "Effect": "Allow", "Action": objects, "Resource": f"{arn}/{prefix}*"},
@@ -83,6 +84,7 @@ def s3_statements(plan: Plan, *, write: bool, prefix: str = "mlflow/") -> list[d
 # --- the resource tree -----------------------------------------------------------------------
 
 _C = "urn:pulumi:test::project::mlplat:experiment_tracking:ExperimentTracking"
+_S = "urn:pulumi:test::project::mlplat:artifact_store:ArtifactStore"
 GOLDEN_TREE = [
     (f"{_C}$aws:iam/role:Role::tracking-role", ROLE),
     (f"{_C}$aws:iam/rolePolicy:RolePolicy::tracking-role-policy", ROLE_POLICY),
@@ -151,7 +153,7 @@ def test_role_trusted_by_sagemaker_and_scoped_to_the_artifact_prefix() -> None:
     }
     policy = plan.named("tracking-role-policy", ROLE_POLICY)
     assert policy.inputs["role"] == role.outputs["name"]
-    assert doc(policy) == {"Version": "2012-10-17", "Statement": s3_statements(plan, write=True)}
+    assert doc(policy) == {"Version": "2012-10-17", "Statement": s3_statements(plan, write=True)}  # delete: its own grant
     assert plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
 
 
@@ -165,6 +167,19 @@ def test_outputs() -> None:
     }
     assert server.outputs["trackingServerUrl"].startswith("https://t-")
     assert server.outputs["trackingServerUrl"].endswith(f".{REGION}.experiments.sagemaker.aws")
+
+
+def test_only_the_server_role_may_delete_artifacts_through_its_own_delete_grant() -> None:
+    plan = default_plan()
+    store = plan.named("store", "mlplat:artifact_store:ArtifactStore")
+    grants = [r for r in plan.of_type(ROLE_POLICY) if r.parent == store.urn]
+    assert [r.urn for r in grants] == [f"{_S}$aws:iam/rolePolicy:RolePolicy::store-experiments-delete-tracking-role"]
+    delete = grants[0]
+    assert delete.inputs["role"] == plan.named("tracking-role", ROLE).outputs["name"]
+    assert doc(delete)["Statement"] == [
+        {"Sid": "ObjectAccess", "Effect": "Allow", "Action": "s3:DeleteObject", "Resource": f"{bucket(plan).outputs['arn']}/mlflow/*"}
+    ]
+    assert delete.urn in plan.named("tracking-server", SERVER).dependencies
 
 
 def test_plan_passes_the_api_contracts_and_preview_runs() -> None:
@@ -196,9 +211,9 @@ def test_mlflow_actions_are_exactly_the_installed_iam_definition() -> None:
     assert {"sagemaker:" + p["privilege"] for p in sagemaker["privileges"]} >= set(PRESIGNED_URL_ACTIONS)
 
 
-def test_grant_access_exact() -> None:
-    plan = run_callable(grants(lambda t, r: t.grant_access(r)))
-    grant = plan.named("tracking-access-scientist", ROLE_POLICY)
+def test_grant_write_exact_and_without_s3_delete() -> None:
+    plan = run_callable(grants(lambda t, r: t.grant_write(r)))
+    grant = plan.named("tracking-write-scientist", ROLE_POLICY)
     server = plan.named("tracking-server", SERVER).outputs["arn"]
     assert grant.parent == plan.named("tracking", TRACKING).urn
     assert grant.inputs["role"] == plan.named("scientist", ROLE).outputs["name"]
@@ -214,8 +229,8 @@ def test_grant_access_exact() -> None:
     }
 
 
-def test_grant_read_only_access_exact() -> None:
-    plan = run_callable(grants(lambda t, r: t.grant_access(r, read_only=True)))
+def test_grant_read_exact() -> None:
+    plan = run_callable(grants(lambda t, r: t.grant_read(r)))
     grant = plan.named("tracking-read-scientist", ROLE_POLICY)
     server = plan.named("tracking-server", SERVER).outputs["arn"]
     assert doc(grant)["Statement"] == [
@@ -226,14 +241,48 @@ def test_grant_read_only_access_exact() -> None:
     ]
 
 
+def test_deprecated_grant_access_warns_and_keeps_its_name_and_policy() -> None:
+    with pytest.warns(DeprecationWarning, match=r"ExperimentTracking\.grant_access is deprecated since mlplat 0\.2\.0; "
+                      r"use grant_write\(role\) \(grant_write gives no S3 delete on the artifacts\)"):
+        plan = run_callable(grants(lambda t, r: t.grant_access(r)))
+    grant = plan.named("tracking-access-scientist", ROLE_POLICY)
+    server = plan.named("tracking-server", SERVER).outputs["arn"]
+    # Unchanged from 0.1.0: the write actions and s3:DeleteObject, so upgrading changes no policy.
+    assert doc(grant)["Statement"] == [
+        {"Sid": "UseTrackingServer", "Effect": "Allow", "Action": list(MLFLOW_READ_ACTIONS + MLFLOW_WRITE_ACTIONS),
+         "Resource": server},
+        {"Sid": "OpenTrackingServerUi", "Effect": "Allow", "Action": "sagemaker:CreatePresignedMlflowTrackingServerUrl",
+         "Resource": server},
+        *s3_statements(plan, write=True, delete=True),
+    ]
+    with pytest.warns(DeprecationWarning, match=r"use grant_read\(role\)"):
+        read_only = run_callable(grants(lambda t, r: t.grant_access(r, read_only=True)))
+    same = run_callable(grants(lambda t, r: t.grant_read(r)))
+    assert read_only.named("tracking-read-scientist", ROLE_POLICY).inputs == same.named("tracking-read-scientist", ROLE_POLICY).inputs
+
+
 def test_wrong_grants_are_wiring_errors() -> None:
     with pytest.raises(WiringError) as info:
-        run_callable(grants(lambda t, r: (t.grant_access(r), t.grant_access(r))))
+        run_callable(grants(lambda t, r: (t.grant_write(r), t.grant_write(r))))
     assert str(info.value) == (
-        "ExperimentTracking 'tracking' already has an access grant for role 'scientist' (tracking-access-scientist)"
+        "ExperimentTracking 'tracking' already has a write grant for role 'scientist' (tracking-write-scientist); grant once"
     )
-    with pytest.raises(WiringError, match=r"ExperimentTracking 'tracking'\.grant_access needs an aws\.iam\.Role resource"):
-        run_callable(grants(lambda t, r: t.grant_access("scientist")))
+    with pytest.raises(WiringError) as info:
+        run_callable(grants(lambda t, r: t.grant_read("scientist")))  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "ExperimentTracking 'tracking'.grant_read needs an aws.iam.Role resource (so the grant can attach a policy to "
+        "it), got str: 'scientist'"
+    )
+    with pytest.warns(DeprecationWarning), pytest.raises(WiringError, match=r"'tracking'\.grant_access needs an aws\.iam\.Role"):
+        run_callable(grants(lambda t, r: t.grant_access("scientist")))  # type: ignore[arg-type]
+
+
+def test_grant_access_read_only_must_be_a_boolean() -> None:
+    with pytest.warns(DeprecationWarning), pytest.raises(ConfigError) as info:
+        run_callable(grants(lambda t, r: t.grant_access(r, read_only="yes")))  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "invalid configuration (1 problem):\n  grant_access.read_only: 'yes' is not a boolean (True or False)"
+    )
 
 
 # --- Args ------------------------------------------------------------------------------------

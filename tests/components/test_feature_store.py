@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import tomllib
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pulumi_aws as aws
@@ -29,6 +31,8 @@ DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 VERSION_TAG = "mlplat:platform-version"
+# The version the project declares: what the installed library stamps on every resource.
+VERSION = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
 
 CUSTOMERS: dict[str, Any] = {
     "name": "customers",
@@ -182,7 +186,7 @@ def test_pii_group_with_online_and_offline_store_exact_inputs() -> None:
             "owner": "risk-team",
             "pii": "true",
             "mlplat:feature-group": "customers",
-            VERSION_TAG: "0.1.0",
+            VERSION_TAG: VERSION,
         },
     }, group.urn
     assert group.protect is True, group.urn
@@ -202,7 +206,7 @@ def test_offline_only_iceberg_group_exact_inputs() -> None:
     }, group.urn
     assert group.tags == {
         "data-classification": "internal", "owner": "payments-team", "pii": "false",
-        "mlplat:feature-group": "transactions", VERSION_TAG: "0.1.0",
+        "mlplat:feature-group": "transactions", VERSION_TAG: VERSION,
     }
 
 
@@ -387,7 +391,11 @@ def test_grant_read_offline_exact() -> None:
         (lambda s, r: s.group("embeddings").grant_read_offline(r),
          "FeatureStore 'features'.grant_read_offline: feature group 'embeddings' has no offline store"),
         (lambda s, r: s.grant_write(r, group="orders"),
-         "FeatureStore 'features' has no feature group 'orders' (groups: customers, transactions, embeddings)"),
+         "FeatureStore 'features'.grant_write: group 'orders' is not a feature group of this store "
+         "(allowed: customers, transactions, embeddings)"),
+        (lambda s, r: s.group("orders"),
+         "FeatureStore 'features'.group: group 'orders' is not a feature group of this store "
+         "(allowed: customers, transactions, embeddings)"),
         (lambda s, r: s.grant_write("arn:aws:iam::123456789012:role/app", group="customers"),
          "FeatureStore 'features'.grant_write needs an aws.iam.Role resource (so the grant can attach a policy to it), "
          "got str: 'arn:aws:iam::123456789012:role/app'"),
@@ -528,7 +536,7 @@ def test_feature_model_is_usable_directly() -> None:
         owner="web", data_classification="public", pii=False,
     )
     assert group.tags() == {
-        "data-classification": "public", "owner": "web", "pii": "false", "mlplat:feature-group": "clicks", VERSION_TAG: "0.1.0",
+        "data-classification": "public", "owner": "web", "pii": "false", "mlplat:feature-group": "clicks", VERSION_TAG: VERSION,
     }
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import functools
 import json
+import tomllib
+from pathlib import Path
 from typing import Any, Callable, Optional
 
+import iam_reference
 import pulumi_aws as aws
 import pytest
 
@@ -34,7 +37,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STAGING, PROD = "210987654321", "345678901234"
 PIPELINE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/fraud-deploy"
-LINEAGE = {"mlplat:model-family": "fraud", "mlplat:platform-version": "0.1.0"}
+# The version the project declares: what the installed library stamps on every resource.
+VERSION = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
+LINEAGE = {"mlplat:model-family": "fraud", "mlplat:platform-version": VERSION}
 
 FRAUD: dict[str, Any] = {
     "name": "fraud",
@@ -264,10 +269,17 @@ def test_outputs_and_handles() -> None:
     def after(registry: ModelRegistry) -> None:
         seen["serving"] = registry.family("fraud").repository("serving")
         seen["rule"] = registry.family("churn").approval_rule
-        with pytest.raises(WiringError, match=r"model family 'churn' has no 'training' repository \(kinds: serving\)"):
+        with pytest.raises(WiringError) as info:
             registry.family("churn").repository("training")
-        with pytest.raises(WiringError, match=r"ModelRegistry 'registry' has no model family 'ads' \(families: fraud, churn\)"):
+        assert str(info.value) == (
+            "ModelRegistry 'registry'.family('churn').repository: kind 'training' is not a repository kind of this "
+            "family (allowed: serving)"
+        )
+        with pytest.raises(WiringError) as info:
             registry.family("ads")
+        assert str(info.value) == (
+            "ModelRegistry 'registry'.family: family 'ads' is not a model family of this registry (allowed: fraud, churn)"
+        )
 
     plan = run_callable(program(after=after))
     assert seen["serving"]._name == "registry-fraud-serving"
@@ -283,6 +295,106 @@ def test_outputs_and_handles() -> None:
             "churn": {"serving": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/registry-churn-serving"},
         },
     }
+
+
+# --- grants ----------------------------------------------------------------------------------
+
+
+def grants(grant: Callable[[ModelRegistry, aws.iam.Role], Any], **args: Any) -> Callable[[], None]:
+    def after(registry: ModelRegistry) -> None:
+        grant(registry, aws.iam.Role("consumer", assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []})))
+
+    return program(after=after, **args)
+
+
+def test_grant_pull_exact_on_every_repository_of_the_family() -> None:
+    plan = run_callable(grants(lambda registry, role: registry.grant_pull(role, family="fraud")))
+    grant = plan.named("registry-fraud-pull-consumer", ROLE_POLICY)
+    assert grant.parent == plan.named("registry", REGISTRY).urn
+    assert grant.inputs["role"] == plan.named("consumer", ROLE).outputs["name"]
+    repositories = [plan.named(f"registry-fraud-{kind}", REPOSITORY).outputs["arn"] for kind in ("serving", "training")]
+    assert repositories == [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/registry-fraud-{kind}" for kind in ("serving", "training")]
+    assert doc(grant) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "PullImages", "Effect": "Allow",
+             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+             "Resource": repositories},
+            {"Sid": "GetEcrAuthorizationToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        ],
+    }, grant.urn
+    assert iam_reference.problems(doc(grant)) == []
+
+
+def test_grant_pull_of_chosen_kinds_through_the_family_handle() -> None:
+    plan = run_callable(grants(lambda registry, role: registry.family("fraud").grant_pull(role, kinds=["serving"])))
+    statement = doc(plan.named("registry-fraud-pull-consumer", ROLE_POLICY))["Statement"][0]
+    assert statement["Resource"] == [plan.named("registry-fraud-serving", REPOSITORY).outputs["arn"]]
+
+
+def test_grant_read_packages_exact() -> None:
+    plan = run_callable(grants(lambda registry, role: registry.family("churn").grant_read_packages(role)))
+    grant = plan.named("registry-churn-read-packages-consumer", ROLE_POLICY)
+    assert grant.parent == plan.named("registry", REGISTRY).urn
+    assert grant.inputs["role"] == plan.named("consumer", ROLE).outputs["name"]
+    assert doc(grant) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DescribeModelPackageGroup", "Effect": "Allow", "Action": "sagemaker:DescribeModelPackageGroup",
+             "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/registry-churn"},
+            {"Sid": "ReadModelPackages", "Effect": "Allow",
+             "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+             "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/registry-churn/*"},
+        ],
+    }, grant.urn
+    assert iam_reference.problems(doc(grant)) == []
+
+
+def test_grants_need_no_consumer_accounts_and_add_only_their_policies() -> None:
+    def both(registry: ModelRegistry, role: aws.iam.Role) -> None:
+        registry.grant_pull(role, family="churn")
+        registry.grant_read_packages(role, family="churn")
+
+    plan = run_callable(grants(both))
+    base = run_callable(program())
+    added = sorted(set(r.urn for r in plan.resources) - set(r.urn for r in base.resources))
+    assert added == sorted([
+        "urn:pulumi:test::project::aws:iam/role:Role::consumer",
+        f"{_C}$aws:iam/rolePolicy:RolePolicy::registry-churn-pull-consumer",
+        f"{_C}$aws:iam/rolePolicy:RolePolicy::registry-churn-read-packages-consumer",
+    ])
+
+
+@pytest.mark.parametrize(
+    ("grant", "error", "message"),
+    [
+        (lambda r, role: r.grant_pull(role, family="ads"), WiringError,
+         "ModelRegistry 'registry'.grant_pull: family 'ads' is not a model family of this registry (allowed: fraud, churn)"),
+        (lambda r, role: r.grant_read_packages(role, family="ads"), WiringError,
+         "ModelRegistry 'registry'.grant_read_packages: family 'ads' is not a model family of this registry "
+         "(allowed: fraud, churn)"),
+        (lambda r, role: r.grant_pull(role, family="churn", kinds=["training"]), WiringError,
+         "ModelRegistry 'registry'.grant_pull: kinds 'training' is not a repository kind of family 'churn' "
+         "(allowed: serving)"),
+        (lambda r, role: r.grant_pull(role, family="fraud", kinds="serving"), ConfigError,
+         "invalid configuration (1 problem):\n  grant_pull.kinds: 'serving' is not a non-empty list of repository "
+         "kinds (omit it for every kind of the family: serving, training)"),
+        (lambda r, role: r.grant_pull(role, family="fraud", kinds=[]), ConfigError,
+         "invalid configuration (1 problem):\n  grant_pull.kinds: [] is not a non-empty list of repository kinds "
+         "(omit it for every kind of the family: serving, training)"),
+        (lambda r, role: r.grant_pull("arn:aws:iam::123456789012:role/x", family="fraud"), WiringError,
+         "ModelRegistry 'registry'.grant_pull needs an aws.iam.Role resource (so the grant can attach a policy to "
+         "it), got str: 'arn:aws:iam::123456789012:role/x'"),
+        (lambda r, role: (r.grant_read_packages(role, family="fraud"), r.grant_read_packages(role, family="fraud")),
+         WiringError,
+         "ModelRegistry 'registry' already has a read-packages grant on family 'fraud' for role 'consumer' "
+         "(registry-fraud-read-packages-consumer); grant once"),
+    ],
+)
+def test_wrong_grants_name_the_argument_the_value_and_what_is_allowed(grant: Any, error: type, message: str) -> None:
+    with pytest.raises(error) as info:
+        run_callable(grants(grant))
+    assert str(info.value) == message
 
 
 def test_explicit_prefix_force_delete_and_unprotected() -> None:
@@ -403,9 +515,9 @@ from mlplat.components._lineage import (  # noqa: E402
 
 
 def test_lineage_tags_name_the_family_group_and_platform_version() -> None:
-    assert platform_version() == "0.1.0"
+    assert platform_version() == VERSION
     assert family_tags("fraud") == LINEAGE
-    assert feature_group_tags("customers") == {"mlplat:feature-group": "customers", "mlplat:platform-version": "0.1.0"}
+    assert feature_group_tags("customers") == {"mlplat:feature-group": "customers", "mlplat:platform-version": VERSION}
     assert lineage_tags(family="fraud", feature_group="customers") == {**LINEAGE, "mlplat:feature-group": "customers"}
     with pytest.raises(WiringError, match="lineage_tags needs a family or a feature_group"):
         lineage_tags()
@@ -427,11 +539,20 @@ def test_source_revision_only_on_deployment_scoped_resources() -> None:
 
 
 def test_lineage_names_and_revisions_are_checked() -> None:
-    with pytest.raises(WiringError) as info:
+    with pytest.raises(ConfigError) as info:
         family_tags("Fraud Models")
     assert str(info.value) == (
-        "family: 'Fraud Models' is not a usable model family name (lowercase letters, digits and '-', starting with a "
-        "letter, not ending with '-', at most 32 characters)"
+        "invalid configuration (1 problem):\n"
+        "  family_tags.family: 'Fraud Models' is not a usable model family name (lowercase letters, digits and '-', "
+        "starting with a letter, not ending with '-', at most 32 characters)"
     )
-    with pytest.raises(WiringError, match=r"source_revision: 'a b' is not a source revision"):
+    with pytest.raises(ConfigError) as info:
+        feature_group_tags("")
+    assert info.value.paths == ("feature_group_tags.group",)
+    with pytest.raises(ConfigError) as info:
         deployment_tags("fraud", "a b", resource_type=DEPLOYMENT_SCOPED_TYPES[0])
+    assert str(info.value) == (
+        "invalid configuration (1 problem):\n"
+        "  deployment_tags.source_revision: 'a b' is not a source revision (a commit id or tag: letters, digits and "
+        "._/+=@-, starting with a letter or digit, at most 128 characters)"
+    )

@@ -451,8 +451,12 @@ def test_metrics_have_official_names_dimensions_and_statistics() -> None:
 
     def collect(endpoint: ServingEndpoint) -> None:
         seen.update(_metrics_of(endpoint))
-        with pytest.raises(WiringError, match="has no variant 'nope' \\(variants: primary, shadow\\)"):
+        with pytest.raises(WiringError) as info:
             endpoint.metric_invocations("nope")
+        assert str(info.value) == (
+            "ServingEndpoint 'churn'.metric_invocations: variant 'nope' is not a variant of this endpoint "
+            "(allowed: primary, shadow)"
+        )
 
     def collect_handles(endpoint: ServingEndpoint) -> None:
         collect(endpoint)
@@ -481,6 +485,44 @@ def test_metrics_have_official_names_dimensions_and_statistics() -> None:
         "gpu_memory": (instance, "GPUMemoryUtilization", dims, "Average", 60, None),
         "shadow_p50": (invocation, "ModelLatency", {**dims, "VariantName": "shadow"}, "p50", 300, "Microseconds"),
     }
+
+
+@pytest.mark.parametrize(
+    ("call", "lines"),
+    [
+        (lambda e: e.metric_model_latency(statistic="Median"),
+         ["metric_model_latency.statistic: 'Median' is not a CloudWatch statistic (allowed: Average, Maximum, Minimum, "
+          "SampleCount, Sum, or a percentile p0.01 to p99.99 such as p99 or p99.9)"]),
+        (lambda e: e.metric_invocations(statistic="sum", period_seconds=45),
+         ["metric_invocations.statistic: 'sum' is not a CloudWatch statistic (allowed: Average, Maximum, Minimum, "
+          "SampleCount, Sum, or a percentile p0.01 to p99.99 such as p99 or p99.9)",
+          "metric_invocations.period_seconds: 45 is not a CloudWatch period (allowed: 10, 20, 30, or a multiple of "
+          "60 seconds)"]),
+        # Falsy values are refused, not replaced by the defaults.
+        (lambda e: e.metric_cpu_utilization(period_seconds=0),
+         ["metric_cpu_utilization.period_seconds: 0 is not a CloudWatch period (allowed: 10, 20, 30, or a multiple "
+          "of 60 seconds)"]),
+        (lambda e: e.metric_disk_utilization(statistic=""),
+         ["metric_disk_utilization.statistic: '' is not a CloudWatch statistic (allowed: Average, Maximum, Minimum, "
+          "SampleCount, Sum, or a percentile p0.01 to p99.99 such as p99 or p99.9)"]),
+        (lambda e: e.metric_gpu_utilization(period_seconds="60"),
+         ["metric_gpu_utilization.period_seconds: '60' is not a CloudWatch period (allowed: 10, 20, 30, or a multiple "
+          "of 60 seconds)"]),
+    ],
+)
+def test_bad_metric_statistic_or_period_is_a_config_error_naming_the_method(call: Any, lines: list[str]) -> None:
+    seen: dict[str, Any] = {}
+
+    def after(endpoint: ServingEndpoint) -> None:
+        with pytest.raises(ConfigError) as info:
+            call(endpoint)
+        seen["message"] = str(info.value)
+        seen["high_resolution"] = endpoint.metric_invocations(period_seconds=20).period_seconds
+
+    run_callable(endpoint_program(after=after))
+    noun = "problem" if len(lines) == 1 else "problems"
+    assert seen["message"] == "\n".join([f"invalid configuration ({len(lines)} {noun}):", *("  " + line for line in lines)])
+    assert seen["high_resolution"] == 20
 
 
 def test_grant_invoke_allows_only_invoking_this_endpoint() -> None:

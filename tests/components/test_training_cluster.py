@@ -757,7 +757,8 @@ def test_two_teams_two_pools_borrowing_and_gpu_ceilings() -> None:
 def test_outputs_and_team_role_wiring() -> None:
     plan = default_plan()
     assert WIRING == {"role": "training-team-vision-role",
-                     "error": "TrainingCluster 'training' has no team 'nlp' (teams: vision)"}
+                     "error": "TrainingCluster 'training'.team_role: team 'nlp' is not a team of this cluster "
+                              "(allowed: vision)"}
     outputs = res(plan, "training", TC).outputs
     assert set(outputs) == {"cluster_name", "cluster_arn", "endpoint", "oidc_provider_arn", "kubeconfig", "node_role_arn", "team_role_arns"}
     assert outputs["cluster_name"] == CLUSTER
