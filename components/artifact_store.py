@@ -44,7 +44,7 @@ from pydantic import Field
 
 from . import _iam
 from ._grants import attach_grant, require_role
-from ._lookup import lookup
+from ._wiring import lookup, require_args
 from mlplat.core.naming import MAX_BUCKET_PREFIX, bucket_prefix, child
 from mlplat.core.models import ArgsModel
 from mlplat.core.vocabulary import BUCKET_ROLE_TAG
@@ -472,6 +472,7 @@ class ArtifactStore(pulumi.ComponentResource):
     experiments: Optional[GovernedBucket]
 
     def __init__(self, name: str, args: ArtifactStoreArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("ArtifactStore", name, args, ArtifactStoreArgs)
         prefixes = bucket_prefixes(name, args.bucket_name_prefix)
         sources = log_source_roles(args.experiments_bucket)
         _check_log_delivery_wiring(args.encryption, tuple(prefixes[r] for r in sources))

@@ -39,6 +39,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._wiring import require_args
 from ._metrics import Metric
 from mlplat.core import aws_models
 from mlplat.core.naming import child
@@ -420,6 +421,7 @@ class DriftMonitor(pulumi.ComponentResource):
     retraining_rule: aws.cloudwatch.EventRule
 
     def __init__(self, name: str, args: DriftMonitorArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("DriftMonitor", name, args, DriftMonitorArgs)
         super().__init__("mlplat:monitoring:DriftMonitor", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
         account_id = _iam.caller_account_id()

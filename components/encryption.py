@@ -28,7 +28,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
-from ._lookup import lookup
+from ._wiring import lookup, require_args
 from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel
 from mlplat.core.errors import Problem
@@ -210,6 +210,7 @@ class Encryption(pulumi.ComponentResource):
     aliases: dict[str, aws.kms.Alias]
 
     def __init__(self, name: str, args: EncryptionArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("Encryption", name, args, EncryptionArgs)
         super().__init__("mlplat:encryption:Encryption", name, None, opts)
         account_id = _iam.caller_account_id()
         region = _iam.current_region()

@@ -28,6 +28,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._wiring import require_args
 from ._grants import attach_grant, require_role
 from mlplat.core.naming import child
 from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_policy, object_access_policy
@@ -48,7 +49,7 @@ _MLFLOW_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 MLFLOW_READ_ACTIONS: tuple[str, ...] = tuple(
     f"sagemaker-mlflow:{a}"
     for a in (
-        "AccessUI", "GetDownloadURIForModelVersionArtifacts", "GetExperiment", "GetExperimentByName",
+        "GetDownloadURIForModelVersionArtifacts", "GetExperiment", "GetExperimentByName",
         "GetLatestModelVersions", "GetMetricHistory", "GetModelVersion", "GetModelVersionByAlias",
         "GetRegisteredModel", "GetRun", "GetTraceInfo", "ListArtifacts", "SearchExperiments",
         "SearchModelVersions", "SearchRegisteredModels", "SearchRuns", "SearchTraces",
@@ -67,6 +68,10 @@ MLFLOW_WRITE_ACTIONS: tuple[str, ...] = tuple(
     )
 )
 PRESIGNED_URL_ACTIONS: tuple[str, ...] = ("sagemaker:CreatePresignedMlflowTrackingServerUrl",)
+# sagemaker-mlflow:AccessUI accepts no resource (the IAM service reference lists none): on a
+# server ARN it would match nothing. It is granted on "*"; which server's UI opens is limited by
+# CreatePresignedMlflowTrackingServerUrl, granted on the server only.
+MLFLOW_UI_ACTIONS: tuple[str, ...] = ("sagemaker-mlflow:AccessUI",)
 
 
 class ExperimentTrackingArgs(ArgsModel):
@@ -155,6 +160,7 @@ def access_policy(
         [
             _iam.statement(sid="UseTrackingServer", actions=list(mlflow), resources=server_arn),
             _iam.statement(sid="OpenTrackingServerUi", actions=list(PRESIGNED_URL_ACTIONS), resources=server_arn),
+            _iam.statement(sid="UseMlflowUi", actions=list(MLFLOW_UI_ACTIONS), resources="*"),
             *artifacts["Statement"],
         ]
     )
@@ -170,6 +176,7 @@ class ExperimentTracking(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, args: ExperimentTrackingArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("ExperimentTracking", name, args, ExperimentTrackingArgs)
         server_name = args.tracking_server_name or name
         if args.tracking_server_name is None and check_server_name("", server_name):
             raise ConfigError(
@@ -229,12 +236,13 @@ class ExperimentTracking(pulumi.ComponentResource):
         """Let `role` browse the tracking server (MLflow clients, the MLflow UI) and read its artifacts.
 
         One role policy `<name>-read-<role name>`. Exact actions, on the server ARN: the
-        `sagemaker-mlflow` actions in MLFLOW_READ_ACTIONS (AccessUI,
-        GetDownloadURIForModelVersionArtifacts, GetExperiment, GetExperimentByName,
-        GetLatestModelVersions, GetMetricHistory, GetModelVersion, GetModelVersionByAlias,
-        GetRegisteredModel, GetRun, GetTraceInfo, ListArtifacts, SearchExperiments,
-        SearchModelVersions, SearchRegisteredModels, SearchRuns, SearchTraces) and
-        sagemaker:CreatePresignedMlflowTrackingServerUrl. MLflow clients read artifacts from S3
+        `sagemaker-mlflow` actions in MLFLOW_READ_ACTIONS (GetDownloadURIForModelVersionArtifacts,
+        GetExperiment, GetExperimentByName, GetLatestModelVersions, GetMetricHistory,
+        GetModelVersion, GetModelVersionByAlias, GetRegisteredModel, GetRun, GetTraceInfo,
+        ListArtifacts, SearchExperiments, SearchModelVersions, SearchRegisteredModels, SearchRuns,
+        SearchTraces) and sagemaker:CreatePresignedMlflowTrackingServerUrl; on "*",
+        sagemaker-mlflow:AccessUI (it accepts no resource; the presigned URL, granted on this
+        server only, decides which UI opens). MLflow clients read artifacts from S3
         themselves, so it also carries ArtifactStore's read grant on
         `<experiments bucket>/<artifact_prefix>*`: s3:GetObject, s3:GetObjectVersion,
         s3:ListBucket limited to the prefix, kms:Decrypt on the data key through S3 only.
@@ -245,7 +253,7 @@ class ExperimentTracking(pulumi.ComponentResource):
         """Let `role` log to the tracking server (runs, metrics, models, traces) as well as read it.
 
         One role policy `<name>-write-<role name>`. Exact actions, on the server ARN: those of
-        `grant_read` plus the `sagemaker-mlflow` actions in MLFLOW_WRITE_ACTIONS (CreateExperiment,
+        `grant_read` (AccessUI on "*") plus the `sagemaker-mlflow` actions in MLFLOW_WRITE_ACTIONS (CreateExperiment,
         CreateModelVersion, CreateRegisteredModel, CreateRun, DeleteExperiment, DeleteModelVersion,
         DeleteModelVersionTag, DeleteRegisteredModel, DeleteRegisteredModelAlias,
         DeleteRegisteredModelTag, DeleteRun, DeleteTag, DeleteTraceTag, DeleteTraces, EndTrace,
@@ -267,9 +275,10 @@ class ExperimentTracking(pulumi.ComponentResource):
         """Deprecated since 0.2.0: use `grant_read(role)` or `grant_write(role)`.
 
         `grant_access(role, read_only=True)` is `grant_read(role)` (same policy, same name).
-        `grant_access(role)` keeps its policy `<name>-access-<role name>` unchanged: the actions
-        of `grant_write` plus s3:DeleteObject on `<experiments bucket>/<artifact_prefix>*`. Moving
-        to `grant_write` drops that delete and replaces the policy by `<name>-write-<role name>`.
+        `grant_access(role)` keeps its policy `<name>-access-<role name>`: the actions of
+        `grant_write` plus s3:DeleteObject on `<experiments bucket>/<artifact_prefix>*`, as in
+        0.1.0. Moving to `grant_write` drops that delete and replaces the policy by
+        `<name>-write-<role name>`.
         """
         replacement = "grant_read(role)" if read_only else "grant_write(role)"
         warnings.warn(

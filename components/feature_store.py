@@ -40,7 +40,7 @@ from . import _iam
 from ._lineage import check_lineage_name, feature_group_tags
 from mlplat.core.models import NestedArgs, ParentArgs
 from ._grants import attach_grant, require_role
-from ._lookup import lookup
+from ._wiring import lookup, require_args
 from mlplat.core.naming import child
 from .artifact_store import ArtifactStore
 from mlplat.core.vocabulary import DataClassification
@@ -432,6 +432,7 @@ class FeatureStore(pulumi.ComponentResource):
     groups: dict[str, FeatureGroupHandle]
 
     def __init__(self, name: str, args: FeatureStoreArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("FeatureStore", name, args, FeatureStoreArgs)
         prefix = args.name_prefix if args.name_prefix is not None else f"{name}-"
         _check_default_prefix(name, args, prefix)
         super().__init__(TYPE_TOKEN, name, None, opts)

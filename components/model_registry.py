@@ -46,7 +46,7 @@ from pydantic import Field
 from . import _iam
 from ._grants import attach_grant, require_role
 from ._lineage import check_lineage_name, family_tags
-from ._lookup import lookup
+from ._wiring import lookup, require_args
 from mlplat.core.naming import child
 from .encryption import Encryption
 from mlplat.core.errors import ConfigError, Problem
@@ -382,6 +382,7 @@ class ModelRegistry(pulumi.ComponentResource):
     families: dict[str, ModelFamilyHandle]
 
     def __init__(self, name: str, args: ModelRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("ModelRegistry", name, args, ModelRegistryArgs)
         prefix = args.name_prefix if args.name_prefix is not None else f"{name}-"
         if args.name_prefix is None:
             problems = _prefix_problems("ModelRegistryArgs.name_prefix", prefix, args.families, omitted=name)

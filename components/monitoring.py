@@ -37,6 +37,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._wiring import require_args
 from ._metrics import Metric
 from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel
@@ -251,6 +252,7 @@ class AlarmTopic(pulumi.ComponentResource):
     subscriptions: dict[str, aws.sns.TopicSubscription]
 
     def __init__(self, name: str, args: AlarmTopicArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("AlarmTopic", name, args, AlarmTopicArgs)
         super().__init__("mlplat:monitoring:AlarmTopic", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
         # SHA256-signed messages (signature version 2) for HTTPS subscribers that verify them.
@@ -619,6 +621,7 @@ class EndpointMonitoring(pulumi.ComponentResource):
     skipped_alarms: tuple[str, ...]
 
     def __init__(self, name: str, args: EndpointMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("EndpointMonitoring", name, args, EndpointMonitoringArgs)
         super().__init__("mlplat:monitoring:EndpointMonitoring", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
         endpoint = args.endpoint

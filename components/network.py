@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from . import _iam
+from ._wiring import require_args
 from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel
 from mlplat.core.validators import check_log_retention, check_vpc_cidr
@@ -300,6 +301,7 @@ class Network(pulumi.ComponentResource):
     route_table_ids: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("Network", name, args, NetworkArgs)
         super().__init__("mlplat:network:Network", name, None, opts)
         self.vpc: Optional[aws.ec2.Vpc] = None
         self.subnets: list[aws.ec2.Subnet] = []

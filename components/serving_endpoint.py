@@ -72,7 +72,7 @@ from . import _iam
 from ._lineage import deployment_tags, family_tags
 from ._metrics import Metric, period_problems, statistic_problems
 from ._grants import attach_grant, require_role
-from ._lookup import lookup
+from ._wiring import lookup, require_args
 from mlplat.core.naming import child
 from .artifact_store import GovernedBucket
 from mlplat.core.errors import ConfigError, raise_if_problems
@@ -273,6 +273,7 @@ class ServingEndpoint(pulumi.ComponentResource):
     variant_names: tuple[str, ...]
 
     def __init__(self, name: str, args: ServingEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("ServingEndpoint", name, args, ServingEndpointArgs)
         raise_if_problems(endpoint_problems(name, args))
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._args = args

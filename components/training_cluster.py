@@ -42,7 +42,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import _iam
-from ._lookup import lookup
+from ._wiring import lookup, require_args
 from . import _k8s_objects as objects
 from mlplat.core.naming import child
 from mlplat.core.errors import ConfigError, Problem
@@ -201,6 +201,7 @@ class TrainingCluster(pulumi.ComponentResource):
     device_plugin_mirror: Optional[aws.ecr.Repository]
 
     def __init__(self, name: str, args: TrainingClusterArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        args = require_args("TrainingCluster", name, args, TrainingClusterArgs)
         _check_role_name_room(name, args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._args = args

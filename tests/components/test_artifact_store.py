@@ -10,6 +10,7 @@ import functools
 import json
 from typing import Any, Callable, Optional
 
+import iam_reference
 import pulumi_aws as aws
 import pytest
 
@@ -523,6 +524,21 @@ def test_grant_delete_is_its_own_policy_with_delete_object_only() -> None:
     ]
 
 
+def test_every_grant_names_actions_and_resources_the_iam_reference_accepts() -> None:
+    def grant(store: ArtifactStore, role: aws.iam.Role) -> None:
+        store.models.grant_read(role)
+        store.datasets.grant_write(role, prefix="a/")
+        store.captures.grant_read_write(role, prefix="b/")
+        store.datasets.grant_delete(role, prefix="a/tmp/")
+
+    plan = run_callable(grants_program(grant))
+    documents = {r.name: policy_doc(r) for r in plan.of_type(ROLE_POLICY)}
+    assert len(documents) == 4
+    assert {name: iam_reference.problems(document) for name, document in documents.items()} == {
+        name: [] for name in documents
+    }
+
+
 def test_no_grant_but_delete_allows_a_delete_action() -> None:
     def grant(store: ArtifactStore, role: aws.iam.Role) -> None:
         store.models.grant_read(role)
@@ -579,8 +595,12 @@ def test_grant_needs_an_iam_role() -> None:
     def grant(store: ArtifactStore, role: aws.iam.Role) -> None:
         store.models.grant_read("arn:aws:iam::123456789012:role/trainer")  # type: ignore[arg-type]
 
-    with pytest.raises(WiringError, match=r"ArtifactStore 'store'\.grant_read needs an aws\.iam\.Role resource"):
+    with pytest.raises(WiringError) as info:
         run_callable(grants_program(grant))
+    assert str(info.value) == (
+        "ArtifactStore 'store'.grant_read needs an aws.iam.Role resource (so the grant can attach a policy to it), "
+        "got str: 'arn:aws:iam::123456789012:role/trainer'"
+    )
 
 
 @pytest.mark.parametrize("method", ["grant_write", "grant_read_write", "grant_delete"])
@@ -598,8 +618,12 @@ def test_grant_twice_for_same_bucket_access_and_role_is_refused() -> None:
         store.models.grant_read(role, prefix="a/")
         store.models.grant_read(role, prefix="b/")
 
-    with pytest.raises(WiringError, match="already has a read grant on models for role 'trainer'"):
+    with pytest.raises(WiringError) as info:
         run_callable(grants_program(grant))
+    assert str(info.value) == (
+        "ArtifactStore 'store' already has a read grant on models for role 'trainer' (store-models-read-trainer); "
+        "declare one grant per bucket, access and role"
+    )
 
 
 def test_unknown_bucket_role_names_the_call_the_argument_and_the_roles() -> None:

@@ -9,6 +9,7 @@ import functools
 import json
 from typing import Any, Callable, Optional
 
+import iam_reference
 import pulumi_aws as aws
 import pytest
 from parliament import iam_definition
@@ -18,6 +19,7 @@ from mlplat.components.encryption import Encryption, EncryptionArgs
 from mlplat.core.errors import ConfigError, WiringError
 from mlplat.components.experiment_tracking import (
     MLFLOW_READ_ACTIONS,
+    MLFLOW_UI_ACTIONS,
     MLFLOW_WRITE_ACTIONS,
     PRESIGNED_URL_ACTIONS,
     ExperimentTracking,
@@ -203,12 +205,16 @@ def grants(grant: Callable[[ExperimentTracking, aws.iam.Role], Any]) -> Callable
 def test_mlflow_actions_are_exactly_the_installed_iam_definition() -> None:
     definition = next(s for s in iam_definition if s["prefix"] == "sagemaker-mlflow")
     known = {f"sagemaker-mlflow:{p['privilege']}" for p in definition["privileges"]}
-    assert set(MLFLOW_READ_ACTIONS) | set(MLFLOW_WRITE_ACTIONS) == known
-    assert not set(MLFLOW_READ_ACTIONS) & set(MLFLOW_WRITE_ACTIONS)
+    assert set(MLFLOW_READ_ACTIONS) | set(MLFLOW_WRITE_ACTIONS) | set(MLFLOW_UI_ACTIONS) == known
+    assert len(MLFLOW_READ_ACTIONS + MLFLOW_WRITE_ACTIONS + MLFLOW_UI_ACTIONS) == len(known)  # no action twice
     levels = {f"sagemaker-mlflow:{p['privilege']}": p["access_level"] for p in definition["privileges"]}
     assert {levels[a] for a in MLFLOW_READ_ACTIONS} <= {"Read", "List"}
     sagemaker = next(s for s in iam_definition if s["prefix"] == "sagemaker")
     assert {"sagemaker:" + p["privilege"] for p in sagemaker["privileges"]} >= set(PRESIGNED_URL_ACTIONS)
+
+
+# AccessUI accepts no resource: on the server's ARN it would allow nothing.
+UI_STATEMENT = {"Sid": "UseMlflowUi", "Effect": "Allow", "Action": "sagemaker-mlflow:AccessUI", "Resource": "*"}
 
 
 def test_grant_write_exact_and_without_s3_delete() -> None:
@@ -224,9 +230,18 @@ def test_grant_write_exact_and_without_s3_delete() -> None:
              "Resource": server},
             {"Sid": "OpenTrackingServerUi", "Effect": "Allow", "Action": "sagemaker:CreatePresignedMlflowTrackingServerUrl",
              "Resource": server},
+            UI_STATEMENT,
             *s3_statements(plan, write=True),
         ],
     }
+
+
+def test_grants_and_the_server_policies_pass_the_iam_reference() -> None:
+    plan = run_callable(grants(lambda t, r: (t.grant_read(r), t.grant_write(r))))
+    documents = {r.name: doc(r) for r in plan.of_type(ROLE_POLICY)}
+    assert sorted(documents) == ["store-experiments-delete-tracking-role", "tracking-read-scientist",
+                                 "tracking-role-policy", "tracking-write-scientist"]
+    assert {name: iam_reference.problems(d) for name, d in documents.items()} == {name: [] for name in documents}
 
 
 def test_grant_read_exact() -> None:
@@ -237,6 +252,7 @@ def test_grant_read_exact() -> None:
         {"Sid": "UseTrackingServer", "Effect": "Allow", "Action": list(MLFLOW_READ_ACTIONS), "Resource": server},
         {"Sid": "OpenTrackingServerUi", "Effect": "Allow", "Action": "sagemaker:CreatePresignedMlflowTrackingServerUrl",
          "Resource": server},
+        UI_STATEMENT,
         *s3_statements(plan, write=False),
     ]
 
@@ -247,12 +263,13 @@ def test_deprecated_grant_access_warns_and_keeps_its_name_and_policy() -> None:
         plan = run_callable(grants(lambda t, r: t.grant_access(r)))
     grant = plan.named("tracking-access-scientist", ROLE_POLICY)
     server = plan.named("tracking-server", SERVER).outputs["arn"]
-    # Unchanged from 0.1.0: the write actions and s3:DeleteObject, so upgrading changes no policy.
+    # 0.1.0's policy (the write actions and s3:DeleteObject, unlike grant_write), with AccessUI on "*".
     assert doc(grant)["Statement"] == [
         {"Sid": "UseTrackingServer", "Effect": "Allow", "Action": list(MLFLOW_READ_ACTIONS + MLFLOW_WRITE_ACTIONS),
          "Resource": server},
         {"Sid": "OpenTrackingServerUi", "Effect": "Allow", "Action": "sagemaker:CreatePresignedMlflowTrackingServerUrl",
          "Resource": server},
+        UI_STATEMENT,
         *s3_statements(plan, write=True, delete=True),
     ]
     with pytest.warns(DeprecationWarning, match=r"use grant_read\(role\)"):

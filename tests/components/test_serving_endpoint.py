@@ -540,10 +540,17 @@ def test_grant_invoke_refuses_twice_and_non_roles() -> None:
     def twice(endpoint: ServingEndpoint) -> None:
         role = aws.iam.Role("app", assume_role_policy="{}")
         endpoint.grant_invoke(role)
-        with pytest.raises(WiringError, match="already grants invoke to role 'app'"):
+        with pytest.raises(WiringError) as info:
             endpoint.grant_invoke(role)
-        with pytest.raises(WiringError, match="needs an aws.iam.Role resource"):
+        assert str(info.value) == (
+            "ServingEndpoint 'churn' already grants invoke to role 'app' (churn-invoke-app); grant once"
+        )
+        with pytest.raises(WiringError) as info:
             endpoint.grant_invoke("arn:aws:iam::123456789012:role/app")  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "ServingEndpoint 'churn'.grant_invoke needs an aws.iam.Role resource (so the grant can attach a policy "
+            "to it), got str: 'arn:aws:iam::123456789012:role/app'"
+        )
 
     run_callable(endpoint_program(after=twice))
 

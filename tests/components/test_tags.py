@@ -5,8 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pytest
 
 from mlplat.components._tags import REQUIRED_TAG_KEYS, platform_tags, register_stack_tags
+from mlplat.core.errors import ConfigError
 from mlplat.core.sdk_types import takes_tag_map
 from mlplat.tooling.offline import run_callable
 
@@ -62,3 +64,29 @@ def test_taggability_comes_from_the_provider_sdk():
     assert not takes_tag_map("aws:kms/alias:Alias")
     assert not takes_tag_map("aws:autoscaling/group:Group")
     assert not takes_tag_map("aws:nosuch/thing:Thing")
+
+
+def test_bad_platform_tags_are_config_errors_naming_every_argument():
+    with pytest.raises(ConfigError) as info:
+        platform_tags(owner="", cost_center="cc#1", project="mlplat", environment="production",
+                      data_classification="secret", extra={"aws:team": "core", "team": "a|b", "n": 5})
+    assert str(info.value).splitlines() == [
+        "invalid configuration (7 problems):",
+        "  platform_tags.environment: 'production' is not an environment (allowed: dev, staging, prod)",
+        "  platform_tags.data_classification: 'secret' is not a data classification (allowed: public, internal, "
+        "confidential, restricted)",
+        "  platform_tags.owner: '' is not an AWS tag value (1 to 256 letters, digits, spaces and _ . : / = + - @, not blank)",
+        "  platform_tags.cost_center: 'cc#1' is not an AWS tag value (1 to 256 letters, digits, spaces and "
+        "_ . : / = + - @, not blank)",
+        "  platform_tags.extra.key: 'aws:team' is not an AWS tag key (1 to 128 letters, digits, spaces and "
+        "_ . : / = + - @; not starting with 'aws:')",
+        "  platform_tags.extra.team: 'a|b' is not an AWS tag value (0 to 256 letters, digits, spaces and _ . : / = + - @)",
+        "  platform_tags.extra.n: 5 is not an AWS tag value (0 to 256 letters, digits, spaces and _ . : / = + - @)",
+    ]
+
+
+def test_tag_values_aws_accepts_pass_unicode_included():
+    tags = platform_tags(owner="ml-platform@example.com", cost_center="Forschung + Entwicklung",
+                         project="mlplat", environment="staging", data_classification="restricted",
+                         extra={"équipe": "données", "path": "a/b:c=d", "empty": ""})
+    assert tags["équipe"] == "données" and tags["empty"] == ""
