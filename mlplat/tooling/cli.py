@@ -114,7 +114,7 @@ def _stack_environment(plan) -> Optional[str]:
 
 
 def _kubernetes(plan):
-    """Kubernetes objects against the OpenAPI schema of the cluster's version (and the Kueue CRDs)."""
+    """Kubernetes objects against the OpenAPI schema of the cluster's version (and the CRDs mlplat ships)."""
     if not any(r.type.startswith("kubernetes:") and not r.type.startswith("kubernetes:helm.sh/") for r in plan.custom_resources):
         return None
     from .k8s_validation import check_plan as check_kubernetes
@@ -148,8 +148,13 @@ def _plan(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    try:
+        kubernetes = _kubernetes(plan)  # a bad $MLPLAT_*_CRDS folder is a configuration error
+    except PlatformError as exc:
+        print(f"mlplat plan: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, plan),
-                        feature_group_findings=_baseline_findings(args, plan), kubernetes=_kubernetes(plan))
+                        feature_group_findings=_baseline_findings(args, plan), kubernetes=kubernetes)
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

@@ -4,13 +4,14 @@ validation (`kubectl apply --validate=strict`): unknown fields are errors, not s
 - Built-in kinds (Namespace, NetworkPolicy, ...) are checked against the Kubernetes OpenAPI
   schema that the `kubernetes-validate` package ships, for the newest Kubernetes version it has
   that is not newer than the cluster's (`schema_version`), in its strict variant;
-- Kueue objects (`kueue.x-k8s.io`) are checked against the `openAPIV3Schema` of the served
-  version in their CustomResourceDefinitions, read from the folder `MLPLAT_KUEUE_CRDS` names
-  (default: `../shared/data/kueue-v0.19.2` beside the repository). The CRD schema is made strict
-  the way the API server applies it (objects without `x-kubernetes-preserve-unknown-fields`
-  admit no unknown fields; `x-kubernetes-int-or-string` admits both), `metadata` is checked
-  against ObjectMeta, and the object's scope (cluster or namespaced) against `metadata.namespace`.
-  CEL rules (`x-kubernetes-validations`) and admission webhooks are not evaluated here.
+- custom resources of the groups mlplat ships CRDs for (Kueue `kueue.x-k8s.io`, Karpenter
+  `karpenter.sh` and `karpenter.k8s.aws`: see `mlplat.tooling.crds`) are checked against the
+  `openAPIV3Schema` of the served version in their CustomResourceDefinitions, made strict the way
+  the API server applies it (objects without `x-kubernetes-preserve-unknown-fields` admit no
+  unknown fields; `x-kubernetes-int-or-string` admits both); `metadata` is checked against
+  ObjectMeta, and the object's scope (cluster or namespaced) against `metadata.namespace`. A kind
+  or version those CRDs do not serve is a problem (the API server has no such resource). CEL rules
+  (`x-kubernetes-validations`) and admission webhooks are not evaluated here.
 
 Objects of other custom resource groups, Helm releases (rendered inside the provider) and
 server-side-apply patches are reported as skipped, never as passed.
@@ -23,22 +24,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 
+from .crds import CRD_GROUPS, CrdVersion, LoadedCrds, crd_sets_for, load_crd_set
 from .plan import Plan, PlannedResource, is_unknown
 
-KUEUE_CRDS_ENV = "MLPLAT_KUEUE_CRDS"
-KUEUE_GROUP = "kueue.x-k8s.io"
-KUEUE_CRD_VERSION = "0.19.2"
-CRD_GROUPS: tuple[str, ...] = (KUEUE_GROUP,)
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _RENDERED = ("kubernetes:helm.sh/", "kubernetes:yaml/", "kubernetes:kustomize/")
 _NOT_OBJECTS = (*_RENDERED, "pulumi:providers:")
@@ -68,7 +63,7 @@ class K8sProblem:
 class K8sValidationReport:
     kubernetes_version: str  # the cluster's
     schema_version: str  # the kubernetes-validate schema used for built-in kinds
-    crd_dir: Optional[Path]
+    crd_sources: tuple[str, ...] = ()  # where the CRDs used came from ("Kueue 0.19.2 (shipped with mlplat)")
     problems: list[K8sProblem] = field(default_factory=list)
     validated: list[str] = field(default_factory=list)  # URNs
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (URN, reason)
@@ -81,18 +76,14 @@ class K8sValidationReport:
 # --- where the schemas are -------------------------------------------------------------------
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
+def crds_in_use(groups: Iterable[str] = CRD_GROUPS) -> tuple[LoadedCrds, ...]:
+    """The CRD sets that define `groups`, each from its environment variable's folder or shipped
+    with mlplat (`mlplat.tooling.crds`); a bad folder raises ConfigError."""
+    return tuple(load_crd_set(crd_set) for crd_set in crd_sets_for(groups))
 
 
-def default_kueue_crd_dir() -> Path:
-    return (repo_root() / ".." / "shared" / "data" / f"kueue-v{KUEUE_CRD_VERSION}").resolve()
-
-
-def kueue_crd_dir() -> Path:
-    """`$MLPLAT_KUEUE_CRDS` if set (relative paths from the working directory), else the default."""
-    configured = os.environ.get(KUEUE_CRDS_ENV)
-    return Path(configured).resolve() if configured else default_kueue_crd_dir()
+def _merged(loaded: Iterable[LoadedCrds]) -> dict[tuple[str, str], CrdVersion]:
+    return {key: crd for crds in loaded for key, crd in crds.versions.items()}
 
 
 def _kubernetes_validate() -> Any:
@@ -151,70 +142,6 @@ def _builtin_schema(version: str, api_version: str, kind: str) -> Optional[Any]:
         return None
 
 
-# --- CRDs ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CrdVersion:
-    group: str
-    version: str
-    kind: str
-    namespaced: bool
-    schema: Mapping[str, Any]  # strict JSON Schema of the object
-
-
-def strict_crd_schema(schema: Any) -> Any:
-    """An openAPIV3Schema as the API server applies it, as JSON Schema (a copy).
-
-    Objects with `properties` and neither `additionalProperties` nor
-    `x-kubernetes-preserve-unknown-fields: true` admit no other fields (pruning, or a strict
-    field-validation error); `x-kubernetes-int-or-string` admits an integer or a string.
-    """
-    if isinstance(schema, list):
-        return [strict_crd_schema(s) for s in schema]
-    if not isinstance(schema, Mapping):
-        return schema
-    out = {k: strict_crd_schema(v) for k, v in schema.items()}
-    if out.get("x-kubernetes-int-or-string") and "anyOf" not in out:
-        out.pop("type", None)
-        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
-    if (
-        "properties" in out
-        and "additionalProperties" not in out
-        and not out.get("x-kubernetes-preserve-unknown-fields")
-    ):
-        out["additionalProperties"] = False
-    return out
-
-
-@functools.lru_cache(maxsize=8)
-def load_crds(directory: Path) -> dict[tuple[str, str], CrdVersion]:
-    """Served versions of every CRD in `directory` (*.yaml, *.yml, *.json), by (apiVersion, kind)."""
-    found: dict[tuple[str, str], CrdVersion] = {}
-    files = sorted(p for p in Path(directory).iterdir() if p.suffix in (".yaml", ".yml", ".json"))
-    for path in files:
-        with path.open() as stream:
-            documents = list(yaml.safe_load_all(stream))
-        for crd in documents:
-            if not isinstance(crd, Mapping) or crd.get("kind") != "CustomResourceDefinition":
-                continue
-            spec = crd["spec"]
-            group, kind = spec["group"], spec["names"]["kind"]
-            for served in spec.get("versions", []):
-                if not served.get("served", True):
-                    continue
-                schema = (served.get("schema") or {}).get("openAPIV3Schema")
-                if schema is None:
-                    continue
-                strict = strict_crd_schema(schema)
-                strict.setdefault("properties", {}).pop("metadata", None)  # checked against ObjectMeta
-                found[(f"{group}/{served['name']}", kind)] = CrdVersion(
-                    group=group, version=served["name"], kind=kind, namespaced=spec.get("scope") == "Namespaced",
-                    schema=strict,
-                )
-    return found
-
-
 # --- validation ------------------------------------------------------------------------------
 
 
@@ -264,22 +191,32 @@ def _errors(validator: Any, instance: Any, prefix: tuple[Any, ...], unknown: set
 def validate_object(
     obj: Mapping[str, Any], *, kubernetes_version: str, crds: Optional[Mapping[tuple[str, str], CrdVersion]] = None,
 ) -> Optional[list[tuple[str, str]]]:
-    """(path, message) per problem of one object; None when no schema is known for its kind."""
+    """(path, message) per problem of one object; None when no schema is known for its kind.
+
+    Custom resources of mlplat's CRD groups are checked against `crds` (default: `crds_in_use()`).
+    """
     unknown: set[tuple[Any, ...]] = set()
     cleaned = _strip_unknowns(copy.deepcopy(dict(obj)), (), unknown)
     api_version, kind = cleaned.get("apiVersion", ""), cleaned.get("kind", "")
     version = schema_version(kubernetes_version)
     group = api_version.split("/", 1)[0] if "/" in api_version else ""
     if group in CRD_GROUPS:
-        crd = (crds or {}).get((api_version, kind))
+        known = crds if crds is not None else _merged(crds_in_use([group]))
+        crd = known.get((api_version, kind))
         if crd is None:
-            return None
+            return [("", _not_served(group, api_version, kind, known))]
         return _validate_custom(cleaned, crd, version, unknown)
     schema = _builtin_schema(version, api_version, kind)
     if schema is None:
         return None
     validator = jsonschema.Draft202012Validator(schema, registry=_registry(version))
     return _errors(validator, cleaned, (), unknown)
+
+
+def _not_served(group: str, api_version: str, kind: str, crds: Mapping[tuple[str, str], CrdVersion]) -> str:
+    served = sorted(f"{v} {k}" for v, k in crds if v.split("/", 1)[0] == group)
+    return f"{api_version} {kind} is not served by the CRDs in use (the API server has no such resource; {group} serves: " \
+           f"{', '.join(served) or 'nothing'})"
 
 
 def _validate_custom(obj: dict[str, Any], crd: CrdVersion, version: str, unknown: set[tuple[Any, ...]]) -> list[tuple[str, str]]:
@@ -315,24 +252,23 @@ def kubernetes_objects(plan: Plan) -> list[PlannedResource]:
     ]
 
 
-def check_plan(plan: Plan, *, kubernetes_version: str, crd_dir: Optional[Path] = None) -> K8sValidationReport:
-    """Validate every Kubernetes object of `plan`; Kueue objects need `crd_dir` (default `kueue_crd_dir()`)."""
-    directory = crd_dir if crd_dir is not None else kueue_crd_dir()
-    crds = load_crds(directory) if directory.is_dir() else {}
-    report = K8sValidationReport(kubernetes_version, schema_version(kubernetes_version), directory if crds else None)
+def check_plan(
+    plan: Plan, *, kubernetes_version: str, crds: Optional[Sequence[LoadedCrds]] = None,
+) -> K8sValidationReport:
+    """Validate every Kubernetes object of `plan`. Custom resources of mlplat's CRD groups are
+    checked against `crds` (default: `crds_in_use()` for the groups the plan declares)."""
+    objects = [(resource, _object_of(resource)) for resource in kubernetes_objects(plan)]
+    if crds is None:
+        crds = crds_in_use({str(obj.get("apiVersion", "")).split("/", 1)[0] for _, obj in objects})
+    known = _merged(crds)
+    report = K8sValidationReport(kubernetes_version, schema_version(kubernetes_version), tuple(c.source for c in crds))
     for resource in plan.resources:
         if resource.type.startswith(_RENDERED):
             report.skipped.append((resource.urn, "rendered by the provider (Helm, YAML, Kustomize): not a declared object"))
-    for resource in kubernetes_objects(plan):
-        obj = _object_of(resource)
-        problems = validate_object(obj, kubernetes_version=kubernetes_version, crds=crds)
+    for resource, obj in objects:
+        problems = validate_object(obj, kubernetes_version=kubernetes_version, crds=known)
         if problems is None:
-            api_version = obj.get("apiVersion", "")
-            reason = (
-                f"no CRDs for {api_version} in {directory} (set {KUEUE_CRDS_ENV})"
-                if api_version.split("/", 1)[0] in CRD_GROUPS
-                else f"no schema for {obj.get('kind')} {api_version} (not built in, and not a CRD group mlplat validates)"
-            )
+            reason = f"no schema for {obj.get('kind')} {obj.get('apiVersion', '')} (not built in, and not a CRD group mlplat validates)"
             report.skipped.append((resource.urn, reason))
             continue
         report.validated.append(resource.urn)
@@ -358,6 +294,6 @@ def render(report: K8sValidationReport) -> str:
 
 
 __all__ = [
-    "K8sProblem", "K8sValidationReport", "KUEUE_CRDS_ENV", "check_plan", "default_kueue_crd_dir", "kueue_crd_dir",
-    "load_crds", "schema_version", "shipped_versions", "strict_crd_schema", "validate_object",
+    "K8sProblem", "K8sValidationReport", "check_plan", "crds_in_use", "kubernetes_objects", "render", "schema_version",
+    "shipped_versions", "validate_object",
 ]

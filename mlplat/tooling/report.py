@@ -39,9 +39,10 @@ def _kubernetes_lines(report: "PlanReport", bullet: str) -> list[str]:
     k8s = report.kubernetes
     if k8s is None:
         return []
+    crds = f" and the CRDs of {', '.join(k8s.crd_sources)}" if k8s.crd_sources else ""
     lines = [
         "",
-        f"Kubernetes objects against the {k8s.schema_version} OpenAPI schema and the Kueue CRDs: "
+        f"Kubernetes objects against the {k8s.schema_version} OpenAPI schema{crds}: "
         f"{len(k8s.validated)} validated, {len(k8s.problems)} problems, {len(k8s.skipped)} not validated",
     ]
     lines += [f"{bullet}{p.render()}" for p in k8s.problems]
@@ -293,6 +294,7 @@ def render_json(report: PlanReport) -> str:
     if report.kubernetes is not None:
         extra["kubernetesValidation"] = {
             "schemaVersion": report.kubernetes.schema_version,
+            "crdSources": list(report.kubernetes.crd_sources),
             "validated": len(report.kubernetes.validated),
             "problems": [p.to_json() for p in report.kubernetes.problems],
             "skipped": [{"urn": u, "reason": r} for u, r in report.kubernetes.skipped],

@@ -24,6 +24,7 @@ from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointA
 from mlplat.tooling.contracts import check_plan, shape_enum
 from mlplat.tooling.offline import run_callable
 from mlplat.tooling.plan import Plan, PlannedResource, is_unknown
+from mlplat.tooling.policy_runner import evaluate
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -724,7 +725,6 @@ def test_declared_endpoints_pass_the_api_contracts() -> None:
 
 
 def test_default_args_pass_the_prod_policy_level() -> None:
-    runner = pytest.importorskip("mlplat.tooling.policy_runner")
 
     def program() -> None:
         from mlplat.components._tags import platform_tags, register_stack_tags
@@ -734,7 +734,7 @@ def test_default_args_pass_the_prod_policy_level() -> None:
         endpoint_program(autoscaling=AUTOSCALING)()
 
     plan = run_callable(program)
-    report = runner.evaluate(plan, environment="prod")
+    report = evaluate(plan, environment="prod")
     ours = [f"{v.rule_id} {v.urn}: {v.message}" for v in report.violations + report.cannot_run
             if f"{COMPONENT}$" in v.urn or v.urn.endswith("::churn")]
     assert ours == []

@@ -1,14 +1,13 @@
 """Kubernetes objects a training cluster declares validate against the Kubernetes OpenAPI schema
-(kubernetes-validate) and the Kueue CRDs; broken objects fail with the field named.
-
-The Kueue CRDs are test data beside the repository (`$MLPLAT_KUEUE_CRDS`, default
-`../shared/data/kueue-v0.19.2`); tests that need them skip when the folder is absent.
+(kubernetes-validate) and the CRDs mlplat ships (Kueue, Karpenter); broken objects fail with the
+field named. `$MLPLAT_KUEUE_CRDS` may replace the shipped Kueue CRDs; a bad folder is an error.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,13 @@ from mlplat.components.encryption import Encryption, EncryptionArgs
 from mlplat.components.network import Network, NetworkArgs
 from mlplat.components.training_args import DEFAULT_KUBERNETES_VERSION, KUBERAY_CHART, GpuPoolArgs, TeamArgs, TrainingClusterArgs
 from mlplat.components.training_cluster import TrainingCluster
+from mlplat.core.errors import ConfigError
+from mlplat.tooling import crds as crd_data
 from mlplat.tooling import k8s_validation as kv
 from mlplat.tooling.offline import run_callable
 from mlplat.tooling.plan import Plan
 
-CRDS = kv.kueue_crd_dir()
-needs_crds = pytest.mark.skipif(
-    not CRDS.is_dir(),
-    reason=f"Kueue v{kv.KUEUE_CRD_VERSION} CRDs not found at {CRDS} (set {kv.KUEUE_CRDS_ENV} to the folder of "
-    "kueue.x-k8s.io_*.yaml files)",
-)
+SHIPPED_KUEUE = "Kueue 0.19.2 (shipped with mlplat)"
 
 
 def cluster_program() -> None:
@@ -66,11 +62,11 @@ def test_the_newest_shipped_schema_not_newer_than_the_cluster_is_used() -> None:
 # --- the cluster's objects -------------------------------------------------------------------
 
 
-@needs_crds
 @pytest.mark.parametrize("preview", [False, True])
-def test_every_object_the_cluster_declares_validates(preview: bool) -> None:
+def test_every_object_the_cluster_declares_validates(preview: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(crd_data.KUEUE.env, raising=False)
     p = plan(preview)
-    report = kv.check_plan(p, kubernetes_version=DEFAULT_KUBERNETES_VERSION, crd_dir=CRDS)
+    report = kv.check_plan(p, kubernetes_version=DEFAULT_KUBERNETES_VERSION)
     assert report.problems == [], kv.render(report)
     declared = {r.urn for r in kv.kubernetes_objects(p)}
     assert set(report.validated) == declared
@@ -80,31 +76,102 @@ def test_every_object_the_cluster_declares_validates(preview: bool) -> None:
     assert sorted(urn.rsplit("::", 1)[-1] for urn, _ in report.skipped) == [
         "training-kuberay", "training-kueue", "training-nvidia-device-plugin",
     ]
-    assert report.schema_version == "1.34.0" and report.crd_dir == CRDS
+    assert report.schema_version == "1.34.0"
+    assert report.crd_sources == (SHIPPED_KUEUE,)  # no Karpenter objects in this plan: its CRDs are not read
 
 
-def test_without_crds_kueue_objects_are_skipped_not_passed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kv.KUEUE_CRDS_ENV, str(tmp_path))
-    assert kv.kueue_crd_dir() == tmp_path.resolve()
+# --- where the CRDs come from ----------------------------------------------------------------
+
+
+def test_every_shipped_crd_set_carries_its_licence_and_source() -> None:
+    for crd_set in crd_data.CRD_SETS:
+        folder = crd_data.shipped_folder(crd_set)
+        notice = folder.joinpath("NOTICE").read_text()
+        assert f"tag v{crd_set.version}" in notice and "Apache License 2.0" in notice, crd_set.folder
+        licence = folder.joinpath("LICENSE").read_text()
+        assert "Apache License" in licence and "Version 2.0, January 2004" in licence and "END OF TERMS AND CONDITIONS" in licence
+        loaded = crd_data.load_crd_set(crd_set, environ={})
+        assert {crd.group for crd in loaded.versions.values()} == set(crd_set.groups), crd_set.folder
+
+
+def test_the_package_data_globs_ship_every_vendored_file() -> None:
+    root = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["mlplat"]
+    shipped = {path for pattern in globs for path in (root / "mlplat").glob(pattern)}
+    vendored = {path for path in (root / "mlplat" / "data").rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+    assert vendored and vendored <= shipped, sorted(str(p) for p in vendored - shipped)
+
+
+def test_the_shipped_sets_serve_the_versions_the_components_declare() -> None:
+    kueue = crd_data.load_crd_set(crd_data.KUEUE, environ={}).versions
+    karpenter = crd_data.load_crd_set(crd_data.KARPENTER, environ={}).versions
+    assert {kind for (api_version, kind) in kueue if api_version == "kueue.x-k8s.io/v1beta2"} == {
+        "ClusterQueue", "Cohort", "LocalQueue", "ResourceFlavor", "WorkloadPriorityClass"}
+    assert set(karpenter) == {("karpenter.sh/v1", "NodePool"), ("karpenter.k8s.aws/v1", "EC2NodeClass")}
+    assert not karpenter[("karpenter.sh/v1", "NodePool")].namespaced
+
+
+def test_the_environment_variable_replaces_the_shipped_kueue_crds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = crd_data.shipped_folder(crd_data.KUEUE)
+    for file in shipped.iterdir():
+        if file.name.endswith(".yaml") and "clusterqueues" not in file.name:
+            (tmp_path / file.name).write_text(file.read_text())
+    monkeypatch.setenv(crd_data.KUEUE.env, str(tmp_path))
     report = kv.check_plan(plan(), kubernetes_version="1.34")
-    skipped = {urn.rsplit("::", 1)[-1]: reason for urn, reason in report.skipped}
-    assert skipped["training-team-vision-queue"] == (
-        f"no CRDs for kueue.x-k8s.io/v1beta2 in {tmp_path.resolve()} (set {kv.KUEUE_CRDS_ENV})"
+    assert report.crd_sources == (f"{tmp_path.resolve()} ($MLPLAT_KUEUE_CRDS)",)
+    unserved = {(p.kind, p.path, p.message) for p in report.problems}
+    assert {kind for kind, _, _ in unserved} == {"ClusterQueue"}  # this folder has no ClusterQueue CRD
+    (_, path, message), = {(k, p, m) for k, p, m in unserved if m.startswith("kueue.x-k8s.io/v1beta2 ClusterQueue")}
+    assert path == "" and "is not served by the CRDs in use" in message and "kueue.x-k8s.io/v1beta2 LocalQueue" in message
+
+
+def test_a_missing_crd_folder_is_an_error_not_a_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "nowhere"
+    monkeypatch.setenv(crd_data.KUEUE.env, str(missing))
+    with pytest.raises(ConfigError) as raised:
+        kv.check_plan(plan(), kubernetes_version="1.34")
+    assert raised.value.problems[0].render() == (
+        f"$MLPLAT_KUEUE_CRDS: {str(missing)!r} is not a folder (a folder of Kueue CRD files, or unset it to use the "
+        "Kueue 0.19.2 CRDs shipped with mlplat)"
     )
-    assert report.crd_dir is None and report.problems == []
-    assert "training-ns-vision" not in skipped
+
+
+def test_a_folder_without_the_sets_crds_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    karpenter = crd_data.shipped_folder(crd_data.KARPENTER)
+    for file in karpenter.iterdir():
+        (tmp_path / file.name).write_text(file.read_text())  # CRDs, but of another project
+    (tmp_path / "notes.txt").write_text("not read")
+    monkeypatch.setenv(crd_data.KUEUE.env, str(tmp_path))
+    with pytest.raises(ConfigError, match=r"holds no CustomResourceDefinition of kueue\.x-k8s\.io "
+                                          r"\(found: karpenter\.k8s\.aws, karpenter\.sh;"):
+        kv.crds_in_use()
+    (tmp_path / "broken.yaml").write_text("spec: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"\$MLPLAT_KUEUE_CRDS: 'broken.yaml' cannot be read as CustomResourceDefinitions"):
+        kv.crds_in_use()
+
+
+def test_a_bad_crd_folder_fails_the_plan_command_with_one_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
+
+    monkeypatch.setenv(crd_data.KUEUE.env, str(tmp_path / "nowhere"))
+    root = Path(__file__).resolve().parents[2]
+    assert main(["plan", "--stack", "dev", "--cwd", str(root), "--no-policies"]) == EXIT_CONFIG_ERROR
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("mlplat plan: invalid configuration (1 problem):\n  $MLPLAT_KUEUE_CRDS: ")
+    assert "Traceback" not in captured.err
 
 
 # --- broken objects fail with the field named ------------------------------------------------
 
 
 def problems(obj: dict) -> list[tuple[str, str]]:
-    found = kv.validate_object(obj, kubernetes_version="1.34", crds=kv.load_crds(CRDS) if CRDS.is_dir() else {})
+    found = kv.validate_object(obj, kubernetes_version="1.34")
     assert found is not None
     return found
 
 
-@needs_crds
 def test_a_v1beta1_field_name_and_a_bad_quota_in_a_cluster_queue() -> None:
     queue = objects.cluster_queue("a", cohort_name="teams", cpu="4", memory="8Gi", gpus={"p": 1}, pools=["p"], gpu_borrowing_limit=None)
     assert problems(queue) == []
@@ -117,7 +184,6 @@ def test_a_v1beta1_field_name_and_a_bad_quota_in_a_cluster_queue() -> None:
     assert found["spec.resourceGroups[1].flavors[0].resources[0].nominalQuota"].startswith("'lots' does not match")
 
 
-@needs_crds
 def test_scope_and_metadata_of_custom_resources() -> None:
     local = objects.local_queue("vision", team="vision", cluster_queue="team-vision")
     del local["metadata"]["namespace"]
@@ -168,10 +234,90 @@ def test_strict_crd_schema_closes_objects_and_admits_int_or_string() -> None:
             "map": {"type": "object", "additionalProperties": {"type": "string"}},
         },
     }
-    strict = kv.strict_crd_schema(schema)
+    strict = crd_data.strict_crd_schema(schema)
     assert strict["additionalProperties"] is False
     assert strict["properties"]["spec"]["additionalProperties"] is False
     assert strict["properties"]["spec"]["properties"]["a"]["anyOf"] == [{"type": "integer"}, {"type": "string"}]
     assert "additionalProperties" not in strict["properties"]["free"]
     assert strict["properties"]["map"]["additionalProperties"] == {"type": "string"}
     assert "additionalProperties" not in schema  # the input is not changed
+
+
+def test_a_version_the_kueue_crds_do_not_serve_is_a_problem() -> None:
+    flavor = objects.gpu_flavor("a10g")
+    flavor["apiVersion"] = "kueue.x-k8s.io/v1alpha1"
+    ((path, message),) = problems(flavor)
+    assert path == ""
+    assert message.startswith("kueue.x-k8s.io/v1alpha1 ResourceFlavor is not served by the CRDs in use")
+    assert "kueue.x-k8s.io/v1beta2 ResourceFlavor" in message and "kueue.x-k8s.io/v1beta1 ResourceFlavor" in message
+
+
+# --- Karpenter: NodePool and EC2NodeClass ----------------------------------------------------
+
+
+def node_pool() -> dict:
+    return {
+        "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "gpu-a10g"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"mlplat/gpu-pool": "a10g"}},
+                "spec": {
+                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"},
+                    "requirements": [
+                        {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge", "g5.2xlarge"]},
+                        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand", "spot"]},
+                    ],
+                    "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+                    "expireAfter": "720h",
+                },
+            },
+            "limits": {"nodes": 4, "nvidia.com/gpu": "4"},
+            "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "5m"},
+        },
+    }
+
+
+def ec2_node_class() -> dict:
+    return {
+        "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "gpu"},
+        "spec": {
+            "role": "mlplat-prod-karpenter-node",
+            "amiSelectorTerms": [{"alias": "al2023@latest"}],
+            "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "mlplat-prod-training"}}],
+            "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "mlplat-prod-training"}}],
+            "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+            "blockDeviceMappings": [{"deviceName": "/dev/xvda",
+                                     "ebs": {"volumeSize": "200Gi", "volumeType": "gp3", "encrypted": True}}],
+        },
+    }
+
+
+def test_a_valid_node_pool_and_node_class_pass() -> None:
+    assert problems(node_pool()) == []
+    assert problems(ec2_node_class()) == []
+
+
+def test_a_broken_node_pool_names_each_field() -> None:
+    pool = node_pool()
+    del pool["spec"]["template"]["spec"]["nodeClassRef"]
+    pool["spec"]["disruption"]["consolidationPolicy"] = "Sometimes"
+    pool["spec"]["limit"] = {"nodes": 4}  # the field is `limits`
+    pool["metadata"]["namespace"] = "training"
+    found = dict(problems(pool))
+    assert set(found) == {"spec.template.spec.nodeClassRef", "spec.disruption.consolidationPolicy", "spec.limit",
+                          "metadata.namespace"}
+    assert found["spec.template.spec.nodeClassRef"] == "is required"
+    assert found["spec.disruption.consolidationPolicy"].startswith("'Sometimes' is not one of")
+    assert found["spec.limit"] == "is not a field of this object (unknown fields are rejected)"
+    assert found["metadata.namespace"] == "must not be set: NodePool is cluster-scoped"
+
+
+def test_a_broken_node_class_names_each_field() -> None:
+    node_class = ec2_node_class()
+    del node_class["spec"]["amiSelectorTerms"]
+    node_class["spec"]["metadataOptions"]["httpTokens"] = "optional-please"
+    node_class["spec"]["blockDeviceMappings"][0]["ebs"]["volumeSize"] = "lots"
+    found = dict(problems(node_class))
+    assert set(found) == {"spec.amiSelectorTerms", "spec.metadataOptions.httpTokens",
+                          "spec.blockDeviceMappings[0].ebs.volumeSize"}
+    assert found["spec.amiSelectorTerms"] == "is required"

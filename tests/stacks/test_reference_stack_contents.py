@@ -9,7 +9,6 @@ import pytest
 
 from mlplat.tooling.contracts import check_plan as check_contracts
 from mlplat.tooling.k8s_validation import check_plan as check_kubernetes
-from mlplat.tooling.k8s_validation import kueue_crd_dir
 from mlplat.tooling.offline import run_stack
 from mlplat.tooling.policy_runner import evaluate
 from mlplat.policies.presets import load_waivers
@@ -33,8 +32,6 @@ def test_contract_checks_pass(plans, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_kubernetes_objects_validate(plans, stack):
-    if not kueue_crd_dir().is_dir():
-        pytest.skip(f"Kueue CRDs not found at {kueue_crd_dir()} (set MLPLAT_KUEUE_CRDS)")
     report = check_kubernetes(plans[stack], kubernetes_version="1.34")
     assert report.problems == []
     kinds = {urn.split("::")[2].rsplit("$", 1)[-1] for urn in report.validated}
