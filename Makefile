@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.mlplat-installed
 STACK  ?= dev
 FORMAT ?= text
 
-.PHONY: plan test bench schema policy-config lint layers clean
+.PHONY: plan test bench schema policy-config docs lint layers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ schema: $(STAMP)
 ## policy-config: regenerate policies/config/<env>.json (levels + waivers) for --policy-pack-config
 policy-config: $(STAMP)
 	$(BIN)/mlplat policy-config
+
+## docs: regenerate docs/GOVERNANCE.md from the rules' metadata and policies/catalogue.yaml
+docs: $(STAMP)
+	$(BIN)/mlplat rules --format markdown --out docs/GOVERNANCE.md
 
 ## lint: the import layers (import-linter) and the GitHub workflows (zizmor --offline, the workflow JSON schema)
 lint: $(STAMP) layers

@@ -5,6 +5,7 @@
     mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
     mlplat policy-config [--out DIR]
+    mlplat rules [--format markdown|json] [--out FILE]
 
 Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
 feature group replaced in staging or prod);
@@ -59,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     configs = sub.add_parser("policy-config", help="write the per-environment policy pack configuration files")
     configs.add_argument("--out", default=None, help="directory to write to (default: policies/config)")
 
+    rules = sub.add_parser("rules", help="print the governance catalogue: every rule of the policy pack, and the planned ones")
+    rules.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    rules.add_argument("--out", help="write the catalogue to this file (docs/GOVERNANCE.md is `--format markdown`)")
+
     schema = sub.add_parser("schema", help="write the JSON Schemas of the stack file")
     schema.add_argument("--out", default="schemas", help="directory to write to (default: schemas)")
     return parser
@@ -74,6 +79,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command == "lineage":
         return _lineage(args)
+    if args.command == "rules":
+        return _rules(args)
     if args.command == "policy-config":
         from mlplat.policies.presets import CONFIG_DIR, write_pack_configs
 
@@ -101,6 +108,23 @@ def _lineage(args: argparse.Namespace) -> int:
         members = resources_of_feature_group(plan, args.feature_group)
     for resource in members:
         print(f"{resource.type}  {resource.urn}")
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from mlplat.policies.catalogue import RENDERERS as CATALOGUE_RENDERERS
+    from mlplat.policies.catalogue import load_catalogue
+
+    try:
+        text = CATALOGUE_RENDERERS[args.format](load_catalogue())
+    except PlatformError as exc:
+        print(f"mlplat rules: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
