@@ -18,8 +18,8 @@ The programs declare the same resources with the same inputs, under the same moc
   `mlplat / stock` is the cost of the offline runner (engine-faithful transforms, URNs,
   recording, batched garbage collection); `stock / bare` the cost of the components.
 
-The headline ratio is `mlplat.program / bare` (DECISIONS: "the overhead ratio compares the
-program part with the bare SDK replaying the same resources").
+The headline ratio is `mlplat.program / bare` (docs/DECISIONS.md, Benchmarks: "the overhead ratio compares
+the program part with the bare SDK replaying the same resources").
 """
 
 from __future__ import annotations

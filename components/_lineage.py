@@ -4,7 +4,7 @@ Every resource of a model family carries `mlplat:model-family`, every resource o
 group `mlplat:feature-group`, and both carry `mlplat:platform-version` (the installed mlplat
 version, so a resource says which library declared it). `mlplat:source-revision` (the commit a
 model was built from) goes only on deployment-scoped resources, SageMaker models and endpoint
-configurations (DECISIONS: other resources must not change on every deploy); asking for it on
+configurations (docs/DECISIONS.md, Tags and lineage: other resources must not change on every deploy); asking for it on
 any other type is a WiringError.
 
     tags = family_tags("fraud")                      # registry, ECR repositories, rules, roles

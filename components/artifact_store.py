@@ -5,10 +5,10 @@ Four buckets, one per role (the `mlplat:bucket-role` tag carries it), and an opt
 - `datasets` and `captures` (endpoint data capture): SSE-KMS with the `data` domain key;
 - `models`: SSE-KMS with the `models` domain key, object lock in governance mode when enabled;
 - `experiments` (only with `experiments_bucket=True`): MLflow artifacts, SSE-KMS with the `data`
-  domain key, versioned but never object-locked, since MLflow deletes artifacts (DECISIONS);
+  domain key, versioned but never object-locked, since MLflow deletes artifacts (docs/DECISIONS.md, Keys and buckets);
 - `access-logs`: the target of the other buckets' server access logs, SSE-KMS with the
   `logs` domain key, current objects expire. S3 log delivery sends no encryption header, so this
-  bucket has no "deny unencrypted uploads" statement, and it never has object lock (DECISIONS).
+  bucket has no "deny unencrypted uploads" statement, and it never has object lock (docs/DECISIONS.md, Keys and buckets).
 
 Every bucket is versioned, blocks all public access, enforces bucket-owner object ownership,
 aborts incomplete multipart uploads, moves non-current versions to STANDARD_IA and expires them,

@@ -2,11 +2,12 @@
 
 The server keeps its artifacts in the ArtifactStore's `experiments` bucket under
 `s3://<experiments bucket>/<artifact_prefix>` (versioned, no object lock: MLflow deletes
-artifacts). It runs as a role trusted by `sagemaker.amazonaws.com` from this account only,
-allowed to read and write objects under that prefix and to use the bucket's `data` key through
-S3, and, through the store's `grant_delete`, to delete objects under that prefix (MLflow deletes
-artifacts), nothing else (automatic model registration is off: models reach the registry
-through ModelRegistry's model package groups and their approval flow).
+artifacts; docs/DECISIONS.md, Keys and buckets). It runs as a role trusted by
+`sagemaker.amazonaws.com` from this account only, allowed to read and write objects under that
+prefix and to use the bucket's `data` key through S3, and, through the store's `grant_delete`, to
+delete objects under that prefix (MLflow deletes artifacts), nothing else (automatic model
+registration is off: models reach the registry through ModelRegistry's model package groups and
+their approval flow).
 
 Size and maintenance window differ by environment: the caller passes them
 (`tracking_server_size`, `weekly_maintenance_window_start`). The server is protected unless

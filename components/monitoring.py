@@ -45,7 +45,7 @@ from mlplat.core.errors import Problem
 
 ALARM_PUBLISHERS: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 
-# Families DECISIONS.md counts as accelerated: ml.p*, ml.g*, ml.inf*, ml.trn*.
+# Families docs/DECISIONS.md (Serving) counts as accelerated: ml.p*, ml.g*, ml.inf*, ml.trn*.
 ACCELERATED_FAMILY_PREFIXES: tuple[str, ...] = ("p", "g", "inf", "trn")
 
 # Accelerators (GPUs, or Neuron devices on inf/trn) per instance type, from the EC2 instance type
@@ -142,7 +142,7 @@ class HasInstanceTypes(Protocol):
 
 
 def is_accelerated(instance_type: str) -> bool:
-    """True for the SageMaker families DECISIONS.md counts as accelerated (ml.p*, ml.g*, ml.inf*, ml.trn*)."""
+    """True for the SageMaker families docs/DECISIONS.md (Serving) counts as accelerated (ml.p*, ml.g*, ml.inf*, ml.trn*)."""
     match = _INSTANCE_TYPE.match(instance_type)
     return bool(match) and match.group(1).startswith(ACCELERATED_FAMILY_PREFIXES)
 

@@ -271,7 +271,7 @@ class ServingEndpointArgs(ArgsModel):
     )
     name_prefix: str = Field(
         default="",
-        description="The endpoint is named `<name_prefix><component name>` (DECISIONS: `<project>-<env>-`). "
+        description="The endpoint is named `<name_prefix><component name>` (docs/DECISIONS.md, Naming: `<project>-<env>-`). "
         "Omitted: the component name alone.",
     )
     log_retention_days: int = Field(

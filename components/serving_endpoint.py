@@ -1,7 +1,7 @@
 """ServingEndpoint: a SageMaker real-time (or serverless) endpoint, deployed blue/green.
 
 One model (a registered, approved model package, or in dev a raw image + artifact), one endpoint
-configuration and one endpoint with a deterministic name (`<name_prefix><name>`, DECISIONS), so
+configuration and one endpoint with a deterministic name (`<name_prefix><name>`, docs/DECISIONS.md, Naming), so
 that the endpoint can name its rollback alarms and the alarms can name the endpoint:
 
 - provisioned variants run in the platform VPC (private subnets, the endpoint's own security

@@ -302,7 +302,7 @@ def ec2_instance_types() -> frozenset[str]:
 
 
 def deterministic_cluster_name(project: str, environment: str, name: str) -> str:
-    """`<project>-<env>-<name>` (DECISIONS: EKS clusters need a name before they exist)."""
+    """`<project>-<env>-<name>` (docs/DECISIONS.md, Naming: EKS clusters need a name before they exist)."""
     return f"{project}-{environment}-{name}"
 
 

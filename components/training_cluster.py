@@ -26,9 +26,9 @@ What it declares (type token `mlplat:training:TrainingCluster`):
   buckets), and Kueue queues: one ResourceFlavor per GPU pool, one ClusterQueue per team in a
   shared cohort (idle quota can be borrowed), one LocalQueue per team namespace.
 
-A private endpoint means the in-cluster resources are managed from inside the VPC (DECISIONS:
-a runner inside the VPC); the deployer's role must be among `admin_role_arns`, since the cluster
-creator gets no implicit access.
+A private endpoint means the in-cluster resources are managed from inside the VPC (a runner inside
+the VPC: docs/DECISIONS.md, Training cluster); the deployer's role must be among `admin_role_arns`,
+since the cluster creator gets no implicit access.
 """
 
 from __future__ import annotations

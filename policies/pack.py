@@ -8,7 +8,7 @@ from .rules import registered_rules
 from .rules._framework import reporting_policies, to_policy
 
 PACK_NAME = "mlplat"
-DESCRIPTION = "mlplat governance: storage, keys, identity, ML services, clusters and workloads (GOVERNANCE.md)"
+DESCRIPTION = "mlplat governance: storage, keys, identity, ML services, clusters and workloads (docs/GOVERNANCE.md)"
 # Policies carry prod's level by default: a stack whose environment cannot be told is prod.
 DEFAULT_ENFORCEMENT = EnforcementLevel.ADVISORY
 

@@ -1,7 +1,7 @@
 """Enforcement level of every rule per environment, and the pack configuration files.
 
-The levels come from each rule's registration ((dev, prod) in GOVERNANCE.md; staging follows
-prod); per-environment rule config (account allow-lists, ...) from `policies/settings.yaml`. `pack_config(env)` is what `pulumi preview --policy-pack policies --policy-pack-config
+The levels come from each rule's registration ((dev, prod), as the governance catalogue
+docs/GOVERNANCE.md lists them; staging follows prod); per-environment rule config (account allow-lists, ...) from `policies/settings.yaml`. `pack_config(env)` is what `pulumi preview --policy-pack policies --policy-pack-config
 policies/config/<env>.json` passes to the engine: each policy's enforcement level, the
 environment (so rules need not guess it) and the reviewed waivers from `policies/waivers.yaml`.
 `make policy-config` regenerates the files; a test fails when they are stale.

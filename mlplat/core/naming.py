@@ -2,7 +2,7 @@
 
 Children are named `f"{component}-{suffix}"`; suffixes are part of the public contract (renaming
 one replaces live infrastructure, so add an alias instead). Physical names are left to provider
-auto-naming except where AWS needs a name before the resource exists (see DECISIONS).
+auto-naming except where AWS needs a name before the resource exists (see docs/DECISIONS.md, Naming).
 """
 
 from __future__ import annotations

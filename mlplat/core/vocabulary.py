@@ -1,6 +1,6 @@
 """The platform's shared vocabulary: values components, rules and tooling must agree on.
 
-Defined once here (DECISIONS: environments, classifications, tag keys, the Kubernetes version);
+Defined once here (docs/DECISIONS.md, Packaging and layers: environments, classifications, tag keys, the Kubernetes version);
 every other module imports them instead of restating them.
 """
 
@@ -62,5 +62,5 @@ MAX_AVAILABILITY_ZONES = 6
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
 DEFAULT_KUBERNETES_VERSION = "1.34"
-# Max nodes per GPU pool (DECISIONS: dev 2, staging 4, prod 16).
+# Max nodes per GPU pool (docs/DECISIONS.md, Serving: dev 2, staging 4, prod 16).
 GPU_NODE_CAPS: dict[str, int] = {"dev": 2, "staging": 4, "prod": 16}

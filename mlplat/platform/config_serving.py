@@ -108,7 +108,8 @@ class ServingEndpointConfig(StrictModel):
 class ServingConfig(StrictModel):
     endpoints: list[ServingEndpointConfig] = Field(default_factory=list)
     allow_serverless_outside_dev: bool = Field(
-        default=False, description="DECISIONS: serverless is for dev; allow it in staging/prod explicitly.")
+        default=False, description="Serverless variants run outside the VPC without data capture: they are for dev "
+        "(docs/DECISIONS.md, Serving). true allows them in staging and prod.")
 
 
 def with_serving_defaults(env: str, serving: Any) -> Any:

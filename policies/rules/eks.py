@@ -28,7 +28,7 @@ from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
 
-# EC2 instance families counted as accelerated (DECISIONS.md, Serving).
+# EC2 instance families counted as accelerated (docs/DECISIONS.md, Serving).
 ACCELERATED_FAMILY_PREFIXES = ("p", "g", "inf", "trn")
 # EKS AMI types that only make sense on accelerated instances (botocore's eks AMITypes).
 ACCELERATED_AMI_MARKERS = ("NVIDIA", "GPU", "NEURON")
@@ -192,7 +192,7 @@ class GpuNodeGroupConfig(RuleConfig):
 
 
 def is_accelerated_instance_type(instance_type: str) -> bool:
-    """EC2 families p*, g*, inf*, trn* (DECISIONS.md)."""
+    """EC2 families p*, g*, inf*, trn* (docs/DECISIONS.md, Serving)."""
     family = instance_type.split(".", 1)[0].lower()
     return any(family.startswith(prefix) for prefix in ACCELERATED_FAMILY_PREFIXES)
 

@@ -22,7 +22,7 @@ resource is *set*, whatever its value, so it passes; a value whose content decid
 image, an S3 URI, an instance count) gives an unverified finding, which the pack reports as
 advisory until `pulumi up` checks it again.
 
-Scopes follow GOVERNANCE.md. MLP-EP-03 is a resource rule there, and a resource rule sees only
+Scopes follow the governance catalogue (policies/catalogue.yaml, docs/GOVERNANCE.md). MLP-EP-03 is a resource rule there, and a resource rule sees only
 the endpoint configuration: its "governed bucket" check is an allow-list of destination URI
 globs (default: the platform's captures buckets, named `<store>-captures-<suffix>` by
 ArtifactStore); the bucket's own settings are the S3 rules' business. MLP-FS-03 is a stack rule
@@ -305,7 +305,7 @@ class FeatureGroupTagConfig(RuleConfig):
     )
     allowed_values: dict[str, list[str]] = Field(
         default_factory=lambda: {"data-classification": list(DATA_CLASSIFICATIONS), "pii": ["true", "false"]},
-        description="Allowed values per tag key (DECISIONS: data-classification and pii).",
+        description="Allowed values per tag key (docs/DECISIONS.md, Environments and accounts: data-classification and pii).",
     )
 
 
@@ -697,7 +697,7 @@ def _cumulative_allow_lists() -> dict[str, list[str]]:
 class InstanceTypeConfig(RuleConfig):
     accelerated_patterns: list[str] = Field(
         default_factory=lambda: ["ml.p*", "ml.g*", "ml.inf*", "ml.trn*"],
-        description="Globs of the instance types counted as accelerated (DECISIONS: ml.p*, ml.g*, ml.inf*, ml.trn*); "
+        description="Globs of the instance types counted as accelerated (docs/DECISIONS.md, Serving: ml.p*, ml.g*, ml.inf*, ml.trn*); "
         "every other type is always allowed.",
     )
     allowed_accelerated: dict[str, list[str]] = Field(

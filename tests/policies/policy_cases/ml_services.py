@@ -190,7 +190,7 @@ def endpoint_with_in_stack_capture_bucket() -> None:
 def serving(*, alarms: tuple[str, ...] = ("Invocation5XXErrors", "ModelLatency"), alarm_endpoint: Optional[str] = None,
             blue_green: bool = True, rollback_alarms: Optional[list[str]] = None, by_reference: bool = False,
             metric_queries: bool = False, rolling: bool = False) -> None:
-    """A named endpoint with its alarms; the endpoint names its rollback alarms (DECISIONS: Naming)."""
+    """A named endpoint with its alarms; the endpoint names its rollback alarms (docs/DECISIONS.md, Naming)."""
     config = aws.sagemaker.EndpointConfiguration(
         "fraud", production_variants=[variant()],
         kms_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab", data_capture_config=capture(),
