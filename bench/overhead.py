@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import functools
 import importlib
-import inspect
 import json
 import logging
 import re
@@ -39,11 +38,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pulumi
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.settings import ROOT, SETTINGS
-from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime import run_in_stack, set_all_config
 
+from mlplat.core.sdk_compat import resource_input_signature
+from mlplat.tooling import pulumi_compat
 from mlplat.tooling._gc import batched_gc
 
 from . import (
@@ -230,10 +228,10 @@ def _typed_constructor(type_token: str) -> Optional[tuple[type, dict[str, str]]]
     from mlplat.core.sdk_types import resource_class
 
     cls = _provider_class(type_token) if type_token.startswith("pulumi:providers:") else resource_class(type_token)
-    init = getattr(cls, "_internal_init", None)
-    if cls is None or init is None:
+    if cls is None:
         return None
-    parameters = [p for p in inspect.signature(init).parameters if p not in ("self", "resource_name", "opts", "__props__")]
+    signature = resource_input_signature(cls)
+    parameters = [p for p in signature.parameters if p not in ("self", "resource_name", "opts", "__props__")]
     return cls, {p.replace("_", "").lower(): p for p in parameters}
 
 
@@ -324,11 +322,6 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
 
-class _NotYetRoot:
-    """Stands in as the root resource while `set_mocks` runs, so it does not register a stack of
-    its own: `run_in_stack` then registers the one root stack, as on the mlplat side."""
-
-
 def run_under_stock_mocks(
     program: Callable[[], Any],
     mocks: pulumi.runtime.Mocks,
@@ -337,18 +330,17 @@ def run_under_stock_mocks(
     stack: str,
     config: Optional[Mapping[str, str]] = None,
     secret_keys: Sequence[str] = (),
-) -> MockMonitor:
+) -> pulumi_compat.MockMonitor:
     """Run `program` as a stack under the stock `pulumi.runtime.set_mocks`; return its monitor."""
-    monitor = MockMonitor(mocks)
+    pulumi_compat.require_tested_runtime("the stock-monitor baseline")
+    monitor = pulumi_compat.MockMonitor(mocks)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     thread_loops: list[asyncio.AbstractEventLoop] = []
     loop.set_default_executor(ThreadPoolExecutor(initializer=_own_event_loop, initargs=(thread_loops,)))
     try:
-        SETTINGS.outputs.clear()
-        ROOT.set(_NotYetRoot())  # type: ignore[arg-type]
-        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
-        ROOT.set(None)
+        # As `set_mocks`, except that `run_in_stack` registers the one root stack, as on the mlplat side.
+        pulumi_compat.use_stock_mocks(mocks, monitor, project=project, stack=stack, logger=_QUIET)
         set_all_config(dict(config or {}), list(secret_keys))
         with batched_gc():  # the runner's collector policy: the ratios compare work, not GC settings
             loop.run_until_complete(run_in_stack(program))
@@ -357,7 +349,7 @@ def run_under_stock_mocks(
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
-        ROOT.set(None)
+        pulumi_compat.forget_root_resource()
         for thread_loop in thread_loops:  # as mlplat's runner does: closed here, not by the collector
             if not thread_loop.is_running():
                 thread_loop.close()
@@ -371,7 +363,7 @@ def _own_event_loop(loops: list[asyncio.AbstractEventLoop]) -> None:
     loops.append(thread_loop)
 
 
-def run_bare(spec: ReplaySpec, *, typed: bool = True) -> MockMonitor:
+def run_bare(spec: ReplaySpec, *, typed: bool = True) -> pulumi_compat.MockMonitor:
     """The baseline: replay `spec` under the stock mock monitor with mlplat's mocks
     (`typed=False`: the generic-resource floor)."""
     from mlplat.tooling.fakes import RealisticMocks
@@ -392,10 +384,10 @@ def inputs_match(plan: Any, spec: ReplaySpec, *, typed: bool = True) -> bool:
     return expected == {(r.type, r.name): r.inputs for r in replayed.resources}
 
 
-def monitor_identity(monitor: MockMonitor) -> list[tuple[str, str]]:
+def monitor_identity(monitor: pulumi_compat.MockMonitor) -> list[tuple[str, str]]:
     """(type, name) of everything the stock monitor registered (its URNs keep the last type only)."""
     out = []
-    for urn in monitor.resources:
+    for urn in pulumi_compat.recorded_urns(monitor):
         _, _, qualified_type, name = urn.split("::", 3)
         out.append((qualified_type.split("$")[-1], name))
     return sorted(out)
@@ -423,7 +415,7 @@ def mlplat_run(stack: str, phases: Sequence[Phase]) -> Callable[[], dict[str, fl
     return run
 
 
-def stock_run(stack: str) -> Callable[[], MockMonitor]:
+def stock_run(stack: str) -> Callable[[], pulumi_compat.MockMonitor]:
     """mlplat's own program and fakes under the stock MockMonitor (the breakdown's middle rung)."""
     from mlplat.tooling.fakes import FAKE_ACCOUNT_ID, RealisticMocks
     from mlplat.tooling.stackfile import load_project, load_stack_config
@@ -435,7 +427,7 @@ def stock_run(stack: str) -> Callable[[], MockMonitor]:
         sys.path.insert(0, str(REPO_ROOT))
     from stacks.platform import build_platform  # what the project's __main__.py runs
 
-    def run() -> MockMonitor:
+    def run() -> pulumi_compat.MockMonitor:
         mocks = RealisticMocks(region=config.region, account=config.account or FAKE_ACCOUNT_ID)
         return run_under_stock_mocks(
             build_platform, mocks, project=project.name, stack=stack,

@@ -7,7 +7,9 @@ import importlib
 import inspect
 from typing import Optional
 
-from pulumi.runtime import rpc
+from .sdk_compat import module_classes, resource_input_signature
+
+__all__ = ["autoname_property", "input_parameters", "resource_class", "takes_tag_map"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -17,37 +19,36 @@ def resource_class(type_token: str) -> Optional[type]:
         pkg, mod, _ = type_token.split(":")
     except ValueError:
         return None
-    module = rpc.get_resource_module(pkg, mod, "")
-    info = getattr(module, "mod_info", None)
-    if not info:
+    where = module_classes(pkg, mod).get(type_token)
+    if where is None:
         return None
-    class_name = info.get("classes", {}).get(type_token)
-    if not class_name:
-        return None
+    module_name, class_name = where
     try:
-        return getattr(importlib.import_module(info["fqn"]), class_name)
+        return getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError):
         return None
 
 
 @functools.lru_cache(maxsize=None)
+def _input_signature(type_token: str) -> Optional[inspect.Signature]:
+    cls = resource_class(type_token)
+    return None if cls is None else resource_input_signature(cls)
+
+
+@functools.lru_cache(maxsize=None)
 def input_parameters(type_token: str) -> frozenset[str]:
     """Python names of the inputs a resource type accepts (empty when the type is unknown)."""
-    cls = resource_class(type_token)
-    init = getattr(cls, "_internal_init", None)
-    if init is None:
-        return frozenset()
-    return frozenset(inspect.signature(init).parameters)
+    signature = _input_signature(type_token)
+    return frozenset(signature.parameters) if signature else frozenset()
 
 
 @functools.lru_cache(maxsize=None)
 def takes_tag_map(type_token: str) -> bool:
     """True when the type accepts `tags` as a string map (ASG-style tag lists do not count)."""
-    cls = resource_class(type_token)
-    if cls is None or "tags" not in input_parameters(type_token):
+    signature = _input_signature(type_token)
+    if signature is None or "tags" not in signature.parameters:
         return False
-    annotation = str(inspect.signature(cls._internal_init).parameters["tags"].annotation)
-    return "Mapping[str" in annotation
+    return "Mapping[str" in str(signature.parameters["tags"].annotation)
 
 
 @functools.lru_cache(maxsize=None)

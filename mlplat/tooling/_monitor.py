@@ -25,20 +25,26 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from google.protobuf import empty_pb2
-from pulumi.runtime import rpc
-from pulumi.output import Unknown
-from pulumi.runtime._callbacks import _CallbackServicer
-from pulumi.runtime.mocks import MockEngine, MockMonitor, MockResourceArgs
+from pulumi.runtime import MockResourceArgs
 from pulumi.runtime.proto import engine_pb2, resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from mlplat.core.sdk_types import autoname_property
 
 from .fakes import generated_name, stable_hex
 from .plan import ROOT_STACK_TYPE, Diagnostic, PlannedResource
-
-
-UNKNOWN = rpc.UNKNOWN
+from .pulumi_compat import (
+    UNKNOWN,
+    MockEngine,
+    MockMonitor,
+    deserialize_properties,
+    is_secret_envelope,
+    is_unknown_value,
+    record_resource_state,
+    recorded_state,
+    serialize_properties,
+    thread_event_loop,
+    transform_callback,
+)
 
 
 class RecordingEngine(MockEngine):
@@ -81,11 +87,11 @@ def coerce_numbers(value: Any) -> Any:
 
 def _plain(value: Any, path: str, secrets: list[str], unknowns: list[str]) -> Any:
     """Unwrap secrets and unknowns to the engine's JSON forms, remembering where each was."""
-    if isinstance(value, Unknown):
+    if is_unknown_value(value):
         unknowns.append(path)
         return UNKNOWN
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        if is_secret_envelope(value):
             secrets.append(path)
             return _plain(value.get("value"), path, secrets, unknowns)
         return {k: _plain(v, f"{path}.{k}" if path else k, secrets, unknowns) for k, v in value.items()}
@@ -104,7 +110,7 @@ class _Plain:
 def _struct_to_plain(struct: Any) -> _Plain:
     secrets: list[str] = []
     unknowns: list[str] = []
-    props = rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=False)
+    props = deserialize_properties(struct)
     values = _plain(props, "", secrets, unknowns)
     return _Plain(values, secrets, frozenset(re.split(r"[.\[]", path, maxsplit=1)[0] for path in unknowns))
 
@@ -136,7 +142,7 @@ class RecordingMonitor(MockMonitor):
         ident = threading.get_ident()
         if ident in self._thread_loops:
             return
-        loop = _ensure_event_loop()
+        loop = thread_event_loop()
         with self._lock:
             self._thread_loops.setdefault(ident, loop)
 
@@ -228,18 +234,15 @@ class RecordingMonitor(MockMonitor):
 
     @staticmethod
     def _invoke_callback(callback, transform_request):
-        for servicer in list(_CallbackServicer._servicers):
-            fn = servicer._callbacks.get(callback.token)
-            if fn is None:
-                continue
-            future = asyncio.run_coroutine_threadsafe(fn(transform_request.SerializeToString()), servicer._loop)
-            try:
-                return future.result()
-            except Exception as exc:  # surfaced like the engine's "transform failed" error
-                raise TransformFailed(
-                    f"transform failed for {transform_request.type} {transform_request.name!r}: {exc}"
-                ) from exc
-        raise TransformFailed(f"transform callback {callback.token} is not registered with any callback server")
+        call = transform_callback(callback.token)
+        if call is None:
+            raise TransformFailed(f"transform callback {callback.token} is not registered with any callback server")
+        try:
+            return call(transform_request.SerializeToString())
+        except Exception as exc:  # surfaced like the engine's "transform failed" error
+            raise TransformFailed(
+                f"transform failed for {transform_request.type} {transform_request.name!r}: {exc}"
+            ) from exc
 
     # --- registration ------------------------------------------------------------------------
 
@@ -297,11 +300,11 @@ class RecordingMonitor(MockMonitor):
         state = {**state, **{k: inputs[k] for k in plain.unknown_keys}}
         registration.id = id_ or None
         registration.outputs = coerce_numbers(state)
-        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        obj_proto = serialize_properties(state)
         with self._lock:
             self.registrations[urn] = registration
             # One copy of the state: the plan's outputs also answer reads of the resource.
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", registration.outputs)
+            record_resource_state(self, urn, id_ or "", registration.outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
 
     def _autoname(self, type_: str, name: str, urn: str, inputs: dict[str, Any]) -> Optional[str]:
@@ -351,7 +354,7 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent or None, inputs=inputs, id=request.id, op="read",
             provider=request.provider or None, secret_paths=secrets,
         )
-        registration.outputs = coerce_numbers(dict(self.resources[response.urn].state))
+        registration.outputs = coerce_numbers(recorded_state(self, response.urn))
         with self._lock:
             self.registrations[response.urn] = registration
         return response

@@ -21,16 +21,15 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import SETTINGS, configure
-from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime import run_in_stack, set_all_config
 
+from . import pulumi_compat
 from ._gc import batched_gc
-from ._monitor import RecordingEngine, RecordingMonitor
 from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
 from .plan import Plan, PlannedResource
 from .stackfile import DEFAULT_REGION, engine_value, load_project, load_stack_config
+
+__all__ = ["ordered", "run_callable", "run_stack"]
 
 # The SDK keeps run state in process globals: one program at a time.
 _RUN_LOCK = threading.Lock()
@@ -53,8 +52,12 @@ def run_callable(
 
     `config` maps `namespace:key` to values (non-strings are JSON-encoded as the engine does);
     `aws:region` defaults to `region`. Invoke results and stack references' outputs may be given as
-    plain dictionaries. Exceptions the program raises propagate unchanged.
+    plain dictionaries. Exceptions the program raises propagate unchanged. Raises `PlatformError`
+    when the installed pulumi is not the minor version mlplat is tested with (`pulumi_compat`).
     """
+    pulumi_compat.require_tested_runtime()
+    from ._monitor import RecordingEngine, RecordingMonitor  # built on SDK internals: after the version check
+
     engine_config = {"aws:region": region}
     for key, value in (config or {}).items():
         engine_config[key] = engine_value(value)
@@ -65,7 +68,7 @@ def run_callable(
     monitor = RecordingMonitor(mocks, stack=stack, project=project)
     engine = RecordingEngine()
     with _RUN_LOCK:
-        _configure(monitor, engine, project=project, stack=stack, preview=preview)
+        pulumi_compat.configure_mock_run(monitor, engine, project=project, stack=stack, preview=preview)
         set_all_config(engine_config, list(secret_keys))
         try:
             _run_in_fresh_loop(program)
@@ -145,28 +148,6 @@ def ordered(resources: Iterable[PlannedResource]) -> list[PlannedResource]:
         placed = {r.urn for r in result}
         result.extend(by_urn[u] for u in sorted(by_urn) if u not in placed)
     return result
-
-
-def _configure(monitor: RecordingMonitor, engine: RecordingEngine, *, project: str, stack: str, preview: bool) -> None:
-    from pulumi.runtime.settings import ROOT
-    from google.protobuf import empty_pb2
-
-    ROOT.set(None)
-    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
-    configure(
-        pulumi_mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=features,
-            engine=engine,
-            project=project,
-            stack=stack,
-            dry_run=preview,
-            organization="organization",
-            callbacks=None,
-        )
-    )
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
 
 
 def _run_in_fresh_loop(program: Callable[[], Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from pulumi.runtime.rpc import UNKNOWN
+from .pulumi_compat import UNKNOWN
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 

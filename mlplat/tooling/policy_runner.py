@@ -13,8 +13,9 @@ the engine's messages, in the engine's order:
 Props travel as protobuf Structs (numbers become floats, unknowns stay the engine's sentinel) and
 are wrapped by pulumi_policy itself (`unknown_checking_proxy`), so rules see what they would see
 under `pulumi preview --policy-pack`. By default the servicer's repeated pure work is done once
-(mlplat/_analyzer_shortcuts.py); `evaluate(..., shortcuts=False)` skips none of it, and the tests
-check both give the same report.
+(the analyzer shortcuts of `pulumi_compat`); `evaluate(..., shortcuts=False)` skips none of it, and
+the tests check both give the same report. With a pulumi-policy other than the tested minor version,
+the shortcuts are left out (one warning) and the unmodified servicer runs, as with `shortcuts=False`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from typing import Any, Callable, Iterator, Mapping, Optional
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from mlplat.policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
 from mlplat.policies.presets import pack_config as preset_pack_config
@@ -42,10 +42,12 @@ from mlplat.policies.rules import (
     registered_rules,
 )
 
-from ._analyzer_shortcuts import SharingServicer, shared_pure_work
+from . import pulumi_compat
 from ._gc import batched_gc
 from .plan import Plan, PlannedResource
 from .stackfile import engine_value
+
+__all__ = ["PolicyReport", "Remediation", "Violation", "evaluate"]
 
 _EVALUATION_LOCK = threading.Lock()
 
@@ -137,8 +139,10 @@ def evaluate(
 
     `shortcuts=False` drives one servicer holding every policy with no work shared between calls,
     literally as the engine drives the analyzer plugin. The default skips work that cannot change
-    a result (`_Servicers`, `mlplat._analyzer_shortcuts`); tests check both give the same report.
+    a result (`_Servicers`, `pulumi_compat.shared_pure_work`); tests check both give the same report.
+    Outside the tested pulumi-policy minor version the default falls back to `shortcuts=False`.
     """
+    shortcuts = shortcuts and pulumi_compat.analyzer_shortcuts_available()
     if pack_config is None and environment is not None:
         pack_config = preset_pack_config(environment)
     stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -149,7 +153,7 @@ def evaluate(
     servicers = _servicers(pack_config or {}, stack_request, reporting=reporting, per_type=shortcuts)
     rules_by_name = {rule.name: rule for rule in registered_rules()}
     report = PolicyReport(environment=environment or _environment_in(pack_config))
-    shared = shared_pure_work() if shortcuts else contextlib.nullcontext()
+    shared = pulumi_compat.shared_pure_work() if shortcuts else contextlib.nullcontext()
     # One evaluation at a time: the analyzer reads process environment variables, and the shared
     # work is installed in pulumi_policy's module for the evaluation's duration.
     with _EVALUATION_LOCK, batched_gc(), _analyzer_environment(plan, config or {}), shared:
@@ -159,7 +163,7 @@ def evaluate(
             inputs = dict(resource.inputs)
             request = _analyze_request(plan, resource, inputs, provider_cache)
             fixes = []
-            if not isinstance(servicer, SharingServicer) or servicer.has_remediate_level():
+            if pulumi_compat.remediates(servicer):
                 fixes = list(servicer.Remediate(request, None).remediations)
             for fix in fixes:
                 inputs = json_format.MessageToDict(fix.properties)
@@ -233,21 +237,23 @@ class _Servicers:
         self._pack_config = pack_config
         self._stack_request = stack_request
         self._rules = {rule.name: rule for rule in registered_rules()}
-        self._by_type: dict[str, _PolicyAnalyzerServicer] = {}
-        self._stack: Optional[_PolicyAnalyzerServicer] = None
+        self._by_type: dict[str, Any] = {}
+        self._stack: Optional[Any] = None
         self._request: Optional[analyzer_pb2.ConfigureAnalyzerRequest] = None
 
-    def _configured(self, policies: list[Any]) -> _PolicyAnalyzerServicer:
-        servicer_class = SharingServicer if self._per_type else _PolicyAnalyzerServicer
-        servicer = servicer_class(PACK_NAME, "0.0.1", policies, DEFAULT_ENFORCEMENT, None, DESCRIPTION)
+    def _configured(self, policies: list[Any]) -> Any:
+        """A servicer (`pulumi_compat.analyzer_servicer`; shared work with `per_type`) configured."""
+        servicer = pulumi_compat.analyzer_servicer(
+            PACK_NAME, "0.0.1", policies, DEFAULT_ENFORCEMENT, DESCRIPTION, shortcuts=self._per_type
+        )
         if self._request is None:
-            full = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", _policies(), DEFAULT_ENFORCEMENT, None, DESCRIPTION)
+            full = pulumi_compat.analyzer_servicer(PACK_NAME, "0.0.1", _policies(), DEFAULT_ENFORCEMENT, DESCRIPTION)
             self._request = _configure_request(full.GetAnalyzerInfo(None, None), self._pack_config)
         servicer.Configure(self._request, None)
         servicer.ConfigureStack(self._stack_request, None)
         return servicer
 
-    def for_type(self, type_token: str) -> _PolicyAnalyzerServicer:
+    def for_type(self, type_token: str) -> Any:
         if not self._per_type:
             return self.for_stack()
         if type_token not in self._by_type:
@@ -259,7 +265,7 @@ class _Servicers:
             self._by_type[type_token] = self._configured(chosen)
         return self._by_type[type_token]
 
-    def for_stack(self) -> _PolicyAnalyzerServicer:
+    def for_stack(self) -> Any:
         if self._stack is None:
             self._stack = self._configured([p for p in _policies() if p.name not in self._skip])
         return self._stack

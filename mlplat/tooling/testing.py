@@ -15,6 +15,10 @@ out. Fixtures:
   registered check never ran or ran on an unknown value (a check that cannot fail silently).
 
 The project directory is pytest's rootdir unless `--mlplat-project DIR` says otherwise.
+
+Loading the plugin costs nothing until a test asks for one of its fixtures: the offline runner,
+the Pulumi SDK and the provider SDKs are imported by the fixtures, not here (pytest loads the
+plugin in every run of every project where mlplat is installed).
 """
 
 from __future__ import annotations
@@ -22,14 +26,16 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-import pulumi
 import pytest
 
-from .offline import run_callable, run_stack
-from .plan import Plan, is_unknown
-from .stackfile import load_project, load_stack_config
+if TYPE_CHECKING:
+    import pulumi
+
+    from .plan import Plan
+
+__all__ = ["OutputChecks", "mlplat_checks", "mlplat_run", "mlplat_stack", "pytest_addoption"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +59,9 @@ def mlplat_run(request: pytest.FixtureRequest) -> Callable[..., Plan]:
         config: Optional[Mapping[str, Any]] = None,
         **options: Any,
     ) -> Plan:
+        from .offline import run_callable
+        from .stackfile import load_project, load_stack_config
+
         values: dict[str, Any] = dict(config or {})
         secret_keys: tuple[str, ...] = ()
         if stack_file is not None:
@@ -75,6 +84,8 @@ def mlplat_stack(request: pytest.FixtureRequest) -> Callable[..., Plan]:
     project_dir = _project_dir(request.config)
 
     def run(stack: str, **options: Any) -> Plan:
+        from .offline import run_stack
+
         return run_stack(options.pop("cwd", project_dir), stack, **options)
 
     return run
@@ -94,6 +105,8 @@ class OutputChecks:
     checks: list[_Check] = field(default_factory=list)
 
     def on(self, output: pulumi.Input[Any], fn: Callable[[Any], Any]) -> None:
+        import pulumi
+
         frame = traceback.extract_stack(limit=2)[0]
         check = _Check(where=f"{frame.filename}:{frame.lineno}")
         self.checks.append(check)
@@ -119,9 +132,10 @@ class OutputChecks:
 
 
 def _contains_unknown(value: Any) -> bool:
-    from pulumi.output import Unknown
+    from .plan import is_unknown
+    from .pulumi_compat import is_unknown_value
 
-    if isinstance(value, Unknown) or is_unknown(value):
+    if is_unknown_value(value) or is_unknown(value):
         return True
     if isinstance(value, Mapping):
         return any(_contains_unknown(v) for v in value.values())

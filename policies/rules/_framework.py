@@ -38,9 +38,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
 from pydantic import BaseModel, ConfigDict
 
+from mlplat.core.sdk_compat import UnknownValueError
 from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENT_TAG, ENVIRONMENTS
 
 from ..waivers import Waiver, applicable_waiver, parse_waivers

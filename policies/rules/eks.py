@@ -20,8 +20,9 @@ from __future__ import annotations
 import fnmatch
 from typing import Any, Iterable, Mapping, Sequence
 
-from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
+
+from mlplat.core.sdk_compat import UnknownValueError
 
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, strings
 

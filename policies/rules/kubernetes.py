@@ -37,8 +37,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
-from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
+
+from mlplat.core.sdk_compat import UnknownValueError
 
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, strings
 

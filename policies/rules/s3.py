@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 
-from pulumi_policy.proxy import UnknownValueError
-
 from pydantic import Field
 
+from mlplat.core.sdk_compat import UnknownValueError
 from mlplat.core.vocabulary import BUCKET_ROLE_TAG
 
 from ._documents import is_unconditioned_public_allow, statements

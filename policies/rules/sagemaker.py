@@ -38,8 +38,9 @@ import re
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import pulumi
-from pulumi_policy.proxy import UnknownValueError
 from pydantic import Field
+
+from mlplat.core.sdk_compat import UnknownValueError
 
 from ._documents import not_principal_allow_labels, statements
 from ._framework import DATA_CLASSIFICATIONS, Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule

@@ -8,7 +8,7 @@ import pytest
 from mlplat.tooling.contracts import MappingGap, Request, check_plan, operation_model, to_request, validate
 from mlplat.tooling.offline import run_callable
 from mlplat.tooling.plan import is_unknown
-from pulumi.runtime.rpc import UNKNOWN
+from mlplat.tooling.plan import UNKNOWN
 
 
 def endpoint_config(**variant):

@@ -216,7 +216,7 @@ def test_built_in_objects_name_the_broken_field() -> None:
 
 
 def test_unknown_values_are_left_out_and_not_reported_missing() -> None:
-    from pulumi.runtime.rpc import UNKNOWN
+    from mlplat.tooling.plan import UNKNOWN
 
     account = objects.service_account("vision", "training", team="vision", role_arn=UNKNOWN)
     assert problems(account) == []

@@ -1,4 +1,4 @@
-"""`evaluate`'s shortcuts (mlplat/_analyzer_shortcuts.py) change how fast, never what: every rule
+"""`evaluate`'s shortcuts (mlplat.tooling.pulumi_compat) change how fast, never what: every rule
 case, the reference stacks (plan and preview) and the non-compliant example get the same report as
 from the unmodified servicer holding every policy, driven call by call as the engine drives it."""
 

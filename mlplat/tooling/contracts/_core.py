@@ -21,9 +21,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from mlplat.core.aws_models import operation_model, shape_enum
 
-from pulumi.runtime.rpc import UNKNOWN
-
-from ..plan import Plan, PlannedResource, is_unknown
+from ..plan import UNKNOWN, Plan, PlannedResource, is_unknown
 
 
 @dataclass(frozen=True)

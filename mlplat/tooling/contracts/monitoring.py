@@ -29,9 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from pulumi.runtime.rpc import UNKNOWN
-
-from ..plan import Plan, PlannedResource, is_unknown
+from ..plan import UNKNOWN, Plan, PlannedResource, is_unknown
 from ._core import MappingGap, Request, contract, operation_model, planned_name, tag_list, to_request
 
 _PROVIDER_ONLY = ("region", "tags", "tagsAll")

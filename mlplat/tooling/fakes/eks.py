@@ -16,10 +16,9 @@ import base64
 import copy
 from typing import Any, Mapping
 
-from pulumi.runtime import rpc
-
 import pulumi_kubernetes  # noqa: F401  (registers the Kubernetes resource modules enumerated below)
 
+from mlplat.core.sdk_compat import module_classes, registered_modules
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION
 
 from ._core import FakeContext, Outputs, RealisticMocks, fake, fake_uuid, invoke, stable_hex
@@ -204,12 +203,8 @@ _NOT_OBJECTS = ("List", "Patch")  # list kinds and server-side-apply patch resou
 def _kubernetes_object_tokens() -> dict[str, bool]:
     """Every built-in Kubernetes object type token the SDK registers, with whether it is namespaced."""
     tokens: dict[str, bool] = {}
-    for key in list(rpc._RESOURCE_MODULES):
-        if not key.startswith("kubernetes:"):
-            continue
-        _, module_name = key.split(":", 1)
-        module = rpc.get_resource_module("kubernetes", module_name, "")
-        for token in (getattr(module, "mod_info", None) or {}).get("classes", {}):
+    for module_name in registered_modules("kubernetes"):
+        for token in module_classes("kubernetes", module_name):
             kind = token.rsplit(":", 1)[-1]
             if module_name.startswith(("helm.sh", "yaml", "kustomize")) or kind.endswith(_NOT_OBJECTS):
                 continue
