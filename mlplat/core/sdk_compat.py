@@ -93,9 +93,9 @@ def _minor(version: str) -> Optional[tuple[int, int]]:
 
 
 def _missing(what: str, distribution: str) -> PlatformError:
+    version = sdk_version(distribution)
     return PlatformError(
-        f"{what} is missing from the installed SDK ({sdk_version(distribution).describe()}); "
-        f"install a tested version: pip install '{distribution}{sdk_version(distribution).tested_range}'"
+        f"{what} is missing from the installed SDK: {version.describe()} (pip install '{distribution}{version.tested_range}')"
     )
 
 

@@ -89,8 +89,8 @@ def require_tested_runtime(feature: str = "the offline runner") -> None:
     version = sdk_compat.sdk_version("pulumi")
     if not version.tested:
         raise PlatformError(
-            f"{feature} drives internals of the Pulumi SDK that change between minor versions, and {version.describe()}; "
-            f"install a tested version: pip install '{version.distribution}{version.tested_range}'"
+            f"{feature} relies on internals of the Pulumi SDK that change between minor versions: {version.describe()} "
+            f"(pip install '{version.distribution}{version.tested_range}')"
         )
 
 
@@ -101,8 +101,8 @@ def analyzer_shortcuts_available() -> bool:
         return True
     _warn_once(
         "analyzer-shortcuts",
-        f"mlplat: {version.describe()}: the policy runner drives the unmodified analyzer "
-        "(as evaluate(..., shortcuts=False): the same report, more slowly)",
+        f"mlplat: {version.describe()}; the policy runner drives the unmodified analyzer instead of its "
+        "shortcuts (as evaluate(..., shortcuts=False): the same report, more slowly)",
     )
     return False
 
@@ -122,8 +122,8 @@ def _warn_once(key: str, message: str) -> None:
 def _untested_analyzer(error: Exception) -> PlatformError:
     version: SdkVersion = sdk_compat.sdk_version("pulumi-policy")
     return PlatformError(
-        f"the policy runner cannot build pulumi_policy's analyzer servicer ({type(error).__name__}: {error}); "
-        f"{version.describe()}; install a tested version: pip install '{version.distribution}{version.tested_range}'"
+        f"the policy runner cannot build pulumi_policy's analyzer servicer ({type(error).__name__}: {error}): "
+        f"{version.describe()} (pip install '{version.distribution}{version.tested_range}')"
     )
 
 

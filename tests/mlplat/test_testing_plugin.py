@@ -105,3 +105,36 @@ def test_a_failing_check_fails_the_test(pytester: pytest.Pytester):
     result = pytester.runpytest_inprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*arn:aws:kms:us-east-1*", "FAILED test_user.py::test_wrong_expectation*"])
+
+
+HEAVY_MODULES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_policy", "mlplat.components", "mlplat.policies",
+                 "mlplat.tooling.offline")
+
+
+def test_the_plugin_imports_nothing_until_a_fixture_is_used(pytester: pytest.Pytester):
+    """pytest loads the plugin in every run of every project where mlplat is installed: loading it and
+    collecting tests imports no SDK, component or runner; the first fixture that runs a program does."""
+    pytester.makepyfile(
+        test_user=textwrap.dedent(
+            f"""
+            import sys
+
+            HEAVY = {HEAVY_MODULES!r}
+            AT_COLLECTION = [m for m in HEAVY if m in sys.modules]
+
+            def test_loaded_but_nothing_heavy_imported(pytestconfig):
+                assert pytestconfig.pluginmanager.has_plugin("mlplat")
+                assert "mlplat.tooling.testing" in sys.modules
+                assert AT_COLLECTION == []
+                assert [m for m in HEAVY if m in sys.modules] == []
+
+            def test_the_first_fixture_use_imports_the_runner(mlplat_run):
+                plan = mlplat_run(lambda: None)
+                assert plan.resources == []
+                assert "mlplat.tooling.offline" in sys.modules and "pulumi" in sys.modules
+            """
+        )
+    )
+    # A process of its own: this one has imported everything already.
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=2)
