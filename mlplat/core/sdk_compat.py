@@ -7,7 +7,8 @@ The Pulumi SDKs publish no way to do three things components and policies need:
 - list the inputs a resource type accepts: the public `__init__` of a generated resource class is
   overloaded (`*args, **kwargs`); its generated `_internal_init` names every input;
 - tell a value unknown during preview from a rule's own error: `pulumi_policy`'s property proxy
-  raises `UnknownValueError`, from a module the package does not export.
+  raises `UnknownValueError`, from a module the package does not export (looked up when the pack
+  imports it, so that components never load pulumi_policy).
 
 They sit here, and only here in the layers that `mlplat.tooling` builds on (the runtime and analyzer
 internals of the tooling are in `mlplat.tooling.pulumi_compat`, which shares the version table below).
@@ -25,12 +26,14 @@ import importlib.metadata
 import inspect
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from pulumi.runtime import rpc
-from pulumi_policy.proxy import UnknownValueError
 
 from .errors import PlatformError
+
+if TYPE_CHECKING:
+    from pulumi_policy.proxy import UnknownValueError
 
 __all__ = [
     "TESTED_MINOR_VERSIONS",
@@ -85,6 +88,17 @@ def installed_version(distribution: str) -> Optional[str]:
 def sdk_version(distribution: str) -> SdkVersion:
     """`distribution`'s installed version against the tested one, looked up once per process."""
     return SdkVersion(distribution, installed_version(distribution), TESTED_MINOR_VERSIONS[distribution])
+
+
+def __getattr__(name: str) -> Any:
+    """`UnknownValueError`, looked up when the pack first imports it (components never need it)."""
+    if name == "UnknownValueError":
+        try:
+            from pulumi_policy.proxy import UnknownValueError
+        except ImportError:
+            raise _missing("pulumi_policy.proxy.UnknownValueError", "pulumi-policy") from None
+        return UnknownValueError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _minor(version: str) -> Optional[tuple[int, int]]:

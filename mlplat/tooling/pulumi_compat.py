@@ -28,8 +28,9 @@ minor versions the suite runs against (`TESTED_MINOR_VERSIONS`), looked up once 
   gRPC methods, as the engine drives it; only its construction is internal, and if that fails
   (`analyzer_servicer`) the error names the version.
 
-No internal is touched when this module is imported: each is looked up where it is used, after
-the version check, so an SDK that moved one fails with the message above, not an ImportError.
+Apart from the engine's unknown sentinel, no internal is touched when this module is imported:
+each is looked up where it is used, after the version check, so an SDK that moved one fails with
+the message above, not an ImportError.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import Callable
 
 import pulumi_aws as aws
 import pulumi_policy.policy
+import pulumi_policy.proxy
 import pytest
 from pulumi.runtime import rpc
 
@@ -189,3 +190,11 @@ def test_the_registry_lists_a_provider_s_classes():
     assert sdk_compat.module_classes("aws", "s3/bucket")["aws:s3/bucket:Bucket"] == ("pulumi_aws.s3", "Bucket")
     assert "s3/bucket" in sdk_compat.registered_modules("aws")
     assert "tags" in sdk_compat.resource_input_signature(aws.s3.Bucket).parameters
+
+
+def test_an_unknown_value_error_that_moved_names_the_pulumi_policy_version(installed, monkeypatch):
+    installed(pulumi_policy="1.40.0")
+    monkeypatch.delattr(pulumi_policy.proxy, "UnknownValueError")
+    with pytest.raises(PlatformError) as error:
+        getattr(sdk_compat, "UnknownValueError")  # what `from mlplat.core.sdk_compat import ...` asks
+    assert "pulumi-policy 1.40.0 is installed" in str(error.value)
