@@ -242,7 +242,7 @@ class _Servicers:
         self._request: Optional[analyzer_pb2.ConfigureAnalyzerRequest] = None
 
     def _configured(self, policies: list[Any]) -> Any:
-        """A servicer (`pulumi_compat.analyzer_servicer`; shared work with `per_type`) configured."""
+        """A servicer of `policies`, configured as the engine configures it (`SharingServicer` with `per_type`)."""
         servicer = pulumi_compat.analyzer_servicer(
             PACK_NAME, "0.0.1", policies, DEFAULT_ENFORCEMENT, DESCRIPTION, shortcuts=self._per_type
         )
