@@ -1,5 +1,12 @@
-from pulumi_policy import PolicyPack
+"""This project's policy pack: mlplat's rules, as installed, with this folder's waivers and settings.
 
-from mlplat.policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
+    pulumi preview --policy-pack policies --policy-pack-config policies/config/<env>.json
 
-PolicyPack(name=PACK_NAME, policies=all_policies(), enforcement_level=DEFAULT_ENFORCEMENT, description=DESCRIPTION)
+Edit waivers.yaml or settings.yaml, then regenerate config/<env>.json: `mlplat policy-config`.
+"""
+
+from pathlib import Path
+
+from mlplat.policies.pack import serve
+
+serve(Path(__file__).resolve().parent)

@@ -6,7 +6,7 @@ every other module imports them instead of restating them.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, Optional, get_args
 
 __all__ = [
     "BUCKET_ROLE_TAG",
@@ -29,10 +29,20 @@ __all__ = [
     "REQUIRED_TAG_KEYS",
     "SOURCE_REVISION_TAG",
     "SUPPORTED_KUBERNETES_VERSIONS",
+    "environment_of_stack",
 ]
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+
+
+def environment_of_stack(stack: str) -> Optional[str]:
+    """The environment a stack's name tells (`dev`, `team-dev`, `org/project/dev`), or None."""
+    for environment in ENVIRONMENTS:
+        if stack == environment or stack.endswith((f"-{environment}", f"/{environment}")):
+            return environment
+    return None
+
 
 DataClassification = Literal["public", "internal", "confidential", "restricted"]
 DATA_CLASSIFICATIONS: tuple[str, ...] = get_args(DataClassification)

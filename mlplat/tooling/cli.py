@@ -1,11 +1,16 @@
 """`mlplat`: offline plans of Pulumi stacks and the project's generated artefacts.
 
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
-                [--environment ENV | --policy-pack-config FILE | --no-policies] [--baseline FILE]
+                [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
+                [--baseline FILE]
     mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
-    mlplat policy-config [--out DIR]
+    mlplat policy-pack init DIR [--virtualenv PATH] [--force]
+    mlplat policy-config [--policy-pack DIR] [--out DIR]
     mlplat rules [--format markdown|json] [--out FILE]
+
+The project's pack folder (`--policy-pack`, default `<project>/policies` when it has a
+PulumiPolicy.yaml) holds its waivers and rule settings; the rules come from the installed library.
 
 Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
 feature group replaced in staging or prod);
@@ -17,11 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from mlplat.core.errors import PlatformError
-from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENTS
+from mlplat.core.errors import ConfigError, PlatformError, Problem
+from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENTS, environment_of_stack
+from mlplat.policies.pack_folder import (
+    DEFAULT_PACK_FOLDER,
+    DEFAULT_VIRTUALENV,
+    PACK_DEFINITION,
+    PackFolder,
+    init_pack_folder,
+)
 
 from .contracts import check_plan
 from .offline import run_stack
@@ -42,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
     plan.add_argument("--preview", action="store_true", help="plan as `pulumi preview` of a new stack (computed values unknown)")
     plan.add_argument("--out", help="write the report to this file instead of standard output")
+    plan.add_argument("--policy-pack", metavar="DIR", help="the project's pack folder, whose waivers.yaml and settings.yaml "
+                      "apply (default: <cwd>/policies when it is one; without one, the rules' defaults)")
     policy = plan.add_mutually_exclusive_group()
     policy.add_argument("--environment", choices=ENVIRONMENTS, help="evaluate policies with this environment's preset "
                         "(default: the stack's ml-platform:platform.environment; else the pack tells it)")
@@ -57,8 +72,19 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--family", help="model family (the mlplat:model-family tag)")
     target.add_argument("--feature-group", help="feature group (the mlplat:feature-group tag)")
 
-    configs = sub.add_parser("policy-config", help="write the per-environment policy pack configuration files")
-    configs.add_argument("--out", default=None, help="directory to write to (default: policies/config)")
+    configs = sub.add_parser("policy-config", help="write the pack folder's config/<env>.json from its waivers and settings")
+    configs.add_argument("--policy-pack", metavar="DIR", default=DEFAULT_PACK_FOLDER,
+                         help=f"the project's pack folder (default: {DEFAULT_PACK_FOLDER})")
+    configs.add_argument("--out", default=None, help="directory to write to (default: <pack folder>/config)")
+
+    pack = sub.add_parser("policy-pack", help="the project's policy pack folder")
+    pack_commands = pack.add_subparsers(dest="pack_command", required=True)
+    init = pack_commands.add_parser("init", help="write a pack folder that runs the installed rules with the project's "
+                                    "own waivers and settings")
+    init.add_argument("dir", metavar="DIR", help=f"the folder to write (e.g. {DEFAULT_PACK_FOLDER})")
+    init.add_argument("--virtualenv", default=DEFAULT_VIRTUALENV, metavar="PATH",
+                      help=f"the project's virtualenv, relative to DIR, that Pulumi runs the pack in (default: {DEFAULT_VIRTUALENV})")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
 
     rules = sub.add_parser("rules", help="print the governance catalogue: every rule of the policy pack, and the planned ones")
     rules.add_argument("--format", choices=("markdown", "json"), default="markdown")
@@ -82,12 +108,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "rules":
         return _rules(args)
     if args.command == "policy-config":
-        from mlplat.policies.presets import CONFIG_DIR, write_pack_configs
-
-        for path in write_pack_configs(Path(args.out) if args.out else CONFIG_DIR):
-            print(f"wrote {path}")
-        return 0
+        return _policy_config(args)
+    if args.command == "policy-pack":
+        return _policy_pack_init(args)
     return _plan(args)
+
+
+def _policy_config(args: argparse.Namespace) -> int:
+    try:
+        written = PackFolder.open(args.policy_pack).write_configs(args.out)
+    except PlatformError as exc:
+        print(f"mlplat policy-config: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _policy_pack_init(args: argparse.Namespace) -> int:
+    try:
+        written = init_pack_folder(args.dir, virtualenv=args.virtualenv, force=args.force)
+    except PlatformError as exc:
+        print(f"mlplat policy-pack init: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    for path in written:
+        print(f"wrote {path}")
+    folder = Path(args.dir)
+    print(f"next: edit {folder / 'waivers.yaml'} and {folder / 'settings.yaml'}, run `mlplat policy-config --policy-pack {folder}`, "
+          f"and preview with `pulumi preview --policy-pack {folder} --policy-pack-config {folder / 'config'}/<env>.json`")
+    return 0
 
 
 def _lineage(args: argparse.Namespace) -> int:
@@ -157,17 +206,74 @@ def _baseline_findings(args: argparse.Namespace, plan) -> list:
     return replacement_findings(baseline, plan, args.environment or _stack_environment(plan) or "prod")
 
 
-def _policies(args: argparse.Namespace, plan) -> Optional[PolicyReport]:
+@dataclass(frozen=True)
+class _PolicySource:
+    """Where `mlplat plan` takes the pack configuration from, settled (and its files checked) before the program runs."""
+
+    file_config: Optional[dict] = None  # --policy-pack-config
+    file: Optional[Path] = None
+    folder: Optional[PackFolder] = None  # the project's pack folder
+    looked_for: Optional[Path] = None  # the default pack folder that was not there
+
+
+def _policy_source(args: argparse.Namespace) -> _PolicySource:
+    """The configuration's source; ConfigError naming a file the project says it has that is missing or malformed."""
+    if args.no_policies:
+        return _PolicySource()
+    if args.policy_pack:
+        folder = PackFolder.open(args.policy_pack)
+        folder.check()
+    if args.policy_pack_config:  # the file decides, as it does for the engine
+        path = Path(args.policy_pack_config)
+        return _PolicySource(file_config=_read_pack_config(path), file=path)
+    if not args.policy_pack:
+        folder = PackFolder.find(args.cwd)
+        if folder is None:
+            return _PolicySource(looked_for=Path(args.cwd) / DEFAULT_PACK_FOLDER)
+        folder.check()
+    return _PolicySource(folder=folder)
+
+
+def _read_pack_config(path: Path) -> dict:
+    where = "--policy-pack-config"
+    if not path.is_file():
+        raise ConfigError([Problem(where, "is not a file", str(path))])
+    try:
+        document = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ConfigError([Problem(where, f"is not JSON ({exc})", str(path))]) from None
+    if not isinstance(document, dict):
+        raise ConfigError([Problem(where, "is not a JSON object of policy name to configuration", str(path))])
+    return document
+
+
+def _policies(args: argparse.Namespace, source: _PolicySource, plan) -> Optional[PolicyReport]:
     if args.no_policies:
         return None
-    if args.policy_pack_config:
-        pack_config = json.loads(Path(args.policy_pack_config).read_text())
-        return evaluate(plan, pack_config=pack_config, config=plan.config)
-    return evaluate(plan, environment=args.environment or _stack_environment(plan), config=plan.config)
+    if source.file_config is not None:
+        return evaluate(plan, pack_config=source.file_config, config=plan.config,
+                        source=f"--policy-pack-config {source.file}")
+    environment = args.environment or _stack_environment(plan)
+    if source.folder is None:
+        return evaluate(plan, environment=environment, config=plan.config,
+                        source=f"the rules' defaults, no waivers (no pack folder: {source.looked_for} has no "
+                               f"{PACK_DEFINITION}; create one with `mlplat policy-pack init {source.looked_for}`)")
+    folder = source.folder
+    environment = environment or environment_of_stack(plan.stack)
+    if environment is None:
+        return evaluate(plan, config=plan.config, source=f"pack folder {folder.path}/", notes=[
+            "the environment is not told by --environment, the stack config or the stack name: the pack tells it "
+            f"itself, without {folder.waivers_file.name} and {folder.settings_file.name} (pass --environment)"])
+    notes = [f"{path} is stale: it does not match {folder.waivers_file.name} and {folder.settings_file.name}, so "
+             f"`pulumi preview --policy-pack-config {path}` would not apply them; run `mlplat policy-config "
+             f"--policy-pack {folder.path}`" for path in folder.stale_configs([environment])]
+    return evaluate(plan, pack_config=folder.pack_config(environment), config=plan.config,
+                    source=f"pack folder {folder.path}/", notes=notes)
 
 
 def _plan(args: argparse.Namespace) -> int:
     try:
+        policy_source = _policy_source(args)
         plan = run_stack(Path(args.cwd), args.stack, preview=args.preview)
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
@@ -177,7 +283,7 @@ def _plan(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, plan),
+    report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, policy_source, plan),
                         feature_group_findings=_baseline_findings(args, plan), kubernetes=kubernetes)
     text = RENDERERS[args.format](report)
     if args.out:

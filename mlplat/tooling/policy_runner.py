@@ -26,7 +26,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
@@ -88,6 +88,8 @@ class Remediation:
 @dataclass
 class PolicyReport:
     environment: Optional[str]
+    source: str = ""  # where the levels, waivers and settings came from
+    notes: list[str] = field(default_factory=list)  # what the reader should know about that source
     violations: list[Violation] = field(default_factory=list)
     waived: list[Violation] = field(default_factory=list)
     not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, urn, reason)
@@ -113,6 +115,8 @@ class PolicyReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "environment": self.environment,
+            "source": self.source,
+            "notes": list(self.notes),
             "violations": [v.to_json() for v in self.violations],
             "waived": [v.to_json() for v in self.waived],
             "unverified": [v.to_json() for v in self.unverified],
@@ -129,13 +133,17 @@ def evaluate(
     stack_tags: Optional[Mapping[str, str]] = None,
     config: Optional[Mapping[str, Any]] = None,
     shortcuts: bool = True,
+    source: Optional[str] = None,
+    notes: Sequence[str] = (),
 ) -> PolicyReport:
     """Run the pack over `plan`.
 
-    `pack_config` is a `--policy-pack-config` document; without it, `environment` selects the
-    preset of that environment (with its waivers); with neither, the pack tells the environment
-    itself (stack tags, stack config, stack name, else prod), as it does when no file is passed.
-    `config` is the stack config the engine hands analyzers (namespace:key -> value).
+    `pack_config` is a `--policy-pack-config` document (a project's comes from its pack folder:
+    `PackFolder.pack_config(env)`); without it, `environment` selects that environment's levels with
+    the rules' default settings and no waivers; with neither, the pack tells the environment itself
+    (stack tags, stack config, stack name, else prod), as it does when no file is passed.
+    `config` is the stack config the engine hands analyzers (namespace:key -> value). `source` and
+    `notes` say in the report where the configuration came from (default: which of the three it was).
 
     `shortcuts=False` drives one servicer holding every policy with no work shared between calls,
     literally as the engine drives the analyzer plugin. The default skips work that cannot change
@@ -143,6 +151,10 @@ def evaluate(
     Outside the tested pulumi-policy minor version the default falls back to `shortcuts=False`.
     """
     shortcuts = shortcuts and pulumi_compat.analyzer_shortcuts_available()
+    if source is None:
+        source = ("pack configuration" if pack_config is not None
+                  else "the rules' defaults (no waivers)" if environment is not None
+                  else "the pack's own detection, the rules' defaults (no waivers)")
     if pack_config is None and environment is not None:
         pack_config = preset_pack_config(environment)
     stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -152,7 +164,7 @@ def evaluate(
     reporting = plan.preview or _has_waivers(pack_config) or not shortcuts
     servicers = _servicers(pack_config or {}, stack_request, reporting=reporting, per_type=shortcuts)
     rules_by_name = {rule.name: rule for rule in registered_rules()}
-    report = PolicyReport(environment=environment or _environment_in(pack_config))
+    report = PolicyReport(environment=environment or _environment_in(pack_config), source=source, notes=list(notes))
     shared = pulumi_compat.shared_pure_work() if shortcuts else contextlib.nullcontext()
     # One evaluation at a time: the analyzer reads process environment variables, and the shared
     # work is installed in pulumi_policy's module for the evaluation's duration.

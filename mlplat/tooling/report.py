@@ -66,6 +66,9 @@ def _policy_text(policy: Optional[PolicyReport]) -> list[str]:
         return ["", "Policies: not evaluated (--no-policies)"]
     env = policy.environment or "told by the pack"
     lines = ["", f"Policies ({env}): {len(policy.mandatory)} mandatory, {len(policy.advisory)} advisory, {len(policy.waived)} waived"]
+    if policy.source:
+        lines.append(f"  levels, waivers and settings: {policy.source}")
+    lines += [f"  note: {note}" for note in policy.notes]
     groups = (("MANDATORY", policy.mandatory), ("advisory", policy.advisory), ("waived", policy.waived),
               ("unverified", policy.unverified), ("not run", policy.cannot_run))
     for title, items in groups:
@@ -82,6 +85,9 @@ def _policy_markdown(policy: Optional[PolicyReport]) -> list[str]:
     env = policy.environment or "told by the pack"
     status = "**blocked**: mandatory violations" if policy.failed else "passes every mandatory rule"
     lines = ["", f"#### Policies ({env}): {status}", ""]
+    if policy.source:
+        lines += [f"Levels, waivers and settings: {_md(policy.source)}", ""]
+    lines += [f"> **Note**: {_md(note)}" for note in policy.notes] + ([""] if policy.notes else [])
     rows: list[Violation] = policy.mandatory + policy.advisory
     if rows:
         lines += ["| level | rule | resource | finding | how to fix |", "| --- | --- | --- | --- | --- |"]
@@ -291,6 +297,9 @@ def render_json(report: PlanReport) -> str:
         extra["policyViolations"] = [v.to_json() for v in report.policy.violations]
         extra["policyWaived"] = [v.to_json() for v in report.policy.waived]
         extra["policyEnvironment"] = report.policy.environment
+        extra["policySource"] = report.policy.source
+        if report.policy.notes:
+            extra["policyNotes"] = list(report.policy.notes)
     if report.kubernetes is not None:
         extra["kubernetesValidation"] = {
             "schemaVersion": report.kubernetes.schema_version,

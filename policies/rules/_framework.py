@@ -41,7 +41,7 @@ from pulumi_policy import (
 from pydantic import BaseModel, ConfigDict
 
 from mlplat.core.sdk_compat import UnknownValueError
-from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENT_TAG, ENVIRONMENTS
+from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
 
 from ..waivers import Waiver, applicable_waiver, parse_waivers
 
@@ -255,6 +255,11 @@ def is_open_cidr(cidr: str) -> bool:
 def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str, str]) -> tuple[str, str]:
     """The stack's environment and where it came from: pack config (the presets write it), stack
     tags, the stack's `ml-platform:platform` config, the stack name; prod when none can tell."""
+    return told_environment(policy_config, stack_tags) or ("prod", "default (environment could not be told)")
+
+
+def told_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str, str]) -> Optional[tuple[str, str]]:
+    """`detect_environment` without the default: None when nothing tells the environment."""
     env = policy_config.get("environment")
     if env in ENVIRONMENTS:
         return env, "pack configuration"
@@ -270,10 +275,10 @@ def detect_environment(policy_config: Mapping[str, Any], stack_tags: Mapping[str
         stack = pulumi.get_stack()
     except Exception:  # the engine did not say which stack this is
         stack = ""
-    for candidate in ENVIRONMENTS:
-        if stack == candidate or stack.endswith(f"-{candidate}") or stack.endswith(f"/{candidate}"):
-            return candidate, f"stack name {stack}"
-    return "prod", "default (environment could not be told)"
+    env = environment_of_stack(stack)
+    if env is not None:
+        return env, f"stack name {stack}"
+    return None
 
 
 @functools.lru_cache(maxsize=8)

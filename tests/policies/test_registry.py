@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from mlplat.policies.pack import all_policies
-from mlplat.policies.presets import CONFIG_DIR, levels, pack_config, render
+from mlplat.policies.pack_folder import PackFolder
+from mlplat.policies.presets import levels, pack_config, render
 from mlplat.policies.rules import ENVIRONMENTS, registered_rules
 from policy_cases import all_cases
 
 RULES = registered_rules()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_ids_and_names_are_unique_and_well_formed():
@@ -54,5 +57,6 @@ def test_every_rule_is_in_every_preset():
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_committed_pack_configuration_is_current(env):
-    path = CONFIG_DIR / f"{env}.json"
-    assert path.read_text() == render(pack_config(env)), f"{path} is stale: run `make policy-config`"
+    reference = PackFolder(ROOT / "policies")  # the reference stacks' pack folder: their waivers and settings
+    path = reference.config_file(env)
+    assert path.read_text() == render(reference.pack_config(env)), f"{path} is stale: run `make policy-config`"

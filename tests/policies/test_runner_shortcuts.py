@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from mlplat.policies.pack_folder import PackFolder
 from mlplat.tooling.offline import run_stack
 from mlplat.tooling.policy_runner import PolicyReport, evaluate
 
 from policy_cases import RuleCase, all_cases
 
 REPO = Path(__file__).resolve().parents[2]
+REFERENCE_PACK = PackFolder(REPO / "policies")
 CASES = all_cases()
 
 
@@ -38,8 +40,8 @@ def test_rule_case_reports_the_same_with_and_without_shortcuts(case: RuleCase):
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_reference_stack_reports_the_same_with_and_without_shortcuts(stack: str, preview: bool):
     plan = run_stack(REPO, stack, preview=preview)
-    for environment in ("dev", "prod"):  # dev's preset carries waivers: the reporting policies run
-        _assert_same(plan=plan, environment=environment, config=plan.config)
+    for environment in ("dev", "prod"):  # with the reference pack folder's waivers and settings
+        _assert_same(plan=plan, pack_config=REFERENCE_PACK.pack_config(environment), config=plan.config)
 
 
 def test_noncompliant_example_reports_the_same_with_and_without_shortcuts():

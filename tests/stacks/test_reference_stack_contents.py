@@ -11,9 +11,10 @@ from mlplat.tooling.contracts import check_plan as check_contracts
 from mlplat.tooling.k8s_validation import check_plan as check_kubernetes
 from mlplat.tooling.offline import run_stack
 from mlplat.tooling.policy_runner import evaluate
-from mlplat.policies.presets import load_waivers
+from mlplat.policies.pack_folder import PackFolder
 
 ROOT = Path(__file__).resolve().parents[2]
+REFERENCE_PACK = PackFolder(ROOT / "policies")
 STACKS = ("dev", "staging", "prod")
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
@@ -42,8 +43,8 @@ def test_kubernetes_objects_validate(plans, stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_policies_pass_every_mandatory_rule(plans, stack):
     if stack in ("staging", "prod"):
-        assert load_waivers()[stack] == [], "staging and prod must pass with zero waivers"
-    report = evaluate(plans[stack], environment=stack, config=plans[stack].config)
+        assert REFERENCE_PACK.waivers()[stack] == [], "staging and prod must pass with zero waivers"
+    report = evaluate(plans[stack], pack_config=REFERENCE_PACK.pack_config(stack), config=plans[stack].config)
     assert report.mandatory == [], [f"{v.rule_id} {v.urn}: {v.message}" for v in report.mandatory]
     if stack != "dev":
         assert report.advisory == [] and report.waived == []
