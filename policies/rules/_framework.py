@@ -381,11 +381,13 @@ def _apply_waivers(
     reported, waived = [], []
     for finding in findings:
         view = views.get(finding.urn or "") or (next(iter(views.values())) if len(views) == 1 else None)
+        # A finding about the stack itself (no resource) is covered by a waiver that selects no resource.
+        urn, name, type_ = (view.urn, view.name, view.type) if view is not None else ("", "", "")
         waiver = None
-        if view is not None:
+        if view is not None or not finding.urn:
             waiver = applicable_waiver(
-                waivers, rule_id=rule.id, severity=rule.severity, finding=finding.key, urn=view.urn,
-                name=view.name, type_=view.type, environment=ctx.environment, today=ctx.today,
+                waivers, rule_id=rule.id, severity=rule.severity, finding=finding.key, urn=urn,
+                name=name, type_=type_, environment=ctx.environment, today=ctx.today,
             )
         if waiver is None:
             reported.append(finding)
