@@ -29,9 +29,9 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/mlplat schema --out schemas
 
-## policy-config: regenerate policies/config/<env>.json (levels + waivers) for --policy-pack-config
+## policy-config: regenerate policies/config/<env>.json (levels, waivers, settings of the pack folder policies/)
 policy-config: $(STAMP)
-	$(BIN)/mlplat policy-config
+	$(BIN)/mlplat policy-config --policy-pack policies
 
 ## docs: regenerate docs/GOVERNANCE.md from the rules' metadata and policies/catalogue.yaml
 docs: $(STAMP)

@@ -253,13 +253,12 @@ def _policies(args: argparse.Namespace, source: _PolicySource, plan) -> Optional
     if source.file_config is not None:
         return evaluate(plan, pack_config=source.file_config, config=plan.config,
                         source=f"--policy-pack-config {source.file}")
-    environment = args.environment or _stack_environment(plan)
+    environment = args.environment or _stack_environment(plan) or environment_of_stack(plan.stack)
     if source.folder is None:
         return evaluate(plan, environment=environment, config=plan.config,
                         source=f"the rules' defaults, no waivers (no pack folder: {source.looked_for} has no "
                                f"{PACK_DEFINITION}; create one with `mlplat policy-pack init {source.looked_for}`)")
     folder = source.folder
-    environment = environment or environment_of_stack(plan.stack)
     if environment is None:
         return evaluate(plan, config=plan.config, source=f"pack folder {folder.path}/", notes=[
             "the environment is not told by --environment, the stack config or the stack name: the pack tells it "

@@ -100,7 +100,7 @@ def environment_declared(views: list[ResourceView], cfg: Any, ctx: RuleContext) 
 @stack_rule(
     id="MLP-GOV-04", name="mlplat-waivers-valid", severity="medium",
     description="Waivers name a known rule, give a reason of at least ten characters and an owner, are unexpired, and never waive critical rules in prod",
-    remediation=("Fix or remove the waiver in policies/waivers.yaml, then run `make policy-config`.",),
+    remediation=("Fix or remove the waiver in the pack folder's waivers.yaml, then run `mlplat policy-config`.",),
     frameworks=(), levels=("mandatory", "mandatory"),
 )
 def waivers_valid(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:

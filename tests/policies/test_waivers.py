@@ -63,3 +63,17 @@ def test_critical_rules_are_not_waivable_in_prod_but_are_in_dev():
     dev = evaluate(plan, pack_config=pack_config("dev", [critical]))
     assert "MLP-IAM-03" not in dev.rule_ids()
     assert [v.rule_id for v in dev.waived] == ["MLP-IAM-03"]
+
+
+def test_a_waiver_selecting_no_resource_covers_the_rules_stack_level_finding():
+    # MLP-GOV-02 reports the stack itself (no resource): run_callable's stack states no environment.
+    plan = run_callable(wildcard_policy)
+    stack_waiver = {"rule": "MLP-GOV-02", "reason": "dev stacks are per developer and untagged", "owner": "growth",
+                    "expires": "2099-01-01"}
+    unwaived = evaluate(plan, pack_config=pack_config("dev", []))
+    assert [v.urn for v in unwaived.violations if v.rule_id == "MLP-GOV-02"] == [""]
+    waived = evaluate(plan, pack_config=pack_config("dev", [stack_waiver]))
+    assert "MLP-GOV-02" not in waived.rule_ids()
+    assert [v.rule_id for v in waived.waived] == ["MLP-GOV-02"]
+    scoped = evaluate(plan, pack_config=pack_config("dev", [{**stack_waiver, "name": "grant"}]))
+    assert "MLP-GOV-02" in scoped.rule_ids() and scoped.waived == []  # a resource selector never matches the stack
