@@ -70,12 +70,6 @@ class PackFolder:
     def __repr__(self) -> str:
         return f"PackFolder({str(self.path)!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PackFolder) and self.path.resolve() == other.path.resolve()
-
-    def __hash__(self) -> int:
-        return hash(self.path.resolve())
-
     @staticmethod
     def is_pack_folder(path: Path | str) -> bool:
         return (Path(path) / PACK_DEFINITION).is_file()
