@@ -14,6 +14,8 @@ from typing import Any, Iterable, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+__all__ = ["applicable_waiver", "MIN_REASON_LENGTH", "parse_waivers", "Waiver", "waiver_problems"]
+
 MIN_REASON_LENGTH = 10
 
 

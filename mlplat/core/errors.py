@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+__all__ = ["ConfigError", "PlatformError", "Problem", "raise_if_problems", "WiringError"]
+
 _MISSING = object()
 
 

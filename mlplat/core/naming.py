@@ -11,6 +11,8 @@ import re
 
 from .errors import ConfigError, Problem
 
+__all__ = ["bucket_prefix", "child", "MAX_BUCKET_PREFIX"]
+
 
 def child(component: str, suffix: str) -> str:
     return f"{component}-{suffix}"

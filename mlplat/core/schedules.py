@@ -7,6 +7,8 @@ from typing import Optional
 
 from .errors import Problem
 
+__all__ = ["check_schedule_expression", "HOURLY", "schedule_interval_seconds", "SCHEDULES_ALLOWED"]
+
 HOURLY = "cron(0 * ? * * *)"
 
 _HOURLY = re.compile(r"^cron\(0 \* \? \* \* \*\)$")

@@ -41,6 +41,8 @@ from .offline import run_stack
 from .policy_runner import PolicyReport, evaluate
 from .report import RENDERERS, PlanReport
 
+__all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "main"]
+
 EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2
 

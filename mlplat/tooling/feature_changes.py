@@ -23,6 +23,21 @@ from mlplat.core.vocabulary import ENVIRONMENTS
 
 from .plan import Plan, is_unknown
 
+__all__ = [
+    "Baseline",
+    "BLOCKING_ENVIRONMENTS",
+    "compare_group",
+    "feature_group_changes",
+    "FEATURE_GROUP_TYPE",
+    "feature_type",
+    "FeatureGroupChanges",
+    "Finding",
+    "groups_of",
+    "KEY_FIELDS",
+    "replacement_findings",
+    "Severity",
+]
+
 FEATURE_GROUP_TYPE = "aws:sagemaker/featureGroup:FeatureGroup"
 BLOCKING_ENVIRONMENTS: tuple[str, ...] = ("staging", "prod")
 KEY_FIELDS: tuple[tuple[str, str], ...] = (

@@ -17,6 +17,8 @@ from mlplat.core.sdk_types import takes_tag_map
 
 from .plan import Plan, PlannedResource
 
+__all__ = ["families", "resources_of_family", "resources_of_feature_group"]
+
 
 def resources_of_family(plan: Plan, family: str) -> list[PlannedResource]:
     """Every custom resource of model family `family`, in plan order."""

@@ -12,6 +12,8 @@ from typing import Any, Iterator, Optional
 
 from .pulumi_compat import UNKNOWN
 
+__all__ = ["Diagnostic", "is_unknown", "Plan", "PlannedResource", "ROOT_STACK_TYPE"]
+
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 

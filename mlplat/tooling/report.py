@@ -14,6 +14,17 @@ from .contracts import ContractError
 from .plan import Plan, PlannedResource, is_unknown
 from .policy_runner import PolicyReport, Violation
 
+__all__ = [
+    "describe",
+    "PlanReport",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "RENDERERS",
+    "Summary",
+    "summary",
+]
+
 
 @dataclass
 class PlanReport:

@@ -15,6 +15,17 @@ from mlplat.core import aws_models
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS
 from mlplat.platform.config import PlatformConfig, environment_defaults
 
+__all__ = [
+    "aws_regions",
+    "DRAFT",
+    "platform_config_schema",
+    "PLATFORM_SCHEMA_FILE",
+    "render",
+    "stack_file_schema",
+    "STACK_SCHEMA_FILE",
+    "write_schemas",
+]
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PLATFORM_SCHEMA_FILE = "platform-config.schema.json"
 STACK_SCHEMA_FILE = "stack-file.schema.json"

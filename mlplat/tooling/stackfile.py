@@ -16,6 +16,16 @@ import yaml
 
 from mlplat.core.errors import ConfigError, Problem
 
+__all__ = [
+    "DEFAULT_REGION",
+    "engine_value",
+    "load_project",
+    "load_stack_config",
+    "ProjectFile",
+    "SECRET_PLACEHOLDER",
+    "StackConfig",
+]
+
 SECRET_PLACEHOLDER = "[secret]"
 DEFAULT_REGION = "us-east-1"
 

@@ -20,6 +20,14 @@ from ._documents import is_unconditioned_public_allow, not_principal_allow_label
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
+__all__ = [
+    "repository_hardened",
+    "repository_policy_not_public",
+    "REPOSITORY_POLICY_TYPE",
+    "REPOSITORY_TYPE",
+    "RepositoryConfig",
+]
+
 REPOSITORY_TYPE = "aws:ecr/repository:Repository"
 REPOSITORY_POLICY_TYPE = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 

@@ -24,6 +24,8 @@ from ._framework import (
     stack_rule,
 )
 
+__all__ = ["environment_declared", "required_tags", "TagConfig", "waivers_valid"]
+
 
 
 class TagConfig(RuleConfig):

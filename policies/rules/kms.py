@@ -7,6 +7,8 @@ from typing import Any, Iterable, Mapping, Optional
 from ._documents import is_unconditioned_public_allow, statements
 from ._framework import Finding, ResourceView, RuleContext, resource_rule
 
+__all__ = ["key_policy_safe", "KEY_POLICY_TYPE", "key_rotation", "KEY_TYPE"]
+
 KEY_TYPE = "aws:kms/key:Key"
 KEY_POLICY_TYPE = "aws:kms/keyPolicy:KeyPolicy"
 

@@ -15,6 +15,14 @@ from typing import Any, Iterable, Sequence
 from ._framework import Finding, ResourceView, RuleContext, resource_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
+__all__ = [
+    "alarm_actions",
+    "COMPOSITE_ALARM_TYPE",
+    "log_group_retention_and_key",
+    "LOG_GROUP_TYPE",
+    "METRIC_ALARM_TYPE",
+]
+
 METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM_TYPE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"

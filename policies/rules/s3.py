@@ -21,6 +21,36 @@ from mlplat.core.vocabulary import BUCKET_ROLE_TAG
 from ._documents import is_unconditioned_public_allow, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, stack_rule
 
+__all__ = [
+    "ACL_TYPES",
+    "ALL_USERS_URIS",
+    "bucket_access_logging",
+    "bucket_encryption",
+    "bucket_names",
+    "bucket_policy_tls",
+    "BUCKET_TYPES",
+    "bucket_versioning",
+    "BucketFacts",
+    "encryption_defaults",
+    "EncryptionDefault",
+    "join_buckets",
+    "KMS_ALGORITHMS",
+    "KMS_KEY_TYPE",
+    "LOGGING_TYPES",
+    "no_public_acl",
+    "OWNERSHIP_TYPE",
+    "PAB_FLAGS",
+    "PAB_TYPE",
+    "POLICY_TYPE",
+    "public_access_block",
+    "PUBLIC_ACLS",
+    "ROLE_TAG",
+    "S3EncryptionConfig",
+    "SSE_TYPES",
+    "VERSIONING_TYPES",
+    "VersioningConfig",
+]
+
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",

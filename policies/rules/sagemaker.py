@@ -47,6 +47,43 @@ from ._framework import DATA_CLASSIFICATIONS, Finding, ResourceView, RuleConfig,
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 from .s3 import KMS_ALGORITHMS, PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, bucket_names, encryption_defaults, join_buckets
 
+__all__ = [
+    "COMPOSITE_ALARM_TYPE",
+    "DataCaptureRuleConfig",
+    "endpoint_alarms",
+    "endpoint_blue_green",
+    "endpoint_config_data_capture",
+    "endpoint_config_instance_types",
+    "endpoint_config_instances",
+    "endpoint_config_key",
+    "ENDPOINT_CONFIG_TYPE",
+    "ENDPOINT_TYPE",
+    "EndpointAlarmConfig",
+    "EndpointKeyConfig",
+    "feature_group_tags",
+    "FEATURE_GROUP_TYPE",
+    "FeatureGroupTagConfig",
+    "governance_gaps",
+    "group_policy_principals",
+    "GROUP_POLICY_TYPE",
+    "GroupPolicyConfig",
+    "INSTANCE_STORAGE_FAMILIES",
+    "InstanceCountConfig",
+    "InstanceTypeConfig",
+    "METRIC_ALARM_TYPE",
+    "model_images",
+    "model_network_isolation",
+    "MODEL_TYPE",
+    "ModelImageConfig",
+    "offline_store_bucket",
+    "offline_store_encrypted",
+    "OfflineStoreBucketConfig",
+    "online_store_encrypted",
+    "SAGEMAKER_NAMESPACE",
+    "SAGEMAKER_PREBUILT_REGISTRY_ACCOUNTS",
+    "STACK_ACCOUNT_ECR",
+]
+
 FEATURE_GROUP_TYPE = "aws:sagemaker/featureGroup:FeatureGroup"
 MODEL_TYPE = "aws:sagemaker/model:Model"
 GROUP_POLICY_TYPE = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"

@@ -7,6 +7,8 @@ from typing import Iterable
 from ..plan import Plan, PlannedResource
 from ._core import Request, contract
 
+__all__ = ["log_group"]
+
 
 @contract("aws:cloudwatch/logGroup:LogGroup")
 def log_group(resource: PlannedResource, plan: Plan) -> Iterable[Request]:

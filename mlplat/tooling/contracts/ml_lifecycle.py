@@ -19,6 +19,17 @@ from typing import Any, Iterable, Mapping
 from ..plan import Plan, PlannedResource, is_unknown
 from ._core import MappingGap, Request, contract, operation_model, tag_list, to_request
 
+__all__ = [
+    "ecr_lifecycle_policy",
+    "ecr_repository",
+    "ecr_repository_policy",
+    "feature_group",
+    "glue_database",
+    "mlflow_tracking_server",
+    "model_package_group",
+    "model_package_group_policy",
+]
+
 
 def _split_tags(resource: PlannedResource) -> tuple[dict[str, Any], Any]:
     props = {k: v for k, v in resource.inputs.items() if k not in ("tags", "tagsAll")}

@@ -32,6 +32,16 @@ from typing import Any, Iterable, Mapping
 from ..plan import UNKNOWN, Plan, PlannedResource, is_unknown
 from ._core import MappingGap, Request, contract, operation_model, planned_name, tag_list, to_request
 
+__all__ = [
+    "composite_alarm",
+    "dashboard",
+    "data_quality_job_definition",
+    "event_rule",
+    "event_target",
+    "metric_alarm",
+    "monitoring_schedule",
+]
+
 _PROVIDER_ONLY = ("region", "tags", "tagsAll")
 
 

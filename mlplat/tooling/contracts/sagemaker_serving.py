@@ -19,6 +19,15 @@ from typing import Any, Iterable, Mapping
 from ..plan import Plan, PlannedResource
 from ._core import Request, contract, input_shape, planned_name, tag_list, to_request
 
+__all__ = [
+    "create_endpoint",
+    "create_endpoint_config",
+    "create_model",
+    "put_scaling_policy",
+    "put_scheduled_action",
+    "register_scalable_target",
+]
+
 _PROVIDER_ONLY = ("region", "tagsAll")
 
 

@@ -6,6 +6,8 @@ from typing import Any, Mapping
 
 from ._core import FakeContext, Outputs, RealisticMocks, fake, fake_uuid, invoke, stable_hex
 
+__all__: list[str] = []  # registers its fakes on import; nothing to import from here
+
 
 # --- KMS -------------------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION
 
 from ._core import FakeContext, Outputs, RealisticMocks, fake, fake_uuid, invoke, stable_hex
 
+__all__ = ["CREATED_AT", "CUSTOM_RESOURCE_SCOPES", "HELM_RELEASE", "S3_PREFIX_LIST_CIDRS"]
+
 CREATED_AT = "2026-01-01T00:00:00Z"
 
 # --- EKS -------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from typing import Any, Mapping
 
 from ._core import FakeContext, Outputs, fake
 
+__all__: list[str] = []  # registers its fakes on import; nothing to import from here
+
 # A fixed creation time: SageMaker appends the creation epoch to offline-store paths.
 _CREATED_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 

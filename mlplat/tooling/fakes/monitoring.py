@@ -23,6 +23,8 @@ from typing import Any, Mapping
 
 from ._core import FakeContext, Outputs, RealisticMocks, UnmockedInvokeError, fake, fake_uuid, invoke
 
+__all__ = ["MODEL_MONITOR_REGISTRIES", "MODEL_MONITOR_REPOSITORY", "UnknownImageRegionError"]
+
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
 
 # Account of the Model Monitor analyzer image per region: AWS's "Docker Registry Paths and Example

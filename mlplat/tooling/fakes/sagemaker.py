@@ -23,6 +23,8 @@ from typing import Any, Mapping
 
 from ._core import FakeContext, Outputs, fake, fake_uuid
 
+__all__ = ["AUTOSCALING_SERVICE_LINKED_ROLE"]
+
 AUTOSCALING_SERVICE_LINKED_ROLE = (
     "role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
