@@ -46,7 +46,7 @@ from . import _iam
 from ._grants import attach_grant, require_role
 from ._wiring import lookup, require_args
 from mlplat.core.naming import MAX_BUCKET_PREFIX, bucket_prefix, child
-from mlplat.core.models import ArgsModel
+from mlplat.core.models import ArgsModel, Spec, StrictBool, StrictInt
 from mlplat.core.vocabulary import BUCKET_ROLE_TAG
 from .encryption import Encryption
 from mlplat.core.errors import ConfigError, Problem, WiringError
@@ -73,6 +73,7 @@ OBJECT_LOCK_MODE = "GOVERNANCE"
 NONCURRENT_STORAGE_CLASS = "STANDARD_IA"
 MIN_STANDARD_IA_DAYS = 30  # S3 moves objects to STANDARD_IA only after 30 days
 MAX_OBJECT_LOCK_DAYS = 36500
+MAX_LIFECYCLE_DAYS = 36500  # lifecycle periods beyond a century are typos (an extra zero), not policies
 MIN_TLS_VERSION = 1.2
 
 # `<prefix><role>-` must fit the provider's bucket_prefix limit with the longest role
@@ -94,7 +95,75 @@ READ_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
 WRITE_KEY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKey", "kms:Decrypt")
 
 
-class ArtifactStoreArgs(ArgsModel):
+class ArtifactStoreSpec(Spec):
+    """The buckets' settings (data only; the stack config's `artifact_store`)."""
+
+    object_lock: StrictBool = Field(
+        default=True,
+        description="Object lock in governance mode on the models bucket (never on the others). It is "
+        "enabled on the bucket when the bucket is created, so decide before the first deployment. "
+        "Omitted: on.",
+    )
+    object_lock_retention_days: StrictInt = Field(
+        default=30,
+        description=f"Default retention of new model object versions while object lock is on, 1 to "
+        f"{MAX_OBJECT_LOCK_DAYS} days. Omitted: 30 days.",
+    )
+    force_destroy: StrictBool = Field(
+        default=False,
+        description="Let `pulumi destroy` delete buckets that still hold objects. Omitted: off (deleting a "
+        "non-empty bucket fails, so data is never removed by accident).",
+    )
+    noncurrent_version_transition_days: StrictInt = Field(
+        default=MIN_STANDARD_IA_DAYS,
+        description="Non-current object versions move to STANDARD_IA this many days after becoming "
+        "non-current (S3 requires >= 30); no transition is declared unless it comes before "
+        "`noncurrent_version_expiration_days`. Omitted: 30 days.",
+    )
+    noncurrent_version_expiration_days: StrictInt = Field(
+        default=365,
+        description="Non-current object versions are deleted this many days after becoming non-current. "
+        "Omitted: 365 days.",
+    )
+    abort_incomplete_multipart_upload_days: StrictInt = Field(
+        default=7,
+        description="Incomplete multipart uploads are aborted (and their parts deleted) after this many "
+        "days. Omitted: 7 days.",
+    )
+    access_log_expiration_days: StrictInt = Field(
+        default=731,
+        description="Access-log objects expire this many days after delivery. Omitted: 731 days (two years).",
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if not 1 <= self.object_lock_retention_days <= MAX_OBJECT_LOCK_DAYS:
+            problems.append(
+                Problem(
+                    f"{base}.object_lock_retention_days",
+                    f"is not an S3 default retention (allowed: 1 to {MAX_OBJECT_LOCK_DAYS} days)",
+                    self.object_lock_retention_days,
+                )
+            )
+        if self.noncurrent_version_transition_days < MIN_STANDARD_IA_DAYS:
+            problems.append(
+                Problem(
+                    f"{base}.noncurrent_version_transition_days",
+                    f"is too early for STANDARD_IA (S3 requires >= {MIN_STANDARD_IA_DAYS} days)",
+                    self.noncurrent_version_transition_days,
+                )
+            )
+        for name in ("noncurrent_version_transition_days", "noncurrent_version_expiration_days",
+                     "abort_incomplete_multipart_upload_days", "access_log_expiration_days"):
+            value = getattr(self, name)
+            if value < 1 and name != "noncurrent_version_transition_days":
+                problems.append(Problem(f"{base}.{name}", "must be at least 1 day", value))
+            elif value > MAX_LIFECYCLE_DAYS:
+                problems.append(Problem(f"{base}.{name}", f"is more than {MAX_LIFECYCLE_DAYS} days (100 years)", value))
+        return problems
+
+
+class ArtifactStoreArgs(ArtifactStoreSpec, ArgsModel):
     encryption: Encryption = Field(
         description="The Encryption component whose domain keys encrypt the buckets: `data` for datasets "
         "and captures, `models` for models, `logs` for access logs (all three are required). Its "
@@ -106,46 +175,11 @@ class ArtifactStoreArgs(ArgsModel):
         f"digits and '-', ending with '-', at most {MAX_BUCKET_NAME_PREFIX} characters. "
         "Omitted: `<component name>-` (lowercased, other characters replaced by '-').",
     )
-    object_lock: bool = Field(
-        default=True,
-        description="Object lock in governance mode on the models bucket (never on the others). It is "
-        "enabled on the bucket when the bucket is created, so decide before the first deployment. "
-        "Omitted: on.",
-    )
-    object_lock_retention_days: int = Field(
-        default=30,
-        description="Default retention of new model object versions while object lock is on. Omitted: 30 days.",
-    )
-    force_destroy: bool = Field(
-        default=False,
-        description="Let `pulumi destroy` delete buckets that still hold objects. Omitted: off (deleting a "
-        "non-empty bucket fails, so data is never removed by accident).",
-    )
-    protect: bool = Field(
+    protect: StrictBool = Field(
         default=True,
         description="Protect the buckets from deletion and replacement. Omitted: protected.",
     )
-    noncurrent_version_transition_days: int = Field(
-        default=MIN_STANDARD_IA_DAYS,
-        description="Non-current object versions move to STANDARD_IA this many days after becoming "
-        "non-current (S3 requires >= 30); no transition is declared unless it comes before "
-        "`noncurrent_version_expiration_days`. Omitted: 30 days.",
-    )
-    noncurrent_version_expiration_days: int = Field(
-        default=365,
-        description="Non-current object versions are deleted this many days after becoming non-current. "
-        "Omitted: 365 days.",
-    )
-    abort_incomplete_multipart_upload_days: int = Field(
-        default=7,
-        description="Incomplete multipart uploads are aborted (and their parts deleted) after this many "
-        "days. Omitted: 7 days.",
-    )
-    access_log_expiration_days: int = Field(
-        default=731,
-        description="Access-log objects expire this many days after delivery. Omitted: 731 days (two years).",
-    )
-    experiments_bucket: bool = Field(
+    experiments_bucket: StrictBool = Field(
         default=False,
         description="Also declare the `experiments` bucket for MLflow artifacts (data key, versioned, "
         "logged into access-logs, never object-locked: MLflow deletes artifacts). Pass the same value to "
@@ -162,28 +196,7 @@ class ArtifactStoreArgs(ArgsModel):
         problems.extend(missing_key_domains(self.encryption))
         if self.bucket_name_prefix is not None:
             problems.extend(check_bucket_name_prefix(self.bucket_name_prefix))
-        if not 1 <= self.object_lock_retention_days <= MAX_OBJECT_LOCK_DAYS:
-            problems.append(
-                Problem(
-                    "ArtifactStoreArgs.object_lock_retention_days",
-                    f"is not an S3 default retention (allowed: 1 to {MAX_OBJECT_LOCK_DAYS} days)",
-                    self.object_lock_retention_days,
-                )
-            )
-        if self.noncurrent_version_transition_days < MIN_STANDARD_IA_DAYS:
-            problems.append(
-                Problem(
-                    "ArtifactStoreArgs.noncurrent_version_transition_days",
-                    f"is too early for STANDARD_IA (S3 requires >= {MIN_STANDARD_IA_DAYS} days)",
-                    self.noncurrent_version_transition_days,
-                )
-            )
-        for name in ("noncurrent_version_expiration_days", "abort_incomplete_multipart_upload_days",
-                     "access_log_expiration_days"):
-            value = getattr(self, name)
-            if value < 1:
-                problems.append(Problem(f"ArtifactStoreArgs.{name}", "must be at least 1 day", value))
-        return problems
+        return problems + self.problems_at("ArtifactStoreArgs")
 
 
 def declared_roles(experiments_bucket: bool = False) -> tuple[str, ...]:

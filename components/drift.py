@@ -3,7 +3,7 @@
     DriftMonitor("fraud-drift", DriftMonitorArgs(
         endpoint=endpoint, network=platform.network, alarm_topic=platform.alarm_topic,
         baseline_bucket=store.datasets, baseline_prefix="fraud/baseline/",
-        drift_features=("amount", "merchant_category"),
+        features=("amount", "merchant_category"),
         retraining_pipeline_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-retrain",
     ))
 
@@ -17,7 +17,7 @@
 2. A drift alarm on the monitor's per-feature metrics `feature_baseline_drift_<feature>`
    (namespace `aws/sagemaker/Endpoints/data-metrics`, dimensions `Endpoint` and
    `MonitoringSchedule`, one data point per monitoring run): metric math takes the largest
-   drift of the listed features and compares it with `drift_threshold`. AWS publishes no overall
+   drift of the listed features and compares it with `threshold`. AWS publishes no overall
    drift metric, so the features to watch are listed (at most 10: metric-math alarms take 10
    metrics). Missing data is ignored: the alarm keeps its state between runs, so one drifting run
    starts one retraining, not one per hour while the drift lasts.
@@ -43,7 +43,7 @@ from ._wiring import require_args
 from ._metrics import Metric
 from mlplat.core import aws_models
 from mlplat.core.naming import child
-from mlplat.core.models import ArgsModel
+from mlplat.core.models import ArgsModel, Number, Spec, StrictInt
 from mlplat.core.errors import Problem, raise_if_problems
 from .monitoring import AlarmTopic, metric_query
 from mlplat.core.schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
@@ -131,7 +131,65 @@ def _prefix_problems(path: str, prefix: Optional[str]) -> list[Problem]:
 # --- Args ---------------------------------------------------------------------------------------
 
 
-class DriftMonitorArgs(ArgsModel):
+class DriftMonitorSpec(Spec):
+    """A drift-to-retraining loop's settings (data only; each of the stack config's `monitoring.drift`)."""
+
+    baseline_prefix: Optional[str] = Field(
+        default=None,
+        description="Key prefix of the baseline files (constraints.json, statistics.json) in the baseline bucket, "
+        "ending with '/', e.g. churn/baseline/. Omitted: only allowed when the baseline is given by URIs.",
+    )
+    features: tuple[str, ...] = Field(
+        description=f"Features (as named in the baseline) whose drift sets the alarm off, 1 to {MAX_DRIFT_FEATURES}."
+    )
+    retraining_pipeline_arn: str = Field(
+        description="ARN of the SageMaker pipeline that retrains the model (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)."
+    )
+    retraining_pipeline_parameters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Parameters the retraining pipeline execution starts with. "
+        "Omitted: the pipeline's own parameter defaults (no sagemaker_pipeline_target on the target).",
+    )
+    threshold: Number = Field(
+        default=0.1,
+        description="The alarm fires when a feature's baseline drift (distribution distance) exceeds this. "
+        "Omitted: 0.1, Model Monitor's default comparison threshold.",
+    )
+    schedule_expression: Optional[str] = Field(
+        default=None, description=f"When the monitor runs: {SCHEDULES_ALLOWED}. Omitted: hourly."
+    )
+
+    @property
+    def schedule(self) -> str:
+        """The schedule the monitor runs on (hourly when omitted)."""
+        return self.schedule_expression if self.schedule_expression is not None else HOURLY
+
+    def problems_at(self, base: str) -> list[Problem]:
+        problems = _feature_problems(f"{base}.features", self.features)
+        if self.threshold <= 0:
+            problems.append(Problem(f"{base}.threshold", "must be greater than 0", self.threshold))
+        if self.schedule_expression is not None:
+            problems.extend(check_schedule_expression(f"{base}.schedule_expression", self.schedule_expression))
+        if not _PIPELINE_ARN.match(self.retraining_pipeline_arn):
+            problems.append(Problem(f"{base}.retraining_pipeline_arn",
+                                    "is not a SageMaker pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)",
+                                    self.retraining_pipeline_arn))
+        for key, value in self.retraining_pipeline_parameters.items():
+            if not _PIPELINE_PARAMETER.match(key) or len(key) > 256:
+                problems.append(Problem(f"{base}.retraining_pipeline_parameters",
+                                        "has a parameter name that is not letters, digits and '-' (at most 256)", key))
+            if len(value) > 1024:
+                problems.append(Problem(f"{base}.retraining_pipeline_parameters",
+                                        f"has a value longer than 1024 characters for {key!r}", len(value)))
+        if len(self.retraining_pipeline_parameters) > 200:
+            problems.append(Problem(f"{base}.retraining_pipeline_parameters", "has more than 200 parameters",
+                                    len(self.retraining_pipeline_parameters)))
+        return problems
+
+
+class DriftMonitorArgs(DriftMonitorSpec, ArgsModel):
+    renamed_fields = {"drift_features": "features", "drift_threshold": "threshold"}  # before 0.2.0
+
     endpoint: CapturingEndpoint = Field(
         description="The provisioned endpoint to watch (a ServingEndpoint with data capture into its captures bucket)."
     )
@@ -144,11 +202,6 @@ class DriftMonitorArgs(ArgsModel):
         "writes) and decrypts them with the bucket's key. Omitted: give baseline_constraints_uri and "
         "baseline_statistics_uri instead.",
     )
-    baseline_prefix: Optional[str] = Field(
-        default=None,
-        description="Key prefix of the baseline files in baseline_bucket, ending with '/'. Omitted: only "
-        "allowed without baseline_bucket.",
-    )
     baseline_constraints_uri: Optional[str] = Field(
         default=None,
         description="s3:// URI of a baseline constraints.json outside the platform's buckets. "
@@ -159,28 +212,9 @@ class DriftMonitorArgs(ArgsModel):
         description="s3:// URI of a baseline statistics.json outside the platform's buckets. "
         "Omitted: `<baseline_prefix>statistics.json` in baseline_bucket.",
     )
-    drift_features: tuple[str, ...] = Field(
-        description=f"Features (as named in the baseline) whose drift sets the alarm off, 1 to {MAX_DRIFT_FEATURES}."
-    )
-    retraining_pipeline_arn: str = Field(
-        description="ARN of the SageMaker pipeline that retrains the model (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)."
-    )
-    retraining_pipeline_parameters: dict[str, str] = Field(
-        default_factory=dict,
-        description="Parameters the retraining pipeline execution starts with. "
-        "Omitted: the pipeline's own parameter defaults (no sagemaker_pipeline_target on the target).",
-    )
-    drift_threshold: float = Field(
-        default=0.1,
-        description="The alarm fires when a feature's baseline drift (distribution distance) exceeds this. "
-        "Omitted: 0.1, Model Monitor's default comparison threshold.",
-    )
-    schedule_expression: str = Field(
-        default=HOURLY, description=f"When the monitor runs: {SCHEDULES_ALLOWED}. Omitted: hourly."
-    )
     instance_type: str = Field(default="ml.m5.xlarge", description="Instance of the monitoring job. Omitted: ml.m5.xlarge.")
-    volume_size_gb: int = Field(default=20, description="Job volume size, 1-16384 GB. Omitted: 20.")
-    max_runtime_seconds: int = Field(
+    volume_size_gb: StrictInt = Field(default=20, description="Job volume size, 1-16384 GB. Omitted: 20.")
+    max_runtime_seconds: StrictInt = Field(
         default=1800,
         description="A monitoring run is stopped after this long; at most the schedule's interval. Omitted: 1800.",
     )
@@ -219,12 +253,13 @@ class DriftMonitorArgs(ArgsModel):
                 problems.append(Problem(f"{where}.endpoint", "waits for an approved model package: Model Monitor needs "
                                                              "a deployed endpoint (declare the DriftMonitor once it has a model)"))
             problems.extend(_prefix_problems(f"{where}.endpoint.captures_prefix", endpoint.captures_prefix))
-        problems.extend(self._baseline_problems(where))
-        problems.extend(self._feature_problems(where))
-        if self.drift_threshold <= 0:
-            problems.append(Problem(f"{where}.drift_threshold", "must be greater than 0", self.drift_threshold))
-        problems.extend(check_schedule_expression(f"{where}.schedule_expression", self.schedule_expression))
-        interval = schedule_interval_seconds(self.schedule_expression) or MAX_JOB_RUNTIME_SECONDS
+        problems.extend(baseline_problems(
+            where, in_bucket=self.baseline_bucket is not None, prefix=self.baseline_prefix,
+            constraints_uri=self.baseline_constraints_uri, statistics_uri=self.baseline_statistics_uri,
+            kms_key=self.baseline_kms_key,
+        ))
+        problems.extend(self.problems_at(where))
+        interval = schedule_interval_seconds(self.schedule) or MAX_JOB_RUNTIME_SECONDS
         if not 1 <= self.max_runtime_seconds <= interval:
             problems.append(Problem(f"{where}.max_runtime_seconds",
                                     f"must be between 1 and the schedule's interval ({interval} s)", self.max_runtime_seconds))
@@ -233,20 +268,6 @@ class DriftMonitorArgs(ArgsModel):
                                     self.instance_type))
         if not 1 <= self.volume_size_gb <= 16384:
             problems.append(Problem(f"{where}.volume_size_gb", "must be between 1 and 16384", self.volume_size_gb))
-        if not _PIPELINE_ARN.match(self.retraining_pipeline_arn):
-            problems.append(Problem(f"{where}.retraining_pipeline_arn",
-                                    "is not a SageMaker pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)",
-                                    self.retraining_pipeline_arn))
-        for key, value in self.retraining_pipeline_parameters.items():
-            if not _PIPELINE_PARAMETER.match(key) or len(key) > 256:
-                problems.append(Problem(f"{where}.retraining_pipeline_parameters",
-                                        "has a parameter name that is not letters, digits and '-' (at most 256)", key))
-            if len(value) > 1024:
-                problems.append(Problem(f"{where}.retraining_pipeline_parameters",
-                                        f"has a value longer than 1024 characters for {key!r}", len(value)))
-        if len(self.retraining_pipeline_parameters) > 200:
-            problems.append(Problem(f"{where}.retraining_pipeline_parameters", "has more than 200 parameters",
-                                    len(self.retraining_pipeline_parameters)))
         problems.extend(_prefix_problems(f"{where}.reports_prefix", self.reports_prefix))
         if self.security_group_ids is None and self.network.vpc is None:
             problems.append(Problem(f"{where}.security_group_ids",
@@ -260,47 +281,48 @@ class DriftMonitorArgs(ArgsModel):
                                     self.security_group_ids))
         return problems
 
-    def _baseline_problems(self, where: str) -> list[Problem]:
-        problems: list[Problem] = []
-        uris = ("baseline_constraints_uri", "baseline_statistics_uri")
-        if self.baseline_bucket is not None:
-            for field in (*uris, "baseline_kms_key"):
-                if getattr(self, field) is not None:
-                    problems.append(Problem(f"{where}.{field}", "cannot be set with baseline_bucket (the baseline is "
-                                                                "read from the bucket, with its key; drop one of them)"))
-            if self.baseline_prefix is None:
-                problems.append(Problem(f"{where}.baseline_prefix", "is required with baseline_bucket (the key prefix "
-                                                                    "of constraints.json and statistics.json, e.g. 'fraud/baseline/')"))
-            problems.extend(_prefix_problems(f"{where}.baseline_prefix", self.baseline_prefix))
-            return problems
-        if self.baseline_prefix is not None:
-            problems.append(Problem(f"{where}.baseline_prefix", "needs baseline_bucket (URIs name their files fully)",
-                                    self.baseline_prefix))
-        for field in uris:
-            value = getattr(self, field)
-            if value is None:
-                problems.append(Problem(f"{where}.{field}", "is required without baseline_bucket (say where the "
-                                                            "baseline is: baseline_bucket and baseline_prefix, or both URIs)"))
-            elif not _S3_OBJECT.match(value):
-                problems.append(Problem(f"{where}.{field}", "is not an S3 object URI (s3://bucket/key.json)", value))
-        return problems
-
-    def _feature_problems(self, where: str) -> list[Problem]:
-        path = f"{where}.drift_features"
-        features = self.drift_features
-        problems: list[Problem] = []
-        if not 1 <= len(features) <= MAX_DRIFT_FEATURES:
-            problems.append(Problem(path, f"must list 1 to {MAX_DRIFT_FEATURES} features (a metric-math alarm "
-                                          f"takes {MAX_DRIFT_FEATURES} metrics)", features))
-        for feature in features:
-            problems.extend(feature_name_problems(path, feature))
-        if len(set(features)) != len(features):
-            problems.append(Problem(path, "lists a feature twice", features))
-        return problems
-
     @property
     def interval_seconds(self) -> int:
-        return schedule_interval_seconds(self.schedule_expression) or 3600
+        return schedule_interval_seconds(self.schedule) or 3600
+
+
+def baseline_problems(where: str, *, in_bucket: bool, prefix: Optional[str], constraints_uri: Optional[str] = None,
+                      statistics_uri: Optional[str] = None, kms_key: Any = None,
+                      bucket: str = "baseline_bucket") -> list[Problem]:
+    """Where the baseline is: `prefix` in a bucket (`in_bucket`; `bucket` names it), or two URIs; never both."""
+    problems: list[Problem] = []
+    uris = {"baseline_constraints_uri": constraints_uri, "baseline_statistics_uri": statistics_uri}
+    if in_bucket:
+        for field, value in (*uris.items(), ("baseline_kms_key", kms_key)):
+            if value is not None:
+                problems.append(Problem(f"{where}.{field}", "cannot be set with baseline_bucket (the baseline is "
+                                                            "read from the bucket, with its key; drop one of them)"))
+        if prefix is None:
+            problems.append(Problem(f"{where}.baseline_prefix", f"is required with {bucket} (the key prefix "
+                                                                "of constraints.json and statistics.json, e.g. 'fraud/baseline/')"))
+        problems.extend(_prefix_problems(f"{where}.baseline_prefix", prefix))
+        return problems
+    if prefix is not None:
+        problems.append(Problem(f"{where}.baseline_prefix", "needs baseline_bucket (URIs name their files fully)", prefix))
+    for field, value in uris.items():
+        if value is None:
+            problems.append(Problem(f"{where}.{field}", "is required without baseline_bucket (say where the "
+                                                        "baseline is: baseline_bucket and baseline_prefix, or both URIs)"))
+        elif not _S3_OBJECT.match(value):
+            problems.append(Problem(f"{where}.{field}", "is not an S3 object URI (s3://bucket/key.json)", value))
+    return problems
+
+
+def _feature_problems(path: str, features: tuple[str, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    if not 1 <= len(features) <= MAX_DRIFT_FEATURES:
+        problems.append(Problem(path, f"must list 1 to {MAX_DRIFT_FEATURES} features (a metric-math alarm "
+                                      f"takes {MAX_DRIFT_FEATURES} metrics)", features))
+    for feature in features:
+        problems.extend(feature_name_problems(path, feature))
+    if len(set(features)) != len(features):
+        problems.append(Problem(path, "lists a feature twice", features))
+    return problems
 
 
 # --- IAM documents ------------------------------------------------------------------------------
@@ -528,21 +550,21 @@ class DriftMonitor(pulumi.ComponentResource):
                 monitoring_type="DataQuality",
                 monitoring_job_definition_name=self.job_definition.name,
                 schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigScheduleConfigArgs(
-                    schedule_expression=args.schedule_expression,
+                    schedule_expression=args.schedule,
                 ),
             ),
             opts=here,
         )
 
-        features = args.drift_features
+        features = args.features
         query_ids = [f"f{i}" for i in range(len(features))]
         queries = [metric_query(qid, self.metric_feature_drift(f)) for qid, f in zip(query_ids, features)]
         self.drift_alarm = aws.cloudwatch.MetricAlarm(
             child(name, "drift-alarm"),
             alarm_description=f"A monitored feature of the endpoint drifted from its baseline by more than "
-                              f"{args.drift_threshold:g} ({', '.join(features)}); EventBridge starts retraining.",
+                              f"{args.threshold:g} ({', '.join(features)}); EventBridge starts retraining.",
             comparison_operator="GreaterThanThreshold",
-            threshold=args.drift_threshold,
+            threshold=args.threshold,
             evaluation_periods=1,
             datapoints_to_alarm=1,
             # One data point per monitoring run: between runs the alarm keeps its state.
@@ -606,7 +628,7 @@ class DriftMonitor(pulumi.ComponentResource):
     def metric_feature_drift(self, feature: str) -> Metric:
         """Model Monitor's baseline drift of `feature` for this endpoint and schedule (Maximum per run interval).
 
-        Any feature of the baseline may be asked for, not only `drift_features`; a blank or too long
+        Any feature of the baseline may be asked for, not only `features`; a blank or too long
         name is a ConfigError.
         """
         raise_if_problems(feature_name_problems("metric_feature_drift.feature", feature))

@@ -30,7 +30,7 @@ from pydantic import Field
 from . import _iam
 from ._wiring import lookup, require_args
 from mlplat.core.naming import child
-from mlplat.core.models import ArgsModel
+from mlplat.core.models import ArgsModel, Spec, StrictBool, StrictInt
 from mlplat.core.errors import Problem
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
@@ -39,14 +39,31 @@ _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _ALIAS_PREFIX = re.compile(r"^alias/[a-zA-Z0-9/_-]+$")
 
 
-class EncryptionArgs(ArgsModel):
+MIN_DELETION_WINDOW_DAYS, MAX_DELETION_WINDOW_DAYS = 7, 30  # KMS ScheduleKeyDeletion's bounds
+
+
+class EncryptionSpec(Spec):
+    """The keys' settings (data only; the stack config's `encryption`)."""
+
+    deletion_window_days: StrictInt = Field(
+        default=MAX_DELETION_WINDOW_DAYS,
+        description=f"Days a deleted key waits before destruction, {MIN_DELETION_WINDOW_DAYS} to "
+        f"{MAX_DELETION_WINDOW_DAYS}. Omitted: {MAX_DELETION_WINDOW_DAYS} (the maximum).",
+        json_schema_extra={"minimum": MIN_DELETION_WINDOW_DAYS, "maximum": MAX_DELETION_WINDOW_DAYS},
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        days = self.deletion_window_days
+        if not MIN_DELETION_WINDOW_DAYS <= days <= MAX_DELETION_WINDOW_DAYS:
+            return [Problem(f"{base}.deletion_window_days", f"is not a KMS deletion window (allowed: "
+                            f"{MIN_DELETION_WINDOW_DAYS} to {MAX_DELETION_WINDOW_DAYS} days)", days)]
+        return []
+
+
+class EncryptionArgs(EncryptionSpec, ArgsModel):
     domains: tuple[str, ...] = Field(
         default=DEFAULT_DOMAINS,
         description="One key per domain. Omitted: data, models and logs.",
-    )
-    deletion_window_days: int = Field(
-        default=30, ge=7, le=30,
-        description="Days a deleted key waits before destruction. Omitted: 30 (the maximum).",
     )
     alias_prefix: Optional[str] = Field(
         default=None,
@@ -63,7 +80,7 @@ class EncryptionArgs(ArgsModel):
         "Omitted: CloudWatch Logs on the logs key; S3 log delivery is added there when "
         "`s3_log_source_bucket_prefixes` is set.",
     )
-    protect: bool = Field(default=True, description="Protect keys from deletion. Omitted: protected.")
+    protect: StrictBool = Field(default=True, description="Protect keys from deletion. Omitted: protected.")
 
     def users_of(self, domain: str) -> tuple[KeyUser, ...]:
         users = tuple(self.key_users.get(domain, ()))
@@ -72,7 +89,7 @@ class EncryptionArgs(ArgsModel):
         return users
 
     def problems(self) -> list[Problem]:
-        problems = []
+        problems = self.problems_at("EncryptionArgs")
         for domain in self.key_users if "key_users" in self.model_fields_set else ():
             if domain not in self.domains:
                 problems.append(Problem("EncryptionArgs.key_users", f"names a domain that is not in domains ({', '.join(self.domains)})", domain))

@@ -33,7 +33,7 @@ from ._wiring import require_args
 from ._grants import attach_grant, require_role
 from mlplat.core.naming import child
 from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_policy, object_access_policy
-from mlplat.core.models import ArgsModel
+from mlplat.core.models import ArgsModel, Spec, StrictBool
 from mlplat.core.errors import ConfigError, Problem
 
 TYPE_TOKEN = "mlplat:experiment_tracking:ExperimentTracking"
@@ -75,7 +75,33 @@ PRESIGNED_URL_ACTIONS: tuple[str, ...] = ("sagemaker:CreatePresignedMlflowTracki
 MLFLOW_UI_ACTIONS: tuple[str, ...] = ("sagemaker-mlflow:AccessUI",)
 
 
-class ExperimentTrackingArgs(ArgsModel):
+class ExperimentTrackingSpec(Spec):
+    """The tracking server's settings (data only; the stack config's `experiment_tracking`)."""
+
+    tracking_server_size: TrackingServerSize = Field(
+        default="Small", description="Small, Medium or Large. Omitted: Small."
+    )
+    weekly_maintenance_window_start: str = Field(
+        default="Sun:03:00",
+        description="Start of the weekly maintenance window, `Ddd:HH:MM` in UTC. Omitted: Sun:03:00.",
+    )
+    mlflow_version: Optional[str] = Field(
+        default=None, description="MLflow version, e.g. 2.16.2. Omitted: the version SageMaker picks at creation."
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if not _MAINTENANCE_WINDOW.match(self.weekly_maintenance_window_start):
+            problems.append(
+                Problem(f"{base}.weekly_maintenance_window_start", "is not a weekly time 'Ddd:HH:MM' (e.g. 'Sun:03:00', UTC)",
+                        self.weekly_maintenance_window_start)
+            )
+        if self.mlflow_version is not None and not _MLFLOW_VERSION.match(self.mlflow_version):
+            problems.append(Problem(f"{base}.mlflow_version", "is not an MLflow version such as '2.16.2'", self.mlflow_version))
+        return problems
+
+
+class ExperimentTrackingArgs(ExperimentTrackingSpec, ArgsModel):
     artifact_store: ArtifactStore = Field(
         description="The ArtifactStore whose `experiments` bucket holds the MLflow artifacts (declare it "
         "with ArtifactStoreArgs.experiments_bucket=True)."
@@ -89,17 +115,7 @@ class ExperimentTrackingArgs(ArgsModel):
         default="mlflow/",
         description="Key prefix of the artifacts in the experiments bucket, ending with '/'. Omitted: `mlflow/`.",
     )
-    tracking_server_size: TrackingServerSize = Field(
-        default="Small", description="Small, Medium or Large. Omitted: Small."
-    )
-    weekly_maintenance_window_start: str = Field(
-        default="Sun:03:00",
-        description="Start of the weekly maintenance window, `Ddd:HH:MM` in UTC. Omitted: Sun:03:00.",
-    )
-    mlflow_version: Optional[str] = Field(
-        default=None, description="MLflow version, e.g. 2.16.2. Omitted: the version SageMaker picks at creation."
-    )
-    protect: bool = Field(default=True, description="Protect the server from deletion. Omitted: protected.")
+    protect: StrictBool = Field(default=True, description="Protect the server from deletion. Omitted: protected.")
 
     def problems(self) -> list[Problem]:
         base = type(self).__name__
@@ -116,14 +132,7 @@ class ExperimentTrackingArgs(ArgsModel):
         if self.tracking_server_name is not None:
             problems.extend(check_server_name(f"{base}.tracking_server_name", self.tracking_server_name))
         problems.extend(check_key_prefix(f"{base}.artifact_prefix", self.artifact_prefix))
-        if not _MAINTENANCE_WINDOW.match(self.weekly_maintenance_window_start):
-            problems.append(
-                Problem(f"{base}.weekly_maintenance_window_start", "is not a weekly time 'Ddd:HH:MM' (e.g. 'Sun:03:00', UTC)",
-                        self.weekly_maintenance_window_start)
-            )
-        if self.mlflow_version is not None and not _MLFLOW_VERSION.match(self.mlflow_version):
-            problems.append(Problem(f"{base}.mlflow_version", "is not an MLflow version such as '2.16.2'", self.mlflow_version))
-        return problems
+        return problems + self.problems_at(base)
 
 
 _SERVER_NAME_RULE = "letters and digits, '-' between them, at most 256 characters"

@@ -38,7 +38,8 @@ from pydantic import Field
 
 from . import _iam
 from ._lineage import check_lineage_name, feature_group_tags
-from mlplat.core.models import NestedArgs, ParentArgs
+from mlplat.core.models import NestedArgs, ParentArgs, Spec, StrictBool, StrictInt
+from mlplat.core.validators import check_tag_value
 from ._grants import attach_grant, require_role
 from ._wiring import lookup, require_args
 from mlplat.core.naming import child
@@ -85,7 +86,7 @@ READ_OFFLINE_ATHENA_ACTIONS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-class Feature(NestedArgs):
+class FeatureSpec(Spec):
     """One feature definition of a group."""
 
     name: str = Field(description="Feature name: letters, digits, '-' and '_', at most 64 characters.")
@@ -95,20 +96,29 @@ class Feature(NestedArgs):
         description="List, Set or Vector (InMemory online stores only; vectors hold Fractional values). "
         "Omitted: a scalar feature.",
     )
-    dimension: Optional[int] = Field(
+    dimension: Optional[StrictInt] = Field(
         default=None, description="Number of elements of a Vector (1 to 8192). Omitted: only allowed for non-vectors."
     )
 
 
-class Ttl(NestedArgs):
+class Feature(FeatureSpec, NestedArgs):
+    """A FeatureSpec built on its own: bad values raise ConfigError naming `Feature.<field>`."""
+
+
+class TtlSpec(Spec):
     """Online store time to live: records are hard-deleted `value` `unit`s after their event time."""
 
     unit: TtlUnit = Field(description="Seconds, Minutes, Hours, Days or Weeks.")
-    value: int = Field(description="How many units (at least 1).")
+    value: StrictInt = Field(description="How many units (at least 1).")
 
 
-class FeatureGroupArgs(NestedArgs):
-    """One feature group: its schema, its stores and its governance tags."""
+class Ttl(TtlSpec, NestedArgs):
+    """A TtlSpec built on its own: bad values raise ConfigError naming `Ttl.<field>`."""
+
+
+class FeatureGroupSpec(Spec):
+    """One feature group: its schema, its stores and its governance tags (each of the stack config's
+    `feature_store.groups`)."""
 
     name: str = Field(
         description="Group name (lowercase letters, digits, '-'): the child `<component>-<name>`, the "
@@ -116,20 +126,20 @@ class FeatureGroupArgs(NestedArgs):
     )
     record_identifier: str = Field(description="The feature whose value identifies a record (must be a scalar feature).")
     event_time: str = Field(description="The feature holding a record's event time (a scalar String or Fractional feature).")
-    features: tuple[Feature, ...] = Field(description="Every feature, including the record identifier and event time.")
+    features: tuple[FeatureSpec, ...] = Field(description="Every feature, including the record identifier and event time.")
     owner: str = Field(min_length=1, description="Team accountable for the group (the `owner` tag).")
     data_classification: DataClassification = Field(description="The `data-classification` tag.")
-    pii: bool = Field(description="Whether the group holds personal data (the `pii` tag); pii groups need a `ttl`.")
+    pii: StrictBool = Field(description="Whether the group holds personal data (the `pii` tag); pii groups need a `ttl`.")
     description: Optional[str] = Field(default=None, description="At most 128 characters. Omitted: no description.")
-    online: bool = Field(default=True, description="Enable the online store. Omitted: enabled.")
+    online: StrictBool = Field(default=True, description="Enable the online store. Omitted: enabled.")
     storage_type: StorageType = Field(
         default="Standard", description="Online store tier: Standard or InMemory. Omitted: Standard."
     )
-    ttl: Optional[Ttl] = Field(
+    ttl: Optional[TtlSpec] = Field(
         default=None,
         description="Online store time to live. Omitted: online records never expire (not allowed for pii groups).",
     )
-    offline: bool = Field(default=True, description="Enable the offline store. Omitted: enabled.")
+    offline: StrictBool = Field(default=True, description="Enable the offline store. Omitted: enabled.")
     table_format: TableFormat = Field(
         default="Glue", description="Offline store table format: Glue or Iceberg. Omitted: Glue (the AWS default)."
     )
@@ -145,6 +155,7 @@ class FeatureGroupArgs(NestedArgs):
             problems.append(Problem(f"{base}.offline", "is false while online is false (a group needs at least one store)", False))
         problems.extend(self._feature_problems(base))
         problems.extend(self._store_problems(base))
+        problems.extend(check_tag_value(f"{base}.owner", self.owner))  # the group's `owner` tag
         return problems
 
     def _feature_problems(self, base: str) -> list[Problem]:
@@ -232,17 +243,15 @@ class FeatureGroupArgs(NestedArgs):
         }
 
 
-class FeatureStoreArgs(ParentArgs):
-    artifact_store: ArtifactStore = Field(
-        description="The ArtifactStore whose datasets bucket holds the offline stores; its `data` key "
-        "encrypts both stores."
-    )
-    groups: tuple[FeatureGroupArgs, ...] = Field(description="The feature groups (at least one, names unique).")
-    name_prefix: Optional[str] = Field(
-        default=None,
-        description="Physical names start with it: groups `<name_prefix><group>`, the Glue database "
-        "`<name_prefix>features` with '-' as '_'. Lowercase letters, digits and '-', ending with '-'. "
-        "Omitted: `<component name>-`.",
+class FeatureGroupArgs(FeatureGroupSpec, NestedArgs):
+    """A FeatureGroupSpec built on its own: bad values raise ConfigError naming `FeatureGroupArgs.<field>`."""
+
+
+class FeatureStoreSpec(Spec):
+    """The feature store's settings (data only; the stack config's `feature_store`)."""
+
+    groups: tuple[FeatureGroupSpec, ...] = Field(
+        default=(), description="The feature groups (names unique). Omitted: none (FeatureStoreArgs need one at least)."
     )
     offline_prefix: str = Field(
         default="feature-store/",
@@ -253,21 +262,16 @@ class FeatureStoreArgs(ParentArgs):
         default="primary",
         description="The Athena workgroup `grant_read_offline` lets roles query in. Omitted: `primary`.",
     )
-    protect: bool = Field(
-        default=True, description="Protect the groups and the Glue database from deletion. Omitted: protected."
-    )
 
-    def problems(self) -> list[Problem]:
+    def problems_at(self, base: str, *, name_prefix: Optional[str] = None) -> list[Problem]:
+        """The settings' problems; with `name_prefix`, also the physical group names it makes."""
         problems: list[Problem] = []
-        base = type(self).__name__
-        if not self.groups:
-            problems.append(Problem(f"{base}.groups", "must list at least one feature group", self.groups))
         names = [g.name for g in self.groups]
         for index, group in enumerate(self.groups):
             problems.extend(group.problems_at(f"{base}.groups.{index}"))
             if names.index(group.name) != index:
                 problems.append(Problem(f"{base}.groups.{index}.name", "is declared twice", group.name))
-        prefix = self.name_prefix
+        prefix = name_prefix
         if prefix is not None and not _NAME_PREFIX.match(prefix):
             problems.append(
                 Problem(f"{base}.name_prefix", "is not a name prefix (lowercase letters, digits and '-', ending with '-')", prefix)
@@ -280,6 +284,29 @@ class FeatureStoreArgs(ParentArgs):
                 Problem(f"{base}.athena_workgroup", "is not an Athena workgroup name (letters, digits, '.', '_', '-')", self.athena_workgroup)
             )
         return problems
+
+
+class FeatureStoreArgs(FeatureStoreSpec, ParentArgs):
+    artifact_store: ArtifactStore = Field(
+        description="The ArtifactStore whose datasets bucket holds the offline stores; its `data` key "
+        "encrypts both stores."
+    )
+    name_prefix: Optional[str] = Field(
+        default=None,
+        description="Physical names start with it: groups `<name_prefix><group>`, the Glue database "
+        "`<name_prefix>features` with '-' as '_'. Lowercase letters, digits and '-', ending with '-'. "
+        "Omitted: `<component name>-`.",
+    )
+    protect: StrictBool = Field(
+        default=True, description="Protect the groups and the Glue database from deletion. Omitted: protected."
+    )
+
+    def problems(self) -> list[Problem]:
+        base = type(self).__name__
+        problems: list[Problem] = []
+        if not self.groups:
+            problems.append(Problem(f"{base}.groups", "must list at least one feature group", self.groups))
+        return problems + self.problems_at(base, name_prefix=self.name_prefix)
 
 
 def check_offline_prefix(path: str, prefix: str) -> list[Problem]:
@@ -400,7 +427,7 @@ def grant_document(
 class FeatureGroupHandle:
     """A handle on one feature group: its definition, the resource, its ARN and physical name."""
 
-    spec: FeatureGroupArgs
+    spec: FeatureGroupSpec
     group: aws.sagemaker.FeatureGroup
     arn: pulumi.Output[str]
     name: str
@@ -507,7 +534,7 @@ class FeatureStore(pulumi.ComponentResource):
     def _glue(self, tables: tuple[str, ...]) -> GlueArns:
         return glue_arns(region=self._region, account_id=self._account_id, database=self.database_name, tables=tables)
 
-    def _online_config(self, spec: FeatureGroupArgs) -> Optional[aws.sagemaker.FeatureGroupOnlineStoreConfigArgs]:
+    def _online_config(self, spec: FeatureGroupSpec) -> Optional[aws.sagemaker.FeatureGroupOnlineStoreConfigArgs]:
         if not spec.online:
             return None
         ttl = spec.ttl
@@ -520,7 +547,7 @@ class FeatureStore(pulumi.ComponentResource):
         )
 
     def _offline_config(
-        self, spec: FeatureGroupArgs, bucket_name: pulumi.Output[str],
+        self, spec: FeatureGroupSpec, bucket_name: pulumi.Output[str],
     ) -> Optional[aws.sagemaker.FeatureGroupOfflineStoreConfigArgs]:
         if not spec.offline:
             return None
@@ -608,7 +635,7 @@ class FeatureStore(pulumi.ComponentResource):
         )
 
 
-def _feature_definition(feature: Feature) -> aws.sagemaker.FeatureGroupFeatureDefinitionArgs:
+def _feature_definition(feature: FeatureSpec) -> aws.sagemaker.FeatureGroupFeatureDefinitionArgs:
     config = None
     if feature.collection == "Vector":
         config = aws.sagemaker.FeatureGroupFeatureDefinitionCollectionConfigArgs(
@@ -638,7 +665,7 @@ def _check_default_prefix(name: str, args: FeatureStoreArgs, prefix: str) -> Non
         raise ConfigError(problems)
 
 
-def _group_name_problems(base: str, prefix: str, groups: Iterable[FeatureGroupArgs]) -> list[Problem]:
+def _group_name_problems(base: str, prefix: str, groups: Iterable[FeatureGroupSpec]) -> list[Problem]:
     """Each group's physical name (`<prefix><name>`) must fit SageMaker's limit."""
     problems = []
     for index, group in enumerate(groups):

@@ -50,7 +50,7 @@ from ._wiring import lookup, require_args
 from mlplat.core.naming import child
 from .encryption import Encryption
 from mlplat.core.errors import ConfigError, Problem
-from mlplat.core.models import NestedArgs, ParentArgs
+from mlplat.core.models import NestedArgs, ParentArgs, Spec, StrictBool, StrictInt
 
 TYPE_TOKEN = "mlplat:model_registry:ModelRegistry"
 
@@ -76,6 +76,8 @@ AUTHORIZATION_TOKEN_ACTIONS: tuple[str, ...] = ("ecr:GetAuthorizationToken",)
 Access = Literal["pull", "read-packages"]
 
 MAX_GROUP_NAME = 63
+MAX_KEPT_IMAGES = 20_000  # ECR's quota of images per repository
+MAX_EXPIRATION_DAYS = 36_500  # expirations beyond a century are typos (an extra zero), not policies
 MAX_DESCRIPTION = 1024
 _ACCOUNT = re.compile(r"^\d{12}$")
 _NAME_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]*-$")
@@ -84,8 +86,8 @@ _PIPELINE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipelin
 _PIPELINE_PARAMETER = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class ModelFamilyArgs(NestedArgs):
-    """One model family: what the registry declares for it."""
+class ModelFamilySpec(Spec):
+    """One model family: what the registry declares for it (each of the stack config's `model_registry.families`)."""
 
     name: str = Field(
         description="Family name (lowercase letters, digits, '-'): children `<component>-<name>-...`, the "
@@ -149,49 +151,31 @@ class ModelFamilyArgs(NestedArgs):
         return problems
 
 
-class ModelRegistryArgs(ParentArgs):
-    encryption: Encryption = Field(description="The Encryption component whose `models` key encrypts the ECR repositories.")
-    families: tuple[ModelFamilyArgs, ...] = Field(description="The model families (at least one, names unique).")
-    name_prefix: Optional[str] = Field(
-        default=None,
-        description="Physical names start with it: groups `<name_prefix><family>`, repositories "
-        "`<name_prefix><family>-<kind>`. Lowercase letters, digits and '-', ending with '-'. "
-        "Omitted: `<component name>-`.",
+class ModelFamilyArgs(ModelFamilySpec, NestedArgs):
+    """A ModelFamilySpec built on its own: bad values raise ConfigError naming `ModelFamilyArgs.<field>`."""
+
+
+class ModelRegistrySpec(Spec):
+    """The registry's settings (data only; the stack config's `model_registry`)."""
+
+    families: tuple[ModelFamilySpec, ...] = Field(
+        default=(), description="The model families (names unique). Omitted: none (ModelRegistryArgs need one at least)."
     )
     consumer_accounts: tuple[str, ...] = Field(
         default=(),
         description="AWS accounts (12 digits; the staging and prod accounts) allowed to read the model "
         "package groups and pull the images. Omitted: no resource policy, only this account has access.",
     )
-    approval_topic: Optional[aws.sns.Topic] = Field(
-        default=None,
-        description="SNS topic notified when a model package is approved. Omitted: no notification.",
+    keep_images: StrictInt = Field(
+        default=30, description=f"Each repository keeps this many most recent images (1 to {MAX_KEPT_IMAGES}). Omitted: 30."
     )
-    keep_images: int = Field(
-        default=30, description="Each repository keeps this many most recent images. Omitted: 30."
-    )
-    untagged_image_expiration_days: int = Field(
+    untagged_image_expiration_days: StrictInt = Field(
         default=7, description="Untagged images expire this many days after push. Omitted: 7."
     )
-    force_delete_repositories: bool = Field(
-        default=False,
-        description="Let `pulumi destroy` delete repositories that still hold images. Omitted: off.",
-    )
-    protect: bool = Field(default=True, description="Protect groups and repositories from deletion. Omitted: protected.")
 
-    def problems(self) -> list[Problem]:
-        base = type(self).__name__
+    def problems_at(self, base: str, *, name_prefix: Optional[str] = None) -> list[Problem]:
+        """The settings' problems; with `name_prefix`, also the physical names it makes."""
         problems: list[Problem] = []
-        if KEY_DOMAIN not in self.encryption.keys:
-            problems.append(
-                Problem(
-                    f"{base}.encryption",
-                    f"has no {KEY_DOMAIN!r} key, which the ECR repositories need (Encryption {self.encryption._name!r} "
-                    f"has: {', '.join(self.encryption.keys) or 'none'}); add {KEY_DOMAIN!r} to EncryptionArgs.domains",
-                )
-            )
-        if not self.families:
-            problems.append(Problem(f"{base}.families", "must list at least one model family", self.families))
         names = [f.name for f in self.families]
         for index, family in enumerate(self.families):
             problems.extend(family.problems_at(f"{base}.families.{index}"))
@@ -206,14 +190,55 @@ class ModelRegistryArgs(ParentArgs):
             problems.append(Problem(f"{base}.consumer_accounts", "lists an account twice", self.consumer_accounts))
         if self.keep_images < 1:
             problems.append(Problem(f"{base}.keep_images", "must be at least 1", self.keep_images))
+        elif self.keep_images > MAX_KEPT_IMAGES:
+            problems.append(Problem(f"{base}.keep_images", f"is more than a repository holds (ECR: {MAX_KEPT_IMAGES} images)",
+                                    self.keep_images))
         if self.untagged_image_expiration_days < 1:
             problems.append(Problem(f"{base}.untagged_image_expiration_days", "must be at least 1 day", self.untagged_image_expiration_days))
-        if self.name_prefix is not None:
-            problems.extend(_prefix_problems(f"{base}.name_prefix", self.name_prefix, self.families, omitted=None))
+        elif self.untagged_image_expiration_days > MAX_EXPIRATION_DAYS:
+            problems.append(Problem(f"{base}.untagged_image_expiration_days", f"is more than {MAX_EXPIRATION_DAYS} days "
+                                    "(100 years)", self.untagged_image_expiration_days))
+        if name_prefix is not None:
+            problems.extend(_prefix_problems(base, name_prefix, self.families, omitted=None))
         return problems
 
 
-def _prefix_problems(path: str, prefix: str, families: tuple[ModelFamilyArgs, ...], omitted: Optional[str]) -> list[Problem]:
+class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
+    encryption: Encryption = Field(description="The Encryption component whose `models` key encrypts the ECR repositories.")
+    name_prefix: Optional[str] = Field(
+        default=None,
+        description="Physical names start with it: groups `<name_prefix><family>`, repositories "
+        "`<name_prefix><family>-<kind>`. Lowercase letters, digits and '-', ending with '-'. "
+        "Omitted: `<component name>-`.",
+    )
+    approval_topic: Optional[aws.sns.Topic] = Field(
+        default=None,
+        description="SNS topic notified when a model package is approved. Omitted: no notification.",
+    )
+    force_delete_repositories: StrictBool = Field(
+        default=False,
+        description="Let `pulumi destroy` delete repositories that still hold images. Omitted: off.",
+    )
+    protect: StrictBool = Field(default=True, description="Protect groups and repositories from deletion. Omitted: protected.")
+
+    def problems(self) -> list[Problem]:
+        base = type(self).__name__
+        problems: list[Problem] = []
+        if KEY_DOMAIN not in self.encryption.keys:
+            problems.append(
+                Problem(
+                    f"{base}.encryption",
+                    f"has no {KEY_DOMAIN!r} key, which the ECR repositories need (Encryption {self.encryption._name!r} "
+                    f"has: {', '.join(self.encryption.keys) or 'none'}); add {KEY_DOMAIN!r} to EncryptionArgs.domains",
+                )
+            )
+        if not self.families:
+            problems.append(Problem(f"{base}.families", "must list at least one model family", self.families))
+        return problems + self.problems_at(base, name_prefix=self.name_prefix)
+
+
+def _prefix_problems(base: str, prefix: str, families: tuple[ModelFamilySpec, ...], omitted: Optional[str]) -> list[Problem]:
+    path = f"{base}.name_prefix"
     if not _NAME_PREFIX.match(prefix):
         if omitted is not None:
             return [
@@ -227,7 +252,7 @@ def _prefix_problems(path: str, prefix: str, families: tuple[ModelFamilyArgs, ..
         if len(physical) > MAX_GROUP_NAME:
             problems.append(
                 Problem(
-                    f"ModelRegistryArgs.families.{index}.name",
+                    f"{base}.families.{index}.name",
                     f"makes the model package group name {physical!r} longer than {MAX_GROUP_NAME} characters",
                     family.name,
                 )
@@ -342,7 +367,7 @@ def deploy_policy(pipeline_arn: str) -> _iam.Document:
 class ModelFamilyHandle:
     """What the registry declared for one family."""
 
-    spec: ModelFamilyArgs
+    spec: ModelFamilySpec
     group: aws.sagemaker.ModelPackageGroup
     group_name: str
     repositories: dict[str, aws.ecr.Repository]
@@ -385,7 +410,7 @@ class ModelRegistry(pulumi.ComponentResource):
         args = require_args("ModelRegistry", name, args, ModelRegistryArgs)
         prefix = args.name_prefix if args.name_prefix is not None else f"{name}-"
         if args.name_prefix is None:
-            problems = _prefix_problems("ModelRegistryArgs.name_prefix", prefix, args.families, omitted=name)
+            problems = _prefix_problems("ModelRegistryArgs", prefix, args.families, omitted=name)
             if problems:
                 raise ConfigError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -478,7 +503,7 @@ class ModelRegistry(pulumi.ComponentResource):
 
     # --- children ----------------------------------------------------------------------------
 
-    def _family(self, name: str, prefix: str, spec: ModelFamilyArgs) -> ModelFamilyHandle:
+    def _family(self, name: str, prefix: str, spec: ModelFamilySpec) -> ModelFamilyHandle:
         args = self._args
         base = child(name, spec.name)
         tags = family_tags(spec.name)
@@ -535,7 +560,7 @@ class ModelRegistry(pulumi.ComponentResource):
                                  approval_rule=rule, registry=self)
 
     def _approval_events(
-        self, base: str, group_name: str, spec: ModelFamilyArgs, tags: dict[str, str],
+        self, base: str, group_name: str, spec: ModelFamilySpec, tags: dict[str, str],
     ) -> Optional[aws.cloudwatch.EventRule]:
         topic = self._args.approval_topic
         pipeline = spec.deployment_pipeline_arn

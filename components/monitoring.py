@@ -1,6 +1,6 @@
 """Monitoring: the platform's alarm topic, and CloudWatch alarms and a dashboard per endpoint.
 
-    topic = AlarmTopic("alarms", AlarmTopicArgs(key=keys.key("alerts"), email_subscriptions=("oncall@example.com",)))
+    topic = AlarmTopic("alarms", AlarmTopicArgs(key=keys.key("alerts"), emails=("oncall@example.com",)))
     EndpointMonitoring("fraud-monitoring", EndpointMonitoringArgs(endpoint=endpoint, alarm_topic=topic))
 
 - `AlarmTopic` (`mlplat:monitoring:AlarmTopic`): one SNS topic per platform, encrypted with a KMS
@@ -40,7 +40,7 @@ from . import _iam
 from ._wiring import require_args
 from ._metrics import Metric
 from mlplat.core.naming import child
-from mlplat.core.models import ArgsModel
+from mlplat.core.models import ArgsModel, Number, Spec, StrictInt
 from mlplat.core.errors import Problem
 
 ALARM_PUBLISHERS: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
@@ -50,7 +50,7 @@ ACCELERATED_FAMILY_PREFIXES: tuple[str, ...] = ("p", "g", "inf", "trn")
 
 # Accelerators (GPUs, or Neuron devices on inf/trn) per instance type, from the EC2 instance type
 # specifications. GPUUtilization is summed over them. Types missing here need an explicit
-# `gpu_utilization_threshold`.
+# `gpu_counts` entry.
 ACCELERATOR_COUNTS: dict[str, int] = {
     "ml.p2.xlarge": 1, "ml.p2.8xlarge": 8, "ml.p2.16xlarge": 16,
     "ml.p3.2xlarge": 1, "ml.p3.8xlarge": 4, "ml.p3.16xlarge": 8,
@@ -171,40 +171,61 @@ def instance_accelerators(instance_type: str) -> Optional[int]:
     return ACCELERATOR_COUNTS.get(instance_type)
 
 
+def monitored_instance_type_problems(path: str, instance_type: str) -> list[Problem]:
+    """Why EndpointMonitoring cannot scale its utilisation alarms for a variant of this type on its own
+    (without `gpu_counts`): the stack config checks its endpoints' variants with it."""
+    if not _INSTANCE_TYPE.match(instance_type) or instance_vcpus(instance_type) is None:
+        return [Problem(path, "has no vCPU count EndpointMonitoring knows (its CPU alarm cannot be scaled; "
+                              "use a type such as ml.m5.xlarge)", instance_type)]
+    if is_accelerated(instance_type) and instance_accelerators(instance_type) is None:
+        return [Problem(path, "is accelerated but EndpointMonitoring does not know its accelerator count "
+                              "(ACCELERATOR_COUNTS), so its GPU alarm cannot be scaled", instance_type)]
+    return []
+
+
 # --- alarm topic --------------------------------------------------------------------------------
 
 
-class AlarmTopicArgs(ArgsModel):
+class AlarmTopicSpec(Spec):
+    """Who the alarm topic notifies (data only; the stack config's `monitoring.subscriptions`)."""
+
+    emails: tuple[str, ...] = Field(
+        default=(),
+        description="Email addresses subscribed to the topic (each must confirm the subscription). "
+        "Omitted: no email subscription.",
+    )
+    https: tuple[str, ...] = Field(
+        default=(),
+        description="HTTPS endpoints (https://host/path) subscribed to the topic, e.g. an incident tool's "
+        "webhook. Omitted: no HTTPS subscription.",
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        problems: list[Problem] = []
+        for address in self.emails:
+            if not _EMAIL.match(address):
+                problems.append(Problem(f"{base}.emails", "is not an email address (name@domain.tld)", address))
+        if len({a.lower() for a in self.emails}) != len(self.emails):
+            problems.append(Problem(f"{base}.emails", "lists an address twice", self.emails))
+        for url in self.https:
+            problems.extend(_https_problems(f"{base}.https", url))
+        if len(set(self.https)) != len(self.https):
+            problems.append(Problem(f"{base}.https", "lists an endpoint twice", self.https))
+        return problems
+
+
+class AlarmTopicArgs(AlarmTopicSpec, ArgsModel):
+    renamed_fields = {"email_subscriptions": "emails", "https_subscriptions": "https"}  # before 0.2.0
+
     key: aws.kms.Key = Field(
         description="KMS key that encrypts the topic. Its policy must let CloudWatch and EventBridge use it "
         "(the `sns-alarm-publishers` key user of Encryption, e.g. "
         "`EncryptionArgs(domains=(..., 'alerts'), key_users={'alerts': ('sns-alarm-publishers',)})`), "
         "or alarms fail to publish."
     )
-    email_subscriptions: tuple[str, ...] = Field(
-        default=(),
-        description="Email addresses subscribed to the topic (each must confirm the subscription). "
-        "Omitted: no email subscription.",
-    )
-    https_subscriptions: tuple[str, ...] = Field(
-        default=(),
-        description="HTTPS endpoints (https://host/path) subscribed to the topic, e.g. an incident tool's "
-        "webhook. Omitted: no HTTPS subscription.",
-    )
 
     def problems(self) -> list[Problem]:
-        problems: list[Problem] = []
-        where = "AlarmTopicArgs"
-        for address in self.email_subscriptions:
-            if not _EMAIL.match(address):
-                problems.append(Problem(f"{where}.email_subscriptions", "is not an email address (name@domain.tld)", address))
-        if len({a.lower() for a in self.email_subscriptions}) != len(self.email_subscriptions):
-            problems.append(Problem(f"{where}.email_subscriptions", "lists an address twice", self.email_subscriptions))
-        for url in self.https_subscriptions:
-            problems.extend(_https_problems(f"{where}.https_subscriptions", url))
-        if len(set(self.https_subscriptions)) != len(self.https_subscriptions):
-            problems.append(Problem(f"{where}.https_subscriptions", "lists an endpoint twice", self.https_subscriptions))
-        return problems
+        return self.problems_at("AlarmTopicArgs")
 
 
 def _https_problems(path: str, url: str) -> list[Problem]:
@@ -265,7 +286,7 @@ class AlarmTopic(pulumi.ComponentResource):
             opts=here,
         )
         self.subscriptions = {}
-        for protocol, endpoints in (("email", args.email_subscriptions), ("https", args.https_subscriptions)):
+        for protocol, endpoints in (("email", args.emails), ("https", args.https)):
             for endpoint in endpoints:
                 suffix = subscription_suffix(protocol, endpoint)
                 self.subscriptions[suffix] = aws.sns.TopicSubscription(
@@ -277,7 +298,82 @@ class AlarmTopic(pulumi.ComponentResource):
 # --- endpoint alarms and dashboard ---------------------------------------------------------------
 
 
-class EndpointMonitoringArgs(ArgsModel):
+class EndpointAlarmsSpec(Spec):
+    """Thresholds and windows of an endpoint's alarms (data only; the stack config's `monitoring.endpoint_alarms`)."""
+
+    period_seconds: StrictInt = Field(
+        default=60,
+        description="Period of every alarm, a multiple of 60 (SageMaker publishes endpoint metrics once a "
+        "minute). Omitted: 60.",
+    )
+    evaluation_periods: StrictInt = Field(default=5, description="Periods each alarm looks at. Omitted: 5.")
+    datapoints_to_alarm: StrictInt = Field(
+        default=3,
+        description="Breaching periods among `evaluation_periods` that set an alarm off. Omitted: 3 (3 of 5 minutes).",
+    )
+    invocation_5xx_errors: Number = Field(
+        default=5.0,
+        description="A variant alarms when it returns more than this many 5XX errors (Sum) in a period. Omitted: 5.",
+    )
+    invocation_4xx_error_rate: Number = Field(
+        default=0.05,
+        description="A variant alarms when more than this fraction of its invocations end in a 4XX error "
+        "(metric math: 4XX errors / invocations), 0 to 1. Omitted: 0.05 (5 %).",
+    )
+    model_latency_p99_ms: Number = Field(
+        default=1000.0,
+        description="A variant alarms when its p99 ModelLatency exceeds this many milliseconds. Omitted: 1000.",
+    )
+    overhead_latency_p99_ms: Number = Field(
+        default=100.0,
+        description="A variant alarms when its p99 OverheadLatency exceeds this many milliseconds. Omitted: 100.",
+    )
+    cpu_utilization_percent: Number = Field(
+        default=90.0,
+        description="CPU alarm threshold per vCPU (0-100]; the alarm's threshold is this times the instance's "
+        "vCPUs, since SageMaker sums CPUUtilization over vCPUs. Omitted: 90.",
+    )
+    gpu_utilization_percent: Number = Field(
+        default=90.0,
+        description="GPU alarm threshold per accelerator (0-100]; the alarm's threshold is this times the "
+        "instance's accelerators (ACCELERATOR_COUNTS). Omitted: 90.",
+    )
+    disk_utilization_percent: Number = Field(
+        default=80.0,
+        description="A variant alarms when its DiskUtilization (0-100, not summed) exceeds this. Omitted: 80.",
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        problems: list[Problem] = []
+        for field, upper in (
+            ("invocation_5xx_errors", None),
+            ("invocation_4xx_error_rate", 1.0),
+            ("model_latency_p99_ms", None),
+            ("overhead_latency_p99_ms", None),
+            ("cpu_utilization_percent", 100.0),
+            ("gpu_utilization_percent", 100.0),
+            ("disk_utilization_percent", 100.0),
+        ):
+            value = getattr(self, field)
+            if value <= 0:
+                problems.append(Problem(f"{base}.{field}", "must be greater than 0", value))
+            elif upper is not None and value > upper:
+                problems.append(Problem(f"{base}.{field}", f"must be at most {upper:g}", value))
+        problems.extend(check_alarm_window(base, self.period_seconds, self.evaluation_periods, self.datapoints_to_alarm))
+        return problems
+
+
+class EndpointMonitoringArgs(EndpointAlarmsSpec, ArgsModel):
+    renamed_fields = {  # before 0.2.0
+        "invocation_5xx_errors_threshold": "invocation_5xx_errors",
+        "invocation_4xx_error_rate_threshold": "invocation_4xx_error_rate",
+        "model_latency_p99_threshold_ms": "model_latency_p99_ms",
+        "overhead_latency_p99_threshold_ms": "overhead_latency_p99_ms",
+        "cpu_utilization_threshold_percent": "cpu_utilization_percent",
+        "gpu_utilization_threshold_percent": "gpu_utilization_percent",
+        "disk_utilization_threshold_percent": "disk_utilization_percent",
+    }
+
     endpoint: MonitoredEndpoint = Field(description="The endpoint to watch (a ServingEndpoint).")
     alarm_topic: AlarmTopic = Field(description="Where every alarm sends its ALARM and OK notifications.")
     instance_types: Optional[dict[str, str]] = Field(
@@ -287,52 +383,11 @@ class EndpointMonitoringArgs(ArgsModel):
         "`instance_types` when it offers them (HasInstanceTypes); otherwise required for provisioned "
         "endpoints (serverless endpoints have no instance alarms).",
     )
-    period_seconds: int = Field(
-        default=60,
-        description="Period of every alarm, a multiple of 60 (SageMaker publishes endpoint metrics once a "
-        "minute). Omitted: 60.",
-    )
-    evaluation_periods: int = Field(default=5, description="Periods each alarm looks at. Omitted: 5.")
-    datapoints_to_alarm: int = Field(
-        default=3,
-        description="Breaching periods among `evaluation_periods` that set an alarm off. Omitted: 3 (3 of 5 minutes).",
-    )
-    invocation_5xx_errors_threshold: float = Field(
-        default=5.0,
-        description="A variant alarms when it returns more than this many 5XX errors (Sum) in a period. Omitted: 5.",
-    )
-    invocation_4xx_error_rate_threshold: float = Field(
-        default=0.05,
-        description="A variant alarms when more than this fraction of its invocations end in a 4XX error "
-        "(metric math: 4XX errors / invocations), 0 to 1. Omitted: 0.05 (5 %).",
-    )
-    model_latency_p99_threshold_ms: float = Field(
-        default=1000.0,
-        description="A variant alarms when its p99 ModelLatency exceeds this many milliseconds. Omitted: 1000.",
-    )
-    overhead_latency_p99_threshold_ms: float = Field(
-        default=100.0,
-        description="A variant alarms when its p99 OverheadLatency exceeds this many milliseconds. Omitted: 100.",
-    )
-    cpu_utilization_threshold_percent: float = Field(
-        default=90.0,
-        description="CPU alarm threshold per vCPU (0-100]; the alarm's threshold is this times the instance's "
-        "vCPUs, since SageMaker sums CPUUtilization over vCPUs. Omitted: 90.",
-    )
-    gpu_utilization_threshold_percent: float = Field(
-        default=90.0,
-        description="GPU alarm threshold per accelerator (0-100]; the alarm's threshold is this times the "
-        "instance's accelerators (ACCELERATOR_COUNTS). Omitted: 90.",
-    )
-    gpu_counts: dict[str, int] = Field(
+    gpu_counts: dict[str, StrictInt] = Field(
         default_factory=dict,
         description="Accelerators per instance of accelerated variants whose type ACCELERATOR_COUNTS does not "
         "know (variant name -> count). Omitted: counts come from ACCELERATOR_COUNTS; an unknown accelerated "
         "type is a ConfigError.",
-    )
-    disk_utilization_threshold_percent: float = Field(
-        default=80.0,
-        description="A variant alarms when its DiskUtilization (0-100, not summed) exceeds this. Omitted: 80.",
     )
     dashboard_name: Optional[str] = Field(
         default=None,
@@ -341,22 +396,7 @@ class EndpointMonitoringArgs(ArgsModel):
 
     def problems(self) -> list[Problem]:
         where = "EndpointMonitoringArgs"
-        problems: list[Problem] = []
-        for field, upper in (
-            ("invocation_5xx_errors_threshold", None),
-            ("invocation_4xx_error_rate_threshold", 1.0),
-            ("model_latency_p99_threshold_ms", None),
-            ("overhead_latency_p99_threshold_ms", None),
-            ("cpu_utilization_threshold_percent", 100.0),
-            ("gpu_utilization_threshold_percent", 100.0),
-            ("disk_utilization_threshold_percent", 100.0),
-        ):
-            value = getattr(self, field)
-            if value <= 0:
-                problems.append(Problem(f"{where}.{field}", "must be greater than 0", value))
-            elif upper is not None and value > upper:
-                problems.append(Problem(f"{where}.{field}", f"must be at most {upper:g}", value))
-        problems.extend(check_alarm_window(where, self.period_seconds, self.evaluation_periods, self.datapoints_to_alarm))
+        problems = self.problems_at(where)
         if self.dashboard_name is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", self.dashboard_name):
             problems.append(
                 Problem(f"{where}.dashboard_name", "is not a dashboard name (letters, digits, '-' and '_', at most 255)",
@@ -482,17 +522,17 @@ def endpoint_alarm_specs(args: EndpointMonitoringArgs) -> list[AlarmSpec]:
 
         specs.append(AlarmSpec(
             suffix=f"{variant}-5xx-errors",
-            description=f"Variant {variant} returned more than {args.invocation_5xx_errors_threshold:g} 5XX errors "
+            description=f"Variant {variant} returned more than {args.invocation_5xx_errors:g} 5XX errors "
                         f"per {period} s: the model container is failing; check its logs.",
-            threshold=args.invocation_5xx_errors_threshold,
+            threshold=args.invocation_5xx_errors,
             treat_missing_data="notBreaching",  # no requests, no errors
             metric=m("metric_invocation_5xx_errors", "Sum"),
         ))
         specs.append(AlarmSpec(
             suffix=f"{variant}-4xx-error-rate",
-            description=f"More than {args.invocation_4xx_error_rate_threshold:.0%} of variant {variant}'s "
+            description=f"More than {args.invocation_4xx_error_rate:.0%} of variant {variant}'s "
                         "invocations end in a 4XX error: clients send requests the model refuses.",
-            threshold=args.invocation_4xx_error_rate_threshold,
+            threshold=args.invocation_4xx_error_rate,
             treat_missing_data="notBreaching",  # no requests, no rate
             queries=(("errors", m("metric_invocation_4xx_errors", "Sum")),
                      ("invocations", m("metric_invocations", "Sum"))),
@@ -500,16 +540,16 @@ def endpoint_alarm_specs(args: EndpointMonitoringArgs) -> list[AlarmSpec]:
         ))
         specs.append(AlarmSpec(
             suffix=f"{variant}-model-latency-p99",
-            description=f"Variant {variant}'s p99 model latency is above {args.model_latency_p99_threshold_ms:g} ms.",
-            threshold=args.model_latency_p99_threshold_ms * MICROSECONDS_PER_MILLISECOND,
+            description=f"Variant {variant}'s p99 model latency is above {args.model_latency_p99_ms:g} ms.",
+            threshold=args.model_latency_p99_ms * MICROSECONDS_PER_MILLISECOND,
             treat_missing_data="notBreaching",  # no requests, no latency
             metric=m("metric_model_latency", "p99"),
         ))
         specs.append(AlarmSpec(
             suffix=f"{variant}-overhead-latency-p99",
             description=f"Variant {variant}'s p99 SageMaker overhead latency is above "
-                        f"{args.overhead_latency_p99_threshold_ms:g} ms.",
-            threshold=args.overhead_latency_p99_threshold_ms * MICROSECONDS_PER_MILLISECOND,
+                        f"{args.overhead_latency_p99_ms:g} ms.",
+            threshold=args.overhead_latency_p99_ms * MICROSECONDS_PER_MILLISECOND,
             treat_missing_data="notBreaching",
             metric=m("metric_overhead_latency", "p99"),
         ))
@@ -526,8 +566,8 @@ def endpoint_alarm_specs(args: EndpointMonitoringArgs) -> list[AlarmSpec]:
             specs.append(AlarmSpec(
                 suffix=f"{variant}-gpu-utilization",
                 description=f"Variant {variant} ({instance_type}) averages above "
-                            f"{args.gpu_utilization_threshold_percent:g} % on each of its {units} accelerators.",
-                threshold=args.gpu_utilization_threshold_percent * units,
+                            f"{args.gpu_utilization_percent:g} % on each of its {units} accelerators.",
+                threshold=args.gpu_utilization_percent * units,
                 treat_missing_data="missing",
                 metric=m("metric_gpu_utilization", "Average"),
             ))
@@ -536,16 +576,16 @@ def endpoint_alarm_specs(args: EndpointMonitoringArgs) -> list[AlarmSpec]:
             specs.append(AlarmSpec(
                 suffix=f"{variant}-cpu-utilization",
                 description=f"Variant {variant} ({instance_type}) averages above "
-                            f"{args.cpu_utilization_threshold_percent:g} % on each of its {units} vCPUs.",
-                threshold=args.cpu_utilization_threshold_percent * units,
+                            f"{args.cpu_utilization_percent:g} % on each of its {units} vCPUs.",
+                threshold=args.cpu_utilization_percent * units,
                 treat_missing_data="missing",
                 metric=m("metric_cpu_utilization", "Average"),
             ))
         specs.append(AlarmSpec(
             suffix=f"{variant}-disk-utilization",
             description=f"Variant {variant}'s instances have used more than "
-                        f"{args.disk_utilization_threshold_percent:g} % of their disk.",
-            threshold=args.disk_utilization_threshold_percent,
+                        f"{args.disk_utilization_percent:g} % of their disk.",
+            threshold=args.disk_utilization_percent,
             treat_missing_data="missing",
             metric=m("metric_disk_utilization", "Maximum"),
         ))

@@ -19,7 +19,7 @@ from pydantic import Field
 from . import _iam
 from ._wiring import require_args
 from mlplat.core.naming import child
-from mlplat.core.models import ArgsModel
+from mlplat.core.models import ArgsModel, Spec, StrictInt
 from mlplat.core.validators import check_log_retention, check_vpc_cidr
 from mlplat.core.vocabulary import MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES
 from mlplat.core.errors import ConfigError, Problem
@@ -40,13 +40,12 @@ _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 
-_CREATION_FIELDS: tuple[str, ...] = (
-    "cidr_block", "availability_zones", "flow_log_retention_days", "log_key",
-    "interface_endpoints", "extra_interface_endpoints",
-)  # fmt: skip
+# Fields that describe a network to create: none may be set with `existing`.
+_SPEC_CREATION_FIELDS: tuple[str, ...] = ("cidr_block", "availability_zones", "flow_log_retention_days")
+_ARGS_CREATION_FIELDS: tuple[str, ...] = ("log_key", "interface_endpoints", "extra_interface_endpoints")
 
 
-class ExistingVpcArgs(ArgsModel):
+class ExistingVpcSpec(Spec):
     """A VPC the platform adopts instead of creating one (nothing in it is managed)."""
 
     vpc_id: str = Field(description="The VPC to adopt (vpc-...).")
@@ -60,34 +59,42 @@ class ExistingVpcArgs(ArgsModel):
         "Omitted: `endpoint_security_group_id` resolves to None and consumers add no rule to it.",
     )
 
-    def problems(self) -> list[Problem]:
-        where = "ExistingVpcArgs"
+    def problems_at(self, base: str) -> list[Problem]:
         problems: list[Problem] = []
         if not _VPC_ID.match(self.vpc_id):
-            problems.append(Problem(f"{where}.vpc_id", "is not a VPC id (vpc- and 8 or 17 hex digits)", self.vpc_id))
+            problems.append(Problem(f"{base}.vpc_id", "is not a VPC id (vpc- and 8 or 17 hex digits)", self.vpc_id))
         if not _is_ipv4_network(self.cidr_block):
-            problems.append(Problem(f"{where}.cidr_block", "is not an IPv4 CIDR block such as 10.0.0.0/16", self.cidr_block))
+            problems.append(Problem(f"{base}.cidr_block", "is not an IPv4 CIDR block such as 10.0.0.0/16", self.cidr_block))
         subnets = self.private_subnet_ids
         if len(subnets) < MIN_AVAILABILITY_ZONES:
             problems.append(
-                Problem(f"{where}.private_subnet_ids",
+                Problem(f"{base}.private_subnet_ids",
                         f"is too few subnets (need >= {MIN_AVAILABILITY_ZONES}, in distinct availability zones)", subnets)
             )
         for subnet in subnets:
             if not _SUBNET_ID.match(subnet):
-                problems.append(Problem(f"{where}.private_subnet_ids", "is not a subnet id (subnet- and 8 or 17 hex digits)", subnet))
+                problems.append(Problem(f"{base}.private_subnet_ids", "is not a subnet id (subnet- and 8 or 17 hex digits)", subnet))
         if len(set(subnets)) != len(subnets):
-            problems.append(Problem(f"{where}.private_subnet_ids", "lists a subnet twice", subnets))
+            problems.append(Problem(f"{base}.private_subnet_ids", "lists a subnet twice", subnets))
         sg = self.endpoint_security_group_id
         if sg is not None and not _SG_ID.match(sg):
             problems.append(
-                Problem(f"{where}.endpoint_security_group_id", "is not a security group id (sg- and 8 or 17 hex digits)", sg)
+                Problem(f"{base}.endpoint_security_group_id", "is not a security group id (sg- and 8 or 17 hex digits)", sg)
             )
         return problems
 
 
-class NetworkArgs(ArgsModel):
-    existing: Optional[ExistingVpcArgs] = Field(
+class ExistingVpcArgs(ExistingVpcSpec, ArgsModel):
+    """ExistingVpcSpec built on its own: bad values raise ConfigError naming `ExistingVpcArgs.<field>`."""
+
+    def problems(self) -> list[Problem]:
+        return self.problems_at("ExistingVpcArgs")
+
+
+class NetworkSpec(Spec):
+    """The network's settings (data only; the stack config's `network`)."""
+
+    existing: Optional[ExistingVpcSpec] = Field(
         default=None,
         description="Adopt this VPC instead of creating one; no creation field below may be set with it. "
         "Omitted: a new VPC is created from the fields below.",
@@ -96,16 +103,32 @@ class NetworkArgs(ArgsModel):
         default="10.0.0.0/16",
         description="IPv4 CIDR of the created VPC, /16 to /24. Omitted: 10.0.0.0/16.",
     )
-    availability_zones: int = Field(
+    availability_zones: StrictInt = Field(
         default=MIN_AVAILABILITY_ZONES,
-        description="Private subnets are spread over this many AZs (2 to 6), in the region's listing order. "
-        "Omitted: 2.",
+        description=f"Private subnets are spread over this many AZs ({MIN_AVAILABILITY_ZONES} to "
+        f"{MAX_AVAILABILITY_ZONES}), in the region's listing order. Omitted: {MIN_AVAILABILITY_ZONES}.",
     )
-    flow_log_retention_days: int = Field(
+    flow_log_retention_days: StrictInt = Field(
         default=365,
         description="Days the VPC flow log group keeps records (a CloudWatch Logs retention period). "
         "Omitted: 365.",
     )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        if self.existing is not None:
+            problems = self.existing.problems_at(f"{base}.existing")
+            return problems + _mixed_problems(self, base, _SPEC_CREATION_FIELDS)
+        problems = check_vpc_cidr(f"{base}.cidr_block", self.cidr_block)
+        azs = self.availability_zones
+        if azs < MIN_AVAILABILITY_ZONES:
+            problems.append(Problem(f"{base}.availability_zones", f"is too few (need >= {MIN_AVAILABILITY_ZONES})", azs))
+        elif azs > MAX_AVAILABILITY_ZONES:
+            problems.append(Problem(f"{base}.availability_zones", f"is too many (need <= {MAX_AVAILABILITY_ZONES})", azs))
+        problems.extend(check_log_retention(f"{base}.flow_log_retention_days", self.flow_log_retention_days))
+        return problems
+
+
+class NetworkArgs(NetworkSpec, ArgsModel):
     log_key: Optional[aws.kms.Key] = Field(
         default=None,
         description="The logs KMS key that encrypts the flow log group (`Encryption.key('logs')`). "
@@ -123,9 +146,18 @@ class NetworkArgs(ArgsModel):
     )
 
     def problems(self) -> list[Problem]:
+        problems = self.problems_at("NetworkArgs")
         if self.existing is not None:
-            return _adoption_problems(self)
-        return _creation_problems(self)
+            return problems + _mixed_problems(self, "NetworkArgs", _ARGS_CREATION_FIELDS)
+        if self.log_key is None:
+            problems.append(
+                Problem(
+                    "NetworkArgs.log_key",
+                    "is required when creating a network (pass the logs key, e.g. Encryption.key('logs'): "
+                    "it encrypts the flow log group)",
+                )
+            )
+        return problems + _endpoint_problems(self)
 
     @property
     def endpoint_services(self) -> tuple[str, ...]:
@@ -133,38 +165,18 @@ class NetworkArgs(ArgsModel):
         return self.interface_endpoints + self.extra_interface_endpoints
 
 
-def _adoption_problems(args: NetworkArgs) -> list[Problem]:
-    # `existing` itself was checked by ExistingVpcArgs (pydantic runs its __init__ for dicts too).
+def _mixed_problems(settings: NetworkSpec, base: str, fields: Sequence[str]) -> list[Problem]:
+    """Creation fields set together with `existing` (adopting a VPC creates no network)."""
     problems: list[Problem] = []
-    message = "cannot be set with NetworkArgs.existing (adopting a VPC creates no network; drop one of them)"
-    for field in _CREATION_FIELDS:
-        value = getattr(args, field)
-        if field not in args.model_fields_set or value is None:  # an explicit None is an omission
+    message = f"cannot be set with {base}.existing (adopting a VPC creates no network; drop one of them)"
+    for field in fields:
+        value = getattr(settings, field)
+        if field not in settings.model_fields_set or value is None:  # an explicit None is an omission
             continue
         if isinstance(value, pulumi.Resource):  # its repr says nothing useful
-            problems.append(Problem(f"NetworkArgs.{field}", message))
+            problems.append(Problem(f"{base}.{field}", message))
         else:
-            problems.append(Problem(f"NetworkArgs.{field}", message, value))
-    return problems
-
-
-def _creation_problems(args: NetworkArgs) -> list[Problem]:
-    problems = check_vpc_cidr("NetworkArgs.cidr_block", args.cidr_block)
-    azs = args.availability_zones
-    if azs < MIN_AVAILABILITY_ZONES:
-        problems.append(Problem("NetworkArgs.availability_zones", f"is too few (need >= {MIN_AVAILABILITY_ZONES})", azs))
-    elif azs > MAX_AVAILABILITY_ZONES:
-        problems.append(Problem("NetworkArgs.availability_zones", f"is too many (need <= {MAX_AVAILABILITY_ZONES})", azs))
-    problems.extend(check_log_retention("NetworkArgs.flow_log_retention_days", args.flow_log_retention_days))
-    if args.log_key is None:
-        problems.append(
-            Problem(
-                "NetworkArgs.log_key",
-                "is required when creating a network (pass the logs key, e.g. Encryption.key('logs'): "
-                "it encrypts the flow log group)",
-            )
-        )
-    problems.extend(_endpoint_problems(args))
+            problems.append(Problem(f"{base}.{field}", message, value))
     return problems
 
 

@@ -20,7 +20,7 @@ from pydantic import Field
 from ._lineage import check_lineage_name, check_source_revision
 from .artifact_store import CAPTURES, MODELS, GovernedBucket
 from mlplat.core import aws_models
-from mlplat.core.models import ArgsModel, StrictModel
+from mlplat.core.models import ArgsModel, Number, Spec, StrictBool, StrictInt, StrictModel
 from mlplat.core.validators import check_log_retention
 from mlplat.core.errors import Problem
 from .network import Network
@@ -72,7 +72,7 @@ def hosting_instance_types() -> frozenset[str]:
 # --- Args --------------------------------------------------------------------------------------
 
 
-class ProductionVariantArgs(StrictModel):
+class ProductionVariantSpec(Spec):
     """One provisioned variant (checked by ServingEndpointArgs, which names the failing field)."""
 
     name: str = Field(
@@ -83,23 +83,23 @@ class ProductionVariantArgs(StrictModel):
         default="ml.m5.large",
         description="A SageMaker hosting instance type (botocore's ProductionVariantInstanceType). Omitted: ml.m5.large.",
     )
-    initial_instance_count: int = Field(
+    initial_instance_count: StrictInt = Field(
         default=2, description="Instances at creation (autoscaling may change it). Omitted: 2 (one per AZ)."
     )
-    initial_weight: float = Field(
+    initial_weight: Number = Field(
         default=1.0, description="Share of traffic relative to the other variants' weights. Omitted: 1.0."
     )
 
 
-class ServerlessArgs(StrictModel):
+class ServerlessSpec(Spec):
     """A serverless variant instead of provisioned ones (dev and low-traffic models)."""
 
     variant_name: str = Field(default="primary", description="The single variant's name. Omitted: primary.")
-    memory_size_in_mb: int = Field(
+    memory_size_in_mb: StrictInt = Field(
         default=2048, description="1024 to 6144 in steps of 1024 (the API's sizes). Omitted: 2048."
     )
-    max_concurrency: int = Field(default=5, description="Concurrent invocations, 1 to 200. Omitted: 5.")
-    provisioned_concurrency: Optional[int] = Field(
+    max_concurrency: StrictInt = Field(default=5, description="Concurrent invocations, 1 to 200. Omitted: 5.")
+    provisioned_concurrency: Optional[StrictInt] = Field(
         default=None,
         description="Pre-warmed concurrency, 1 to max_concurrency (billed while idle). "
         "Omitted: none; the endpoint scales to zero when idle.",
@@ -109,34 +109,34 @@ class ServerlessArgs(StrictModel):
 class AsyncInferenceArgs(StrictModel):
     """Asynchronous inference (provisioned endpoints only)."""
 
-    max_concurrent_invocations_per_instance: Optional[int] = Field(
+    max_concurrent_invocations_per_instance: Optional[StrictInt] = Field(
         default=None,
         description="Requests each instance processes at once, 1 to 1000. Omitted: SageMaker chooses.",
     )
 
 
-class BlueGreenDeploymentArgs(StrictModel):
+class BlueGreenDeploymentSpec(Spec):
     """How an update shifts traffic to the new fleet, and what rolls it back."""
 
     traffic: Traffic = Field(
         default="CANARY",
         description="ALL_AT_ONCE, CANARY (a canary, then the rest) or LINEAR (equal steps). Omitted: CANARY.",
     )
-    canary_size_percent: int = Field(
+    canary_size_percent: StrictInt = Field(
         default=10, description="CANARY: share of capacity in the canary step, 1 to 50. Omitted: 10."
     )
-    linear_step_percent: int = Field(
+    linear_step_percent: StrictInt = Field(
         default=20, description="LINEAR: share of capacity per step, 10 to 50. Omitted: 20."
     )
-    wait_in_seconds: int = Field(
+    wait_in_seconds: StrictInt = Field(
         default=600, description="Wait between traffic steps while alarms are watched, 0 to 3600. Omitted: 600."
     )
-    termination_wait_in_seconds: int = Field(
+    termination_wait_in_seconds: StrictInt = Field(
         default=300,
         description="Keep the old fleet this long after the last step (a late alarm can still roll back), "
         "0 to 3600. Omitted: 300.",
     )
-    maximum_execution_timeout_in_seconds: Optional[int] = Field(
+    maximum_execution_timeout_in_seconds: Optional[StrictInt] = Field(
         default=None,
         description="Deployment timeout, 600 to 28800 and longer than all waits. Omitted: SageMaker's default.",
     )
@@ -145,43 +145,132 @@ class BlueGreenDeploymentArgs(StrictModel):
         description="Further CloudWatch alarms that roll a deployment back (at most 8: the API takes 10 "
         "and the endpoint adds its 5XX and latency alarms). Omitted: only the endpoint's own alarms.",
     )
-    rollback_5xx_errors_threshold: int = Field(
+    rollback_5xx_errors_threshold: StrictInt = Field(
         default=1,
         description="The 5XX rollback alarm fires when a minute has at least this many 5XX errors, two "
         "minutes in a row. Omitted: 1.",
     )
-    rollback_model_latency_p99_ms: float = Field(
+    rollback_model_latency_p99_ms: Number = Field(
         default=1000.0,
         description="The latency rollback alarm fires when p99 model latency exceeds this many "
         "milliseconds, two minutes in a row. Omitted: 1000.",
     )
 
 
-class AutoscalingArgs(StrictModel):
+class AutoscalingSpec(Spec):
     """Target tracking on invocations per instance, per production variant."""
 
-    min_capacity: int = Field(default=2, description="Fewest instances per variant, >= 1. Omitted: 2.")
-    max_capacity: int = Field(default=4, description="Most instances per variant. Omitted: 4.")
-    target_invocations_per_instance: float = Field(
+    min_capacity: StrictInt = Field(default=2, description="Fewest instances per variant, >= 1. Omitted: 2.")
+    max_capacity: StrictInt = Field(default=4, description="Most instances per variant. Omitted: 4.")
+    target_invocations_per_instance: Optional[Number] = Field(
+        default=None,
         description="Invocations per instance per minute the policy keeps each variant at (from a load "
-        "test: sustainable requests per second x 60 x a safety factor)."
+        "test: sustainable requests per second x 60 x a safety factor). Omitted: refused (autoscaling needs it).",
     )
-    scale_in_cooldown_seconds: int = Field(default=300, description="Omitted: 300.")
-    scale_out_cooldown_seconds: int = Field(default=60, description="Omitted: 60.")
+    scale_in_cooldown_seconds: StrictInt = Field(default=300, description="Omitted: 300.")
+    scale_out_cooldown_seconds: StrictInt = Field(default=60, description="Omitted: 60.")
 
 
-class ScaleDownScheduleArgs(StrictModel):
+class ScaleDownScheduleSpec(Spec):
     """Out-of-hours scale-down of provisioned variants (meant for dev)."""
 
     scale_down_cron: str = Field(description="When to scale down: cron(Minutes Hours Day Month Weekday Year).")
     scale_up_cron: str = Field(description="When to restore capacity, same syntax.")
     timezone: str = Field(default="UTC", description="IANA time zone of both expressions. Omitted: UTC.")
-    capacity: int = Field(
+    capacity: StrictInt = Field(
         default=1, description="Instances per variant while scaled down, >= 1 (variants cannot go to 0). Omitted: 1."
     )
 
 
-class ServingEndpointArgs(ArgsModel):
+# The parts' former names (they were data-only already).
+ProductionVariantArgs = ProductionVariantSpec
+ServerlessArgs = ServerlessSpec
+BlueGreenDeploymentArgs = BlueGreenDeploymentSpec
+AutoscalingArgs = AutoscalingSpec
+ScaleDownScheduleArgs = ScaleDownScheduleSpec
+
+
+class ServingEndpointSpec(Spec):
+    """An endpoint's settings (data only; each of the stack config's `serving.endpoints`)."""
+
+    model_package_arn: Optional[str] = Field(
+        default=None,
+        description="A versioned, approved model package from the registry (…:model-package/<group>/<version>). "
+        "Omitted (and no image): the endpoint waits for an approved model package (see the module docs).",
+    )
+    image: Optional[str] = Field(
+        default=None,
+        description="Raw model source, dev only: an ECR image pinned by digest (…@sha256:<64 hex>), with "
+        "model_data_url (ServingEndpointArgs also need allow_raw_model_artifacts=True). Omitted: the model comes "
+        "from model_package_arn.",
+    )
+    model_data_url: Optional[str] = Field(
+        default=None,
+        description="Raw model source, dev only: s3://<models bucket>/<model_artifacts_prefix>…/model.tar.gz. "
+        "Omitted: the model comes from model_package_arn.",
+    )
+    image_repository_arn: Optional[str] = Field(
+        default=None,
+        description="The ECR repository the inference image comes from; the role may pull only from it. "
+        "Required with model_package_arn. Omitted with image: derived from the image URI; omitted while "
+        "waiting for a package: no ECR permission until it is set.",
+    )
+    model_artifacts_prefix: Optional[str] = Field(
+        default=None,
+        description="Key prefix in the models bucket holding this model's artifacts (ends with '/'); the role "
+        "may read only under it. Omitted: `<component name>/`.",
+    )
+    variants: tuple[ProductionVariantSpec, ...] = Field(
+        default=(ProductionVariantSpec(),),
+        description="Provisioned production variants, 1 to 10, all serving the model. Omitted: one variant "
+        "`primary` with 2 x ml.m5.large. Not with serverless.",
+    )
+    serverless: Optional[ServerlessSpec] = Field(
+        default=None,
+        description="Serve from one serverless variant instead (no VPC, no data capture, no shadow or async). "
+        "Omitted: provisioned variants.",
+    )
+    data_capture_sampling_percentage: StrictInt = Field(
+        default=100,
+        description="Share of requests whose input and output are captured, 1 to 100 (provisioned only). Omitted: 100.",
+    )
+    deployment: BlueGreenDeploymentSpec = Field(
+        default=BlueGreenDeploymentSpec(),
+        description="Blue/green traffic shifting and auto-rollback. Omitted: canary of 10%, 600 s waits, 300 s "
+        "bake, rollback on the endpoint's 5XX and p99 latency alarms.",
+    )
+    autoscaling: Optional[AutoscalingSpec] = Field(
+        default=None,
+        description="Target tracking on invocations per instance for each production variant (provisioned "
+        "only). Omitted: each variant keeps its initial_instance_count.",
+    )
+    scale_down_schedule: Optional[ScaleDownScheduleSpec] = Field(
+        default=None,
+        description="Out-of-hours scale-down of provisioned variants (a scalable target is registered even "
+        "without autoscaling). Omitted: capacity never changes on a schedule.",
+    )
+    log_retention_days: StrictInt = Field(
+        default=365, description="Retention of the endpoint's log group (a CloudWatch Logs period). Omitted: 365."
+    )
+    model_family: Optional[str] = Field(
+        default=None,
+        description="Model family served: `mlplat:model-family` lineage tag on every resource. Omitted: no lineage tags.",
+    )
+    source_revision: Optional[str] = Field(
+        default=None,
+        description="Commit the model was built from: `mlplat:source-revision` on the model and endpoint "
+        "configuration only (needs model_family). Omitted: no revision tag.",
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        return settings_problems(self, base)
+
+    @property
+    def waits_for_model(self) -> bool:
+        return self.model_package_arn is None and self.image is None and self.model_data_url is None
+
+
+class ServingEndpointArgs(ServingEndpointSpec, ArgsModel):
     models_bucket: GovernedBucket = Field(
         description="The ArtifactStore's models bucket (`store.models`): the execution role may read only "
         "`model_artifacts_prefix` in it, through its key."
@@ -199,48 +288,12 @@ class ServingEndpointArgs(ArgsModel):
     alarm_actions: tuple[Any, ...] = Field(
         description="ARNs (strings or Outputs, e.g. an SNS topic's arn) notified when a rollback alarm fires; at least one."
     )
-    model_package_arn: Optional[str] = Field(
-        default=None,
-        description="A versioned, approved model package from the registry (…:model-package/<group>/<version>). "
-        "Omitted (and no image): the endpoint waits for an approved model package (see the module docs).",
-    )
-    image: Optional[str] = Field(
-        default=None,
-        description="Raw model source, dev only: an ECR image pinned by digest (…@sha256:<64 hex>), with "
-        "model_data_url and allow_raw_model_artifacts=True. Omitted: the model comes from model_package_arn.",
-    )
-    model_data_url: Optional[str] = Field(
-        default=None,
-        description="Raw model source, dev only: s3://<models bucket>/<model_artifacts_prefix>…/model.tar.gz. "
-        "Omitted: the model comes from model_package_arn.",
-    )
-    allow_raw_model_artifacts: bool = Field(
+    allow_raw_model_artifacts: StrictBool = Field(
         default=False,
         description="Allow image + model_data_url instead of a registered package; the caller sets it in dev "
         "only. Omitted: refused.",
     )
-    image_repository_arn: Optional[str] = Field(
-        default=None,
-        description="The ECR repository the inference image comes from; the role may pull only from it. "
-        "Required with model_package_arn. Omitted with image: derived from the image URI; omitted while "
-        "waiting for a package: no ECR permission until it is set.",
-    )
-    model_artifacts_prefix: Optional[str] = Field(
-        default=None,
-        description="Key prefix in the models bucket holding this model's artifacts (ends with '/'); the role "
-        "may read only under it. Omitted: `<component name>/`.",
-    )
-    variants: tuple[ProductionVariantArgs, ...] = Field(
-        default=(ProductionVariantArgs(),),
-        description="Provisioned production variants, 1 to 10, all serving the model. Omitted: one variant "
-        "`primary` with 2 x ml.m5.large. Not with serverless.",
-    )
-    serverless: Optional[ServerlessArgs] = Field(
-        default=None,
-        description="Serve from one serverless variant instead (no VPC, no data capture, no shadow or async). "
-        "Omitted: provisioned variants.",
-    )
-    shadow_variants: tuple[ProductionVariantArgs, ...] = Field(
+    shadow_variants: tuple[ProductionVariantSpec, ...] = Field(
         default=(),
         description="At most one shadow variant receiving a copy of the traffic (with exactly one production "
         "variant; not with serverless or async). Omitted: none.",
@@ -250,49 +303,14 @@ class ServingEndpointArgs(ArgsModel):
         description="Asynchronous inference: outputs and failures go to the captures bucket under "
         "`<endpoint>/async-output` and `<endpoint>/async-failures`, encrypted with its key. Omitted: real-time.",
     )
-    data_capture_sampling_percentage: int = Field(
-        default=100,
-        description="Share of requests whose input and output are captured, 1 to 100 (provisioned only). Omitted: 100.",
-    )
-    deployment: BlueGreenDeploymentArgs = Field(
-        default=BlueGreenDeploymentArgs(),
-        description="Blue/green traffic shifting and auto-rollback. Omitted: canary of 10%, 600 s waits, 300 s "
-        "bake, rollback on the endpoint's 5XX and p99 latency alarms.",
-    )
-    autoscaling: Optional[AutoscalingArgs] = Field(
-        default=None,
-        description="Target tracking on invocations per instance for each production variant (provisioned "
-        "only). Omitted: each variant keeps its initial_instance_count.",
-    )
-    scale_down_schedule: Optional[ScaleDownScheduleArgs] = Field(
-        default=None,
-        description="Out-of-hours scale-down of provisioned variants (a scalable target is registered even "
-        "without autoscaling). Omitted: capacity never changes on a schedule.",
-    )
     name_prefix: str = Field(
         default="",
         description="The endpoint is named `<name_prefix><component name>` (docs/DECISIONS.md, Naming: `<project>-<env>-`). "
         "Omitted: the component name alone.",
     )
-    log_retention_days: int = Field(
-        default=365, description="Retention of the endpoint's log group (a CloudWatch Logs period). Omitted: 365."
-    )
-    model_family: Optional[str] = Field(
-        default=None,
-        description="Model family served: `mlplat:model-family` lineage tag on every resource. Omitted: no lineage tags.",
-    )
-    source_revision: Optional[str] = Field(
-        default=None,
-        description="Commit the model was built from: `mlplat:source-revision` on the model and endpoint "
-        "configuration only (needs model_family). Omitted: no revision tag.",
-    )
 
     def problems(self) -> list[Problem]:
         return args_problems(self)
-
-    @property
-    def waits_for_model(self) -> bool:
-        return self.model_package_arn is None and self.image is None and self.model_data_url is None
 
     @property
     def production_variant_names(self) -> tuple[str, ...]:
@@ -306,30 +324,43 @@ class ServingEndpointArgs(ArgsModel):
 
 def args_problems(args: ServingEndpointArgs) -> list[Problem]:
     """Every impossible combination or value in `args` (name-independent checks)."""
-    problems: list[Problem] = []
-    problems += _wiring_problems(args)
-    problems += _model_source_problems(args)
-    if args.serverless is not None:
-        problems += _serverless_problems(args)
-    else:
-        problems += _variant_problems(args)
-    problems += _deployment_problems(args.deployment)
-    problems += _scaling_problems(args)
-    problems.extend(check_log_retention(f"{ARGS}.log_retention_days", args.log_retention_days))
+    problems = _wiring_problems(args)
+    problems += settings_problems(args, ARGS, allow_raw_model_artifacts=args.allow_raw_model_artifacts,
+                                  shadow_variants=args.shadow_variants, async_inference=args.async_inference)
     if args.name_prefix and not _NAME_PREFIX.match(args.name_prefix):
         problems.append(
             Problem(f"{ARGS}.name_prefix",
                     "is not an endpoint name prefix (letters, digits and '-', starting with a letter or digit, "
                     "ending with '-', e.g. 'mlplat-prod-')", args.name_prefix)
         )
-    if args.model_family is not None:
-        problems += check_lineage_name(f"{ARGS}.model_family", args.model_family, "model family")
-    if args.source_revision is not None:
-        problems += check_source_revision(f"{ARGS}.source_revision", args.source_revision)
-        if args.model_family is None:
+    return problems
+
+
+def settings_problems(
+    settings: ServingEndpointSpec, base: str, *, allow_raw_model_artifacts: Optional[bool] = None,
+    shadow_variants: Sequence[ProductionVariantSpec] = (), async_inference: Optional[AsyncInferenceArgs] = None,
+) -> list[Problem]:
+    """Every problem of an endpoint's settings, with paths under `base`.
+
+    The Args pass what they add (`allow_raw_model_artifacts`, shadow variants, async inference); the
+    stack config passes nothing: its environment rules say where raw model artifacts are allowed."""
+    problems: list[Problem] = []
+    problems += _model_source_problems(settings, base, allow_raw_model_artifacts)
+    if settings.serverless is not None:
+        problems += _serverless_problems(settings, base, shadow_variants, async_inference)
+    else:
+        problems += _variant_problems(settings, base, shadow_variants, async_inference)
+    problems += _deployment_problems(settings.deployment, f"{base}.deployment")
+    problems += _scaling_problems(settings, base)
+    problems.extend(check_log_retention(f"{base}.log_retention_days", settings.log_retention_days))
+    if settings.model_family is not None:
+        problems += check_lineage_name(f"{base}.model_family", settings.model_family, "model family")
+    if settings.source_revision is not None:
+        problems += check_source_revision(f"{base}.source_revision", settings.source_revision)
+        if settings.model_family is None:
             problems.append(
-                Problem(f"{ARGS}.source_revision", "needs model_family (lineage tags name the family first)",
-                        args.source_revision)
+                Problem(f"{base}.source_revision", "needs model_family (lineage tags name the family first)",
+                        settings.source_revision)
             )
     return problems
 
@@ -356,51 +387,51 @@ def _wiring_problems(args: ServingEndpointArgs) -> list[Problem]:
     return problems
 
 
-def _model_source_problems(args: ServingEndpointArgs) -> list[Problem]:
+def _model_source_problems(args: ServingEndpointSpec, base: str, allow_raw: Optional[bool]) -> list[Problem]:
     problems: list[Problem] = []
     raw = args.image is not None or args.model_data_url is not None
     if args.model_package_arn is not None:
-        problems += _package_problems(args.model_package_arn)
+        problems += _package_problems(args.model_package_arn, base)
         if raw:
             given = "image" if args.image is not None else "model_data_url"
             problems.append(
-                Problem(f"{ARGS}.{given}", "cannot be combined with model_package_arn (choose one model "
+                Problem(f"{base}.{given}", "cannot be combined with model_package_arn (choose one model "
                         "source: the registered package, or image + model_data_url in dev)")
             )
         if args.image_repository_arn is None:
             problems.append(
-                Problem(f"{ARGS}.image_repository_arn", "is required with model_package_arn (the ECR repository "
+                Problem(f"{base}.image_repository_arn", "is required with model_package_arn (the ECR repository "
                         "of the package's inference image: the execution role may pull only from it)")
             )
     elif raw:
         if args.image is None:
-            problems.append(Problem(f"{ARGS}.image", "is required with model_data_url (a raw model needs both)"))
+            problems.append(Problem(f"{base}.image", "is required with model_data_url (a raw model needs both)"))
         if args.model_data_url is None:
-            problems.append(Problem(f"{ARGS}.model_data_url", "is required with image (a raw model needs both)"))
-        if not args.allow_raw_model_artifacts:
+            problems.append(Problem(f"{base}.model_data_url", "is required with image (a raw model needs both)"))
+        if allow_raw is False:
             problems.append(
-                Problem(f"{ARGS}.allow_raw_model_artifacts", "must be True to deploy image + model_data_url "
+                Problem(f"{base}.allow_raw_model_artifacts", "must be True to deploy image + model_data_url "
                         "instead of a registered model package (dev only: staging and prod deploy approved "
                         "packages, MLP-MDL-03)", False)
             )
     if args.image is not None:
-        problems += _image_problems(args.image, args.image_repository_arn)
+        problems += _image_problems(args.image, args.image_repository_arn, base)
     elif args.image_repository_arn is not None and not _REPOSITORY_ARN.match(args.image_repository_arn):
         problems.append(
-            Problem(f"{ARGS}.image_repository_arn", "is not an ECR repository ARN "
+            Problem(f"{base}.image_repository_arn", "is not an ECR repository ARN "
                     "(arn:aws:ecr:<region>:<account>:repository/<name>)", args.image_repository_arn)
         )
     if args.model_data_url is not None and not _S3_URL.match(args.model_data_url):
         problems.append(
-            Problem(f"{ARGS}.model_data_url", "is not an S3 URL of a model archive (s3://<bucket>/<key>)",
+            Problem(f"{base}.model_data_url", "is not an S3 URL of a model archive (s3://<bucket>/<key>)",
                     args.model_data_url)
         )
     if args.model_artifacts_prefix is not None:
-        problems += _prefix_problems(args.model_artifacts_prefix)
+        problems += _prefix_problems(args.model_artifacts_prefix, base)
     return problems
 
 
-def _package_problems(arn: str) -> list[Problem]:
+def _package_problems(arn: str, base: str) -> list[Problem]:
     low, high = api_limits("ModelPackageArn")
     if (
         not api_pattern("ModelPackageArn").fullmatch(arn)
@@ -408,14 +439,14 @@ def _package_problems(arn: str) -> list[Problem]:
         or len(arn) > (high or len(arn))
     ):
         return [
-            Problem(f"{ARGS}.model_package_arn", "is not a versioned model package ARN from the registry "
+            Problem(f"{base}.model_package_arn", "is not a versioned model package ARN from the registry "
                     "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)", arn)
         ]
     return []
 
 
-def _image_problems(image: str, repository_arn: Optional[str]) -> list[Problem]:
-    path = f"{ARGS}.image"
+def _image_problems(image: str, repository_arn: Optional[str], base: str) -> list[Problem]:
+    path = f"{base}.image"
     _, high = api_limits("ContainerImage")
     if "@sha256:" not in image:
         return [Problem(path, "is not pinned by digest (use <registry>/<repository>@sha256:<64 hex>; tags can "
@@ -427,63 +458,64 @@ def _image_problems(image: str, repository_arn: Optional[str]) -> list[Problem]:
                         f"hosting pulls from ECR, at most {high} characters)", image)]
     derived = image_repository_arn(image)
     if repository_arn is not None and repository_arn != derived:
-        return [Problem(f"{ARGS}.image_repository_arn", f"does not match the image's repository {derived!r} "
+        return [Problem(f"{base}.image_repository_arn", f"does not match the image's repository {derived!r} "
                         "(omit it: it is derived from the image)", repository_arn)]
     return []
 
 
-def _prefix_problems(prefix: str) -> list[Problem]:
-    path = f"{ARGS}.model_artifacts_prefix"
+def _prefix_problems(prefix: str, base: str) -> list[Problem]:
+    path = f"{base}.model_artifacts_prefix"
     if prefix == "" or prefix.startswith("/") or "*" in prefix or "?" in prefix or not prefix.endswith("/"):
         return [Problem(path, "is not a key prefix (no leading '/', no wildcards, ending with '/', e.g. 'churn/')",
                         prefix)]
     return []
 
 
-def _variant_problems(args: ServingEndpointArgs) -> list[Problem]:
+def _variant_problems(args: ServingEndpointSpec, base: str, shadow_variants: Sequence[ProductionVariantSpec],
+                      async_inference: Optional[AsyncInferenceArgs]) -> list[Problem]:
     problems: list[Problem] = []
     low, high = api_limits("ProductionVariantList")
     if not (low or 0) <= len(args.variants) <= (high or 10):
-        problems.append(Problem(f"{ARGS}.variants", f"must list {low} to {high} variants", len(args.variants)))
-    problems += _each_variant("variants", args.variants)
-    problems += _each_variant("shadow_variants", args.shadow_variants)
+        problems.append(Problem(f"{base}.variants", f"must list {low} to {high} variants", len(args.variants)))
+    problems += _each_variant(f"{base}.variants", args.variants)
+    problems += _each_variant(f"{base}.shadow_variants", shadow_variants)
     if args.variants and all(v.initial_weight == 0 for v in args.variants):
-        problems.append(Problem(f"{ARGS}.variants", "all have initial_weight 0: at least one must take traffic"))
+        problems.append(Problem(f"{base}.variants", "all have initial_weight 0: at least one must take traffic"))
     seen: set[str] = set()
-    for field in ("variants", "shadow_variants"):
-        for i, variant in enumerate(getattr(args, field)):
+    for field, variants in (("variants", args.variants), ("shadow_variants", shadow_variants)):
+        for i, variant in enumerate(variants):
             if variant.name in seen:
-                problems.append(Problem(f"{ARGS}.{field}.{i}.name", "is used by another variant (names must be "
+                problems.append(Problem(f"{base}.{field}.{i}.name", "is used by another variant (names must be "
                                         "unique across production and shadow variants)", variant.name))
             seen.add(variant.name)
-    if args.shadow_variants:
-        if len(args.shadow_variants) > 1:
-            problems.append(Problem(f"{ARGS}.shadow_variants", "lists more than one shadow variant (the API takes "
-                                    "one)", len(args.shadow_variants)))
+    if shadow_variants:
+        if len(shadow_variants) > 1:
+            problems.append(Problem(f"{base}.shadow_variants", "lists more than one shadow variant (the API takes "
+                                    "one)", len(shadow_variants)))
         if len(args.variants) != 1:
-            problems.append(Problem(f"{ARGS}.shadow_variants", "need exactly one production variant (the API "
+            problems.append(Problem(f"{base}.shadow_variants", "need exactly one production variant (the API "
                                     f"takes one with a shadow; variants has {len(args.variants)})"))
-        if args.async_inference is not None:
-            problems.append(Problem(f"{ARGS}.shadow_variants", "cannot be used with async_inference (SageMaker "
+        if async_inference is not None:
+            problems.append(Problem(f"{base}.shadow_variants", "cannot be used with async_inference (SageMaker "
                                     "shadow tests exclude asynchronous endpoints)"))
     low, high = api_limits("SamplingPercentage")
     if not max(1, low or 1) <= args.data_capture_sampling_percentage <= (high or 100):
-        problems.append(Problem(f"{ARGS}.data_capture_sampling_percentage", "must be 1 to 100",
+        problems.append(Problem(f"{base}.data_capture_sampling_percentage", "must be 1 to 100",
                                 args.data_capture_sampling_percentage))
-    if args.async_inference is not None:
-        value = args.async_inference.max_concurrent_invocations_per_instance
+    if async_inference is not None:
+        value = async_inference.max_concurrent_invocations_per_instance
         low, high = api_limits("MaxConcurrentInvocationsPerInstance")
         if value is not None and not (low or 1) <= value <= (high or 1000):
-            problems.append(Problem(f"{ARGS}.async_inference.max_concurrent_invocations_per_instance",
+            problems.append(Problem(f"{base}.async_inference.max_concurrent_invocations_per_instance",
                                     f"must be {low} to {high} (the API's bounds)", value))
     return problems
 
 
-def _each_variant(field: str, variants: Sequence[ProductionVariantArgs]) -> list[Problem]:
+def _each_variant(base: str, variants: Sequence[ProductionVariantSpec]) -> list[Problem]:
     problems: list[Problem] = []
     types = hosting_instance_types()
     for i, variant in enumerate(variants):
-        where = f"{ARGS}.{field}.{i}"
+        where = f"{base}.{i}"
         problems += _variant_name_problems(f"{where}.name", variant.name)
         if variant.instance_type not in types:
             hint = _closest(variant.instance_type, types)
@@ -512,11 +544,14 @@ def _closest(value: str, allowed: Iterable[str]) -> str:
     return f"; {family}* has {', '.join(same[:6])}" if same else ", e.g. ml.m5.large"
 
 
-def _serverless_problems(args: ServingEndpointArgs) -> list[Problem]:
+def _serverless_problems(args: ServingEndpointSpec, base: str, shadow_variants: Sequence[ProductionVariantSpec],
+                         async_inference: Optional[AsyncInferenceArgs]) -> list[Problem]:
     assert args.serverless is not None
-    cfg, where = args.serverless, f"{ARGS}.serverless"
+    cfg, where = args.serverless, f"{base}.serverless"
     problems: list[Problem] = []
-    explicit = args.model_fields_set
+    explicit = set(args.model_fields_set)
+    given = {"shadow_variants": tuple(shadow_variants), "async_inference": async_inference}
+    explicit |= {field for field, value in given.items() if value not in (None, ())}
     conflicts = {
         "variants": "provisioned variants (serverless is the alternative: drop one of them)",
         "shadow_variants": "shadow variants (AWS offers them for provisioned endpoints only)",
@@ -526,9 +561,9 @@ def _serverless_problems(args: ServingEndpointArgs) -> list[Problem]:
         "scale_down_schedule": "a scale-down schedule (a serverless endpoint already scales to zero when idle)",
     }
     for field, what in conflicts.items():
-        value = getattr(args, field)
+        value = given[field] if field in given else getattr(args, field)
         if field in explicit and value not in (None, ()):
-            problems.append(Problem(f"{ARGS}.{field}", f"cannot be used with serverless: {what}"))
+            problems.append(Problem(f"{base}.{field}", f"cannot be used with serverless: {what}"))
     problems += _variant_name_problems(f"{where}.variant_name", cfg.variant_name)
     low, high = api_limits("ServerlessMemorySizeInMB")
     if not (low or 1024) <= cfg.memory_size_in_mb <= (high or 6144) or cfg.memory_size_in_mb % SERVERLESS_MEMORY_STEP_MB:
@@ -547,8 +582,7 @@ def _serverless_problems(args: ServingEndpointArgs) -> list[Problem]:
     return problems
 
 
-def _deployment_problems(d: BlueGreenDeploymentArgs) -> list[Problem]:
-    where = f"{ARGS}.deployment"
+def _deployment_problems(d: BlueGreenDeploymentSpec, where: str) -> list[Problem]:
     problems: list[Problem] = []
     _, max_value = api_limits("CapacitySizeValue")
     if d.traffic == "CANARY" and not 1 <= d.canary_size_percent <= MAX_CANARY_PERCENT:
@@ -590,31 +624,34 @@ def _deployment_problems(d: BlueGreenDeploymentArgs) -> list[Problem]:
     return problems
 
 
-def total_wait_seconds(d: BlueGreenDeploymentArgs) -> int:
+def total_wait_seconds(d: BlueGreenDeploymentSpec) -> int:
     """Seconds a deployment waits in all (traffic steps, then the termination wait)."""
     steps = {"ALL_AT_ONCE": 1, "CANARY": 2, "LINEAR": math.ceil(100 / max(d.linear_step_percent, 1))}[d.traffic]
     return d.wait_in_seconds * max(steps - 1, 1) + d.termination_wait_in_seconds
 
 
-def _scaling_problems(args: ServingEndpointArgs) -> list[Problem]:
+def _scaling_problems(args: ServingEndpointSpec, base: str) -> list[Problem]:
     problems: list[Problem] = []
     scaling, schedule = args.autoscaling, args.scale_down_schedule
     if scaling is not None:
-        where = f"{ARGS}.autoscaling"
+        where = f"{base}.autoscaling"
         if scaling.min_capacity < 1:
             problems.append(Problem(f"{where}.min_capacity", "must be at least 1 (a variant cannot scale to 0 "
                                     "instances)", scaling.min_capacity))
         if scaling.max_capacity < scaling.min_capacity:
             problems.append(Problem(f"{where}.max_capacity", f"is below min_capacity ({scaling.min_capacity})",
                                     scaling.max_capacity))
-        if not scaling.target_invocations_per_instance > 0:
+        if scaling.target_invocations_per_instance is None:
+            problems.append(Problem(f"{where}.target_invocations_per_instance", "is required with autoscaling "
+                                    "(invocations per instance per minute, from a load test)"))
+        elif not scaling.target_invocations_per_instance > 0:
             problems.append(Problem(f"{where}.target_invocations_per_instance", "must be more than 0",
                                     scaling.target_invocations_per_instance))
         for field in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
             if getattr(scaling, field) < 0:
                 problems.append(Problem(f"{where}.{field}", "must be 0 or more seconds", getattr(scaling, field)))
     if schedule is not None:
-        where = f"{ARGS}.scale_down_schedule"
+        where = f"{base}.scale_down_schedule"
         for field in ("scale_down_cron", "scale_up_cron"):
             value = getattr(schedule, field)
             if not _CRON.match(value):
@@ -651,28 +688,37 @@ def endpoint_name_for(name: str, name_prefix: str = "") -> str:
 
 def endpoint_problems(name: str, args: ServingEndpointArgs) -> list[Problem]:
     """Checks that need the component name: the physical names derived from it."""
+    return name_problems(name, args.name_prefix, args, ARGS, name_path="ServingEndpoint.name",
+                         endpoint_path="ServingEndpoint.endpoint_name",
+                         naming=f"`<{ARGS}.name_prefix><component name>`: shorten either")
+
+
+def name_problems(name: str, name_prefix: str, settings: ServingEndpointSpec, base: str, *, name_path: str,
+                  endpoint_path: str, naming: str) -> list[Problem]:
+    """The physical names derived from the component name `name`: the endpoint `<name_prefix><name>`,
+    the model's auto-name, the artifacts prefix. `naming` says how the endpoint name is made."""
     problems: list[Problem] = []
-    endpoint = endpoint_name_for(name, args.name_prefix)
+    endpoint = endpoint_name_for(name, name_prefix)
     _, high = api_limits("EndpointName")
     if not api_pattern("EndpointName").fullmatch(endpoint) or len(endpoint) > (high or 63):
-        problems.append(Problem("ServingEndpoint.endpoint_name", "is not a SageMaker endpoint name (letters, digits "
+        problems.append(Problem(endpoint_path, "is not a SageMaker endpoint name (letters, digits "
                                 f"and '-', starting and ending with a letter or digit, at most {high} characters); "
-                                f"it is `<{ARGS}.name_prefix><component name>`: shorten either", endpoint))
-    elif not args.waits_for_model and len(name) > MAX_MODEL_AUTONAME:
-        problems.append(Problem("ServingEndpoint.name", f"is longer than {MAX_MODEL_AUTONAME} characters: the "
+                                f"it is {naming}", endpoint))
+    elif not settings.waits_for_model and len(name) > MAX_MODEL_AUTONAME:
+        problems.append(Problem(name_path, f"is longer than {MAX_MODEL_AUTONAME} characters: the "
                                 "model is auto-named `<name>-model-<7 hex>` and SageMaker model names are at most "
                                 "63", name))
-    if args.model_data_url is not None:
-        match = _S3_URL.match(args.model_data_url)
-        prefix = artifacts_prefix(name, args)
+    if settings.model_data_url is not None:
+        match = _S3_URL.match(settings.model_data_url)
+        prefix = artifacts_prefix(name, settings)
         if match and not match.group("key").startswith(prefix):
-            problems.append(Problem(f"{ARGS}.model_data_url", f"is not under the model artifacts prefix {prefix!r} "
+            problems.append(Problem(f"{base}.model_data_url", f"is not under the model artifacts prefix {prefix!r} "
                                     "(the execution role may read only there; set model_artifacts_prefix)",
-                                    args.model_data_url))
+                                    settings.model_data_url))
     return problems
 
 
-def artifacts_prefix(name: str, args: ServingEndpointArgs) -> str:
+def artifacts_prefix(name: str, args: ServingEndpointSpec) -> str:
     return args.model_artifacts_prefix or f"{name}/"
 
 

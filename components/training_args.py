@@ -16,10 +16,10 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator
 
 from mlplat.core import aws_models
-from mlplat.core.models import NestedArgs, ParentArgs
+from mlplat.core.models import NestedArgs, ParentArgs, Spec, StrictBool, StrictInt
 from .artifact_store import ArtifactStore
 from mlplat.core.validators import check_log_retention, check_public_access
-from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, GPU_NODE_CAPS, SUPPORTED_KUBERNETES_VERSIONS
+from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, GPU_NODE_CAPS, MAX_GPUS_PER_NODE, SUPPORTED_KUBERNETES_VERSIONS
 from mlplat.core.errors import Problem
 from .network import Network
 
@@ -62,6 +62,7 @@ RESERVED_LABEL_PREFIXES: tuple[str, ...] = ("mlplat.io/", "kubernetes.io/", "k8s
 MAX_TEAM_NAME = 30
 MAX_POOL_NAME = 20
 MAX_IMAGE_CACHE_PREFIX = 30 - len("/quay")  # ECR's prefix limit with the longest upstream suffix
+MAX_DISK_SIZE_GIB = 16_384  # a gp3 volume's maximum size
 
 
 # --- Args ------------------------------------------------------------------------------------
@@ -78,14 +79,14 @@ class SystemNodesArgs(_Part):
     instance_types: tuple[str, ...] = Field(
         default=("m6i.large",), description="x86_64, non-accelerated EC2 types. Omitted: m6i.large."
     )
-    min_size: int = Field(default=2, description="Omitted: 2 (add-ons keep running while a node is replaced).")
-    desired_size: Optional[int] = Field(default=None, description="Omitted: min_size.")
-    max_size: int = Field(default=3, description="Omitted: 3.")
-    disk_size_gib: int = Field(default=50, description="Encrypted gp3 root volume size. Omitted: 50 GiB.")
+    min_size: StrictInt = Field(default=2, description="Omitted: 2 (add-ons keep running while a node is replaced).")
+    desired_size: Optional[StrictInt] = Field(default=None, description="Omitted: min_size.")
+    max_size: StrictInt = Field(default=3, description="Omitted: 3.")
+    disk_size_gib: StrictInt = Field(default=50, description="Encrypted gp3 root volume size. Omitted: 50 GiB.")
 
 
-class GpuPoolArgs(_Part):
-    """One GPU node group, one Kueue ResourceFlavor."""
+class GpuPoolSpec(Spec):
+    """One GPU node group, one Kueue ResourceFlavor (each of the stack config's `training.gpu_pools`)."""
 
     name: str = Field(description=f"DNS label of at most {MAX_POOL_NAME} characters; the node label `mlplat.io/gpu-pool` "
                       "and the flavor `gpu-<name>` carry it.")
@@ -95,21 +96,27 @@ class GpuPoolArgs(_Part):
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
         default="ON_DEMAND", description="ON_DEMAND or SPOT. Omitted: ON_DEMAND."
     )
-    min_size: int = Field(default=0, description="Omitted: 0 (no GPU node runs, nor is billed, while idle).")
-    desired_size: Optional[int] = Field(
+    min_size: StrictInt = Field(default=0, description="Omitted: 0 (no GPU node runs, nor is billed, while idle).")
+    desired_size: Optional[StrictInt] = Field(
         default=None,
         description="Initial node count; later changes (an autoscaler's, an operator's) are kept. Omitted: min_size.",
     )
-    max_size: int = Field(default=2, description="At most the environment's GPU node cap. Omitted: 2.")
-    disk_size_gib: int = Field(default=200, description="Encrypted gp3 root volume size (images are large). Omitted: 200 GiB.")
+    max_size: StrictInt = Field(
+        default=2, description="At most the environment's GPU node cap (dev 2, staging 4, prod 16). Omitted: 2."
+    )
+    disk_size_gib: StrictInt = Field(default=200, description="Encrypted gp3 root volume size (images are large). Omitted: 200 GiB.")
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Extra node labels. Omitted: only `mlplat.io/gpu-pool` and `nvidia.com/gpu.present`.",
     )
 
 
-class TeamArgs(_Part):
-    """A team: its namespaces, quotas, queue and workload identity."""
+class GpuPoolArgs(GpuPoolSpec, _Part):
+    """A GpuPoolSpec built on its own (its problems are reported by TrainingClusterArgs)."""
+
+
+class TeamSpec(Spec):
+    """A team: its namespaces, quotas, queue and workload identity (each of the stack config's `training.teams`)."""
 
     name: str = Field(description=f"DNS label starting with a letter, at most {MAX_TEAM_NAME} characters.")
     namespaces: tuple[str, ...] = Field(
@@ -117,17 +124,17 @@ class TeamArgs(_Part):
     )
     cpu: str = Field(default="16", description="CPU quota (Kubernetes quantity), requests and limits. Omitted: 16.")
     memory: str = Field(default="64Gi", description="Memory quota (quantity), requests and limits. Omitted: 64Gi.")
-    gpus: dict[str, int] = Field(
+    gpus: dict[str, StrictInt] = Field(
         default_factory=dict,
-        description="Nominal GPUs per GPU pool ({pool name: GPUs}) in the team's ClusterQueue. "
-        "Omitted: 0 in every pool (the team only borrows idle GPUs).",
+        description="Nominal GPUs per GPU pool ({pool name: GPUs}) in the team's ClusterQueue, at most what the "
+        f"pool can hold (max_size x {MAX_GPUS_PER_NODE}). Omitted: 0 in every pool (the team only borrows idle GPUs).",
     )
-    gpu_borrowing_limit: Optional[int] = Field(
+    gpu_borrowing_limit: Optional[StrictInt] = Field(
         default=None,
         description="GPUs per pool the team may borrow beyond its nominal quota. Omitted: no limit "
         "(every idle GPU of the cohort).",
     )
-    max_gpus: Optional[int] = Field(
+    max_gpus: Optional[StrictInt] = Field(
         default=None,
         description="`requests.nvidia.com/gpu` of each namespace's ResourceQuota (a backstop for pods that "
         "bypass Kueue). Omitted: the most the team can hold through Kueue: its nominal GPUs plus what it "
@@ -156,6 +163,10 @@ class TeamArgs(_Part):
     @property
     def namespace_names(self) -> tuple[str, ...]:
         return self.namespaces or (self.name,)
+
+
+class TeamArgs(TeamSpec, _Part):
+    """A TeamSpec built on its own (its problems are reported by TrainingClusterArgs)."""
 
 
 class HelmChartArgs(_Part):
@@ -187,7 +198,46 @@ KUBERAY_CHART = HelmChartArgs(
 )
 
 
-class TrainingClusterArgs(ParentArgs):
+class TrainingClusterSpec(Spec):
+    """The cluster's settings (data only; the stack config's `training`)."""
+
+    version: str = Field(default=DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version. Omitted: 1.34.")
+    admin_role_arns: tuple[str, ...] = Field(
+        default=(),
+        description="IAM roles given cluster admin (an access entry with AmazonEKSClusterAdminPolicy); "
+        "include the deployer's role: the creator gets no implicit access. Omitted: none, which is refused."
+    )
+    endpoint_public_access: StrictBool = Field(
+        default=False,
+        description="Also expose the API endpoint publicly, to `public_access_cidrs` only; dev only. "
+        "Omitted: private endpoint only.",
+    )
+    public_access_cidrs: tuple[str, ...] = Field(
+        default=(), description="Allow-list of the public endpoint (no 0.0.0.0/0). Omitted: none."
+    )
+    log_retention_days: StrictInt = Field(
+        default=365, description="Retention of the control-plane log group. Omitted: 365 days."
+    )
+    gpu_pools: tuple[GpuPoolSpec, ...] = Field(
+        default_factory=lambda: (GpuPoolSpec(name="gpu", instance_types=("g5.xlarge",)),),
+        description="GPU node groups. Omitted: one on-demand pool `gpu` of g5.xlarge, 0 to 2 nodes.",
+    )
+    teams: tuple[TeamSpec, ...] = Field(default=(), description="Teams using the cluster. Omitted: none.")
+    image_cache_prefix: Optional[str] = Field(
+        default=None,
+        description="ECR repository prefix of the pull-through caches (`<prefix>/k8s`, `<prefix>/quay`) and the "
+        f"device plugin mirror; at most {MAX_IMAGE_CACHE_PREFIX} characters, unique in the account and region. "
+        "Omitted: the cluster name.",
+    )
+
+    def problems_at(self, base: str, *, environment: str = "prod", cluster_name: Optional[str] = None,
+                    cluster_name_path: Optional[str] = None) -> list[Problem]:
+        """The settings' problems in `environment`; with `cluster_name`, also the names derived from it."""
+        return cluster_problems(self, base, environment=environment, cluster_name=cluster_name,
+                                cluster_name_path=cluster_name_path)
+
+
+class TrainingClusterArgs(TrainingClusterSpec, ParentArgs):
     cluster_name: str = Field(
         description="The EKS cluster's name, deterministic (see `deterministic_cluster_name`): "
         "`<project>-<env>-<name>`, checked against botocore's ClusterName pattern and length."
@@ -198,35 +248,15 @@ class TrainingClusterArgs(ParentArgs):
         "domain (e.g. `cluster-<name>`) whose key users include 'autoscaling-volumes'."
     )
     log_key: aws.kms.Key = Field(description="The logs KMS key that encrypts the control-plane log group.")
-    admin_role_arns: tuple[str, ...] = Field(
-        description="IAM roles given cluster admin (an access entry with AmazonEKSClusterAdminPolicy); "
-        "include the deployer's role: the creator gets no implicit access."
-    )
     environment: Environment = Field(
         default="prod",
         description="dev, staging or prod: gates the public endpoint and SSH (dev only) and sets the GPU "
         "node cap. Omitted: prod.",
     )
-    version: str = Field(default=DEFAULT_KUBERNETES_VERSION, description="Kubernetes minor version. Omitted: 1.34.")
-    endpoint_public_access: bool = Field(
-        default=False,
-        description="Also expose the API endpoint publicly, to `public_access_cidrs` only; dev only. "
-        "Omitted: private endpoint only.",
-    )
-    public_access_cidrs: tuple[str, ...] = Field(
-        default=(), description="Allow-list of the public endpoint (no 0.0.0.0/0). Omitted: none."
-    )
-    log_retention_days: int = Field(
-        default=365, description="Retention of the control-plane log group. Omitted: 365 days."
-    )
     system_nodes: SystemNodesArgs = Field(
         default_factory=SystemNodesArgs, description="The system node group. Omitted: 2-3 m6i.large on demand."
     )
-    gpu_pools: tuple[GpuPoolArgs, ...] = Field(
-        default_factory=lambda: (GpuPoolArgs(name="gpu", instance_types=("g5.xlarge",)),),
-        description="GPU node groups. Omitted: one on-demand pool `gpu` of g5.xlarge, 0 to 2 nodes.",
-    )
-    max_gpu_nodes_cap: Optional[int] = Field(
+    max_gpu_nodes_cap: Optional[StrictInt] = Field(
         default=None,
         description="Most nodes any GPU pool may scale to. Omitted: the environment's cap (dev 2, staging 4, prod 16).",
     )
@@ -239,7 +269,6 @@ class TrainingClusterArgs(ParentArgs):
     dev_ssh: Optional[DevSshArgs] = Field(
         default=None, description="SSH to nodes (dev only, from the listed security groups). Omitted: no SSH."
     )
-    teams: tuple[TeamArgs, ...] = Field(default=(), description="Teams using the cluster. Omitted: none.")
     artifact_store: Optional[ArtifactStore] = Field(
         default=None,
         description="The store whose datasets and models buckets teams use under `teams/<team>/`. "
@@ -253,12 +282,6 @@ class TrainingClusterArgs(ParentArgs):
     container_default_limit: dict[str, str] = Field(
         default_factory=lambda: {"cpu": "1", "memory": "2Gi"},
         description="LimitRange default limits. Omitted: 1 CPU, 2Gi memory.",
-    )
-    image_cache_prefix: Optional[str] = Field(
-        default=None,
-        description="ECR repository prefix of the pull-through caches (`<prefix>/k8s`, `<prefix>/quay`) and the "
-        f"device plugin mirror; at most {MAX_IMAGE_CACHE_PREFIX} characters, unique in the account and region. "
-        "Omitted: the cluster name.",
     )
     device_plugin: HelmChartArgs = Field(default=DEVICE_PLUGIN_CHART, description="NVIDIA device plugin chart. Omitted: 0.17.4.")
     device_plugin_image_repository: Optional[str] = Field(
@@ -274,7 +297,7 @@ class TrainingClusterArgs(ParentArgs):
     vpc_cni_version: Optional[str] = Field(
         default=None, description="VPC CNI add-on version. Omitted: EKS's default for the cluster version."
     )
-    protect: bool = Field(
+    protect: StrictBool = Field(
         default=True, description="Protect the cluster (and EKS deletion protection) and the mirror. Omitted: protected."
     )
 
@@ -358,7 +381,7 @@ def check_system_instance_types(path: str, types: Sequence[str]) -> list[Problem
 
 
 def check_scaling(path: str, min_size: int, desired: Optional[int], max_size: int, cap: Optional[int] = None,
-                  cap_source: str = "") -> list[Problem]:
+                  cap_source: str = "", base: str = A) -> list[Problem]:
     problems = []
     if min_size < 0:
         problems.append(Problem(f"{path}.min_size", "must be at least 0", min_size))
@@ -370,8 +393,8 @@ def check_scaling(path: str, min_size: int, desired: Optional[int], max_size: in
         problems.append(Problem(f"{path}.desired_size", f"is not between min_size ({min_size}) and max_size ({max_size})", desired))
     if cap is not None and max_size > cap:
         problems.append(
-            Problem(f"{path}.max_size", f"is above the GPU node cap ({cap}, {cap_source}); lower it or raise {A}.max_gpu_nodes_cap",
-                    max_size)
+            Problem(f"{path}.max_size", f"is above the GPU node cap ({cap}, {cap_source}); lower it"
+                    + (f" or raise {base}.max_gpu_nodes_cap" if base == A else ""), max_size)
         )
     return problems
 
@@ -404,26 +427,28 @@ def check_chart(path: str, chart: HelmChartArgs) -> list[Problem]:
     return problems
 
 
-def check_image_cache_prefix(prefix: str, explicit: bool) -> list[Problem]:
+def check_image_cache_prefix(prefix: str, explicit: bool, path: str = f"{A}.image_cache_prefix") -> list[Problem]:
     pattern = aws_models.shape("ecr", "PullThroughCacheRuleRepositoryPrefix").metadata.get("pattern", "")
     fits = len(prefix) <= MAX_IMAGE_CACHE_PREFIX and re.fullmatch(pattern, f"{prefix}/quay")
     if fits:
         return []
     if explicit:
-        return [Problem(f"{A}.image_cache_prefix",
+        return [Problem(path,
                         f"is not an ECR repository prefix (lowercase letters, digits, '-', '_', '.', '/'; at most "
                         f"{MAX_IMAGE_CACHE_PREFIX} characters)", prefix)]
-    return [Problem(f"{A}.image_cache_prefix",
+    return [Problem(path,
                     f"is omitted and the cluster name {prefix!r} is no ECR repository prefix (lowercase, at most "
                     f"{MAX_IMAGE_CACHE_PREFIX} characters); set image_cache_prefix")]
 
 
-def check_teams(teams: Sequence[TeamArgs], pools: Sequence[str]) -> list[Problem]:
+def check_teams(teams: Sequence[TeamSpec], pools: Mapping[str, int], base: str = A) -> list[Problem]:
+    """Every team's problems; `pools` maps each GPU pool to the GPUs it can hold (max_size x MAX_GPUS_PER_NODE)."""
     problems: list[Problem] = []
     seen_teams: set[str] = set()
     owner: dict[str, str] = {}
+    cohort = sum(pools.values())
     for i, team in enumerate(teams):
-        path = f"{A}.teams.{i}"
+        path = f"{base}.teams.{i}"
         if not _TEAM_NAME.match(team.name) or len(team.name) > MAX_TEAM_NAME:
             problems.append(Problem(f"{path}.name", f"is not a team name (a DNS label starting with a letter, at most {MAX_TEAM_NAME} characters)", team.name))
         if team.name in seen_teams:
@@ -447,11 +472,19 @@ def check_teams(teams: Sequence[TeamArgs], pools: Sequence[str]) -> list[Problem
                 problems.append(Problem(f"{path}.gpus", f"names a pool that does not exist (pools: {', '.join(pools) or 'none'})", pool))
             if count < 0:
                 problems.append(Problem(f"{path}.gpus", f"gives pool {pool!r} a negative quota", count))
+            elif pool in pools and count > pools[pool]:
+                problems.append(Problem(f"{path}.gpus.{pool}", f"is more GPUs than pool {pool!r} can hold ({pools[pool]}: "
+                                        f"its max_size x {MAX_GPUS_PER_NODE} GPUs per node)", count))
         if team.gpu_borrowing_limit is not None and team.gpu_borrowing_limit < 0:
             problems.append(Problem(f"{path}.gpu_borrowing_limit", "must be at least 0", team.gpu_borrowing_limit))
+        elif team.gpu_borrowing_limit is not None and team.gpu_borrowing_limit > cohort:
+            problems.append(Problem(f"{path}.gpu_borrowing_limit", f"is more GPUs than the cohort's pools can hold ({cohort})",
+                                    team.gpu_borrowing_limit))
         nominal = sum(max(c, 0) for c in team.gpus.values())
         if team.max_gpus is not None and team.max_gpus < nominal:
             problems.append(Problem(f"{path}.max_gpus", f"is below the team's nominal GPUs ({nominal}); its pods could not use them", team.max_gpus))
+        elif team.max_gpus is not None and team.max_gpus > cohort:
+            problems.append(Problem(f"{path}.max_gpus", f"is more GPUs than the cohort's pools can hold ({cohort})", team.max_gpus))
         if not _DNS_SUBDOMAIN.match(team.service_account) or len(team.service_account) > 253 or team.service_account == "default":
             problems.append(Problem(f"{path}.service_account", "is not a service account name other than 'default' (a DNS subdomain)", team.service_account))
     return problems
@@ -459,81 +492,102 @@ def check_teams(teams: Sequence[TeamArgs], pools: Sequence[str]) -> list[Problem
 
 def check_training_cluster(args: TrainingClusterArgs) -> list[Problem]:
     """Every problem with a TrainingClusterArgs (pure: reads only the args and botocore's models)."""
+    return cluster_problems(args, A, environment=args.environment, cluster_name=args.cluster_name,
+                            cluster_name_path=f"{A}.cluster_name", args=args)
+
+
+def cluster_problems(
+    settings: TrainingClusterSpec, base: str, *, environment: str, cluster_name: Optional[str] = None,
+    cluster_name_path: Optional[str] = None, args: Optional[TrainingClusterArgs] = None,
+) -> list[Problem]:
+    """The cluster's problems, with paths under `base`. The Args pass themselves (`args`) for what they add;
+    the stack config passes the cluster name the platform derives and where the user names it."""
     problems: list[Problem] = []
-    name_problems = check_cluster_name(args.cluster_name)
+    name_problems: list[Problem] = []
+    if cluster_name is not None:
+        name_problems = check_cluster_name(cluster_name, cluster_name_path or f"{base}.cluster_name")
     problems += name_problems
-    problems += check_kubernetes_version(args.version)
-    if not args.admin_role_arns:
-        problems.append(Problem(f"{A}.admin_role_arns", "is empty (list at least the deployer's role: the creator gets no implicit access)", ()))
+    problems += check_kubernetes_version(settings.version, f"{base}.version")
+    if not settings.admin_role_arns:
+        problems.append(Problem(f"{base}.admin_role_arns", "is empty (list at least the deployer's role: the creator gets no implicit access)", ()))
     slugs: dict[str, str] = {}
-    for arn in args.admin_role_arns:
+    for arn in settings.admin_role_arns:
         if not _ROLE_ARN.match(arn):
             hint = " (an STS session ARN: give the role's IAM ARN)" if ":assumed-role/" in arn else ""
-            problems.append(Problem(f"{A}.admin_role_arns", f"is not an IAM role ARN{hint}", arn))
+            problems.append(Problem(f"{base}.admin_role_arns", f"is not an IAM role ARN{hint}", arn))
             continue
         slug = admin_suffix(arn)
         if slug in slugs:
             what = "twice" if slugs[slug] == arn else f"with a role of the same name ({slugs[slug]})"
-            problems.append(Problem(f"{A}.admin_role_arns", f"is listed {what} (child names use the role name)", arn))
+            problems.append(Problem(f"{base}.admin_role_arns", f"is listed {what} (child names use the role name)", arn))
         slugs[slug] = arn
-    problems += check_public_access(A, args.environment, args.endpoint_public_access, args.public_access_cidrs)
-    problems.extend(check_log_retention(f"{A}.log_retention_days", args.log_retention_days))
-    system = args.system_nodes
-    problems += check_system_instance_types(f"{A}.system_nodes.instance_types", system.instance_types)
-    problems += check_scaling(f"{A}.system_nodes", system.min_size, system.desired_size, system.max_size)
-    if system.disk_size_gib < 20:
-        problems.append(Problem(f"{A}.system_nodes.disk_size_gib", "is too small for the AL2023 EKS AMI (need >= 20)", system.disk_size_gib))
-
-    if args.max_gpu_nodes_cap is not None and args.max_gpu_nodes_cap < 1:
-        problems.append(Problem(f"{A}.max_gpu_nodes_cap", "must be at least 1", args.max_gpu_nodes_cap))
-    cap = args.gpu_node_cap if args.gpu_node_cap >= 1 else None
-    cap_source = "max_gpu_nodes_cap" if args.max_gpu_nodes_cap is not None else f"the {args.environment} default"
+    problems += check_public_access(base, environment, settings.endpoint_public_access, settings.public_access_cidrs)
+    problems.extend(check_log_retention(f"{base}.log_retention_days", settings.log_retention_days))
+    if args is not None:
+        system = args.system_nodes
+        problems += check_system_instance_types(f"{base}.system_nodes.instance_types", system.instance_types)
+        problems += check_scaling(f"{base}.system_nodes", system.min_size, system.desired_size, system.max_size)
+        if system.disk_size_gib < 20:
+            problems.append(Problem(f"{base}.system_nodes.disk_size_gib", "is too small for the AL2023 EKS AMI (need >= 20)", system.disk_size_gib))
+        if args.max_gpu_nodes_cap is not None and args.max_gpu_nodes_cap < 1:
+            problems.append(Problem(f"{base}.max_gpu_nodes_cap", "must be at least 1", args.max_gpu_nodes_cap))
+        cap = args.gpu_node_cap if args.gpu_node_cap >= 1 else None
+        cap_source = "max_gpu_nodes_cap" if args.max_gpu_nodes_cap is not None else f"the {environment} default"
+    else:
+        cap, cap_source = GPU_NODE_CAPS.get(environment), f"the {environment} cap"
     pool_names: list[str] = []
-    for i, pool in enumerate(args.gpu_pools):
-        path = f"{A}.gpu_pools.{i}"
+    capacity: dict[str, int] = {}
+    for i, pool in enumerate(settings.gpu_pools):
+        path = f"{base}.gpu_pools.{i}"
         if not _DNS_LABEL.match(pool.name) or len(pool.name) > MAX_POOL_NAME:
             problems.append(Problem(f"{path}.name", f"is not a pool name (a DNS label, at most {MAX_POOL_NAME} characters)", pool.name))
         if pool.name in pool_names:
             problems.append(Problem(f"{path}.name", "is used by another pool (pool names are unique)", pool.name))
         pool_names.append(pool.name)
+        capacity[pool.name] = max(min(pool.max_size, cap if cap is not None else pool.max_size), 0) * MAX_GPUS_PER_NODE
         problems += check_gpu_instance_types(f"{path}.instance_types", pool.instance_types)
-        problems += check_scaling(path, pool.min_size, pool.desired_size, pool.max_size, cap, cap_source)
+        problems += check_scaling(path, pool.min_size, pool.desired_size, pool.max_size, cap, cap_source, base)
         if pool.disk_size_gib < 20:
             problems.append(Problem(f"{path}.disk_size_gib", "is too small for the AL2023 EKS AMI (need >= 20)", pool.disk_size_gib))
+        elif pool.disk_size_gib > MAX_DISK_SIZE_GIB:
+            problems.append(Problem(f"{path}.disk_size_gib", f"is larger than a gp3 volume ({MAX_DISK_SIZE_GIB} GiB)", pool.disk_size_gib))
         problems += check_labels(f"{path}.labels", pool.labels)
 
-    if args.dev_ssh is not None:
-        if args.environment != "dev":
-            problems.append(Problem(f"{A}.dev_ssh", f"is not allowed in {args.environment} (no SSH to nodes outside dev; use SSM)"))
+    if args is not None and args.dev_ssh is not None:
+        if environment != "dev":
+            problems.append(Problem(f"{base}.dev_ssh", f"is not allowed in {environment} (no SSH to nodes outside dev; use SSM)"))
         if not args.dev_ssh.source_security_group_ids:
-            problems.append(Problem(f"{A}.dev_ssh.source_security_group_ids", "is empty (SSH needs the security groups it admits)", ()))
+            problems.append(Problem(f"{base}.dev_ssh.source_security_group_ids", "is empty (SSH needs the security groups it admits)", ()))
         for sg in args.dev_ssh.source_security_group_ids:
             if not _SG_ID.match(sg):
-                problems.append(Problem(f"{A}.dev_ssh.source_security_group_ids", "is not a security group id (sg- and 8 or 17 hex digits)", sg))
+                problems.append(Problem(f"{base}.dev_ssh.source_security_group_ids", "is not a security group id (sg- and 8 or 17 hex digits)", sg))
 
-    problems += check_teams(args.teams, pool_names)
-    if not _DNS_SUBDOMAIN.match(args.cohort_name) or len(args.cohort_name) > 253:
-        problems.append(Problem(f"{A}.cohort_name", "is not a Kueue cohort name (a DNS subdomain)", args.cohort_name))
-    for field in ("container_default_request", "container_default_limit"):
-        values = getattr(args, field)
-        for key, value in values.items():
-            if key not in ("cpu", "memory"):
-                problems.append(Problem(f"{A}.{field}", "names a resource other than cpu and memory", key))
-            else:
-                problems += check_quantity(f"{A}.{field}.{key}", value)
-    if args.image_cache_prefix is not None or not name_problems:  # a bad cluster name is reported once
-        problems += check_image_cache_prefix(args.cache_prefix, args.image_cache_prefix is not None)
-    problems += check_chart(f"{A}.device_plugin", args.device_plugin)
-    problems += check_chart(f"{A}.kueue", args.kueue)
-    if args.kueue.version not in SUPPORTED_KUEUE_VERSIONS:
-        problems.append(
-            Problem(f"{A}.kueue.version",
-                    f"is not a Kueue version the queue objects are written and validated for (allowed: "
-                    f"{', '.join(SUPPORTED_KUEUE_VERSIONS)}; its CRDs are the test data)", args.kueue.version)
-        )
-    if args.kuberay is not None:
-        problems += check_chart(f"{A}.kuberay", args.kuberay)
-    problems += missing_network_endpoints(args.network)
+    problems += check_teams(settings.teams, capacity, base)
+    if args is not None:
+        if not _DNS_SUBDOMAIN.match(args.cohort_name) or len(args.cohort_name) > 253:
+            problems.append(Problem(f"{base}.cohort_name", "is not a Kueue cohort name (a DNS subdomain)", args.cohort_name))
+        for field in ("container_default_request", "container_default_limit"):
+            values = getattr(args, field)
+            for key, value in values.items():
+                if key not in ("cpu", "memory"):
+                    problems.append(Problem(f"{base}.{field}", "names a resource other than cpu and memory", key))
+                else:
+                    problems += check_quantity(f"{base}.{field}.{key}", value)
+    prefix = settings.image_cache_prefix if settings.image_cache_prefix is not None else cluster_name
+    if prefix is not None and (settings.image_cache_prefix is not None or not name_problems):  # a bad name is reported once
+        problems += check_image_cache_prefix(prefix, settings.image_cache_prefix is not None, f"{base}.image_cache_prefix")
+    if args is not None:
+        problems += check_chart(f"{base}.device_plugin", args.device_plugin)
+        problems += check_chart(f"{base}.kueue", args.kueue)
+        if args.kueue.version not in SUPPORTED_KUEUE_VERSIONS:
+            problems.append(
+                Problem(f"{base}.kueue.version",
+                        f"is not a Kueue version the queue objects are written and validated for (allowed: "
+                        f"{', '.join(SUPPORTED_KUEUE_VERSIONS)}; its CRDs are the test data)", args.kueue.version)
+            )
+        if args.kuberay is not None:
+            problems += check_chart(f"{base}.kuberay", args.kuberay)
+        problems += missing_network_endpoints(args.network)
     return problems
 
 

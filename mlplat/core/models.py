@@ -9,17 +9,41 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Any, Iterator
+import warnings
+from typing import Annotated, Any, ClassVar, Iterator, Mapping
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Strict, StrictBool, StrictInt, ValidationError
 
 from .errors import ConfigError, Problem
+
+__all__ = [
+    "ArgsModel", "NestedArgs", "Number", "ParentArgs", "Spec", "StrictBool", "StrictInt", "StrictModel", "allowed_keys",
+    "model_of", "nested_args_scope", "problems_from_validation",
+]
+
+# Scalars are strict: lax coercion hides mistakes (`true` where a number of days belongs, "5" for 5).
+# A number accepts an int or a float, never a bool, a string, NaN or infinity.
+Number = Annotated[float, Strict(), AllowInfNan(False)]
 
 
 class StrictModel(BaseModel):
     """Base for every config model: frozen, unknown keys rejected."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Spec(StrictModel):
+    """A component's settings as data: one description and one default per field.
+
+    The stack config reuses a spec as it is; the component's Args extend it with what a composition
+    decides (resource references such as keys, networks, buckets and roles; names; protection).
+    `problems_at(base)` returns the problems of the settings with paths under `base`, so the stack
+    config reports them at the keys the user wrote and the Args at `<Args>.<field>`.
+    """
+
+    def problems_at(self, base: str) -> list[Problem]:
+        """Problems of these settings alone (pure); override in subclasses."""
+        return []
 
 
 class ArgsModel(StrictModel):
@@ -31,7 +55,11 @@ class ArgsModel(StrictModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
+    # Keyword names a release renamed (old -> new field): still accepted, with a DeprecationWarning.
+    renamed_fields: ClassVar[Mapping[str, str]] = {}
+
     def __init__(self, **data: Any) -> None:
+        data = _renamed(type(self), data)
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -45,14 +73,43 @@ class ArgsModel(StrictModel):
         return []
 
 
+def _renamed(model: type[ArgsModel], data: dict[str, Any]) -> dict[str, Any]:
+    renames = model.renamed_fields
+    if not renames or not renames.keys() & data.keys():
+        return data
+    out = dict(data)
+    for old, new in renames.items():
+        if old not in out:
+            continue
+        warnings.warn(f"{model.__name__}({old}=...) is deprecated: use {new}=", DeprecationWarning, stacklevel=4)
+        if new in out:
+            raise ConfigError([Problem(f"{model.__name__}.{old}", f"is the old name of {new}; give only {new}")])
+        out[new] = out.pop(old)
+    return out
+
+
+# Pydantic error types whose input is of the wrong type, and what a valid one is.
+_EXPECTED_TYPE = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "float_type": "a number",
+    "finite_number": "a finite number", "bool_type": "true or false", "string_type": "a string",
+    "dict_type": "a mapping", "model_type": "a mapping", "list_type": "a list", "tuple_type": "a list",
+}
+
+
 def problems_from_validation(exc: ValidationError, model: type[BaseModel], root: str) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        path = ".".join([root, *(str(part) for part in loc)])
         kind = err["type"]
         value = err.get("input")
-        if kind == "extra_forbidden":
+        if loc and loc[-1] == "[key]":  # a mapping key of the wrong type: name the mapping
+            path = ".".join([root, *(str(part) for part in loc[:-2])])
+            problems.append(Problem(path, f"has a key that is not {_EXPECTED_TYPE.get(kind, 'valid')}", loc[-2]))
+            continue
+        path = ".".join([root, *(str(part) for part in loc)])
+        if kind in _EXPECTED_TYPE:
+            problems.append(Problem(path, _wrong_type(value, _EXPECTED_TYPE[kind]), value))
+        elif kind == "extra_forbidden":
             allowed = allowed_keys(model, loc[:-1])
             hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
             problems.append(Problem(path, f"is not a known key{hint}"))
@@ -66,6 +123,16 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], root:
             message = message[0].lower() + message[1:] if message else "is invalid"
             problems.append(Problem(path, f"is invalid: {message}", value))
     return problems
+
+
+def _wrong_type(value: Any, expected: str) -> str:
+    if isinstance(value, bool):
+        return f"is a boolean, not {expected}"
+    if isinstance(value, str):
+        return f"is a string, not {expected}"
+    if isinstance(value, (dict, list, tuple)):
+        return f"is a {'mapping' if isinstance(value, dict) else 'list'}, not {expected}"
+    return f"is not {expected}"
 
 
 def allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

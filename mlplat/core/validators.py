@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Sequence
+from typing import Mapping, Sequence
 
+from . import aws_models
 from .errors import Problem
-from .vocabulary import LOG_RETENTION_DAYS
+from .vocabulary import LOG_RETENTION_DAYS, RESERVED_TAG_PREFIXES
 
-__all__ = ["check_log_retention", "check_public_access", "check_vpc_cidr"]
+__all__ = ["check_log_retention", "check_public_access", "check_tag_key", "check_tag_value", "check_tags", "check_vpc_cidr"]
+
+# The platform tags SageMaker, IAM, CloudWatch Logs, S3, KMS, EKS...: their tag rules (botocore's
+# sagemaker TagKey / TagValue: lengths and characters, the strictest of them) hold for every tag.
+_TAG_SERVICE = "sagemaker"
+_TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
 
 MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24  # VPC limits: /16 is the largest, /24 keeps subnets >= /27
 
@@ -64,4 +70,36 @@ def check_public_access(where: str, environment: str, enabled: bool, cidrs: Sequ
             continue
         if network.prefixlen == 0:
             problems.append(Problem(f"{where}.public_access_cidrs", "admits the whole internet (list your own ranges)", cidr))
+    return problems
+
+
+def check_tag_key(path: str, key: str) -> list[Problem]:
+    """Problems with a tag key AWS would refuse: length, characters, a reserved prefix."""
+    low, high = aws_models.shape_limits(_TAG_SERVICE, "TagKey")
+    pattern = aws_models.shape_pattern(_TAG_SERVICE, "TagKey")
+    if not (low or 1) <= len(key) <= (high or 128) or (pattern is not None and not pattern.fullmatch(key)):
+        return [Problem(path, f"is not an AWS tag key ({low} to {high} characters: {_TAG_CHARACTERS})", key)]
+    reserved = [p for p in RESERVED_TAG_PREFIXES if key.lower().startswith(p)]
+    if reserved:
+        return [Problem(path, f"starts with {reserved[0]!r}, a reserved tag prefix (reserved: {', '.join(RESERVED_TAG_PREFIXES)})", key)]
+    return []
+
+
+def check_tag_value(path: str, value: str) -> list[Problem]:
+    """Problems with a tag value AWS would refuse: length, characters, the reserved `aws:` prefix."""
+    low, high = aws_models.shape_limits(_TAG_SERVICE, "TagValue")
+    pattern = aws_models.shape_pattern(_TAG_SERVICE, "TagValue")
+    if not (low or 0) <= len(value) <= (high or 256) or (pattern is not None and not pattern.fullmatch(value)):
+        return [Problem(path, f"is not an AWS tag value (at most {high} characters: {_TAG_CHARACTERS})", value)]
+    if value.lower().startswith("aws:"):
+        return [Problem(path, "starts with 'aws:', which AWS reserves for its own tags", value)]
+    return []
+
+
+def check_tags(path: str, tags: Mapping[str, str]) -> list[Problem]:
+    """Problems with a map of tags: each key under `path`, each value under `path.<key>`."""
+    problems: list[Problem] = []
+    for key, value in tags.items():
+        problems += check_tag_key(path, key)
+        problems += check_tag_value(f"{path}.{key}", value)
     return problems

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_KUBERNETES_VERSION",
     "DataClassification",
     "ENVIRONMENTS",
+    "ENDPOINT_INSTANCE_CAPS",
     "ENVIRONMENT_TAG",
     "Environment",
     "FAMILY_TAG",
@@ -23,9 +24,11 @@ __all__ = [
     "GPU_NODE_CAPS",
     "LOG_RETENTION_DAYS",
     "MANAGED_BY",
+    "MAX_GPUS_PER_NODE",
     "MAX_AVAILABILITY_ZONES",
     "MIN_AVAILABILITY_ZONES",
     "PLATFORM_VERSION_TAG",
+    "RESERVED_TAG_PREFIXES",
     "REQUIRED_TAG_KEYS",
     "SOURCE_REVISION_TAG",
     "SUPPORTED_KUBERNETES_VERSIONS",
@@ -60,6 +63,8 @@ FAMILY_TAG = "mlplat:model-family"
 FEATURE_GROUP_TAG = "mlplat:feature-group"
 PLATFORM_VERSION_TAG = "mlplat:platform-version"
 SOURCE_REVISION_TAG = "mlplat:source-revision"
+# Tag key prefixes no user tag may take: AWS reserves `aws:`; `mlplat:` carries lineage and roles.
+RESERVED_TAG_PREFIXES: tuple[str, ...] = ("aws:", "mlplat:")
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -74,3 +79,9 @@ SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34"
 DEFAULT_KUBERNETES_VERSION = "1.34"
 # Max nodes per GPU pool (docs/DECISIONS.md, Serving: dev 2, staging 4, prod 16).
 GPU_NODE_CAPS: dict[str, int] = {"dev": 2, "staging": 4, "prod": 16}
+# GPUs of the largest NVIDIA instances the GPU AMI runs (p4d, p5, g5.48xlarge, ...): a pool of N nodes
+# holds at most N x this many GPUs, which bounds a team's quota in it.
+MAX_GPUS_PER_NODE = 8
+# Most instances per endpoint variant (initial count, autoscaling bounds, scale-down capacity), per
+# environment: dev is one small instance, staging prod's shape at smaller sizes; a cap against an extra zero.
+ENDPOINT_INSTANCE_CAPS: dict[str, int] = {"dev": 4, "staging": 10, "prod": 40}

@@ -790,7 +790,7 @@ def test_unknown_or_missing_or_mistyped_args() -> None:
 
     lines = config_error(program).splitlines()
     assert lines[0] == "invalid configuration (2 problems):"
-    assert lines[1].startswith("  ArtifactStoreArgs.object_lock: 'sometimes' is invalid: input should be a valid boolean")
+    assert lines[1].startswith("  ArtifactStoreArgs.object_lock: 'sometimes' is a string, not true or false")
     assert lines[2].startswith("  ArtifactStoreArgs.versioning: is not a known key (allowed: abort_incomplete_multipart_upload_days,")
 
     def no_encryption() -> None:

@@ -64,7 +64,7 @@ class CapturingEndpointDouble:
 BASE_ARGS = dict(
     baseline_constraints_uri=CONSTRAINTS,
     baseline_statistics_uri=STATISTICS,
-    drift_features=("amount", "merchant_category"),
+    features=("amount", "merchant_category"),
     retraining_pipeline_arn=PIPELINE,
 )
 
@@ -425,8 +425,8 @@ def test_bad_drift_args_list_every_problem():
             endpoint=CapturingEndpointDouble(captures_bucket=None, captures_prefix="/captures"),
             network=_network_stub(adopted=True), alarm_topic=TOPIC,
             baseline_constraints_uri="s3://bucket/", baseline_statistics_uri="https://bucket/statistics.json",
-            drift_features=("amount", "amount", " "), retraining_pipeline_arn="arn:aws:sagemaker:us-east-1:123:pipeline/x",
-            retraining_pipeline_parameters={"bad name": "v"}, drift_threshold=0, schedule_expression="rate(1 hour)",
+            features=("amount", "amount", " "), retraining_pipeline_arn="arn:aws:sagemaker:us-east-1:123:pipeline/x",
+            retraining_pipeline_parameters={"bad name": "v"}, threshold=0, schedule_expression="rate(1 hour)",
             max_runtime_seconds=90000, instance_type="ml.m5.huge", volume_size_gb=0,
             reports_prefix="reports/*/",
         )
@@ -437,19 +437,19 @@ def test_bad_drift_args_list_every_problem():
         "DriftMonitorArgs.baseline_constraints_uri: 's3://bucket/' is not an S3 object URI (s3://bucket/key.json)",
         "DriftMonitorArgs.baseline_statistics_uri: 'https://bucket/statistics.json' is not an S3 object URI "
         "(s3://bucket/key.json)",
-        "DriftMonitorArgs.drift_features: ' ' is not a feature name (non-blank, at most 232 characters)",
-        "DriftMonitorArgs.drift_features: ('amount', 'amount', ' ') lists a feature twice",
-        "DriftMonitorArgs.drift_threshold: 0.0 must be greater than 0",
+        "DriftMonitorArgs.features: ' ' is not a feature name (non-blank, at most 232 characters)",
+        "DriftMonitorArgs.features: ('amount', 'amount', ' ') lists a feature twice",
+        "DriftMonitorArgs.threshold: 0.0 must be greater than 0",
         "DriftMonitorArgs.schedule_expression: 'rate(1 hour)' is not a schedule Model Monitor accepts (hourly "
         "cron(0 * ? * * *), daily cron(0 H ? * * *) or every N hours cron(0 H/N ? * * *), with H 0-23 and N 1-24; "
         "rate() and NOW are not Model Monitor schedules)",
-        "DriftMonitorArgs.max_runtime_seconds: 90000 must be between 1 and the schedule's interval (86400 s)",
-        "DriftMonitorArgs.instance_type: 'ml.m5.huge' is not a processing instance type (e.g. ml.m5.xlarge)",
-        "DriftMonitorArgs.volume_size_gb: 0 must be between 1 and 16384",
         "DriftMonitorArgs.retraining_pipeline_arn: 'arn:aws:sagemaker:us-east-1:123:pipeline/x' is not a SageMaker "
         "pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)",
         "DriftMonitorArgs.retraining_pipeline_parameters: 'bad name' has a parameter name that is not letters, digits "
         "and '-' (at most 256)",
+        "DriftMonitorArgs.max_runtime_seconds: 90000 must be between 1 and the schedule's interval (86400 s)",
+        "DriftMonitorArgs.instance_type: 'ml.m5.huge' is not a processing instance type (e.g. ml.m5.xlarge)",
+        "DriftMonitorArgs.volume_size_gb: 0 must be between 1 and 16384",
         "DriftMonitorArgs.reports_prefix: 'reports/*/' is not a key prefix (no leading '/', no wildcard, ends with "
         "'/', e.g. 'fraud/')",
         "DriftMonitorArgs.security_group_ids: is required with an adopted VPC (the job's security group must reach S3 "
@@ -461,7 +461,7 @@ def test_the_baseline_is_given_one_way():
     bucket = BucketDouble("arn", "name", KEY)
     endpoint = CapturingEndpointDouble(captures_bucket=bucket)
     common = dict(endpoint=endpoint, network=_network_stub(adopted=False), alarm_topic=TOPIC,
-                  drift_features=("amount",), retraining_pipeline_arn=PIPELINE)
+                  features=("amount",), retraining_pipeline_arn=PIPELINE)
     with pytest.raises(ConfigError) as exc:
         DriftMonitorArgs(**common, baseline_bucket=bucket, baseline_constraints_uri=CONSTRAINTS, baseline_kms_key=KEY)
     assert rendered(exc) == [
@@ -505,10 +505,10 @@ def test_runtime_longer_than_an_hourly_schedule_and_too_many_features_are_refuse
     with pytest.raises(ConfigError) as exc:
         DriftMonitorArgs(endpoint=CapturingEndpointDouble(captures_bucket=BucketDouble("a", "n", KEY)),
                          network=_network_stub(adopted=False), alarm_topic=TOPIC,
-                         **{**BASE_ARGS, "drift_features": tuple(f"f{i}" for i in range(11))},
+                         **{**BASE_ARGS, "features": tuple(f"f{i}" for i in range(11))},
                          max_runtime_seconds=3601, security_group_ids=("sg-1",))
     assert rendered(exc) == [
-        "DriftMonitorArgs.drift_features: ('f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10') must "
+        "DriftMonitorArgs.features: ('f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10') must "
         "list 1 to 10 features (a metric-math alarm takes 10 metrics)",
         "DriftMonitorArgs.max_runtime_seconds: 3601 must be between 1 and the schedule's interval (3600 s)",
         "DriftMonitorArgs.security_group_ids: 'sg-1' is not a security group id (sg-...)",

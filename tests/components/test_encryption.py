@@ -117,7 +117,7 @@ def test_key_arns_output_maps_domains_to_arns():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"deletion_window_days": 3}, "EncryptionArgs.deletion_window_days: 3 is invalid: input should be greater than or equal to 7"),
+        ({"deletion_window_days": 3}, "EncryptionArgs.deletion_window_days: 3 is not a KMS deletion window (allowed: 7 to 30 days)"),
         ({"domains": ()}, "EncryptionArgs.domains: () must list at least one domain"),
         ({"domains": ("data", "data")}, "EncryptionArgs.domains: ('data', 'data') lists a domain twice"),
         ({"domains": ("Data",)}, "EncryptionArgs.domains: 'Data' is not a domain name (lowercase letters, digits, '-'; 1-31 chars)"),

@@ -115,7 +115,7 @@ def monitoring_program(endpoint_kwargs: Optional[dict[str, Any]] = None, **field
     def program() -> None:
         key = aws.kms.Key("alerts-key")
         topic = AlarmTopic("alarms", AlarmTopicArgs(
-            key=key, email_subscriptions=("oncall@example.com",), https_subscriptions=("https://hooks.example.com/mlplat",)))
+            key=key, emails=("oncall@example.com",), https=("https://hooks.example.com/mlplat",)))
         kwargs = {"variant_names": ("blue", "green"), **(endpoint_kwargs or {})}
         endpoint = EndpointDouble(pulumi.Output.from_input(ENDPOINT), **kwargs)
         if not endpoint.serverless:
@@ -410,8 +410,8 @@ def test_serverless_endpoints_get_no_instance_alarms_and_the_plan_says_so():
 
 def test_thresholds_periods_and_dashboard_name_come_from_args():
     plan = run_callable(monitoring_program(
-        period_seconds=300, evaluation_periods=3, datapoints_to_alarm=2, invocation_5xx_errors_threshold=1,
-        cpu_utilization_threshold_percent=50, gpu_counts={"green": 2}, dashboard_name="fraud-ops",
+        period_seconds=300, evaluation_periods=3, datapoints_to_alarm=2, invocation_5xx_errors=1,
+        cpu_utilization_percent=50, gpu_counts={"green": 2}, dashboard_name="fraud-ops",
         instance_types={"blue": "ml.c5.9xlarge", "green": "ml.g7.2xlarge"},
     ))
     five = alarm(plan, "blue-5xx-errors").inputs
@@ -471,13 +471,13 @@ def test_bad_monitoring_args_list_every_problem():
             endpoint=endpoint, alarm_topic=TOPIC,
             instance_types={"blue": "m5.xlarge", "red": "ml.m5.large"},
             period_seconds=90, evaluation_periods=2, datapoints_to_alarm=0,
-            invocation_5xx_errors_threshold=0, invocation_4xx_error_rate_threshold=1.5,
-            cpu_utilization_threshold_percent=120, dashboard_name="fraud ops",
+            invocation_5xx_errors=0, invocation_4xx_error_rate=1.5,
+            cpu_utilization_percent=120, dashboard_name="fraud ops",
         )
     assert rendered(exc) == [
-        "EndpointMonitoringArgs.invocation_5xx_errors_threshold: 0.0 must be greater than 0",
-        "EndpointMonitoringArgs.invocation_4xx_error_rate_threshold: 1.5 must be at most 1",
-        "EndpointMonitoringArgs.cpu_utilization_threshold_percent: 120.0 must be at most 100",
+        "EndpointMonitoringArgs.invocation_5xx_errors: 0.0 must be greater than 0",
+        "EndpointMonitoringArgs.invocation_4xx_error_rate: 1.5 must be at most 1",
+        "EndpointMonitoringArgs.cpu_utilization_percent: 120.0 must be at most 100",
         "EndpointMonitoringArgs.period_seconds: 90 is not a period for minute-resolution metrics (a multiple of 60 "
         "seconds; CloudWatch allows 10, 20 and 30 only for high-resolution metrics)",
         "EndpointMonitoringArgs.datapoints_to_alarm: 0 must be between 1 and evaluation_periods (2)",
@@ -539,15 +539,15 @@ def test_bad_topic_args_list_every_problem():
     with pytest.raises(ConfigError) as exc:
         AlarmTopicArgs(
             key=KEY,
-            email_subscriptions=("oncall", "ops@example.com", "OPS@example.com"),
-            https_subscriptions=("http://hooks.example.com/x", "https://user:pw@hooks.example.com/y"),
+            emails=("oncall", "ops@example.com", "OPS@example.com"),
+            https=("http://hooks.example.com/x", "https://user:pw@hooks.example.com/y"),
         )
     assert rendered(exc) == [
-        "AlarmTopicArgs.email_subscriptions: 'oncall' is not an email address (name@domain.tld)",
-        "AlarmTopicArgs.email_subscriptions: ('oncall', 'ops@example.com', 'OPS@example.com') lists an address twice",
-        "AlarmTopicArgs.https_subscriptions: 'http://hooks.example.com/x' is not an https:// URL with a host (SNS "
+        "AlarmTopicArgs.emails: 'oncall' is not an email address (name@domain.tld)",
+        "AlarmTopicArgs.emails: ('oncall', 'ops@example.com', 'OPS@example.com') lists an address twice",
+        "AlarmTopicArgs.https: 'http://hooks.example.com/x' is not an https:// URL with a host (SNS "
         "delivers alarms to HTTPS endpoints only)",
-        "AlarmTopicArgs.https_subscriptions: 'https://user:pw@hooks.example.com/y' embeds credentials (they would be "
+        "AlarmTopicArgs.https: 'https://user:pw@hooks.example.com/y' embeds credentials (they would be "
         "stored in plain text in the state; authenticate the webhook another way)",
     ]
 
@@ -599,7 +599,7 @@ def real_endpoint_program(*, drift: bool = False):
             DriftMonitor("churn-drift", DriftMonitorArgs(
                 endpoint=endpoint, network=network, alarm_topic=topic, security_group_ids=("sg-0123456789abcdef0",),
                 baseline_bucket=store.datasets, baseline_prefix="churn/baseline/",
-                drift_features=("tenure",),
+                features=("tenure",),
                 retraining_pipeline_arn=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/churn-retrain",
             ))
 

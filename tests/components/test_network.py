@@ -505,8 +505,8 @@ def test_bad_existing_vpc_says_what_is_allowed():
     ]
     with pytest.raises(ConfigError) as exc:
         NetworkArgs(existing={**EXISTING, "private_subnet_ids": ["subnet-0123456789abcdef0"]})
-    assert rendered(exc) == [
-        "ExistingVpcArgs.private_subnet_ids: ('subnet-0123456789abcdef0',) is too few subnets (need >= 2, in "
+    assert rendered(exc) == [  # inside NetworkArgs, the problem names its place there
+        "NetworkArgs.existing.private_subnet_ids: ('subnet-0123456789abcdef0',) is too few subnets (need >= 2, in "
         "distinct availability zones)"
     ]
 

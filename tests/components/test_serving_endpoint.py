@@ -897,10 +897,10 @@ BAD_ARGS = [
     pytest.param(dict(source_revision="abc"), [
         f"{A}.source_revision: 'abc' needs model_family (lineage tags name the family first)",
     ], id="revision-without-family"),
-    pytest.param(dict(variants=[{"initial_instance_count": "two"}]), [
-        f"{A}.variants.0.initial_instance_count: 'two' is invalid: input should be a valid integer, unable to parse "
-        "string as an integer",
-    ], id="types"),
+    pytest.param(dict(variants=[{"initial_instance_count": "2"}, {"name": "b", "initial_weight": True}]), [
+        f"{A}.variants.0.initial_instance_count: '2' is a string, not a whole number",
+        f"{A}.variants.1.initial_weight: True is a boolean, not a number",
+    ], id="strict-types"),
 ]
 
 

@@ -1014,7 +1014,7 @@ def test_long_cluster_name_needs_an_image_cache_prefix_and_empty_admins_are_refu
 def test_type_errors_and_unknown_keys_name_their_position() -> None:
     assert lines("types-and-keys") == [
         "TrainingClusterArgs.gpu_pools.0.instance_types: is required",
-        "TrainingClusterArgs.teams.0.gpus.gpu: 'two' is invalid: input should be a valid integer, unable to parse string as an integer",
+        "TrainingClusterArgs.teams.0.gpus.gpu: 'two' is a string, not a whole number",
         "TrainingClusterArgs.teams.0.quota: is not a known key (allowed: cpu, dataset_access, gpu_borrowing_limit, gpus, "
         "max_gpus, memory, model_access, name, namespaces, pod_security, service_account)",
     ]

@@ -86,7 +86,7 @@ def program() -> None:
         endpoint=endpoint, network=network, alarm_topic=topic, security_group_ids=("sg-0123456789abcdef0",),
         baseline_constraints_uri="s3://datasets/fraud/constraints.json",
         baseline_statistics_uri="s3://datasets/fraud/statistics.json",
-        drift_features=("amount", "country"),
+        features=("amount", "country"),
         retraining_pipeline_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-retrain",
         retraining_pipeline_parameters={"TriggeredBy": "drift-alarm"},
     ))
