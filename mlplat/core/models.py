@@ -45,6 +45,12 @@ class Spec(StrictModel):
         """Problems of these settings alone (pure); override in subclasses."""
         return []
 
+    def given(self, spec: type[Spec] | None = None) -> dict[str, Any]:
+        """The settings set in the data (not defaulted), limited to `spec`'s fields: what a composition
+        passes on to the component's Args, whose defaults are the spec's own."""
+        fields = (spec or type(self)).model_fields
+        return {name: getattr(self, name) for name in self.model_fields_set if name in fields}
+
 
 class ArgsModel(StrictModel):
     """Base of component Args: may hold resources and components; bad values raise ConfigError.

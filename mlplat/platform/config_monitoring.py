@@ -1,79 +1,66 @@
-"""The `monitoring` section of PlatformConfig: who gets alarms, thresholds, and drift loops."""
+"""The `monitoring` section of PlatformConfig: who gets alarms, thresholds, and drift loops.
+
+Subscribers are the AlarmTopic's spec, thresholds the EndpointMonitoring's (one set for every
+endpoint), and each drift loop a DriftMonitor's spec reading its baseline from the datasets bucket.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 from pydantic import Field
 
-from mlplat.core.models import StrictModel
-from mlplat.core.schedules import HOURLY, check_schedule_expression
+from mlplat.components.drift import DriftMonitorSpec, baseline_problems
+from mlplat.components.monitoring import AlarmTopicSpec, EndpointAlarmsSpec
 from mlplat.core.errors import Problem
+from mlplat.core.models import StrictModel
+from mlplat.core.schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression
 
+__all__ = ["MonitoringConfig", "check_monitoring"]
 
-class AlarmSubscriptionsConfig(StrictModel):
-    emails: tuple[str, ...] = Field(default=(), description="Addresses subscribed to the alarm topic (each confirms). Omitted: none.")
-    https: tuple[str, ...] = Field(default=(), description="HTTPS webhooks (e.g. the incident tool) subscribed to the alarm topic. Omitted: none.")
-
-
-class EndpointAlarmsConfig(StrictModel):
-    """Thresholds of every endpoint's alarms (EndpointMonitoringArgs)."""
-    period_seconds: int = Field(default=60, description="Alarm period, a multiple of 60. Omitted: 60.")
-    evaluation_periods: int = Field(default=5, description="Omitted: 5.")
-    datapoints_to_alarm: int = Field(default=3, description="Omitted: 3 of 5.")
-    invocation_5xx_errors: float = Field(description="5XX errors per period per variant. Omitted: 10 in dev, 5 in staging and prod.")
-    invocation_4xx_error_rate: float = Field(default=0.05, description="Omitted: 0.05.")
-    model_latency_p99_ms: float = Field(description="Omitted: 2000 in dev, 1000 in staging and prod.")
-    overhead_latency_p99_ms: float = Field(default=100.0, description="Omitted: 100.")
-    cpu_utilization_percent: float = Field(default=90.0, description="Per vCPU. Omitted: 90.")
-    gpu_utilization_percent: float = Field(default=90.0, description="Per accelerator. Omitted: 90.")
-    disk_utilization_percent: float = Field(default=80.0, description="Omitted: 80.")
-
-
-class DriftLoopConfig(StrictModel):
-    """The drift-to-retraining loop of one endpoint (DriftMonitorArgs)."""
-    baseline_prefix: str = Field(description="Prefix of constraints.json / statistics.json in the datasets bucket, e.g. churn/baseline/.")
-    features: tuple[str, ...] = Field(description="Baseline features whose drift triggers retraining (1-10).")
-    retraining_pipeline_arn: str = Field(description="arn:aws:sagemaker:<region>:<account>:pipeline/<name>.")
-    retraining_pipeline_parameters: dict[str, str] = Field(default_factory=dict, description="Omitted: the pipeline's defaults.")
-    threshold: float = Field(default=0.1, description="Omitted: 0.1.")
-    schedule_expression: Optional[str] = Field(default=None, description="Omitted: monitoring.drift_schedule_expression.")
+WHERE = "platform.monitoring"
 
 
 class MonitoringConfig(StrictModel):
-    subscriptions: AlarmSubscriptionsConfig = Field(default_factory=AlarmSubscriptionsConfig,
-        description="Who gets alarms. Omitted: nobody (refused in staging and prod by check_platform).")
-    endpoint_alarms: EndpointAlarmsConfig
-    drift_schedule_expression: str = Field(description="Model Monitor schedule. Omitted: daily cron(0 0 ? * * *) in dev, hourly in staging and prod.")
-    drift: dict[str, DriftLoopConfig] = Field(default_factory=dict,
-        description="Endpoint name (a key of serving.endpoints) -> its drift loop. Omitted: no drift monitoring.")
+    """Alarm subscribers, the endpoints' alarm thresholds and the drift loops."""
+
+    subscriptions: AlarmTopicSpec = Field(
+        default_factory=AlarmTopicSpec,
+        description="Who gets alarms. Omitted: nobody (refused in staging and prod).",
+    )
+    endpoint_alarms: EndpointAlarmsSpec = Field(
+        default_factory=EndpointAlarmsSpec, description="Thresholds of every endpoint's alarms. Omitted: the defaults below."
+    )
+    drift_schedule_expression: str = Field(
+        default=HOURLY,
+        description=f"Model Monitor schedule of the drift loops that set none: {SCHEDULES_ALLOWED}. Omitted: hourly.",
+    )
+    drift: dict[str, DriftMonitorSpec] = Field(
+        default_factory=dict,
+        description="Endpoint name (a name in serving.endpoints) -> its drift loop, whose baseline is under "
+        "baseline_prefix in the datasets bucket. Omitted: no drift monitoring.",
+    )
 
 
-# ENVIRONMENT_DEFAULTS additions (nested one level deeper than today's merge: with_environment_defaults
-# must merge `endpoint_alarms` too, or the defaults live on the fields per environment instead):
-MONITORING_DEFAULTS = {
-    "dev": {"drift_schedule_expression": "cron(0 0 ? * * *)",
-            "endpoint_alarms": {"invocation_5xx_errors": 10.0, "model_latency_p99_ms": 2000.0}},
-    "staging": {"drift_schedule_expression": HOURLY,
-                "endpoint_alarms": {"invocation_5xx_errors": 5.0, "model_latency_p99_ms": 1000.0}},
-    "prod": {"drift_schedule_expression": HOURLY,
-             "endpoint_alarms": {"invocation_5xx_errors": 5.0, "model_latency_p99_ms": 1000.0}},
-}
-
-
-def check_monitoring(env: str, monitoring: MonitoringConfig, endpoints: dict[str, bool]) -> list[Problem]:
-    """`endpoints` maps each serving endpoint's name to whether it is serverless."""
-    where = "platform.monitoring"
-    problems: list[Problem] = []
+def check_monitoring(env: Optional[str], monitoring: MonitoringConfig, endpoints: Optional[Mapping[str, bool]],
+                     adopted_vpc: Optional[bool]) -> list[Problem]:
+    """`endpoints` maps each serving endpoint's name to whether it is serverless (None: not known, the
+    serving section is invalid); `adopted_vpc` says whether network.existing is set (None: not known)."""
+    problems = monitoring.subscriptions.problems_at(f"{WHERE}.subscriptions")
     subs = monitoring.subscriptions
-    if env != "dev" and not (subs.emails or subs.https):
-        problems.append(Problem(f"{where}.subscriptions", f"must name at least one email or https subscriber in {env} (alarms need a reader)"))
-    problems.extend(check_schedule_expression(f"{where}.drift_schedule_expression", monitoring.drift_schedule_expression))
+    if env is not None and env != "dev" and not (subs.emails or subs.https):
+        problems.append(Problem(f"{WHERE}.subscriptions", f"must name at least one email or https subscriber in {env} (alarms need a reader)"))
+    problems += monitoring.endpoint_alarms.problems_at(f"{WHERE}.endpoint_alarms")
+    problems += check_schedule_expression(f"{WHERE}.drift_schedule_expression", monitoring.drift_schedule_expression)
     for name, loop in monitoring.drift.items():
-        if name not in endpoints:
-            problems.append(Problem(f"{where}.drift", f"names no endpoint of platform.serving.endpoints ({', '.join(endpoints) or 'none'})", name))
-        elif endpoints[name]:
-            problems.append(Problem(f"{where}.drift", "names a serverless endpoint (no data capture, so no Model Monitor)", name))
-        if loop.schedule_expression is not None:
-            problems.extend(check_schedule_expression(f"{where}.drift.{name}.schedule_expression", loop.schedule_expression))
+        where = f"{WHERE}.drift.{name}"
+        if endpoints is not None and name not in endpoints:
+            problems.append(Problem(f"{WHERE}.drift", f"names no endpoint of platform.serving.endpoints ({', '.join(endpoints) or 'none'})", name))
+        elif endpoints is not None and endpoints[name]:
+            problems.append(Problem(f"{WHERE}.drift", "names a serverless endpoint (no data capture, so no Model Monitor)", name))
+        if adopted_vpc:
+            problems.append(Problem(where, "cannot run in an adopted VPC (platform.network.existing): the monitoring job "
+                                    "needs a security group the platform creates only in its own network"))
+        problems += baseline_problems(where, in_bucket=True, prefix=loop.baseline_prefix, bucket="the datasets bucket")
+        problems += loop.problems_at(where)
     return problems

@@ -14,28 +14,35 @@ from typing import Any, Optional
 
 import pulumi
 
-from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
-from .config import PlatformConfig
 from mlplat.components import family_tags, tag_transform
-from mlplat.core.naming import bucket_prefix, child
-from .config_serving import ServingEndpointConfig
-from mlplat.components.drift import DriftMonitor, DriftMonitorArgs
-from mlplat.components.encryption import DEFAULT_DOMAINS, Encryption, EncryptionArgs
-from mlplat.components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
-from mlplat.components.feature_store import FeatureGroupArgs, FeatureStore, FeatureStoreArgs
-from mlplat.components.model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
-from mlplat.components.monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
-from mlplat.components.network import ExistingVpcArgs, Network, NetworkArgs
+from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs, ArtifactStoreSpec
+from mlplat.components.drift import DriftMonitor, DriftMonitorArgs, DriftMonitorSpec
+from mlplat.components.encryption import DEFAULT_DOMAINS, Encryption, EncryptionArgs, EncryptionSpec
+from mlplat.components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs, ExperimentTrackingSpec
+from mlplat.components.feature_store import FeatureStore, FeatureStoreArgs, FeatureStoreSpec
+from mlplat.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelRegistrySpec
+from mlplat.components.monitoring import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    AlarmTopicSpec,
+    EndpointAlarmsSpec,
+    EndpointMonitoring,
+    EndpointMonitoringArgs,
+)
+from mlplat.components.network import Network, NetworkArgs, NetworkSpec
+from mlplat.components.serving_args import ServingEndpointSpec
 from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
 from mlplat.components.training_args import (
     KUBERAY_CHART,
     REQUIRED_INTERFACE_ENDPOINTS,
-    GpuPoolArgs,
-    TeamArgs,
     TrainingClusterArgs,
+    TrainingClusterSpec,
     deterministic_cluster_name,
 )
 from mlplat.components.training_cluster import TrainingCluster
+from mlplat.core.naming import bucket_prefix, child
+from .config import PlatformConfig
+from .config_serving import ServingEndpointConfig
 
 ALERTS_DOMAIN = "alerts"
 
@@ -64,14 +71,13 @@ class MLPlatform(pulumi.ComponentResource):
         encryption_args = EncryptionArgs(
             domains=domains,
             key_users=key_users,
-            deletion_window_days=config.encryption.deletion_window_days,
+            **config.encryption.given(EncryptionSpec),
             alias_prefix=f"alias/{project}-{env}",
             s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes(
                 store_name, bucket_name_prefix, experiments_bucket=config.experiment_tracking.enabled
             ),
             protect=config.deletion_protection,
         )
-        store = config.artifact_store
         super().__init__("mlplat:platform:MLPlatform", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
         self.config = config
@@ -82,26 +88,15 @@ class MLPlatform(pulumi.ComponentResource):
             ArtifactStoreArgs(
                 encryption=self.encryption,
                 bucket_name_prefix=bucket_name_prefix,
-                object_lock=store.object_lock,
-                object_lock_retention_days=store.object_lock_retention_days,
-                force_destroy=store.force_destroy,
+                **config.artifact_store.given(ArtifactStoreSpec),
                 protect=config.deletion_protection,
-                noncurrent_version_transition_days=store.noncurrent_version_transition_days,
-                noncurrent_version_expiration_days=store.noncurrent_version_expiration_days,
-                abort_incomplete_multipart_upload_days=store.abort_incomplete_multipart_upload_days,
-                access_log_expiration_days=store.access_log_expiration_days,
                 experiments_bucket=config.experiment_tracking.enabled,
             ),
             here,
         )
-        subscriptions = config.monitoring.subscriptions
         self.alarm_topic = AlarmTopic(
             child(name, "alarms"),
-            AlarmTopicArgs(
-                key=self.encryption.key(ALERTS_DOMAIN),
-                email_subscriptions=subscriptions.emails,
-                https_subscriptions=subscriptions.https,
-            ),
+            AlarmTopicArgs(key=self.encryption.key(ALERTS_DOMAIN), **config.monitoring.subscriptions.given(AlarmTopicSpec)),
             here,
         )
         self.endpoints = {}
@@ -135,10 +130,8 @@ class MLPlatform(pulumi.ComponentResource):
                 child(name, "features"),
                 FeatureStoreArgs(
                     artifact_store=self.artifacts,
-                    groups=tuple(FeatureGroupArgs(**g.model_dump()) for g in store.groups),
+                    **store.given(FeatureStoreSpec),
                     name_prefix=prefix,
-                    offline_prefix=store.offline_prefix,
-                    athena_workgroup=store.athena_workgroup,
                     protect=config.deletion_protection,
                 ),
                 here,
@@ -149,12 +142,9 @@ class MLPlatform(pulumi.ComponentResource):
                 child(name, "registry"),
                 ModelRegistryArgs(
                     encryption=self.encryption,
-                    families=tuple(ModelFamilyArgs(**f.model_dump()) for f in reg.families),
+                    **reg.given(ModelRegistrySpec),
                     name_prefix=prefix,
-                    consumer_accounts=tuple(reg.consumer_accounts),
                     approval_topic=self.alarm_topic.topic if reg.notify_approvals else None,
-                    keep_images=reg.keep_images,
-                    untagged_image_expiration_days=reg.untagged_image_expiration_days,
                     force_delete_repositories=env == "dev",
                     protect=config.deletion_protection,
                 ),
@@ -167,9 +157,7 @@ class MLPlatform(pulumi.ComponentResource):
                 ExperimentTrackingArgs(
                     artifact_store=self.artifacts,
                     tracking_server_name=f"{prefix}mlflow",
-                    tracking_server_size=tracking_config.tracking_server_size,
-                    weekly_maintenance_window_start=tracking_config.weekly_maintenance_window_start,
-                    mlflow_version=tracking_config.mlflow_version,
+                    **tracking_config.given(ExperimentTrackingSpec),
                     protect=config.deletion_protection,
                 ),
                 here,
@@ -179,12 +167,10 @@ class MLPlatform(pulumi.ComponentResource):
     def _network_args(self, config: PlatformConfig) -> NetworkArgs:
         net = config.network
         if net.existing is not None:
-            return NetworkArgs(existing=ExistingVpcArgs(**net.existing.model_dump()))
+            return NetworkArgs(**net.given(NetworkSpec))
         extra = tuple(e for e in REQUIRED_INTERFACE_ENDPOINTS if e not in NetworkArgs.model_fields["interface_endpoints"].default)
         return NetworkArgs(
-            cidr_block=net.cidr_block,
-            availability_zones=net.availability_zones,
-            flow_log_retention_days=net.flow_log_retention_days,
+            **net.given(NetworkSpec),
             log_key=self.encryption.key("logs"),
             extra_interface_endpoints=extra if config.training.enabled else (),
         )
@@ -192,9 +178,6 @@ class MLPlatform(pulumi.ComponentResource):
     def _serve(self, endpoint: ServingEndpointConfig, here: pulumi.ResourceOptions) -> ServingEndpoint:
         config = self.config
         env, project = config.environment, config.tags.project
-        fields: dict[str, Any] = endpoint.model_dump(exclude={"name"}, exclude_none=True)
-        if fields.get("autoscaling") and fields["autoscaling"].get("target_invocations_per_instance") is None:
-            fields.pop("autoscaling")  # dev: no autoscaling without a measured target
         serving = ServingEndpoint(
             endpoint.name,
             ServingEndpointArgs(
@@ -205,7 +188,7 @@ class MLPlatform(pulumi.ComponentResource):
                 alarm_actions=(self.alarm_topic.arn,),
                 name_prefix=f"{project}-{env}-",
                 allow_raw_model_artifacts=(env == "dev"),
-                **fields,
+                **endpoint.given(ServingEndpointSpec),
             ),
             here,
         )
@@ -216,24 +199,13 @@ class MLPlatform(pulumi.ComponentResource):
             watchers = pulumi.ResourceOptions(parent=self, transforms=[tag_transform(family_tags(endpoint.model_family))])
         EndpointMonitoring(
             child(self._name, f"{endpoint.name}-monitoring"),
-            EndpointMonitoringArgs(
-                endpoint=serving,
-                alarm_topic=self.alarm_topic,
-                period_seconds=alarms.period_seconds,
-                evaluation_periods=alarms.evaluation_periods,
-                datapoints_to_alarm=alarms.datapoints_to_alarm,
-                invocation_5xx_errors_threshold=alarms.invocation_5xx_errors,
-                invocation_4xx_error_rate_threshold=alarms.invocation_4xx_error_rate,
-                model_latency_p99_threshold_ms=alarms.model_latency_p99_ms,
-                overhead_latency_p99_threshold_ms=alarms.overhead_latency_p99_ms,
-                cpu_utilization_threshold_percent=alarms.cpu_utilization_percent,
-                gpu_utilization_threshold_percent=alarms.gpu_utilization_percent,
-                disk_utilization_threshold_percent=alarms.disk_utilization_percent,
-            ),
+            EndpointMonitoringArgs(endpoint=serving, alarm_topic=self.alarm_topic, **alarms.given(EndpointAlarmsSpec)),
             watchers,
         )
         loop = config.monitoring.drift.get(endpoint.name)
         if loop is not None and not serving.waiting_for_model:
+            settings = loop.given(DriftMonitorSpec)
+            settings["schedule_expression"] = loop.schedule_expression or config.monitoring.drift_schedule_expression
             DriftMonitor(
                 child(self._name, f"{endpoint.name}-drift"),
                 DriftMonitorArgs(
@@ -241,12 +213,7 @@ class MLPlatform(pulumi.ComponentResource):
                     network=self.network,
                     alarm_topic=self.alarm_topic,
                     baseline_bucket=self.artifacts.datasets,
-                    baseline_prefix=loop.baseline_prefix,
-                    drift_features=loop.features,
-                    drift_threshold=loop.threshold,
-                    schedule_expression=loop.schedule_expression or config.monitoring.drift_schedule_expression,
-                    retraining_pipeline_arn=loop.retraining_pipeline_arn,
-                    retraining_pipeline_parameters=loop.retraining_pipeline_parameters,
+                    **settings,
                 ),
                 watchers,
             )
@@ -263,14 +230,8 @@ class MLPlatform(pulumi.ComponentResource):
                 network=self.network,
                 cluster_key=self.encryption.key(domain),
                 log_key=self.encryption.key("logs"),
-                admin_role_arns=tuple(t.admin_role_arns),
                 environment=config.environment,
-                version=t.version,
-                endpoint_public_access=t.endpoint_public_access,
-                public_access_cidrs=tuple(t.public_access_cidrs),
-                log_retention_days=t.log_retention_days,
-                gpu_pools=tuple(GpuPoolArgs(**p.model_dump()) for p in t.gpu_pools),
-                teams=tuple(TeamArgs(**team.model_dump()) for team in t.teams),
+                **t.given(TrainingClusterSpec),
                 artifact_store=self.artifacts,
                 kuberay=KUBERAY_CHART if t.kuberay else None,
                 image_cache_prefix=t.image_cache_prefix,

@@ -54,7 +54,7 @@ def test_the_issue_example_message_shape():
     with pytest.raises(ConfigError) as excinfo:
         parse(raw("prod", network={"availability_zones": 1}))
     assert excinfo.value.problems[0].render(SOURCE) == (
-        "stacks/Pulumi.prod.yaml: platform.network.availability_zones: 1 is too few for prod (need >= 2)"
+        "stacks/Pulumi.prod.yaml: platform.network.availability_zones: 1 is too few (need >= 2)"
     )
 
 
@@ -94,7 +94,7 @@ def test_cross_field_rules_collect_every_problem():
         )
     text = str(excinfo.value)
     assert "platform.region: 'eu-west-1' does not match aws:region 'us-east-1'" in text
-    assert "platform.network.availability_zones: 9 is more than any region offers (need <= 6)" in text
+    assert "platform.network.availability_zones: 9 is too many (need <= 6)" in text
     assert "platform.network.flow_log_retention_days: 42 is not a CloudWatch Logs retention period" in text
     assert "platform.artifact_store.force_destroy: True is not allowed in prod" in text
     assert "platform.deletion_protection: False must be true in prod" in text
@@ -102,9 +102,15 @@ def test_cross_field_rules_collect_every_problem():
 
 
 def test_adopting_a_vpc_never_mixes_with_creation_fields():
-    existing = {"vpc_id": "vpc-0123456789abcdef0", "cidr_block": "10.1.0.0/16", "private_subnet_ids": ["subnet-1", "subnet-2"]}
+    subnets = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    existing = {"vpc_id": "vpc-0123456789abcdef0", "cidr_block": "10.1.0.0/16", "private_subnet_ids": subnets}
     config = parse(raw("prod", network={"existing": existing}))
-    assert config.network.existing is not None and config.network.availability_zones is None
+    assert config.network.existing is not None and config.network.given() == {"existing": config.network.existing}
+    with pytest.raises(ConfigError) as excinfo:  # what NetworkArgs refuses, at the key the user wrote
+        parse(raw("prod", network={"existing": {**existing, "private_subnet_ids": ["subnet-1", subnets[0]]}}))
+    assert excinfo.value.problems[0].render() == (
+        "platform.network.existing.private_subnet_ids: 'subnet-1' is not a subnet id (subnet- and 8 or 17 hex digits)"
+    )
     with pytest.raises(ConfigError) as excinfo:
         parse(raw("prod", network={"existing": existing, "cidr_block": "10.2.0.0/16"}))
     assert excinfo.value.problems[0].render() == (

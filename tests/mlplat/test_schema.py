@@ -43,4 +43,33 @@ def test_schema_rejects_a_typo_and_a_bad_enum():
 def test_environment_defaulted_fields_are_optional_in_the_schema():
     schema = platform_config_schema()
     assert schema["required"] == ["environment", "tags"]
-    assert "required" not in schema["$defs"]["ArtifactStoreConfig"]
+    assert "required" not in schema["$defs"]["ArtifactStoreSpec"]
+
+
+def _properties(node, where="#"):
+    """(path, schema) of every property declared anywhere in a schema (root, $defs, nested)."""
+    if isinstance(node, dict):
+        for name, prop in node.get("properties", {}).items():
+            yield f"{where}.{name}", prop
+        for key, child in node.items():
+            yield from _properties(child, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _properties(child, f"{where}/{index}")
+
+
+@pytest.mark.parametrize("build", [platform_config_schema, stack_file_schema])
+def test_every_property_of_the_stack_config_is_described(build):
+    properties = list(_properties(build()))
+    assert len(properties) > 150  # the walk reaches the nested sections
+    undescribed = [path for path, prop in properties if not str(prop.get("description", "")).strip()]
+    assert undescribed == []
+
+
+def test_environment_dependent_defaults_are_described_per_environment():
+    # The overlays say what differs; the schema shows each environment's value instead of one default.
+    wait = platform_config_schema()["$defs"]["BlueGreenDeploymentSpec"]["properties"]["wait_in_seconds"]
+    assert "default" not in wait
+    assert wait["description"].endswith("In a stack file, omitted: dev 0, staging 300, prod 600.")
+    zones = platform_config_schema()["$defs"]["NetworkSpec"]["properties"]["availability_zones"]
+    assert zones["description"].endswith("In a stack file, omitted: dev 2, staging 2, prod 3.")
