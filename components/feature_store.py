@@ -44,7 +44,7 @@ from ._grants import attach_grant, require_role
 from ._wiring import lookup, require_args
 from mlplat.core.naming import child
 from .artifact_store import ArtifactStore
-from mlplat.core.vocabulary import DataClassification
+from mlplat.core.vocabulary import MAX_API_INTEGER, DataClassification
 from mlplat.core.errors import ConfigError, Problem, WiringError
 
 TYPE_TOKEN = "mlplat:feature_store:FeatureStore"
@@ -216,6 +216,8 @@ class FeatureGroupSpec(Spec):
         if self.ttl is not None:
             if self.ttl.value < 1:
                 problems.append(Problem(f"{base}.ttl.value", "must be at least 1", self.ttl.value))
+            elif self.ttl.value > MAX_API_INTEGER:
+                problems.append(Problem(f"{base}.ttl.value", f"is more than the API takes ({MAX_API_INTEGER})", self.ttl.value))
             if not self.online:
                 problems.append(Problem(f"{base}.ttl", "needs the online store (set online=true or drop ttl)", self.ttl.model_dump()))
         if self.pii and self.ttl is None:

@@ -22,6 +22,7 @@ from .artifact_store import CAPTURES, MODELS, GovernedBucket
 from mlplat.core import aws_models
 from mlplat.core.models import ArgsModel, Number, Spec, StrictBool, StrictInt, StrictModel
 from mlplat.core.validators import check_log_retention
+from mlplat.core.vocabulary import MAX_API_INTEGER
 from mlplat.core.errors import Problem
 from .network import Network
 
@@ -618,6 +619,9 @@ def _deployment_problems(d: BlueGreenDeploymentSpec, where: str) -> list[Problem
     if d.rollback_5xx_errors_threshold < 1:
         problems.append(Problem(f"{where}.rollback_5xx_errors_threshold", "must be at least 1 error per minute",
                                 d.rollback_5xx_errors_threshold))
+    elif d.rollback_5xx_errors_threshold > MAX_API_INTEGER:
+        problems.append(Problem(f"{where}.rollback_5xx_errors_threshold", f"is more than the API takes ({MAX_API_INTEGER})",
+                                d.rollback_5xx_errors_threshold))
     if not d.rollback_model_latency_p99_ms > 0:
         problems.append(Problem(f"{where}.rollback_model_latency_p99_ms", "must be more than 0 milliseconds",
                                 d.rollback_model_latency_p99_ms))
@@ -650,6 +654,9 @@ def _scaling_problems(args: ServingEndpointSpec, base: str) -> list[Problem]:
         for field in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
             if getattr(scaling, field) < 0:
                 problems.append(Problem(f"{where}.{field}", "must be 0 or more seconds", getattr(scaling, field)))
+            elif getattr(scaling, field) > MAX_API_INTEGER:
+                problems.append(Problem(f"{where}.{field}", f"is more than the API takes ({MAX_API_INTEGER})",
+                                        getattr(scaling, field)))
     if schedule is not None:
         where = f"{base}.scale_down_schedule"
         for field in ("scale_down_cron", "scale_up_cron"):

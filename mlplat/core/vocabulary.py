@@ -25,6 +25,7 @@ __all__ = [
     "LOG_RETENTION_DAYS",
     "MANAGED_BY",
     "MAX_GPUS_PER_NODE",
+    "MAX_API_INTEGER",
     "MAX_AVAILABILITY_ZONES",
     "MIN_AVAILABILITY_ZONES",
     "PLATFORM_VERSION_TAG",
@@ -74,6 +75,8 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
+# AWS APIs take integers as 32-bit numbers: a larger count or duration is refused (or wraps).
+MAX_API_INTEGER = 2**31 - 1
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35")
 DEFAULT_KUBERNETES_VERSION = "1.34"

@@ -69,8 +69,7 @@ ENDPOINT_OVERLAYS: dict[str, dict[str, Any]] = {
     "dev": {
         "variants": [{"instance_type": "ml.t2.medium", "initial_instance_count": 1}],
         "deployment": {"traffic": "ALL_AT_ONCE", "wait_in_seconds": 0, "termination_wait_in_seconds": 0},
-        "scale_down_schedule": {"scale_down_cron": "cron(0 19 ? * MON-FRI *)",
-                                "scale_up_cron": "cron(0 7 ? * MON-FRI *)", "capacity": 1},
+        "scale_down_schedule": {"scale_down_cron": "cron(0 19 ? * MON-FRI *)", "scale_up_cron": "cron(0 7 ? * MON-FRI *)"},
         "data_capture_sampling_percentage": 20,
         "log_retention_days": 30,
     },

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlplat.platform.config import PlatformConfig, parse_platform_config
+from mlplat.components.monitoring import EndpointAlarmsSpec, EndpointMonitoringArgs
+from mlplat.components.serving_args import ServingEndpointSpec
 from mlplat.core.errors import ConfigError
+from mlplat.core.models import StrictModel
+from mlplat.platform.config import PlatformConfig, parse_platform_config
+from mlplat.platform.config_monitoring import MonitoringConfig
+from mlplat.platform.environments import ENDPOINT_OVERLAYS, ENVIRONMENT_OVERLAYS
+from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 
 SOURCE = "stacks/Pulumi.prod.yaml"
 TAGS = {"owner": "ml@example.com", "cost_center": "cc-1", "project": "mlplat", "data_classification": "internal"}
@@ -196,3 +204,109 @@ def test_any_unknown_key_is_an_error(key, value):
 def test_any_top_level_garbage_is_a_config_error(value):
     with pytest.raises(ConfigError):
         parse(value)
+
+
+# --- one run reports every problem of a stack file, at the keys the user wrote -----------------------
+
+
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV_FILE = "stacks/Pulumi.dev.yaml"
+
+
+def dev_stack_file() -> dict:
+    return yaml.safe_load((ROOT / DEV_FILE).read_text())
+
+
+def three_problems(document: dict) -> dict:
+    """Adding an endpoint, tightening the alarms and giving a team more GPUs, carelessly: three
+    problems that only the components used to find, one at a time, under their Args' names."""
+    platform = document["config"]["ml-platform:platform"]
+    platform["serving"]["endpoints"].append(
+        {"name": "upsell", "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-dev-upsell/1"}
+    )
+    platform["monitoring"]["endpoint_alarms"] = {"period_seconds": 30}
+    platform["training"]["teams"][0]["gpus"] = {"g5": 40}
+    return document
+
+
+THREE_PROBLEMS = [
+    "stacks/Pulumi.dev.yaml: platform.training.teams.0.gpus.g5: 40 is more GPUs than pool 'g5' can hold (16: its "
+    "max_size x 8 GPUs per node)",
+    "stacks/Pulumi.dev.yaml: platform.serving.endpoints.2.image_repository_arn: is required with model_package_arn "
+    "(the ECR repository of the package's inference image: the execution role may pull only from it)",
+    "stacks/Pulumi.dev.yaml: platform.monitoring.endpoint_alarms.period_seconds: 30 is not a period for "
+    "minute-resolution metrics (a multiple of 60 seconds; CloudWatch allows 10, 20 and 30 only for high-resolution "
+    "metrics)",
+]
+
+
+def test_three_problems_in_three_sections_are_reported_in_one_error():
+    config = three_problems(dev_stack_file())["config"]
+    with pytest.raises(ConfigError) as excinfo:
+        parse_platform_config(config["ml-platform:platform"], source=DEV_FILE, aws_region=config["aws:region"])
+    assert [p.render(DEV_FILE) for p in excinfo.value.problems] == THREE_PROBLEMS
+
+
+def test_three_problems_in_one_plan_run(tmp_path, capsys):
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "platform.py").write_text((ROOT / "stacks" / "platform.py").read_text())
+    (tmp_path / DEV_FILE).write_text(yaml.safe_dump(three_problems(dev_stack_file())))
+    assert main(["plan", "--stack", "dev", "--cwd", str(tmp_path), "--no-policies"]) == EXIT_CONFIG_ERROR
+    assert capsys.readouterr().err.splitlines() == ["mlplat plan: invalid configuration (3 problems):"] + [
+        f"  {line}" for line in THREE_PROBLEMS
+    ]
+
+
+def test_a_type_error_hides_no_other_problem():
+    document = three_problems(dev_stack_file())
+    platform = document["config"]["ml-platform:platform"]
+    platform["serving"]["endpoints"][0]["variants"] = [{"initial_instance_count": "1"}]  # same section, other endpoint
+    platform["artifact_store"] = {"object_lock_retention_days": True}  # another section
+    with pytest.raises(ConfigError) as excinfo:
+        parse_platform_config(platform, source=DEV_FILE, aws_region="us-east-1")
+    assert set(excinfo.value.paths) == {
+        "platform.serving.endpoints.0.variants.0.initial_instance_count",
+        "platform.artifact_store.object_lock_retention_days",
+        "platform.training.teams.0.gpus.g5",
+        "platform.serving.endpoints.2.image_repository_arn",
+        "platform.monitoring.endpoint_alarms.period_seconds",
+    }
+
+
+# --- one source for each setting ---------------------------------------------------------------------
+
+
+
+def _overlay_leaves(overlay, model, prefix=()):
+    """(path, overlay value, the model's own default) of every setting an overlay changes."""
+    for key, value in overlay.items():
+        assert key in model.model_fields, f"the overlay names {'.'.join(prefix + (key,))}, which {model.__name__} lacks"
+        field = model.model_fields[key]
+        nested = next((m for m in [field.annotation, *getattr(field.annotation, "__args__", ())]
+                       if isinstance(m, type) and issubclass(m, StrictModel)), None)
+        if isinstance(value, dict) and nested is not None:
+            yield from _overlay_leaves(value, nested, prefix + (key,))
+        else:
+            yield prefix + (key,), value, field.get_default(call_default_factory=True)
+
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_overlays_name_only_what_differs_from_the_specs(environment):
+    leaves = list(_overlay_leaves(ENVIRONMENT_OVERLAYS[environment], PlatformConfig))
+    leaves += list(_overlay_leaves(ENDPOINT_OVERLAYS[environment], ServingEndpointSpec, ("endpoint",)))
+    assert leaves
+    for path, value, default in leaves:
+        if isinstance(default, tuple):  # a list in the overlay replaces the default's items
+            default = [item.model_dump(exclude_unset=True) if isinstance(item, StrictModel) else item for item in default]
+        assert value != default, f"{environment} overlay repeats the default of {'.'.join(path)} ({value!r})"
+
+
+def test_a_setting_has_one_definition_shared_by_the_stack_config_and_the_args():
+    config_field = MonitoringConfig.model_fields["endpoint_alarms"].annotation
+    assert config_field is EndpointAlarmsSpec and issubclass(EndpointMonitoringArgs, EndpointAlarmsSpec)
+    assert (EndpointMonitoringArgs.model_fields["model_latency_p99_ms"].description
+            == EndpointAlarmsSpec.model_fields["model_latency_p99_ms"].description)

@@ -421,6 +421,19 @@ def test_thresholds_periods_and_dashboard_name_come_from_args():
     assert plan.named("fraud-dashboard").inputs["dashboardName"] == "fraud-ops"
 
 
+def test_the_old_argument_names_still_work_and_say_they_are_deprecated():
+    endpoint = EndpointDouble()
+    endpoint.instance_types = {"blue": "ml.m5.xlarge"}  # type: ignore[attr-defined]
+    with pytest.warns(DeprecationWarning, match=r"invocation_5xx_errors_threshold=\.\.\.\) is deprecated: use invocation_5xx_errors="):
+        old = EndpointMonitoringArgs(endpoint=endpoint, alarm_topic=TOPIC, invocation_5xx_errors_threshold=2)
+    assert old.invocation_5xx_errors == 2
+    with pytest.warns(DeprecationWarning, match="email_subscriptions"):
+        topic = AlarmTopicArgs(key=KEY, email_subscriptions=("oncall@example.com",))
+    assert topic.emails == ("oncall@example.com",)
+    with pytest.raises(ConfigError, match="is the old name of emails; give only emails"), pytest.warns(DeprecationWarning):
+        AlarmTopicArgs(key=KEY, email_subscriptions=("a@example.com",), emails=("b@example.com",))
+
+
 def test_preview_runs_with_unknown_names(plan):
     preview = run_callable(monitoring_program(), preview=True)
     assert preview.tree() == plan.tree()
