@@ -3,7 +3,8 @@
 A property-based fuzzer mutates the three reference stack files as a careless user would (a key
 deleted, a value of another type, a number out of range, a junk string, a list where a mapping
 belongs...). Parsing either gives a valid config or raises one ConfigError whose every problem
-names a key the user wrote (or the missing key under one); any other exception fails. A few such
+names a key the user wrote (or a missing key, at a place the stack config has it); any other
+exception fails. A few such
 files go through `mlplat plan`: exit 2, one message, no traceback. Accepted mutations are planned
 too, so a config the parser accepts is one the components accept.
 """
@@ -15,6 +16,8 @@ import math
 import os
 import subprocess
 import sys
+import types
+import typing
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,6 +25,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from mlplat.core.errors import ConfigError
 from mlplat.platform.config import PlatformConfig, parse_platform_config
@@ -59,8 +63,8 @@ def _get(document: Any, path: Path_) -> Any:
 
 def _exists(document: Any, path: Path_) -> bool:
     for step in path:
-        if isinstance(document, dict) and step in document:
-            document = document[step]
+        if isinstance(document, dict) and (step in document or str(step) in document):
+            document = document[step] if step in document else document[str(step)]  # a dotted path says "0" as 0
         elif isinstance(document, list) and isinstance(step, int) and 0 <= step < len(document):
             document = document[step]
         else:
@@ -96,7 +100,8 @@ def mutated_documents(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         if kind == "delete":
             del parent[path[-1]]
         elif kind == "other type":
-            parent[path[-1]] = draw(st.sampled_from([v for v in OTHER_TYPES if type(v) is not type(current)]))
+            other = draw(st.sampled_from([v for v in OTHER_TYPES if type(v) is not type(current)]))
+            parent[path[-1]] = copy.deepcopy(other)  # a later mutation may edit it in place
         elif kind == "out of range":
             parent[path[-1]] = draw(st.sampled_from(OUT_OF_RANGE))
         elif kind == "junk string":
@@ -104,7 +109,7 @@ def mutated_documents(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         elif kind == "wrong container":
             parent[path[-1]] = [current] if not isinstance(current, list) else {"0": current[0] if current else None}
         elif isinstance(current, dict):
-            current[draw(st.sampled_from(["colour", "enabeld", "Name"]))] = draw(st.sampled_from(OTHER_TYPES))
+            current[draw(st.sampled_from(["colour", "enabeld", "Name"]))] = copy.deepcopy(draw(st.sampled_from(OTHER_TYPES)))
         else:
             parent[path[-1]] = {"value": current}
     return stack, document
@@ -115,20 +120,53 @@ def _parse(document: dict[str, Any], stack: str) -> PlatformConfig:
     return parse_platform_config(config.get(KEY), source=f"stacks/Pulumi.{stack}.yaml", aws_region=config.get("aws:region"))
 
 
+def _field_types(annotation: Any) -> Iterator[Any]:
+    """The types a field's annotation allows (Optional[X] and X | None give X)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for member in typing.get_args(annotation):
+            yield from _field_types(member)
+    elif annotation is not type(None):
+        yield annotation
+
+
+def _can_be_written(steps: Path_) -> bool:
+    """`steps` is a place in PlatformConfig a user may write a key at: fields of models, items of
+    lists, keys of mappings."""
+    annotations: list[Any] = [PlatformConfig]
+    for step in steps:
+        following: list[Any] = []
+        for annotation in annotations:
+            origin = typing.get_origin(annotation)
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                field = annotation.model_fields.get(step) if isinstance(step, str) else None
+                if field is not None:
+                    following += _field_types(field.annotation)
+            elif origin in (list, tuple) and isinstance(step, int):
+                following += _field_types(typing.get_args(annotation)[0])
+            elif origin is dict and isinstance(step, str):
+                following += _field_types(typing.get_args(annotation)[1])
+        if not following:
+            return False
+        annotations = following
+    return True
+
+
 def _named_where_the_user_wrote(problem_path: str, platform: Any) -> bool:
-    """The path exists in the stack file's value, or its parent does (a missing key) — in the value
-    as written, or with the environment's defaults laid under it (a defaulted value that is wrong
-    for the stack, such as serverless in prod)."""
+    """The key exists in the stack file's value, as written or with the environment's defaults laid
+    under it (a defaulted value wrong for the stack, such as a dev-sized endpoint in prod); or it is
+    missing and the user may write it there (a required key, or one the environment requires)."""
     if problem_path in ("aws:region", KEY):
         return True
     steps = _steps(problem_path)
     if steps[0] != "platform":
         return False
     steps = steps[1:]
-    for document in (platform, with_environment_defaults(platform)):
-        if _exists(document, steps) or (steps and _exists(document, steps[:-1])):
-            return True
-    return False
+    defaulted = with_environment_defaults(platform)
+    if _exists(platform, steps) or _exists(defaulted, steps):
+        return True
+    # A missing key: below the deepest key that exists, only keys of models and mappings are missing.
+    existing = max(n for n in range(len(steps) + 1) if _exists(defaulted, steps[:n]))
+    return _can_be_written(steps) and all(isinstance(step, str) for step in steps[existing:])
 
 
 @settings(max_examples=int(os.environ.get("MLPLAT_FUZZ_EXAMPLES", "120")), deadline=None,
