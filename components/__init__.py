@@ -9,34 +9,71 @@ from mlplat.core.vocabulary import REQUIRED_TAG_KEYS
 from ._lineage import family_tags
 from ._metrics import Metric
 from ._tags import platform_tags, register_stack_tags, tag_transform
-from .artifact_store import ArtifactStore, ArtifactStoreArgs, GovernedBucket
-from .drift import DriftMonitor, DriftMonitorArgs
-from .encryption import Encryption, EncryptionArgs
-from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs
-from .feature_store import Feature, FeatureGroupArgs, FeatureStore, FeatureStoreArgs, Ttl
-from .model_registry import ModelFamilyArgs, ModelRegistry, ModelRegistryArgs
-from .monitoring import AlarmTopic, AlarmTopicArgs, EndpointMonitoring, EndpointMonitoringArgs
-from .network import ExistingVpcArgs, Network, NetworkArgs
+from .artifact_store import ArtifactStore, ArtifactStoreArgs, ArtifactStoreSpec, GovernedBucket
+from .drift import DriftMonitor, DriftMonitorArgs, DriftMonitorSpec
+from .encryption import Encryption, EncryptionArgs, EncryptionSpec
+from .experiment_tracking import ExperimentTracking, ExperimentTrackingArgs, ExperimentTrackingSpec
+from .feature_store import (
+    Feature,
+    FeatureGroupArgs,
+    FeatureGroupSpec,
+    FeatureSpec,
+    FeatureStore,
+    FeatureStoreArgs,
+    FeatureStoreSpec,
+    Ttl,
+    TtlSpec,
+)
+from .model_registry import ModelFamilyArgs, ModelFamilySpec, ModelRegistry, ModelRegistryArgs, ModelRegistrySpec
+from .monitoring import (
+    AlarmTopic,
+    AlarmTopicArgs,
+    AlarmTopicSpec,
+    EndpointAlarmsSpec,
+    EndpointMonitoring,
+    EndpointMonitoringArgs,
+)
+from .network import ExistingVpcArgs, ExistingVpcSpec, Network, NetworkArgs, NetworkSpec
 from .serving_args import (
     AsyncInferenceArgs,
     AutoscalingArgs,
+    AutoscalingSpec,
     BlueGreenDeploymentArgs,
+    BlueGreenDeploymentSpec,
     ProductionVariantArgs,
+    ProductionVariantSpec,
     ScaleDownScheduleArgs,
+    ScaleDownScheduleSpec,
     ServerlessArgs,
+    ServerlessSpec,
     ServingEndpointArgs,
+    ServingEndpointSpec,
 )
 from .serving_endpoint import ServingEndpoint
-from .training_args import GpuPoolArgs, HelmChartArgs, SystemNodesArgs, TeamArgs, TrainingClusterArgs
+from .training_args import (
+    GpuPoolArgs,
+    GpuPoolSpec,
+    HelmChartArgs,
+    SystemNodesArgs,
+    TeamArgs,
+    TeamSpec,
+    TrainingClusterArgs,
+    TrainingClusterSpec,
+)
 from .training_cluster import TrainingCluster
 
 __all__ = [
-    "AlarmTopic", "AlarmTopicArgs", "ArtifactStore", "ArtifactStoreArgs", "AsyncInferenceArgs", "AutoscalingArgs",
-    "BlueGreenDeploymentArgs", "ConfigError", "DriftMonitor", "DriftMonitorArgs", "Encryption", "EncryptionArgs",
-    "EndpointMonitoring", "EndpointMonitoringArgs", "ExistingVpcArgs", "ExperimentTracking", "ExperimentTrackingArgs",
-    "Feature", "FeatureGroupArgs", "FeatureStore", "FeatureStoreArgs", "GovernedBucket", "GpuPoolArgs", "HelmChartArgs",
-    "Metric", "ModelFamilyArgs", "ModelRegistry", "ModelRegistryArgs", "Network", "NetworkArgs",
-    "PlatformError", "Problem", "ProductionVariantArgs", "REQUIRED_TAG_KEYS", "ScaleDownScheduleArgs",
-    "ServerlessArgs", "ServingEndpoint", "ServingEndpointArgs", "SystemNodesArgs", "TeamArgs", "TrainingCluster",
-    "TrainingClusterArgs", "Ttl", "WiringError", "family_tags", "platform_tags", "register_stack_tags", "tag_transform",
+    "AlarmTopic", "AlarmTopicArgs", "AlarmTopicSpec", "ArtifactStore", "ArtifactStoreArgs", "ArtifactStoreSpec",
+    "AsyncInferenceArgs", "AutoscalingArgs", "AutoscalingSpec", "BlueGreenDeploymentArgs",
+    "BlueGreenDeploymentSpec", "ConfigError", "DriftMonitor", "DriftMonitorArgs", "DriftMonitorSpec", "Encryption",
+    "EncryptionArgs", "EncryptionSpec", "EndpointAlarmsSpec", "EndpointMonitoring", "EndpointMonitoringArgs",
+    "ExistingVpcArgs", "ExistingVpcSpec", "ExperimentTracking", "ExperimentTrackingArgs", "ExperimentTrackingSpec",
+    "Feature", "FeatureGroupArgs", "FeatureGroupSpec", "FeatureSpec", "FeatureStore", "FeatureStoreArgs",
+    "FeatureStoreSpec", "GovernedBucket", "GpuPoolArgs", "GpuPoolSpec", "HelmChartArgs", "Metric",
+    "ModelFamilyArgs", "ModelFamilySpec", "ModelRegistry", "ModelRegistryArgs", "ModelRegistrySpec", "Network",
+    "NetworkArgs", "NetworkSpec", "PlatformError", "Problem", "ProductionVariantArgs", "ProductionVariantSpec",
+    "REQUIRED_TAG_KEYS", "ScaleDownScheduleArgs", "ScaleDownScheduleSpec", "ServerlessArgs", "ServerlessSpec",
+    "ServingEndpoint", "ServingEndpointArgs", "ServingEndpointSpec", "SystemNodesArgs", "TeamArgs", "TeamSpec",
+    "TrainingCluster", "TrainingClusterArgs", "TrainingClusterSpec", "Ttl", "TtlSpec", "WiringError", "family_tags",
+    "platform_tags", "register_stack_tags", "tag_transform",
 ]

@@ -13,30 +13,8 @@ import pulumi
 
 from mlplat.core.errors import Problem, raise_if_problems
 from mlplat.core.sdk_types import takes_tag_map
+from mlplat.core.validators import check_tag_value, check_tags
 from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENTS, MANAGED_BY, REQUIRED_TAG_KEYS
-
-# AWS tags: keys 1-128 and values 0-256 characters of letters, digits, spaces and _ . : / = + - @;
-# keys starting with `aws:` are reserved.
-MAX_TAG_KEY = 128
-MAX_TAG_VALUE = 256
-_TAG_PUNCTUATION = frozenset("_.:/=+-@")
-TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
-
-
-def _tag_text(text: str) -> bool:
-    return all(ch.isalnum() or ch.isspace() or ch in _TAG_PUNCTUATION for ch in text)
-
-
-def tag_problems(path: str, key: object, value: object) -> list[Problem]:
-    """Problems AWS would refuse in one tag (`path` names where the tag came from)."""
-    problems = []
-    if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY or not _tag_text(key) or key.lower().startswith("aws:"):
-        problems.append(Problem(f"{path}.key", f"is not an AWS tag key (1 to {MAX_TAG_KEY} {TAG_CHARACTERS}; "
-                                               "not starting with 'aws:')", key))
-    if not isinstance(value, str) or len(value) > MAX_TAG_VALUE or not _tag_text(value):
-        problems.append(Problem(f"{path}.{key}" if isinstance(key, str) else path,
-                                f"is not an AWS tag value (0 to {MAX_TAG_VALUE} {TAG_CHARACTERS})", value))
-    return problems
 
 
 def platform_tags(
@@ -58,14 +36,11 @@ def platform_tags(
                                 f"is not a data classification (allowed: {', '.join(DATA_CLASSIFICATIONS)})",
                                 data_classification))
     for argument, value in (("owner", owner), ("cost_center", cost_center), ("project", project)):
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_TAG_VALUE or not _tag_text(value):
-            problems.append(Problem(f"platform_tags.{argument}",
-                                    f"is not an AWS tag value (1 to {MAX_TAG_VALUE} {TAG_CHARACTERS}, not blank)", value))
+        problems.extend(check_tag_value(f"platform_tags.{argument}", value, required=True))
     if extra is not None and not isinstance(extra, Mapping):
         problems.append(Problem("platform_tags.extra", "is not a mapping of tag keys to values", extra))
         extra = None
-    for key, value in (extra or {}).items():
-        problems.extend(tag_problems("platform_tags.extra", key, value))
+    problems.extend(check_tags("platform_tags.extra", extra or {}))
     raise_if_problems(problems)
     tags = dict(extra or {})
     tags.update(

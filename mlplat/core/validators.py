@@ -9,12 +9,15 @@ from . import aws_models
 from .errors import Problem
 from .vocabulary import LOG_RETENTION_DAYS, RESERVED_TAG_PREFIXES
 
-__all__ = ["check_log_retention", "check_public_access", "check_tag_key", "check_tag_value", "check_tags", "check_vpc_cidr"]
+__all__ = [
+    "TAG_CHARACTERS", "check_log_retention", "check_public_access", "check_tag_key", "check_tag_value", "check_tags",
+    "check_vpc_cidr",
+]
 
 # The platform tags SageMaker, IAM, CloudWatch Logs, S3, KMS, EKS...: their tag rules (botocore's
 # sagemaker TagKey / TagValue: lengths and characters, the strictest of them) hold for every tag.
 _TAG_SERVICE = "sagemaker"
-_TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
+TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
 
 MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24  # VPC limits: /16 is the largest, /24 keeps subnets >= /27
 
@@ -73,31 +76,41 @@ def check_public_access(where: str, environment: str, enabled: bool, cidrs: Sequ
     return problems
 
 
-def check_tag_key(path: str, key: str) -> list[Problem]:
-    """Problems with a tag key AWS would refuse: length, characters, a reserved prefix."""
+def check_tag_key(path: str, key: object) -> list[Problem]:
+    """Problems with a tag key AWS would refuse (length, characters, the `aws:` prefix), or one that
+    takes the `mlplat:` prefix of the platform's own tags."""
     low, high = aws_models.shape_limits(_TAG_SERVICE, "TagKey")
     pattern = aws_models.shape_pattern(_TAG_SERVICE, "TagKey")
-    if not (low or 1) <= len(key) <= (high or 128) or (pattern is not None and not pattern.fullmatch(key)):
-        return [Problem(path, f"is not an AWS tag key ({low} to {high} characters: {_TAG_CHARACTERS})", key)]
+    if (
+        not isinstance(key, str) or not (low or 1) <= len(key) <= (high or 128)
+        or (pattern is not None and not pattern.fullmatch(key)) or key.lower().startswith("aws:")
+    ):
+        return [Problem(path, f"is not an AWS tag key ({low or 1} to {high} {TAG_CHARACTERS}; not starting with 'aws:')", key)]
     reserved = [p for p in RESERVED_TAG_PREFIXES if key.lower().startswith(p)]
     if reserved:
-        return [Problem(path, f"starts with {reserved[0]!r}, a reserved tag prefix (reserved: {', '.join(RESERVED_TAG_PREFIXES)})", key)]
+        return [Problem(path, f"starts with {reserved[0]!r}, the prefix of the platform's own tags", key)]
     return []
 
 
-def check_tag_value(path: str, value: str) -> list[Problem]:
-    """Problems with a tag value AWS would refuse: length, characters, the reserved `aws:` prefix."""
+def check_tag_value(path: str, value: object, *, required: bool = False) -> list[Problem]:
+    """Problems with a tag value AWS would refuse (length, characters, the `aws:` prefix); a
+    `required` value must not be blank either."""
     low, high = aws_models.shape_limits(_TAG_SERVICE, "TagValue")
     pattern = aws_models.shape_pattern(_TAG_SERVICE, "TagValue")
-    if not (low or 0) <= len(value) <= (high or 256) or (pattern is not None and not pattern.fullmatch(value)):
-        return [Problem(path, f"is not an AWS tag value (at most {high} characters: {_TAG_CHARACTERS})", value)]
+    low = 1 if required else (low or 0)
+    if (
+        not isinstance(value, str) or not low <= len(value) <= (high or 256) or (required and not value.strip())
+        or (pattern is not None and not pattern.fullmatch(value))
+    ):
+        blank = ", not blank" if required else ""
+        return [Problem(path, f"is not an AWS tag value ({low} to {high} {TAG_CHARACTERS}{blank})", value)]
     if value.lower().startswith("aws:"):
         return [Problem(path, "starts with 'aws:', which AWS reserves for its own tags", value)]
     return []
 
 
-def check_tags(path: str, tags: Mapping[str, str]) -> list[Problem]:
-    """Problems with a map of tags: each key under `path`, each value under `path.<key>`."""
+def check_tags(path: str, tags: Mapping[object, object]) -> list[Problem]:
+    """Problems with a map of tags: a key's under `path`, a value's under `path.<key>`."""
     problems: list[Problem] = []
     for key, value in tags.items():
         problems += check_tag_key(path, key)

@@ -189,7 +189,7 @@ def _tag_problems(tags: OrganisationTags, env: Optional[str]) -> list[Problem]:
         problems.append(Problem(f"{where}.project", f"cannot start bucket names (lowercase letters, digits and '-', "
                                 f"at most {room} characters{f' in {env}' if env else ''})", tags.project))
     for field in ("owner", "cost_center"):
-        problems += check_tag_value(f"{where}.{field}", getattr(tags, field))
+        problems += check_tag_value(f"{where}.{field}", getattr(tags, field), required=True)
     problems += check_tags(f"{where}.extra", tags.extra)
     for key in tags.extra:
         if key in REQUIRED_TAG_KEYS:

@@ -78,7 +78,7 @@ def test_bad_platform_tags_are_config_errors_naming_every_argument():
         "  platform_tags.owner: '' is not an AWS tag value (1 to 256 letters, digits, spaces and _ . : / = + - @, not blank)",
         "  platform_tags.cost_center: 'cc#1' is not an AWS tag value (1 to 256 letters, digits, spaces and "
         "_ . : / = + - @, not blank)",
-        "  platform_tags.extra.key: 'aws:team' is not an AWS tag key (1 to 128 letters, digits, spaces and "
+        "  platform_tags.extra: 'aws:team' is not an AWS tag key (1 to 128 letters, digits, spaces and "
         "_ . : / = + - @; not starting with 'aws:')",
         "  platform_tags.extra.team: 'a|b' is not an AWS tag value (0 to 256 letters, digits, spaces and _ . : / = + - @)",
         "  platform_tags.extra.n: 5 is not an AWS tag value (0 to 256 letters, digits, spaces and _ . : / = + - @)",

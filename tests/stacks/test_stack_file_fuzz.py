@@ -169,7 +169,7 @@ def _named_where_the_user_wrote(problem_path: str, platform: Any) -> bool:
     return _can_be_written(steps) and all(isinstance(step, str) for step in steps[existing:])
 
 
-@settings(max_examples=int(os.environ.get("MLPLAT_FUZZ_EXAMPLES", "120")), deadline=None,
+@settings(max_examples=int(os.environ.get("MLPLAT_FUZZ_EXAMPLES", "300")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated_documents())
 def test_careless_edits_are_config_errors_at_the_keys_written(case: tuple[str, dict[str, Any]]):
@@ -236,8 +236,11 @@ def _mutated(stack: str, path: str, value: Any) -> dict[str, Any]:
      "platform.serving.endpoints.0.autoscaling.max_capacity: 600 is more instances than prod allows (at most 40 per "
      "variant)"),
     ("dev", "tags.cost_center", "ml-platform; DROP",
-     "platform.tags.cost_center: 'ml-platform; DROP' is not an AWS tag value (at most 256 characters: letters, "
-     "digits, spaces and _ . : / = + - @)"),
+     "platform.tags.cost_center: 'ml-platform; DROP' is not an AWS tag value (1 to 256 letters, digits, spaces and "
+     "_ . : / = + - @, not blank)"),
+    ("dev", "tags.extra", {"aws:team": "core", "team": "aws:core"},
+     "platform.tags.extra: 'aws:team' is not an AWS tag key (1 to 128 letters, digits, spaces and _ . : / = + - @; "
+     "not starting with 'aws:')"),
     ("dev", "serving.endpoints", 5, "platform.serving.endpoints: 5 is not a list"),
     ("dev", "monitoring.endpoint_alarms", {"invocation_4xx_error_rate": math.nan},
      "platform.monitoring.endpoint_alarms.invocation_4xx_error_rate: nan is not a finite number"),
