@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Mapping, Optional
+from typing import Annotated, Any, Mapping, Optional
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
@@ -265,7 +265,9 @@ def _valid_sections(merged: Mapping[str, Any]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _adapter(section: str) -> TypeAdapter[Any]:
-    return TypeAdapter(PlatformConfig.model_fields[section].annotation)
+    field = PlatformConfig.model_fields[section]
+    # The field's metadata (StrictBool's strictness, constraints) belongs to its type here.
+    return TypeAdapter(Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation)
 
 
 def _valid_or_none(model: type[StrictModel], value: Any) -> Optional[StrictModel]:
