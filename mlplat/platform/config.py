@@ -221,11 +221,11 @@ def parse_platform_config(
             [Problem(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}", "is missing (the stack file must define it under config)")],
             source,
         )
-    merged = with_environment_defaults(raw)
     try:
-        config = PlatformConfig.model_validate(merged)
+        config = PlatformConfig.model_validate(raw)  # lays the environment's overlay under it
     except ValidationError as exc:
         problems = problems_from_validation(exc, PlatformConfig, "platform")
+        merged = with_environment_defaults(raw)
         if isinstance(merged, Mapping):
             problems += _problems(_valid_sections(merged), aws_region)
         raise ConfigError(_unique(problems), source) from None

@@ -141,6 +141,8 @@ def _merge(given: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, An
 
 
 def _with_endpoint_overlay(endpoint: Any, overlay: Mapping[str, Any]) -> Any:
+    """One endpoint with `overlay` under it (the overlay is this call's copy: endpoints may share it,
+    since nothing edits the merged value in place)."""
     if not isinstance(endpoint, Mapping):
         return endpoint
     merged = dict(endpoint)
@@ -149,7 +151,7 @@ def _with_endpoint_overlay(endpoint: Any, overlay: Mapping[str, Any]) -> Any:
         if key in skip:
             continue
         if isinstance(value, dict) and isinstance(merged.get(key), Mapping):
-            merged[key] = {**copy.deepcopy(value), **merged[key]}
+            merged[key] = {**value, **merged[key]}
         else:
-            merged.setdefault(key, copy.deepcopy(value))
+            merged.setdefault(key, value)
     return merged
