@@ -53,7 +53,7 @@ store = ArtifactStore(STORE, ArtifactStoreArgs(
     encryption=keys, bucket_name_prefix=naming.prefix, object_lock=not disposable, force_destroy=disposable,
     protect=not disposable,
 ))
-alarms = AlarmTopic("alarms", AlarmTopicArgs(key=keys.key("alerts"), email_subscriptions=(config.require("alarm_email"),)))
+alarms = AlarmTopic("alarms", AlarmTopicArgs(key=keys.key("alerts"), emails=(config.require("alarm_email"),)))
 
 features = FeatureStore("features", FeatureStoreArgs(
     artifact_store=store, groups=(customer_activity(owner),), name_prefix=naming.prefix, protect=not disposable,
