@@ -51,6 +51,49 @@ from mlplat.core.vocabulary import BUCKET_ROLE_TAG
 from .encryption import Encryption
 from mlplat.core.errors import ConfigError, Problem, WiringError
 
+__all__ = [
+    "Access",
+    "ACCESS_LOGS",
+    "ACCESSES",
+    "ALL_BUCKET_ROLES",
+    "ArtifactStore",
+    "ArtifactStoreArgs",
+    "ArtifactStoreSpec",
+    "bucket_policy",
+    "bucket_prefixes",
+    "BUCKET_ROLES",
+    "CAPTURES",
+    "check_bucket_name_prefix",
+    "check_grant_prefix",
+    "DATASETS",
+    "declared_roles",
+    "DELETE_OBJECT_ACTIONS",
+    "EXPERIMENTS",
+    "GovernedBucket",
+    "grant_policy",
+    "KEY_DOMAIN",
+    "lifecycle_rules",
+    "LIST_ACTIONS",
+    "LOG_DELIVERY_PRINCIPAL",
+    "log_source_roles",
+    "MAX_BUCKET_NAME_PREFIX",
+    "MAX_LIFECYCLE_DAYS",
+    "MAX_OBJECT_LOCK_DAYS",
+    "MIN_STANDARD_IA_DAYS",
+    "MIN_TLS_VERSION",
+    "missing_key_domains",
+    "MODELS",
+    "NONCURRENT_STORAGE_CLASS",
+    "object_access_policy",
+    "OBJECT_LOCK_MODE",
+    "OPTIONAL_ROLES",
+    "READ_KEY_ACTIONS",
+    "READ_OBJECT_ACTIONS",
+    "TYPE_TOKEN",
+    "WRITE_KEY_ACTIONS",
+    "WRITE_OBJECT_ACTIONS",
+]
+
 TYPE_TOKEN = "mlplat:artifact_store:ArtifactStore"
 
 DATASETS = "datasets"

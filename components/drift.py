@@ -49,6 +49,34 @@ from .monitoring import AlarmTopic, metric_query
 from mlplat.core.schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
 from .network import Network, https_egress_group
 
+__all__ = [
+    "alarm_event_pattern",
+    "BASELINE_FILES",
+    "baseline_problems",
+    "BucketHandle",
+    "CapturingEndpoint",
+    "DATA_METRICS_NAMESPACE",
+    "drift_metric_name",
+    "DRIFT_METRIC_PREFIX",
+    "DriftMonitor",
+    "DriftMonitorArgs",
+    "DriftMonitorSpec",
+    "ENDPOINT_INPUT_PATH",
+    "feature_name_problems",
+    "job_role_policy",
+    "job_trust_policy",
+    "MAX_DRIFT_FEATURES",
+    "MAX_JOB_RUNTIME_SECONDS",
+    "MODEL_MONITOR_REPOSITORY",
+    "OUTPUT_PATH",
+    "processing_instance_types",
+    "PROCESSING_JOBS_LOG_GROUP",
+    "retraining_role_policy",
+    "RETRAINING_TARGET_ID",
+    "retraining_trust_policy",
+    "s3_object_arn",
+]
+
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
 DATA_METRICS_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 DRIFT_METRIC_PREFIX = "feature_baseline_drift_"

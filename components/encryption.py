@@ -33,6 +33,17 @@ from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel, Spec, StrictBool, StrictInt
 from mlplat.core.errors import Problem
 
+__all__ = [
+    "DEFAULT_DOMAINS",
+    "Encryption",
+    "EncryptionArgs",
+    "EncryptionSpec",
+    "key_policy",
+    "KEY_USERS",
+    "KeyPolicyContext",
+    "KeyUser",
+]
+
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
 KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes"]
 _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")

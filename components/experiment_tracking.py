@@ -36,6 +36,24 @@ from .artifact_store import EXPERIMENTS, ArtifactStore, GovernedBucket, grant_po
 from mlplat.core.models import ArgsModel, Spec, StrictBool
 from mlplat.core.errors import ConfigError, Problem
 
+__all__ = [
+    "Access",
+    "access_policy",
+    "check_key_prefix",
+    "check_server_name",
+    "ExperimentTracking",
+    "ExperimentTrackingArgs",
+    "ExperimentTrackingSpec",
+    "MAX_SERVER_NAME",
+    "MLFLOW_READ_ACTIONS",
+    "MLFLOW_UI_ACTIONS",
+    "MLFLOW_WRITE_ACTIONS",
+    "PRESIGNED_URL_ACTIONS",
+    "SAGEMAKER_PRINCIPAL",
+    "TrackingServerSize",
+    "TYPE_TOKEN",
+]
+
 TYPE_TOKEN = "mlplat:experiment_tracking:ExperimentTracking"
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
 

@@ -47,6 +47,49 @@ from .artifact_store import ArtifactStore
 from mlplat.core.vocabulary import MAX_API_INTEGER, DataClassification
 from mlplat.core.errors import ConfigError, Problem, WiringError
 
+__all__ = [
+    "Access",
+    "check_offline_prefix",
+    "CollectionType",
+    "DATA_CATALOG",
+    "EVENT_TIME_TYPES",
+    "Feature",
+    "FeatureGroupArgs",
+    "FeatureGroupHandle",
+    "FeatureGroupSpec",
+    "FeatureSpec",
+    "FeatureStore",
+    "FeatureStoreArgs",
+    "FeatureStoreSpec",
+    "FeatureType",
+    "glue_arns",
+    "glue_name",
+    "GlueArns",
+    "grant_document",
+    "MAX_DESCRIPTION",
+    "MAX_FEATURES",
+    "MAX_GROUP_NAME",
+    "MAX_VECTOR_DIMENSION",
+    "OFFLINE_STORE_BUCKET_ACTIONS",
+    "OFFLINE_STORE_GLUE_ACTIONS",
+    "OFFLINE_STORE_KEY_ACTIONS",
+    "OFFLINE_STORE_OBJECT_ACTIONS",
+    "offline_store_role_policy",
+    "READ_OFFLINE_ATHENA_ACTIONS",
+    "READ_OFFLINE_GLUE_ACTIONS",
+    "READ_OFFLINE_OBJECT_ACTIONS",
+    "READ_ONLINE_ACTIONS",
+    "RESERVED_FEATURE_NAMES",
+    "SAGEMAKER_PRINCIPAL",
+    "StorageType",
+    "TableFormat",
+    "Ttl",
+    "TtlSpec",
+    "TtlUnit",
+    "TYPE_TOKEN",
+    "WRITE_ACTIONS",
+]
+
 TYPE_TOKEN = "mlplat:feature_store:FeatureStore"
 
 FeatureType = Literal["Integral", "Fractional", "String"]

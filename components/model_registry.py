@@ -52,6 +52,43 @@ from .encryption import Encryption
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import NestedArgs, ParentArgs, Spec, StrictBool, StrictInt
 
+__all__ = [
+    "Access",
+    "account_principals",
+    "APPROVAL_DETAIL_TYPE",
+    "approval_event_pattern",
+    "APPROVED",
+    "AUTHORIZATION_TOKEN_ACTIONS",
+    "CONSUMER_GROUP_ACTIONS",
+    "CONSUMER_PACKAGE_ACTIONS",
+    "CONSUMER_PULL_ACTIONS",
+    "DEFAULT_REPOSITORIES",
+    "DEPLOY_ACTIONS",
+    "deploy_policy",
+    "DEPLOY_TARGET_ID",
+    "EVENTS_PRINCIPAL",
+    "group_policy",
+    "KEY_DOMAIN",
+    "lifecycle_policy",
+    "MAX_DESCRIPTION",
+    "MAX_EXPIRATION_DAYS",
+    "MAX_GROUP_NAME",
+    "MAX_KEPT_IMAGES",
+    "ModelFamilyArgs",
+    "ModelFamilyHandle",
+    "ModelFamilySpec",
+    "ModelRegistry",
+    "ModelRegistryArgs",
+    "ModelRegistrySpec",
+    "NOTIFY_TARGET_ID",
+    "packages_arn",
+    "pull_policy",
+    "read_packages_policy",
+    "repository_policy",
+    "RESERVED_KINDS",
+    "TYPE_TOKEN",
+]
+
 TYPE_TOKEN = "mlplat:model_registry:ModelRegistry"
 
 KEY_DOMAIN = "models"

@@ -43,6 +43,34 @@ from mlplat.core.naming import child
 from mlplat.core.models import ArgsModel, Number, Spec, StrictInt
 from mlplat.core.errors import Problem
 
+__all__ = [
+    "ACCELERATED_FAMILY_PREFIXES",
+    "ACCELERATOR_COUNTS",
+    "ALARM_PUBLISHERS",
+    "AlarmSpec",
+    "AlarmTopic",
+    "AlarmTopicArgs",
+    "AlarmTopicSpec",
+    "check_alarm_window",
+    "dashboard_body",
+    "endpoint_alarm_specs",
+    "EndpointAlarmsSpec",
+    "EndpointMonitoring",
+    "EndpointMonitoringArgs",
+    "HasInstanceTypes",
+    "instance_accelerators",
+    "INSTANCE_ALARM_KINDS",
+    "instance_vcpus",
+    "is_accelerated",
+    "MAX_ALARM_WINDOW_SECONDS",
+    "metric_query",
+    "MICROSECONDS_PER_MILLISECOND",
+    "monitored_instance_type_problems",
+    "MonitoredEndpoint",
+    "subscription_suffix",
+    "topic_policy",
+]
+
 ALARM_PUBLISHERS: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
 
 # Families docs/DECISIONS.md (Serving) counts as accelerated: ml.p*, ml.g*, ml.inf*, ml.trn*.

@@ -24,6 +24,24 @@ from mlplat.core.validators import check_log_retention, check_vpc_cidr
 from mlplat.core.vocabulary import MAX_AVAILABILITY_ZONES, MIN_AVAILABILITY_ZONES
 from mlplat.core.errors import ConfigError, Problem
 
+__all__ = [
+    "DEFAULT_INTERFACE_ENDPOINTS",
+    "endpoint_service_name",
+    "ExistingVpcArgs",
+    "ExistingVpcSpec",
+    "FLOW_LOG_ACTIONS",
+    "flow_log_role_policy",
+    "flow_log_trust_policy",
+    "FLOW_LOGS_PRINCIPAL",
+    "HTTPS",
+    "https_egress_group",
+    "Network",
+    "NetworkArgs",
+    "NetworkSpec",
+    "SUBNET_BITS",
+    "subnet_cidrs",
+]
+
 DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "sts", "logs", "monitoring", "kms",
 )  # fmt: skip

@@ -26,6 +26,43 @@ from mlplat.core.vocabulary import MAX_API_INTEGER
 from mlplat.core.errors import Problem
 from .network import Network
 
+__all__ = [
+    "api_limits",
+    "api_pattern",
+    "ARGS",
+    "args_problems",
+    "artifacts_prefix",
+    "AsyncInferenceArgs",
+    "AutoscalingArgs",
+    "AutoscalingSpec",
+    "BlueGreenDeploymentArgs",
+    "BlueGreenDeploymentSpec",
+    "config_name_prefix",
+    "CONFIG_PREFIX_ROOM",
+    "endpoint_name_for",
+    "endpoint_problems",
+    "hosting_instance_types",
+    "image_repository_arn",
+    "LINEAR_STEP_PERCENT",
+    "MAX_ALARMS",
+    "MAX_CANARY_PERCENT",
+    "MAX_MODEL_AUTONAME",
+    "name_problems",
+    "OWN_ROLLBACK_ALARMS",
+    "ProductionVariantArgs",
+    "ProductionVariantSpec",
+    "ScaleDownScheduleArgs",
+    "ScaleDownScheduleSpec",
+    "SERVERLESS_MEMORY_STEP_MB",
+    "ServerlessArgs",
+    "ServerlessSpec",
+    "ServingEndpointArgs",
+    "ServingEndpointSpec",
+    "settings_problems",
+    "total_wait_seconds",
+    "Traffic",
+]
+
 ARGS = "ServingEndpointArgs"
 
 Traffic = Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]

@@ -88,6 +88,29 @@ from .serving_args import (  # the arguments and their validation (pure); Servin
     image_repository_arn,
 )
 
+__all__ = [
+    "alarm_metric_args",
+    "CAPACITY_PERCENT",
+    "DEFAULT_METRIC_PERIOD",
+    "EC2_CREATE_ENI_ACTIONS",
+    "EC2_DESCRIBE_ACTIONS",
+    "EC2_MANAGE_ENI_ACTIONS",
+    "ECR_PULL_ACTIONS",
+    "execution_policy",
+    "execution_trust_policy",
+    "INSTANCE_NAMESPACE",
+    "INVOCATION_NAMESPACE",
+    "invoke_policy",
+    "LOG_ACTIONS",
+    "LOG_GROUP_PREFIX",
+    "SAGEMAKER_PRINCIPAL",
+    "SCALABLE_DIMENSION",
+    "SCALING_METRIC",
+    "ServingEndpoint",
+    "TYPE_TOKEN",
+    "VpcAccess",
+]
+
 TYPE_TOKEN = "mlplat:serving:ServingEndpoint"
 
 SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"

@@ -23,6 +23,53 @@ from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, GPU_NODE_CAPS, MA
 from mlplat.core.errors import Problem
 from .network import Network
 
+__all__ = [
+    "A",
+    "admin_suffix",
+    "check_chart",
+    "check_cluster_name",
+    "check_gpu_instance_types",
+    "check_image_cache_prefix",
+    "check_kubernetes_version",
+    "check_labels",
+    "check_quantity",
+    "check_scaling",
+    "check_system_instance_types",
+    "check_teams",
+    "check_training_cluster",
+    "cluster_problems",
+    "default_max_gpus",
+    "deterministic_cluster_name",
+    "DEVICE_PLUGIN_CHART",
+    "DevSshArgs",
+    "ec2_instance_types",
+    "Environment",
+    "GPU_AMI_TYPE",
+    "GpuPoolArgs",
+    "GpuPoolSpec",
+    "HelmChartArgs",
+    "instance_family",
+    "KUBERAY_CHART",
+    "KUEUE_CHART",
+    "KUEUE_VERSION",
+    "MAX_DISK_SIZE_GIB",
+    "MAX_IMAGE_CACHE_PREFIX",
+    "MAX_POOL_NAME",
+    "MAX_TEAM_NAME",
+    "missing_network_endpoints",
+    "NVIDIA_GPU_FAMILIES",
+    "REQUIRED_INTERFACE_ENDPOINTS",
+    "RESERVED_LABEL_PREFIXES",
+    "RESERVED_NAMESPACES",
+    "SUPPORTED_KUEUE_VERSIONS",
+    "SYSTEM_AMI_TYPE",
+    "SystemNodesArgs",
+    "TeamArgs",
+    "TeamSpec",
+    "TrainingClusterArgs",
+    "TrainingClusterSpec",
+]
+
 
 Environment = Literal["dev", "staging", "prod"]
 

@@ -57,6 +57,28 @@ from .training_args import (  # the arguments, their validation and the pinned c
     default_max_gpus,
 )
 
+__all__ = [
+    "CLUSTER_ADMIN_POLICY",
+    "CLUSTER_KEY_ACTIONS",
+    "cluster_key_policy",
+    "CLUSTER_POLICY",
+    "CONTROL_PLANE_LOG_TYPES",
+    "deep_merge",
+    "DEVICE_PLUGIN_MIRROR_HELP",
+    "IMAGE_CACHE_ACTIONS",
+    "image_cache_policy",
+    "IRSA_AUDIENCE",
+    "irsa_trust_policy",
+    "kubeconfig",
+    "MAX_IAM_ROLE_NAME",
+    "NODE_POLICIES",
+    "PRIORITY_CLASSES",
+    "ROOT_DEVICE",
+    "service_trust_policy",
+    "TrainingCluster",
+    "TYPE_TOKEN",
+]
+
 TYPE_TOKEN = "mlplat:training:TrainingCluster"
 
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")

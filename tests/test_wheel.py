@@ -31,7 +31,11 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM = ROOT / "examples" / "team-stack"
-SOURCE_IGNORED = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+# What the build reads (pyproject's packages, package-dir and readme): copied alone, so tests that write into
+# the working tree while the wheel is built cannot race with the copy.
+SOURCE_FILES = ("pyproject.toml", "README.md")
+SOURCE_FOLDERS = ("mlplat", "components", "policies")
+SOURCE_IGNORED = ("__pycache__", "*.pyc")
 # The reference project's own pack-folder files: they live in policies/ (the package's folder) but are not library data.
 REFERENCE_PROJECT_FILES = re.compile(r"^policies/(PulumiPolicy\.yaml|waivers\.yaml|settings\.yaml|config/.*\.json)$")
 PACKAGE_ROOTS = {"mlplat": "mlplat", "components": "mlplat/components", "policies": "mlplat/policies"}
@@ -70,7 +74,11 @@ def wheel(shared_dir: Path) -> Path:
             return built[0]
         source = shared_dir / "source"
         shutil.rmtree(source, ignore_errors=True)
-        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*SOURCE_IGNORED))
+        source.mkdir(parents=True)
+        for name in SOURCE_FILES:
+            shutil.copy2(ROOT / name, source / name)
+        for name in SOURCE_FOLDERS:
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns(*SOURCE_IGNORED))
         _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
               "-w", str(shared_dir / "dist"), str(source)])
         return next((shared_dir / "dist").glob("mlplat-*.whl"))

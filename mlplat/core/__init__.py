@@ -6,3 +6,5 @@ layers below tooling rely on, and the SDK versions mlplat is tested with), `aws_
 models, read once), `models` (base pydantic models and how their errors read), `naming`, `schedules` and
 `validators` (pure checks). It imports nothing else of mlplat.
 """
+
+__all__: list[str] = []  # the API is the submodules; import them by name

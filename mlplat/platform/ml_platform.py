@@ -44,6 +44,8 @@ from mlplat.core.naming import bucket_prefix, child
 from .config import PlatformConfig
 from .config_serving import ServingEndpointConfig
 
+__all__ = ["ALERTS_DOMAIN", "MLPlatform"]
+
 ALERTS_DOMAIN = "alerts"
 
 
