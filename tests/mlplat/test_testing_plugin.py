@@ -1,4 +1,4 @@
-"""The pytest plugin users enable in their own repositories (mlplat.testing)."""
+"""The pytest plugin users enable in their own repositories (mlplat.tooling.testing, registered as `mlplat`)."""
 
 from __future__ import annotations
 
