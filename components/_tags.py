@@ -14,7 +14,7 @@ import pulumi
 from mlplat.core.errors import Problem, raise_if_problems
 from mlplat.core.sdk_types import takes_tag_map
 from mlplat.core.validators import check_tag_value, check_tags
-from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENTS, MANAGED_BY, REQUIRED_TAG_KEYS
+from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENTS, MANAGED_BY
 
 
 def platform_tags(

@@ -41,7 +41,7 @@ from pulumi_policy import (
 from pydantic import BaseModel, ConfigDict
 
 from mlplat.core.sdk_compat import UnknownValueError
-from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
+from mlplat.core.vocabulary import ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
 
 from ..waivers import Waiver, applicable_waiver, parse_waivers
 

@@ -8,12 +8,11 @@ import pulumi
 from pydantic import Field
 
 from mlplat.core.sdk_types import takes_tag_map
+from mlplat.core.vocabulary import DATA_CLASSIFICATIONS, ENVIRONMENTS
 
 from ..waivers import parse_waivers, waiver_problems
 from ._framework import (
-    DATA_CLASSIFICATIONS,
     ENVIRONMENT_TAGS,
-    ENVIRONMENTS,
     Finding,
     ResourceView,
     RuleConfig,

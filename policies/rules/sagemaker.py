@@ -41,9 +41,10 @@ import pulumi
 from pydantic import Field
 
 from mlplat.core.sdk_compat import UnknownValueError
+from mlplat.core.vocabulary import DATA_CLASSIFICATIONS
 
 from ._documents import not_principal_allow_labels, statements
-from ._framework import DATA_CLASSIFICATIONS, Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
+from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 from .s3 import KMS_ALGORITHMS, PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, bucket_names, encryption_defaults, join_buckets
 

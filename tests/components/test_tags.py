@@ -7,7 +7,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from mlplat.components._tags import REQUIRED_TAG_KEYS, platform_tags, register_stack_tags
+from mlplat.components._tags import platform_tags, register_stack_tags
+from mlplat.core.vocabulary import REQUIRED_TAG_KEYS
 from mlplat.core.errors import ConfigError
 from mlplat.core.sdk_types import takes_tag_map
 from mlplat.tooling.offline import run_callable

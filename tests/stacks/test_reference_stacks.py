@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mlplat.components._tags import REQUIRED_TAG_KEYS
+from mlplat.core.vocabulary import REQUIRED_TAG_KEYS
 from mlplat.core.sdk_types import takes_tag_map
 from mlplat.tooling.offline import run_stack
 

@@ -6,6 +6,8 @@ Mappers live in this package's modules, one per AWS domain, registered with `@co
 import importlib
 import pkgutil
 
+from mlplat.core.aws_models import shape_enum
+
 from ._core import (
     ContractError,
     MappingGap,
@@ -16,7 +18,6 @@ from ._core import (
     mapped_types,
     planned_name,
     operation_model,
-    shape_enum,
     tag_list,
     to_request,
     validate,

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from mlplat.core.aws_models import operation_model, shape_enum
+from mlplat.core.aws_models import operation_model
 
 from ..plan import UNKNOWN, Plan, PlannedResource, is_unknown
 
