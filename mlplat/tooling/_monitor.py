@@ -38,6 +38,7 @@ from .pulumi_compat import (
     MockMonitor,
     deserialize_properties,
     is_secret_envelope,
+    secret_envelope,
     is_unknown_value,
     record_resource_state,
     recorded_state,
@@ -115,6 +116,23 @@ def _struct_to_plain(struct: Any) -> _Plain:
     return _Plain(values, secrets, frozenset(re.split(r"[.\[]", path, maxsplit=1)[0] for path in unknowns))
 
 
+def _top_key(path: str) -> str:
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
+
+
+def _output_secret_paths(input_secret_paths: list[str], additional: Any, state: dict[str, Any]) -> list[str]:
+    """The state's secret properties, as the engine decides them: an output whose input was secret,
+    and every `additionalSecretOutputs` property."""
+    keys = {_top_key(p) for p in input_secret_paths} | set(additional)
+    return sorted(k for k in keys if k in state)
+
+
+def _with_secret_envelopes(state: dict[str, Any], secret_keys: list[str]) -> dict[str, Any]:
+    if not secret_keys:
+        return state
+    return {k: (secret_envelope(v) if k in secret_keys else v) for k, v in state.items()}
+
+
 class TransformFailed(RuntimeError):
     """A resource transform raised; the engine would fail the update with this message."""
 
@@ -130,6 +148,7 @@ class RecordingMonitor(MockMonitor):
         self.registrations: dict[str, PlannedResource] = {}
         self.root_urn: Optional[str] = None
         self.stack_outputs: dict[str, Any] = {}
+        self.stack_output_secret_paths: list[str] = []
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         self._parents: dict[str, str] = {}
         self._resource_transforms: dict[str, list[Any]] = {}
@@ -300,7 +319,9 @@ class RecordingMonitor(MockMonitor):
         state = {**state, **{k: inputs[k] for k in plain.unknown_keys}}
         registration.id = id_ or None
         registration.outputs = coerce_numbers(state)
-        obj_proto = serialize_properties(state)
+        registration.output_secret_paths = _output_secret_paths(secret_paths, request.additionalSecretOutputs, state)
+        # The engine returns those outputs as secrets, so what the program derives from them stays secret.
+        obj_proto = serialize_properties(_with_secret_envelopes(state, registration.output_secret_paths))
         with self._lock:
             self.registrations[urn] = registration
             # One copy of the state: the plan's outputs also answer reads of the resource.
@@ -360,12 +381,14 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request):
-        outputs = _struct_to_plain(request.outputs).values
+        plain = _struct_to_plain(request.outputs)
         with self._lock:
             if request.urn == self.root_urn:
-                self.stack_outputs = outputs
+                self.stack_outputs = plain.values
+                self.stack_output_secret_paths = plain.secret_paths
             elif request.urn in self.registrations:
-                self.registrations[request.urn].outputs = outputs
+                self.registrations[request.urn].outputs = plain.values
+                self.registrations[request.urn].output_secret_paths = plain.secret_paths
         return empty_pb2.Empty()
 
     def Invoke(self, request):

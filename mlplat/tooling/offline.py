@@ -84,6 +84,8 @@ def run_callable(
         invokes=list(monitor.invokes),
         root_urn=monitor.root_urn,
         config=engine_config,
+        output_secret_paths=list(monitor.stack_output_secret_paths),
+        secret_config_keys=tuple(secret_keys),
     )
 
 

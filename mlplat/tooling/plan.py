@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from .pulumi_compat import UNKNOWN
+from .secrets import SECRET, Redactor, redact_paths, values_at
 
 __all__ = ["Diagnostic", "is_unknown", "Plan", "PlannedResource", "ROOT_STACK_TYPE"]
 
@@ -41,8 +42,19 @@ class PlannedResource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     op: str = "create"
-    secret_paths: list[str] = field(default_factory=list)
+    secret_paths: list[str] = field(default_factory=list)  # secret inputs
+    output_secret_paths: list[str] = field(default_factory=list)  # secret outputs (engine: as `[secret]`)
     autonamed: Optional[str] = None  # the input the provider auto-named, if any
+
+    def __repr__(self) -> str:
+        inputs = redact_paths(self.inputs, self.secret_paths)
+        outputs = redact_paths(self.outputs, self.output_secret_paths)
+        return f"PlannedResource(urn={self.urn!r}, type={self.type!r}, inputs={inputs!r}, outputs={outputs!r})"
+
+    @property
+    def secret_values(self) -> list[Any]:
+        """The values at this resource's secret paths (for masking them wherever they reappear)."""
+        return [*values_at(self.inputs, self.secret_paths), *values_at(self.outputs, self.output_secret_paths)]
 
     @property
     def declared_inputs(self) -> dict[str, Any]:
@@ -94,6 +106,27 @@ class Plan:
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     root_urn: Optional[str] = None
     config: dict[str, str] = field(default_factory=dict)  # the engine config the program saw
+    output_secret_paths: list[str] = field(default_factory=list)  # secret stack exports
+    secret_config_keys: tuple[str, ...] = ()  # `namespace:key` of secret config
+
+    def __repr__(self) -> str:
+        return f"Plan(project={self.project!r}, stack={self.stack!r}, resources={len(self.resources)})"
+
+    # --- secrets -----------------------------------------------------------------------------
+
+    def redactor(self) -> Redactor:
+        """Masks every secret this plan holds (config, resource inputs and outputs, stack exports)."""
+        values: list[Any] = [self.config[k] for k in self.secret_config_keys if k in self.config]
+        values += values_at(self.outputs, self.output_secret_paths)
+        for r in self.resources:
+            if r.secret_paths or r.output_secret_paths:
+                values += r.secret_values
+        return Redactor.of(values)
+
+    @property
+    def shown_config(self) -> dict[str, str]:
+        """The engine config with secret values as `[secret]`."""
+        return {k: (SECRET if k in self.secret_config_keys else v) for k, v in self.config.items()}
 
     # --- lookups -----------------------------------------------------------------------------
 
@@ -181,7 +214,7 @@ class Plan:
                         "urn": self.root_urn,
                         "custom": False,
                         "type": ROOT_STACK_TYPE,
-                        "outputs": _redact_secrets(self.outputs, []),
+                        "outputs": redact_paths(self.outputs, self.output_secret_paths),
                     },
                 }
             )
@@ -208,8 +241,8 @@ class Plan:
                 "urn": r.urn,
                 "custom": r.custom,
                 "type": r.type,
-                "inputs": _redact_secrets(r.inputs, r.secret_paths),
-                "outputs": _redact_secrets(r.outputs, r.secret_paths),
+                "inputs": redact_paths(r.inputs, r.secret_paths),
+                "outputs": redact_paths(r.outputs, r.output_secret_paths),
                 "parent": r.parent or self.root_urn,
                 "protect": r.protect,
             }
@@ -239,21 +272,3 @@ class Plan:
         }
         document.update(extra)
         return document
-
-
-def _redact_secrets(value: Any, secret_paths: list[str]) -> Any:
-    """Replace secret values with "[secret]", as `pulumi preview --json` prints them."""
-    if not secret_paths:
-        return value
-    secrets = set(secret_paths)
-
-    def walk(v: Any, path: str) -> Any:
-        if path in secrets:
-            return "[secret]"
-        if isinstance(v, dict):
-            return {k: walk(x, f"{path}.{k}" if path else k) for k, x in v.items()}
-        if isinstance(v, list):
-            return [walk(x, f"{path}[{i}]") for i, x in enumerate(v)]
-        return v
-
-    return walk(value, "")

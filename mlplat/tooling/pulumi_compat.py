@@ -72,6 +72,8 @@ __all__ = [
     "remediates",
     "require_tested_runtime",
     "reset_version_checks",
+    "output_is_secret",
+    "secret_envelope",
     "serialize_properties",
     "shared_pure_work",
     "thread_event_loop",
@@ -215,6 +217,18 @@ def deserialize_properties(struct: Any) -> Any:
 def is_secret_envelope(value: Mapping[str, Any]) -> bool:
     """True for the SDK's wrapping of a secret value (the value is under "value")."""
     return value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def secret_envelope(value: Any) -> dict[str, Any]:
+    """`value` wrapped as the engine sends a secret (the SDK resolves it to a secret Output)."""
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
+def output_is_secret(output: pulumi.Output[Any]) -> bool:
+    """Whether a resolved Output is secret (its data future is done when its `apply` callbacks run)."""
+    data = getattr(output, "_data", None)
+    return bool(data is not None and data.done() and not data.cancelled() and data.exception() is None
+                and data.result().is_secret)
 
 
 def is_unknown_value(value: Any) -> bool:

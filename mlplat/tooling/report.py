@@ -6,6 +6,7 @@ few settings a reviewer checks first (encryption, exposure, retention, protectio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -13,6 +14,7 @@ from typing import Any, Callable, Optional
 from .contracts import ContractError
 from .plan import Plan, PlannedResource, is_unknown
 from .policy_runner import PolicyReport, Violation
+from .secrets import redact_paths
 
 __all__ = [
     "describe",
@@ -215,6 +217,8 @@ def _subnet(r: PlannedResource) -> str:
 
 def describe(resource: PlannedResource) -> str:
     fn = _SUMMARIES.get(resource.type)
+    if fn is not None and resource.secret_paths:
+        resource = dataclasses.replace(resource, inputs=redact_paths(resource.inputs, resource.secret_paths))
     text = fn(resource) if fn else ""
     if resource.protect:
         text = f"{text}, protected" if text else "protected"
@@ -254,8 +258,9 @@ def render_text(report: PlanReport) -> str:
         *(f"  {count:4d}  {t}" for t, count in plan.count_by_type().items()),
     ]
     if plan.outputs:
+        outputs = redact_paths(plan.outputs, plan.output_secret_paths)
         lines += ["", "Stack outputs:"]
-        lines += [f"  {k}: {json.dumps(v, default=str)}" for k, v in sorted(plan.outputs.items())]
+        lines += [f"  {k}: {json.dumps(v, default=str)}" for k, v in sorted(outputs.items())]
     if plan.diagnostics:
         lines += ["", "Diagnostics:"]
         lines += [f"  {d.severity}: {d.message}" + (f" ({d.urn})" if d.urn else "") for d in plan.diagnostics]
@@ -264,7 +269,7 @@ def render_text(report: PlanReport) -> str:
     lines += _kubernetes_lines(report, "  ")
     lines += _policy_text(report.policy)
     lines += _feature_group_lines(report, "  ")
-    return "\n".join(lines) + "\n"
+    return plan.redactor().text("\n".join(lines) + "\n")
 
 
 def render_markdown(report: PlanReport) -> str:
@@ -299,7 +304,7 @@ def render_markdown(report: PlanReport) -> str:
     lines += _kubernetes_lines(report, "- ")
     lines += _policy_markdown(report.policy)
     lines += _feature_group_lines(report, "- ")
-    return "\n".join(lines) + "\n"
+    return plan.redactor().text("\n".join(lines) + "\n")
 
 
 def render_json(report: PlanReport) -> str:
@@ -323,7 +328,8 @@ def render_json(report: PlanReport) -> str:
         extra["featureGroupFindings"] = [
             {"severity": f.severity, "urn": f.urn, "message": f.message} for f in report.feature_group_findings
         ]
-    document = report.plan.to_preview_json(**extra)
+    # Values at secret paths are `[secret]` already; a secret copied into another value or a message is masked too.
+    document = report.plan.redactor().data(report.plan.to_preview_json(**extra))
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"
 
 

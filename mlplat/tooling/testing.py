@@ -111,14 +111,25 @@ class OutputChecks:
         check = _Check(where=f"{frame.filename}:{frame.lineno}")
         self.checks.append(check)
 
+        from .pulumi_compat import output_is_secret
+        from .secrets import Redactor
+
+        watched = pulumi.Output.from_input(output)
+
         def run(value: Any) -> Any:
             check.ran = True
             if _contains_unknown(value):
                 check.unknown = True
                 return None
-            return fn(value)
+            try:
+                return fn(value)
+            except AssertionError as failure:
+                if not output_is_secret(watched):
+                    raise
+                # A failed check on a secret must not print the secret (pytest shows the message).
+                raise AssertionError(Redactor.of([value]).text(str(failure))) from None
 
-        pulumi.Output.from_input(output).apply(run)
+        watched.apply(run)
 
     def verify(self) -> None:
         failures = []
