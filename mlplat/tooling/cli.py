@@ -3,6 +3,8 @@
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
                 [--baseline FILE]
+    mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
+                [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
     mlplat policy-pack init DIR [--virtualenv PATH] [--force]
@@ -11,6 +13,9 @@
 
 The project's pack folder (`--policy-pack`, default `<project>/policies` when it has a
 PulumiPolicy.yaml) holds its waivers and rule settings; the rules come from the installed library.
+
+`audit` runs the same pack over a deployed stack: FILE is a `pulumi stack export` (the state of
+the last `pulumi up`) or a `pulumi preview --refresh --json` (the live view, without writing state).
 
 Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
 feature group replaced in staging or prod);
@@ -36,10 +41,13 @@ from mlplat.policies.pack_folder import (
     init_pack_folder,
 )
 
+from .audit import AUDIT_RENDERERS, AuditReport
 from .contracts import check_plan
 from .offline import run_stack
 from .policy_runner import PolicyReport, evaluate
 from .report import RENDERERS, PlanReport
+from .stackfile import load_project, load_stack_config
+from .state import load_deployment
 
 __all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "main"]
 
@@ -66,6 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     plan.add_argument("--baseline", help="a previous plan's JSON (this command's --format json, or pulumi preview --json): "
                       "feature groups the change would replace are reported, and refused in staging and prod")
+
+    audit = sub.add_parser("audit", help="evaluate the policy pack over a deployed stack (a pulumi stack export, or "
+                           "pulumi preview --refresh --json for the live view)")
+    audit.add_argument("--stack", required=True, help="stack name: its Pulumi.<stack>.yaml gives the config the pack reads")
+    audit.add_argument("--state", required=True, metavar="FILE", help="`pulumi stack export --file FILE`, or "
+                       "`pulumi preview --refresh --json > FILE` (never export with --show-secrets: nothing here needs it)")
+    audit.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
+    audit.add_argument("--format", choices=sorted(AUDIT_RENDERERS), default="text")
+    audit.add_argument("--out", help="write the report to this file instead of standard output")
+    audit.add_argument("--policy-pack", metavar="DIR", help="the project's pack folder (default: <cwd>/policies when it is one)")
+    audit_policy = audit.add_mutually_exclusive_group()
+    audit_policy.add_argument("--environment", choices=ENVIRONMENTS, help="evaluate with this environment's levels "
+                              "(default: the stack's ml-platform:platform.environment)")
+    audit_policy.add_argument("--policy-pack-config", help="a --policy-pack-config file, as passed to pulumi up")
+    audit.set_defaults(no_policies=False)
 
     lineage = sub.add_parser("lineage", help="list every resource of a model family (or feature group) in a stack's plan")
     lineage.add_argument("--stack", required=True)
@@ -107,6 +130,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command == "lineage":
         return _lineage(args)
+    if args.command == "audit":
+        return _audit(args)
     if args.command == "rules":
         return _rules(args)
     if args.command == "policy-config":
@@ -160,6 +185,28 @@ def _lineage(args: argparse.Namespace) -> int:
     for resource in members:
         print(f"{resource.type}  {resource.urn}")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    try:
+        policy_source = _policy_source(args)
+        project = load_project(Path(args.cwd))
+        config = load_stack_config(project, args.stack)
+        deployment = load_deployment(args.state, stack=args.stack, project=project.name)
+    except PlatformError as exc:
+        print(f"mlplat audit: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    deployment.plan.config = config.engine_config()
+    deployment.plan.secret_config_keys = config.secret_keys
+    policy = _policies(args, policy_source, deployment.plan)
+    assert policy is not None  # audit always runs the pack
+    report = AuditReport(deployment, policy)
+    text = AUDIT_RENDERERS[args.format](report)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_CHECKS_FAILED if report.failed else 0
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -19,6 +19,9 @@ from .secrets import redact_paths
 __all__ = [
     "describe",
     "PlanReport",
+    "policy_json",
+    "policy_markdown_lines",
+    "policy_text_lines",
     "render_json",
     "render_markdown",
     "render_text",
@@ -74,7 +77,7 @@ def _short(urn: str) -> str:
     return urn.rsplit("::", 1)[-1] if urn else "(stack)"
 
 
-def _policy_text(policy: Optional[PolicyReport]) -> list[str]:
+def policy_text_lines(policy: Optional[PolicyReport]) -> list[str]:
     if policy is None:
         return ["", "Policies: not evaluated (--no-policies)"]
     env = policy.environment or "told by the pack"
@@ -92,7 +95,7 @@ def _policy_text(policy: Optional[PolicyReport]) -> list[str]:
     return lines
 
 
-def _policy_markdown(policy: Optional[PolicyReport]) -> list[str]:
+def policy_markdown_lines(policy: Optional[PolicyReport]) -> list[str]:
     if policy is None:
         return []
     env = policy.environment or "told by the pack"
@@ -113,6 +116,19 @@ def _policy_markdown(policy: Optional[PolicyReport]) -> list[str]:
             lines += [f"- `{_short(v.urn)}` {_md(v.message)}" for v in items]
             lines += ["", "</details>"]
     return lines
+
+
+def policy_json(policy: PolicyReport) -> dict[str, Any]:
+    """The policy members of a JSON report (plan and audit alike)."""
+    document: dict[str, Any] = {
+        "policyViolations": [v.to_json() for v in policy.violations],
+        "policyWaived": [v.to_json() for v in policy.waived],
+        "policyEnvironment": policy.environment,
+        "policySource": policy.source,
+    }
+    if policy.notes:
+        document["policyNotes"] = list(policy.notes)
+    return document
 
 
 def _md(text: str) -> str:
@@ -267,7 +283,7 @@ def render_text(report: PlanReport) -> str:
     lines += ["", f"Contract checks against the AWS API models: {len(report.contract_errors)} errors"]
     lines += [f"  {e.render()}" for e in report.contract_errors]
     lines += _kubernetes_lines(report, "  ")
-    lines += _policy_text(report.policy)
+    lines += policy_text_lines(report.policy)
     lines += _feature_group_lines(report, "  ")
     return plan.redactor().text("\n".join(lines) + "\n")
 
@@ -302,7 +318,7 @@ def render_markdown(report: PlanReport) -> str:
     else:
         lines += ["", "Contract checks against the AWS API models: no errors."]
     lines += _kubernetes_lines(report, "- ")
-    lines += _policy_markdown(report.policy)
+    lines += policy_markdown_lines(report.policy)
     lines += _feature_group_lines(report, "- ")
     return plan.redactor().text("\n".join(lines) + "\n")
 
@@ -310,12 +326,7 @@ def render_markdown(report: PlanReport) -> str:
 def render_json(report: PlanReport) -> str:
     extra: dict[str, Any] = {"contractErrors": [e.to_json() for e in report.contract_errors]}
     if report.policy is not None:
-        extra["policyViolations"] = [v.to_json() for v in report.policy.violations]
-        extra["policyWaived"] = [v.to_json() for v in report.policy.waived]
-        extra["policyEnvironment"] = report.policy.environment
-        extra["policySource"] = report.policy.source
-        if report.policy.notes:
-            extra["policyNotes"] = list(report.policy.notes)
+        extra.update(policy_json(report.policy))
     if report.kubernetes is not None:
         extra["kubernetesValidation"] = {
             "schemaVersion": report.kubernetes.schema_version,
