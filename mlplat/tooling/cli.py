@@ -5,6 +5,7 @@
                 [--baseline FILE]
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
+    mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
     mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
     mlplat policy-pack init DIR [--virtualenv PATH] [--force]
@@ -16,6 +17,9 @@ PulumiPolicy.yaml) holds its waivers and rule settings; the rules come from the 
 
 `audit` runs the same pack over a deployed stack: FILE is a `pulumi stack export` (the state of
 the last `pulumi up`) or a `pulumi preview --refresh --json` (the live view, without writing state).
+
+`verify` reads every resource of a supported type of a `pulumi stack export` with boto3 (read-only)
+and reports what differs from the state, what is unhealthy and what no longer exists.
 
 Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
 feature group replaced in staging or prod);
@@ -48,6 +52,7 @@ from .policy_runner import PolicyReport, evaluate
 from .report import RENDERERS, PlanReport
 from .stackfile import load_project, load_stack_config
 from .state import load_deployment
+from .verify import DEFAULT_WORKERS
 
 __all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "main"]
 
@@ -89,6 +94,17 @@ def _parser() -> argparse.ArgumentParser:
                               "(default: the stack's ml-platform:platform.environment)")
     audit_policy.add_argument("--policy-pack-config", help="a --policy-pack-config file, as passed to pulumi up")
     audit.set_defaults(no_policies=False)
+
+    check = sub.add_parser("verify", help="read the deployed resources with boto3 (read-only): what differs from the "
+                           "state, what is unhealthy, what is missing")
+    check.add_argument("--stack", required=True, help="stack name: its Pulumi.<stack>.yaml gives the region")
+    check.add_argument("--state", required=True, metavar="FILE", help="`pulumi stack export --file FILE` (never with "
+                       "--show-secrets: nothing here needs it)")
+    check.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--region", help="AWS region (default: the stack file's aws:region)")
+    check.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator such as moto's server)")
+    check.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"resources read at once (default: {DEFAULT_WORKERS})")
 
     lineage = sub.add_parser("lineage", help="list every resource of a model family (or feature group) in a stack's plan")
     lineage.add_argument("--stack", required=True)
@@ -132,6 +148,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _lineage(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "verify":
+        return _verify(args)
     if args.command == "rules":
         return _rules(args)
     if args.command == "policy-config":
@@ -206,6 +224,32 @@ def _audit(args: argparse.Namespace) -> int:
         Path(args.out).write_text(text)
     else:
         sys.stdout.write(text)
+    return EXIT_CHECKS_FAILED if report.failed else 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from . import verify
+
+    try:
+        config = load_stack_config(load_project(Path(args.cwd)), args.stack)
+        deployment = load_deployment(args.state, stack=args.stack)
+        if deployment.source != "stack export":
+            raise ConfigError([Problem("--state", "is a preview, not a `pulumi stack export` (verify compares AWS with "
+                                                  "the state the last `pulumi up` recorded)", str(args.state))])
+        if args.workers < 1:
+            raise ConfigError([Problem("--workers", "must be at least 1", args.workers)])
+    except PlatformError as exc:
+        print(f"mlplat verify: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    clients = verify.AwsClients(region=args.region or config.region, endpoint_url=args.endpoint_url,
+                                connections=args.workers)
+    if not clients.has_credentials():
+        print("mlplat verify: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
+              file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    report = verify.verify(deployment, clients, workers=args.workers)
+    render = verify.render_json if args.format == "json" else verify.render_text
+    sys.stdout.write(render(report, deployment.plan.redactor().text))
     return EXIT_CHECKS_FAILED if report.failed else 0
 
 

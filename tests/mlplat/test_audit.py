@@ -16,47 +16,13 @@ import pytest
 from mlplat.core.errors import ConfigError
 from mlplat.tooling.cli import EXIT_CHECKS_FAILED, EXIT_CONFIG_ERROR, main
 from mlplat.tooling.offline import run_stack
-from mlplat.tooling.plan import Plan
 from mlplat.tooling.secrets import SECRET, values_at
 from mlplat.tooling.state import SECRET_SIGNATURE, load_deployment
 
+from stack_exports import CIPHERTEXT, SIGNATURE_KEY, export_of
+
 ROOT = Path(__file__).resolve().parents[2]
-SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
-CIPHERTEXT = "v1:Zm9vYmFyYmF6cXV4:ciphertext-that-must-not-leak"
 PLAINTEXT_SECRET = "plaintext-token-3e9f0c"
-
-
-def _ciphered(value, paths):
-    """`value` with each secret path replaced by a ciphertext object, as the state holds secrets."""
-    document = copy.deepcopy(value)
-    for path in paths:
-        parts = path.split(".")
-        target = document
-        for part in parts[:-1]:
-            target = target[part]
-        target[parts[-1]] = {SIGNATURE_KEY: SECRET_SIGNATURE, "ciphertext": CIPHERTEXT}
-    return document
-
-
-def export_of(plan: Plan) -> dict:
-    """What `pulumi stack export` writes for a stack deployed from `plan`."""
-    resources = [{
-        "urn": plan.root_urn, "custom": False, "type": "pulumi:pulumi:Stack",
-        "outputs": _ciphered(plan.outputs, [p for p in plan.output_secret_paths if "[" not in p]),
-    }]
-    for r in plan.resources:
-        resources.append({
-            "urn": r.urn, "custom": r.custom, "id": r.id, "type": r.type,
-            "inputs": _ciphered(r.inputs, [p for p in r.secret_paths if "[" not in p]),
-            "outputs": _ciphered(r.outputs, [p for p in r.output_secret_paths if "[" not in p]),
-            "parent": r.parent or plan.root_urn, "protect": r.protect,
-            "dependencies": r.dependencies, "propertyDependencies": r.property_dependencies,
-        })
-    return {"version": 3, "deployment": {
-        "manifest": {"time": "2026-12-01T10:00:00Z", "magic": "0" * 64, "version": "v3.272.0"},
-        "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:abc"}},
-        "resources": resources,
-    }}
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,12 @@ def mapped_types() -> frozenset[str]:
     return frozenset(_MAPPERS)
 
 
+def requests_for(resource: PlannedResource, plan: Plan) -> list[Request]:
+    """The API requests the provider would send to create `resource` (none for an unmapped type)."""
+    mapper = _MAPPERS.get(resource.type)
+    return list(mapper(resource, plan)) if mapper is not None else []
+
+
 def validate(request: Request) -> list[tuple[str, str]]:
     """(path, message) for every way `request.params` breaks the operation's input shape."""
     shape = operation_model(request.service, request.operation).input_shape
