@@ -1,39 +1,405 @@
-"""The PR workflow covers every stack, passes the per-environment pack config, and pins its actions."""
+"""The workflows: stacks come from stacks/, environments deploy in order, untrusted input stays out of scripts.
+
+preview.yml previews every stack on pull requests; deploy.yml runs `pulumi up` per environment. Both take their
+stack list from the `stacks` job's script, which these tests run as the workflow runs it. The deploy jobs' `if`
+conditions are evaluated by a small interpreter of the expressions they use, so the order and the failure
+handling are checked as GitHub would run them, not as text.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
+from typing import Any, Optional
 
+import pytest
 import yaml
 
+from mlplat.core.vocabulary import ENVIRONMENTS
+
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW = yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text())
-STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+WORKFLOWS = ROOT / ".github" / "workflows"
+PREVIEW = yaml.safe_load((WORKFLOWS / "preview.yml").read_text())
+DEPLOY = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
+STACK_FILES = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+UP_JOBS = {environment: f"up-{environment}" for environment in ENVIRONMENTS}
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
+VALID_PAYLOAD = {
+    "family": "churn",
+    "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-staging-churn/4",
+    "environment": "staging",
+}
 
 
-def test_both_jobs_cover_every_stack():
-    for job in ("offline-plan", "preview"):
-        assert sorted(WORKFLOW["jobs"][job]["strategy"]["matrix"]["stack"]) == STACKS
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    # PyYAML reads the key `on` as the boolean True (YAML 1.1).
+    return workflow.get("on", workflow.get(True))
 
 
-def test_the_real_preview_runs_the_pack_with_each_environments_config():
-    steps = WORKFLOW["jobs"]["preview"]["steps"]
-    pulumi = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions@"))
-    assert pulumi["with"]["policyPacks"] == "policies"
-    assert pulumi["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
-    assert pulumi["with"]["edit-pr-comment"] is True and pulumi["with"]["comment-on-pr"] is True
-    for stack in STACKS:
-        assert (ROOT / "policies" / "config" / f"{stack}.json").is_file()
+def steps_of(workflow: dict[str, Any]):
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+# --- the stacks job, run as the workflow runs it ---------------------------------------------------------------
+
+def run_stack_list(
+    workflow: dict[str, Any], cwd: Path, *, event: str, ref: str = "refs/heads/main",
+    payload: Optional[dict[str, str]] = None, inputs: Optional[dict[str, str]] = None,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run the `stacks` job's list step with bash in `cwd`: its env rendered from a fake event, like the runner."""
+    step = next(s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list")
+    contexts = {
+        "github.event_name": event,
+        "github.event.repository.default_branch": "main",
+        **{f"github.event.client_payload.{k}": v for k, v in (payload or {}).items()},
+        **{f"inputs.{k}": v for k, v in (inputs or {}).items()},
+    }
+
+    def render(value: Any) -> str:
+        # A missing context renders as '' on GitHub.
+        return EXPRESSION.sub(lambda m: contexts.get(m.group(1), ""), str(value))
+
+    output = Path(tempfile.mkdtemp()) / "github_output"
+    output.write_text("")
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_REF": ref,
+        **{k: render(v) for k, v in workflow.get("env", {}).items()},
+        **{k: render(v) for k, v in step.get("env", {}).items()},
+    }
+    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    shutil.rmtree(output.parent)
+    return result, {k: json.loads(v) for k, v in outputs.items()}
+
+
+@pytest.fixture
+def layered(tmp_path: Path) -> Path:
+    """A project whose stacks/ holds layer stacks `<env>-<layer>` beside the environments' own stacks."""
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    (tmp_path / "stacks").mkdir()
+    for stack in ("prod-serving", "dev-network", "dev", "staging", "prod", "dev-serving", "prod-network"):
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    (tmp_path / "stacks" / "registry.prod.json").write_text("{}")  # not a stack file
+    return tmp_path
+
+
+def test_the_stack_list_is_what_stacks_holds():
+    for workflow, event in ((PREVIEW, "pull_request"), (DEPLOY, "push")):
+        result, outputs = run_stack_list(workflow, ROOT, event=event)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert sorted(entry["stack"] for entry in outputs["all"]) == STACK_FILES
+        for entry in outputs["all"]:
+            assert entry["stack"] == entry["environment"] or entry["stack"].startswith(f"{entry['environment']}-")
+
+
+def test_layer_stacks_join_their_environment_in_order(layered: Path):
+    result, outputs = run_stack_list(DEPLOY, layered, event="push")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outputs["dev"] == ["dev", "dev-network", "dev-serving"]
+    assert outputs["staging"] == ["staging"]
+    assert outputs["prod"] == ["prod", "prod-network", "prod-serving"]
+    assert [e["environment"] for e in outputs["all"]] == ["dev"] * 3 + ["staging"] + ["prod"] * 3
+
+
+def test_a_stack_file_of_no_known_environment_stops_the_run(layered: Path):
+    (layered / "stacks" / "Pulumi.qa-network.yaml").write_text("config: {}\n")
+    result, outputs = run_stack_list(DEPLOY, layered, event="push")
+    assert result.returncode != 0 and outputs == {}
+    assert "Pulumi.qa-network.yaml" in result.stdout and "staging" in result.stdout
+
+
+def test_an_approval_deploys_its_environment_only(layered: Path):
+    result, outputs = run_stack_list(DEPLOY, layered, event="repository_dispatch", payload=VALID_PAYLOAD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (outputs["dev"], outputs["staging"], outputs["prod"]) == ([], ["staging"], [])
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("environment", "qa", "client_payload.environment"),
+        ("environment", "prod\n::set-output name=prod::[\"x\"]", "client_payload.environment"),
+        ("family", "Churn; rm -rf /", "client_payload.family"),
+        ("model_package_arn", "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/x", "model_package_arn"),
+        ("model_package_arn", "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-staging-fraud/4",
+         "not of the family"),
+        ("model_package_arn", "$(curl evil)", "model_package_arn"),
+    ],
+)
+def test_a_bad_dispatch_payload_deploys_nothing(layered: Path, field: str, value: str, named: str):
+    payload = {**VALID_PAYLOAD, field: value}
+    result, outputs = run_stack_list(DEPLOY, layered, event="repository_dispatch", payload=payload)
+    assert result.returncode != 0 and outputs == {}
+    assert named in result.stdout
+    # The untrusted value never starts a line: no workflow command can come from it.
+    assert [line for line in result.stdout.splitlines() if line.startswith("::")] == [result.stdout.strip()]
+    assert result.stdout.startswith("::error::")
+
+
+def test_a_missing_payload_key_deploys_nothing(layered: Path):
+    payload = {k: v for k, v in VALID_PAYLOAD.items() if k != "model_package_arn"}
+    result, outputs = run_stack_list(DEPLOY, layered, event="repository_dispatch", payload=payload)
+    assert result.returncode != 0 and outputs == {}
+
+
+def test_a_manual_run_deploys_the_requested_environment_or_stack(layered: Path):
+    _, outputs = run_stack_list(DEPLOY, layered, event="workflow_dispatch", inputs={"environment": "prod"})
+    assert (outputs["dev"], outputs["staging"], outputs["prod"]) == ([], [], ["prod", "prod-network", "prod-serving"])
+    _, outputs = run_stack_list(
+        DEPLOY, layered, event="workflow_dispatch", inputs={"environment": "prod", "stack": "prod-serving"}
+    )
+    assert outputs["prod"] == ["prod-serving"] and outputs["dev"] == []
+    result, outputs = run_stack_list(
+        DEPLOY, layered, event="workflow_dispatch", inputs={"environment": "prod", "stack": "dev-serving"}
+    )
+    assert result.returncode != 0 and outputs == {} and "dev-serving" in result.stdout
+
+
+def test_deploys_run_from_the_default_branch_only(layered: Path):
+    result, outputs = run_stack_list(
+        DEPLOY, layered, event="workflow_dispatch", ref="refs/heads/feature", inputs={"environment": "dev"}
+    )
+    assert result.returncode != 0 and outputs == {}
+
+
+def test_a_pull_request_deploys_nothing_and_previews_everything(layered: Path):
+    result, outputs = run_stack_list(PREVIEW, layered, event="pull_request")
+    assert result.returncode == 0
+    assert len(outputs["all"]) == 7 and all(outputs[e] == [] for e in ENVIRONMENTS)
+
+
+# --- the job graph of deploy.yml, evaluated -------------------------------------------------------------------
+
+STATUS_FUNCTIONS = re.compile(r"\b(success|failure|always|cancelled)\(\)")
+
+
+def evaluate(condition: Optional[str], needs: dict[str, str], outputs: dict[str, str]) -> bool:
+    """A job's `if` the way GitHub reads it, for the expressions deploy.yml uses (anything else fails the test).
+
+    `needs` maps each needed job to its result; `outputs` are the stacks job's outputs (JSON text). As on GitHub,
+    a condition without a status function is `success() && (...)`; no run here is cancelled.
+    """
+    text = (condition or "true").strip()
+    if text.startswith("${{"):
+        text = EXPRESSION.fullmatch(text).group(1)
+    if not STATUS_FUNCTIONS.search(text):
+        text = f"success() && ({text})"
+    results = list(needs.values())
+    replacements = [
+        (r"\bsuccess\(\)", repr(all(r == "success" for r in results))),
+        (r"\bfailure\(\)", repr(any(r == "failure" for r in results))),
+        (r"\balways\(\)", "True"),
+        (r"\bcancelled\(\)", "False"),
+        (r"\bcontains\(needs\.\*\.result,\s*'(\w+)'\)", lambda m: repr(m.group(1) in results)),
+        (r"\bneeds\.stacks\.outputs\.(\w+)", lambda m: repr(outputs[m.group(1)])),
+        (r"&&", " and "), (r"\|\|", " or "), (r"!(?!=)", " not "), (r"\btrue\b", "True"), (r"\bfalse\b", "False"),
+    ]
+    for pattern, replacement in replacements:
+        text = re.sub(pattern, replacement, text)
+    assert re.fullmatch(r"(\s|True|False|and|or|not|\(|\)|!=|==|'[^']*')*", text), f"cannot evaluate: {text}"
+    return bool(eval(text, {"__builtins__": {}}))  # noqa: S307 - only literals and operators remain
+
+
+def simulate(outputs: dict[str, Any], failing: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Every job's result for one run: jobs in `failing` fail when they run, the others succeed."""
+    text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in outputs.items()}
+    results: dict[str, str] = {}
+    jobs = DEPLOY["jobs"]
+    while len(results) < len(jobs):
+        ready = [j for j in jobs if j not in results and all(n in results for n in jobs[j].get("needs", []))]
+        assert ready, "the needs graph has a cycle"
+        for job_id in ready:
+            needs = {n: results[n] for n in jobs[job_id].get("needs", [])}
+            runs = evaluate(jobs[job_id].get("if"), needs, text)
+            results[job_id] = "skipped" if not runs else "failure" if job_id in failing else "success"
+    return results
+
+
+def push_outputs(stacks: dict[str, list[str]]) -> dict[str, Any]:
+    return {environment: stacks.get(environment, []) for environment in ENVIRONMENTS}
+
+
+def test_environments_deploy_in_the_vocabularys_order():
+    assert DEPLOY["env"]["ENVIRONMENTS"].split() == list(ENVIRONMENTS)
+    assert triggers(DEPLOY)["workflow_dispatch"]["inputs"]["environment"]["options"] == list(ENVIRONMENTS)
+    for position, environment in enumerate(ENVIRONMENTS):
+        job = DEPLOY["jobs"][UP_JOBS[environment]]
+        assert job["environment"] == environment
+        assert job["strategy"]["matrix"]["environment"] == [environment]
+        assert f"needs.stacks.outputs.{environment})" in job["strategy"]["matrix"]["stack"]
+        # Each environment waits for every earlier one, directly: a skipped job does not pass a failure on.
+        assert {UP_JOBS[e] for e in ENVIRONMENTS[:position]} | {"stacks"} <= set(job["needs"])
+        assert not {UP_JOBS[e] for e in ENVIRONMENTS[position:]} & set(job["needs"])
+
+
+def test_a_push_deploys_every_environment():
+    results = simulate(push_outputs({"dev": ["dev"], "staging": ["staging"], "prod": ["prod"]}))
+    assert all(results[UP_JOBS[e]] == "success" for e in ENVIRONMENTS)
+    assert results["notify"] == "skipped"
+
+
+@pytest.mark.parametrize("failed", ENVIRONMENTS[:-1])
+def test_a_failed_environment_stops_the_later_ones_and_notifies(failed: str):
+    results = simulate(push_outputs({e: [e] for e in ENVIRONMENTS}), failing=frozenset({UP_JOBS[failed]}))
+    later = ENVIRONMENTS[ENVIRONMENTS.index(failed) + 1:]
+    assert all(results[UP_JOBS[e]] == "skipped" for e in later), results
+    assert results["notify"] == "success"
+
+
+def test_a_failed_stack_list_deploys_nothing_and_notifies():
+    results = simulate(push_outputs({e: [e] for e in ENVIRONMENTS}), failing=frozenset({"stacks"}))
+    assert all(results[UP_JOBS[e]] == "skipped" for e in ENVIRONMENTS)
+    assert results["notify"] == "success"
+
+
+def test_an_environment_with_nothing_to_deploy_does_not_stop_the_next():
+    results = simulate(push_outputs({"prod": ["prod"]}))
+    assert results[UP_JOBS["prod"]] == "success"
+    assert results[UP_JOBS["dev"]] == results[UP_JOBS["staging"]] == "skipped"
+    results = simulate(push_outputs({"dev": ["dev"], "prod": ["prod"]}))
+    assert results[UP_JOBS["prod"]] == "success"
+
+
+def test_the_real_dispatch_outputs_drive_the_graph(layered: Path):
+    _, outputs = run_stack_list(DEPLOY, layered, event="repository_dispatch", payload=VALID_PAYLOAD)
+    results = simulate({k: v for k, v in outputs.items() if k in ENVIRONMENTS})
+    assert [e for e in ENVIRONMENTS if results[UP_JOBS[e]] == "success"] == ["staging"]
+
+
+# --- properties of every `up` ----------------------------------------------------------------------------------
+
+def render(template: str, **values: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("vars."):
+            return f"<{name}>"
+        assert name.startswith("matrix."), f"unexpected expression {name}"
+        return values[name.removeprefix("matrix.")]
+
+    return EXPRESSION.sub(one, template)
+
+
+def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    return next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+
+
+def test_one_concurrency_group_per_stack_never_cancelled():
+    assert "concurrency" not in DEPLOY  # a workflow-level group would queue or cancel across stacks
+    groups: dict[str, set[str]] = {}
+    for environment, job_id in UP_JOBS.items():
+        job = DEPLOY["jobs"][job_id]
+        assert job["concurrency"]["cancel-in-progress"] is False
+        assert job["strategy"]["max-parallel"] == 1  # one stack of an environment at a time
+        for stack in (environment, f"{environment}-serving"):
+            groups.setdefault(stack, set()).add(render(job["concurrency"]["group"], stack=stack,
+                                                      environment=environment))
+    rendered = [group for stack_groups in groups.values() for group in stack_groups]
+    assert all(len(stack_groups) == 1 for stack_groups in groups.values())
+    assert len(set(rendered)) == len(rendered)  # two stacks never share a group
+
+
+def test_every_up_runs_the_pack_with_its_environments_config():
+    for environment, job_id in UP_JOBS.items():
+        step = pulumi_step(DEPLOY["jobs"][job_id])
+        assert step["with"]["command"] == "up"
+        assert (ROOT / step["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
+        config = render(step["with"]["policyPackConfigs"], environment=environment, stack=f"{environment}-serving")
+        assert config == f"policies/config/{environment}.json" and (ROOT / config).is_file()
+        assert render(step["with"]["stack-name"], stack="prod-serving", environment=environment).endswith(
+            "/ml-platform/prod-serving")
+
+
+def test_the_previews_run_the_pack_with_each_stacks_environment_config():
+    _, outputs = run_stack_list(PREVIEW, ROOT, event="pull_request")
+    step = pulumi_step(PREVIEW["jobs"]["preview"])
+    assert (ROOT / step["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
+    assert step["with"]["edit-pr-comment"] is True and step["with"]["comment-on-pr"] is True
+    for entry in outputs["all"]:
+        config = render(step["with"]["policyPackConfigs"], **entry)
+        assert config == f"policies/config/{entry['environment']}.json" and (ROOT / config).is_file()
+
+
+def test_no_matrix_names_a_stack():
+    for workflow in (PREVIEW, DEPLOY):
+        for job in workflow["jobs"].values():
+            matrix = job.get("strategy", {}).get("matrix")
+            if matrix is not None:
+                source = matrix.get("include", matrix.get("stack"))
+                assert isinstance(source, str) and "needs.stacks.outputs." in source, matrix
+
+
+def test_the_up_jobs_run_the_same_steps():
+    first, *others = (DEPLOY["jobs"][job_id]["steps"] for job_id in UP_JOBS.values())
+    assert all(steps == first for steps in others)
+
+
+def test_oidc_tokens_only_where_aws_credentials_are_configured():
+    assert DEPLOY["permissions"] == {}
+    for workflow in (PREVIEW, DEPLOY):
+        for job_id, job in workflow["jobs"].items():
+            assumes = any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials@") for s in job["steps"])
+            assert (job.get("permissions", {}).get("id-token") == "write") == assumes, job_id
+    for job_id, step in steps_of(DEPLOY):
+        if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@"):
+            # The role comes from the job's GitHub environment (an environment-scoped variable).
+            assert "environment" in DEPLOY["jobs"][job_id]
+            assert step["with"]["role-to-assume"] == "${{ vars.MLPLAT_DEPLOY_ROLE_ARN }}"
+
+
+def test_untrusted_event_data_never_reaches_a_script():
+    for workflow in (PREVIEW, DEPLOY):
+        for job_id, step in steps_of(workflow):
+            scripts = [step.get("run", ""), step.get("with", {}).get("script", "")]
+            for script in scripts:
+                for expression in EXPRESSION.findall(script):
+                    assert not re.search(r"github\.event\.|inputs\.|client_payload", expression), (job_id, expression)
+    payload_reads = [
+        (job_id, step.get("name")) for job_id, step in steps_of(DEPLOY)
+        if "client_payload" in json.dumps(step.get("env", {}))
+    ]
+    assert payload_reads == [("stacks", "List the stacks and validate the trigger")]
+
+
+def test_prod_deploys_on_the_private_runner():
+    for environment, job_id in UP_JOBS.items():
+        runs_on = DEPLOY["jobs"][job_id]["runs-on"]
+        assert ("vars.MLPLAT_PRIVATE_RUNNER" in runs_on) == (environment == "prod"), job_id
+    preview_runs_on = EXPRESSION.fullmatch(PREVIEW["jobs"]["preview"]["runs-on"]).group(1)
+    for environment in ENVIRONMENTS:
+        chosen = re.sub(r"matrix\.environment", repr(environment), preview_runs_on)
+        chosen = chosen.replace("vars.MLPLAT_PRIVATE_RUNNER", "'private'").replace("&&", " and ").replace("||", " or ")
+        assert eval(chosen, {"__builtins__": {}}) == ("private" if environment == "prod" else "ubuntu-latest")  # noqa: S307
+
+
+def test_the_registrys_event_type_triggers_a_deploy():
+    types = triggers(DEPLOY)["repository_dispatch"]["types"]
+    assert types and all(re.fullmatch(r"[\w.-]{1,100}", t) for t in types)
+    for stack in STACK_FILES:
+        config = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+        deployment = config["ml-platform:platform"].get("model_registry", {}).get("deployment")
+        if isinstance(deployment, dict) and "github" in deployment:
+            assert deployment["github"].get("event_type", types[0]) in types, stack
 
 
 def test_forks_get_the_offline_plan_only():
-    assert "head.repo.full_name == github.repository" in WORKFLOW["jobs"]["preview"]["if"]
-    offline = WORKFLOW["jobs"]["offline-plan"]
+    assert "head.repo.full_name == github.repository" in PREVIEW["jobs"]["preview"]["if"]
+    offline = PREVIEW["jobs"]["offline-plan"]
     assert not any("secrets." in str(step) for step in offline["steps"])
 
 
 def test_actions_are_pinned_to_commits():
-    text = (ROOT / ".github" / "workflows" / "preview.yml").read_text()
-    for ref in re.findall(r"uses:\s*(\S+)", text):
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+    for path in WORKFLOWS.glob("*.yml"):
+        for line in path.read_text().splitlines():
+            if match := re.search(r"uses:\s*(\S+)(.*)", line):
+                ref, comment = match.groups()
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), (path.name, ref)
+                assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), (path.name, line)
