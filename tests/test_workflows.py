@@ -269,10 +269,24 @@ def test_an_environment_with_nothing_to_deploy_does_not_stop_the_next():
     assert results[UP_JOBS["prod"]] == "success"
 
 
-def test_the_real_dispatch_outputs_drive_the_graph(layered: Path):
+def job_outputs(step_outputs: dict[str, Any]) -> dict[str, Any]:
+    """The stacks job's outputs, mapped from its list step's outputs as the workflow declares them."""
+    mapped = {}
+    for name, expression in DEPLOY["jobs"]["stacks"]["outputs"].items():
+        source = re.fullmatch(r"steps\.list\.outputs\.(\w+)", EXPRESSION.fullmatch(expression).group(1))
+        assert source, expression
+        mapped[name] = step_outputs[source.group(1)]
+    return mapped
+
+
+def test_the_real_stack_lists_drive_the_graph(layered: Path):
     _, outputs = run_stack_list(DEPLOY, layered, event="repository_dispatch", payload=VALID_PAYLOAD)
-    results = simulate({k: v for k, v in outputs.items() if k in ENVIRONMENTS})
+    results = simulate(job_outputs(outputs))
     assert [e for e in ENVIRONMENTS if results[UP_JOBS[e]] == "success"] == ["staging"]
+    _, outputs = run_stack_list(DEPLOY, ROOT, event="push")
+    results = simulate(job_outputs(outputs))
+    assert [e for e in ENVIRONMENTS if results[UP_JOBS[e]] == "success"] == [e for e in ENVIRONMENTS if outputs[e]]
+    assert {stack for e in ENVIRONMENTS for stack in outputs[e]} == set(STACK_FILES)
 
 
 # --- properties of every `up` ----------------------------------------------------------------------------------
