@@ -145,7 +145,8 @@ def main(env: dict[str, str]) -> int:
     except Refused as refused:
         print(f"::error::{refused}")
         return 1
-    every = [{"stack": stack, "environment": environment} for environment in environments for stack in grouped[environment]]
+    every = [{"stack": stack, "environment": environment}
+             for environment in environments for stack in grouped[environment]]
     lines = [f"all={json.dumps(every)}"]
     lines += [f"{environment}={json.dumps(chosen[environment])}" for environment in environments]
     with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
