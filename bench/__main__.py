@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from . import REFERENCE_STACKS, REPO_ROOT, machine, plan_phases, policy_runner, profile
-from . import overhead, policy_cost, scale, suite_time
+from . import overhead, policy_cost, scale, suite_time, verify_time
 
-MEASURES = ("overhead", "scale", "policy", "suite")
+MEASURES = ("overhead", "scale", "policy", "verify", "suite")
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
 
 
@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default=",".join(MEASURES), help=f"measures to run, comma-separated ({', '.join(MEASURES)})")
     parser.add_argument("--stacks", default=",".join(REFERENCE_STACKS), help="reference stacks for the overhead measure")
     parser.add_argument("--sizes", default=None, help="units per generated platform (default 10,50,200; 2,5,10 with --quick)")
+    parser.add_argument("--verify-sizes", default=None, help="resources verified against moto (default 100,400,1000; "
+                        "30,60 with --quick)")
     parser.add_argument("--families", default=",".join(scale.DEFAULT_FAMILIES), help=f"unit families ({', '.join(scale.FAMILIES)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-size memory subprocesses")
     parser.add_argument("--suite", choices=("auto", "run", "skip"), default="auto", help="time the test suite (auto: not with --quick)")
@@ -65,6 +67,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"--sizes must be integers, got {args.sizes!r}")
     if any(s < 1 for s in sizes):
         parser.error("--sizes must be positive")
+    try:
+        verify_sizes = ([int(s) for s in _csv(args.verify_sizes)] if args.verify_sizes
+                        else list(verify_time.QUICK_SIZES if args.quick else verify_time.FULL_SIZES))
+    except ValueError:
+        parser.error(f"--verify-sizes must be integers, got {args.verify_sizes!r}")
+    if any(s < verify_time.PER_UNIT for s in verify_sizes):
+        parser.error(f"--verify-sizes must be at least {verify_time.PER_UNIT} (the resources of one unit)")
     families = _csv(args.families)
     if any(f not in scale.FAMILIES for f in families):
         parser.error(f"unknown unit families in {families} (known: {', '.join(scale.FAMILIES)})")
@@ -77,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "machine": machine(),
         "options": {
             "quick": args.quick, "runs": runs, "measures": only, "stacks": stacks, "sizes": sizes,
-            "families": families, "memory": not args.no_memory, "warmup": args.warmup,
+            "families": families, "verify_sizes": verify_sizes, "memory": not args.no_memory, "warmup": args.warmup,
         },
         "phases_after_program": [p.name for p in phases],
         "policy_runner": status.to_json(),
@@ -113,6 +122,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     lambda: policy_cost.summarize(status, measured.get("overhead"), measured.get("scale")))
         else:
             section("policy_cost", "policy: standalone", lambda: policy_cost.measure_standalone(stacks, runs=runs))
+    if "verify" in only:
+        section("verify", f"verify: {', '.join(map(str, verify_sizes))} resources against moto x {runs} interleaved runs",
+                lambda: verify_time.measure(verify_sizes, runs=runs))
     run_suite = args.suite == "run" or (args.suite == "auto" and not args.quick)
     if "suite" in only:
         if run_suite:
@@ -123,7 +135,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     results["targets"] = [
         section_result["target"]
-        for section_result in (results.get("overhead"), results.get("scale"), results.get("policy_cost"))
+        for section_result in (results.get("overhead"), results.get("scale"), results.get("policy_cost"), results.get("verify"))
         if isinstance(section_result, dict) and "target" in section_result
     ]
     section("profiles", "profiles where a target is missed", lambda: _profiles(results, args.profile, stacks))
@@ -204,7 +216,7 @@ def render(results: dict[str, Any]) -> str:
         f"mlplat bench  {m['date']}  {m['cpu_count']} CPUs  {m['platform']}  Python {m['python']}  {packages}",
         f"load average at start: {m['load_average']}; runs per measure: {results['options']['runs']} (interleaved, medians [min-max])",
     ]
-    for name in ("overhead", "scale", "policy_cost", "suite", "profiles"):
+    for name in ("overhead", "scale", "policy_cost", "verify", "suite", "profiles"):
         if name in results and not _ok(results, name):
             out.append(f"{name}: FAILED {results[name]['error']}")
     if _ok(results, "overhead"):
@@ -255,9 +267,19 @@ def render(results: dict[str, Any]) -> str:
                  "-" if p["ms_per_resource"] is None else f"{p['ms_per_resource']:.2f}", _pct(p["share"])]
                 for p in pc["plans"]
             ]))
+    if _ok(results, "verify"):
+        ve = results["verify"]
+        out += ["", "4. verify against moto in server mode: mlplat verify vs the same reads with sequential plain boto3 (ms)",
+                _table(["res", "verify ms", "ms/res", "sequential boto3 ms", "ms/res", "ratio", "problems"], [
+                    [str(p["resources"]), _ms(p["ms"]["verify"]), f"{p['ms_per_resource']['verify']:.2f}",
+                     _ms(p["ms"]["sequential_boto3"]), f"{p['ms_per_resource']['sequential_boto3']:.2f}",
+                     _x(p["ratio"]["value"]), str(p["problems_found"])]
+                    for p in ve["points"]
+                ]),
+                f"growth exponent vs resources: verify {_num(ve['growth'])}"]
     if _ok(results, "suite"):
         su = results["suite"]
-        out += ["", "4. Test suite"]
+        out += ["", "5. Test suite"]
         if su.get("status") == "skipped":
             out.append(f"skipped: {su['reason']}")
         else:

@@ -46,10 +46,23 @@ def assert_target(entry):
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "results.json"
     code = bench_cli.main(
-        ["--quick", "--runs", "1", "--warmup", "0", "--stacks", "dev", "--sizes", "1,2", "--no-memory", "--profile", "never", "--out", str(out)]
+        ["--quick", "--runs", "1", "--warmup", "0", "--stacks", "dev", "--sizes", "1,2", "--verify-sizes", "6,12", "--no-memory", "--profile", "never", "--out", str(out)]
     )
     assert code == 0
     return json.loads(out.read_text())
+
+
+def test_verify_reads_a_healthy_deployment_and_compares_with_plain_boto3(results):
+    verify = results["verify"]
+    assert [p["resources"] for p in verify["points"]] == [6, 12]
+    for point in verify["points"]:
+        assert point["problems_found"] == 0  # the generated deployment is healthy: only reads were timed
+        assert_stats(point["ms"]["verify"], 1)
+        assert_stats(point["ms"]["sequential_boto3"], 1)
+        assert point["ratio"]["value"] > 0
+    assert verify["growth"]["points"] == 2
+    assert_target(verify["target"])
+    assert verify["target"] in results["targets"]
 
 
 def test_results_name_the_machine_and_the_versions(results):
@@ -106,11 +119,11 @@ def test_policy_cost_is_measured_or_says_why_not(results):
 
 def test_quick_runs_skip_the_suite_and_every_target_is_listed(results):
     assert results["suite"]["status"] == "skipped"
-    assert len(results["targets"]) == 3
+    assert len(results["targets"]) == 4
     for entry in results["targets"]:
         assert_target(entry)
     text = bench_cli.render(results)
-    assert "Targets" in text and "1. Framework overhead" in text and "2. Scale" in text
+    assert "Targets" in text and "1. Framework overhead" in text and "2. Scale" in text and "4. verify" in text
 
 
 def test_profiles_see_every_thread_and_name_functions():
