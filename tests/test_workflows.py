@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PREVIEW = yaml.safe_load((WORKFLOWS / "preview.yml").read_text())
 DEPLOY = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
+DRIFT = yaml.safe_load((WORKFLOWS / "drift.yml").read_text())
 STACK_FILES = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 UP_JOBS = {environment: f"up-{environment}" for environment in ENVIRONMENTS}
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
@@ -357,8 +358,8 @@ def test_the_up_jobs_run_the_same_steps():
 
 
 def test_oidc_tokens_only_where_aws_credentials_are_configured():
-    assert DEPLOY["permissions"] == {}
-    for workflow in (PREVIEW, DEPLOY):
+    assert DEPLOY["permissions"] == {} and DRIFT["permissions"] == {}
+    for workflow in (PREVIEW, DEPLOY, DRIFT):
         for job_id, job in workflow["jobs"].items():
             assumes = any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials@") for s in job["steps"])
             assert (job.get("permissions", {}).get("id-token") == "write") == assumes, job_id
@@ -370,7 +371,7 @@ def test_oidc_tokens_only_where_aws_credentials_are_configured():
 
 
 def test_untrusted_event_data_never_reaches_a_script():
-    for workflow in (PREVIEW, DEPLOY):
+    for workflow in (PREVIEW, DEPLOY, DRIFT):
         for job_id, step in steps_of(workflow):
             scripts = [step.get("run", ""), step.get("with", {}).get("script", "")]
             for script in scripts:
@@ -418,3 +419,43 @@ def test_actions_are_pinned_to_commits():
                 ref, comment = match.groups()
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), (path.name, ref)
                 assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), (path.name, line)
+
+
+# --- drift.yml ----------------------------------------------------------------------------------------------------
+
+def test_drift_runs_nightly_and_on_demand_over_every_stack():
+    assert set(triggers(DRIFT)) == {"schedule", "workflow_dispatch"}
+    result, outputs = run_stack_list(DRIFT, ROOT, event="schedule")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(entry["stack"] for entry in outputs["all"]) == STACK_FILES
+    assert DRIFT["jobs"]["drift"]["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.all) }}"
+
+
+def test_drift_writes_no_state_and_runs_the_three_checks():
+    scripts = "\n".join(step.get("run", "") for _, step in steps_of(DRIFT))
+    pulumi_commands = re.findall(r"^\s*pulumi (\S+(?: \S+)?)", scripts, re.M)
+    assert pulumi_commands and all(c.startswith(("preview ", "stack export")) for c in pulumi_commands), pulumi_commands
+    preview = next(line for line in scripts.splitlines() if line.strip().startswith("pulumi preview"))
+    assert "--refresh" in preview and "--expect-no-changes" in preview and "--json" in preview
+    assert re.search(r"mlplat verify --stack \S+ --state state\.json", scripts)
+    assert re.search(r"mlplat audit --stack \S+ --state live\.json", scripts)
+    for _, step in steps_of(DRIFT):  # the action only installs the CLI: no command of its own
+        if step.get("uses", "").startswith("pulumi/actions@"):
+            assert "command" not in step.get("with", {})
+    assert "environment" not in DRIFT["jobs"]["drift"]  # prod's reviewer is for deploys, not nightly reads
+
+
+def test_drift_keeps_one_issue_per_stack():
+    step = next(s for _, s in steps_of(DRIFT) if s.get("uses", "").startswith("actions/github-script@"))
+    script = step["with"]["script"]
+    assert "mlplat-drift:${STACK}" in script and "state: \"closed\"" in script
+    assert step["env"]["STACK"] == "${{ matrix.stack }}"
+    assert DRIFT["jobs"]["drift"]["permissions"]["issues"] == "write"
+
+
+def test_drift_of_prod_runs_on_the_private_runner():
+    runs_on = EXPRESSION.fullmatch(DRIFT["jobs"]["drift"]["runs-on"]).group(1)
+    for environment in ENVIRONMENTS:
+        chosen = re.sub(r"matrix\.environment", repr(environment), runs_on)
+        chosen = chosen.replace("vars.MLPLAT_PRIVATE_RUNNER", "'private'").replace("&&", " and ").replace("||", " or ")
+        assert eval(chosen, {"__builtins__": {}}) == ("private" if environment == "prod" else "ubuntu-latest")  # noqa: S307
