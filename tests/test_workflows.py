@@ -459,3 +459,12 @@ def test_drift_of_prod_runs_on_the_private_runner():
         chosen = re.sub(r"matrix\.environment", repr(environment), runs_on)
         chosen = chosen.replace("vars.MLPLAT_PRIVATE_RUNNER", "'private'").replace("&&", " and ").replace("||", " or ")
         assert eval(chosen, {"__builtins__": {}}) == ("private" if environment == "prod" else "ubuntu-latest")  # noqa: S307
+
+
+def test_every_up_checks_the_quotas_first():
+    for job_id in UP_JOBS.values():
+        steps = DEPLOY["jobs"][job_id]["steps"]
+        preflight = next(i for i, s in enumerate(steps) if "mlplat preflight --stack" in s.get("run", ""))
+        credentials = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+        up = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@"))
+        assert credentials < preflight < up, job_id

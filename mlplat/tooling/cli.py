@@ -6,6 +6,7 @@
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
+    mlplat preflight --stack prod [--region R] [--endpoint-url URL] [--cwd DIR]
     mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
     mlplat policy-pack init DIR [--virtualenv PATH] [--force]
@@ -21,6 +22,10 @@ the last `pulumi up`) or a `pulumi preview --refresh --json` (the live view, wit
 `verify` reads every resource of a supported type of a `pulumi stack export` with boto3 (read-only)
 and reports what differs from the state, what is unhealthy and what no longer exists.
 
+`preflight` compares what the stack's offline plan runs at its maximum (endpoint, training and
+processing instances per SageMaker instance type; EC2 vCPUs of the GPU pools) with the account's
+Service Quotas, and names each quota to raise.
+
 Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
 feature group replaced in staging or prod);
 2 configuration error (message only, no traceback).
@@ -34,6 +39,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from mlplat.core.errors import ConfigError, PlatformError, Problem
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENTS, environment_of_stack
@@ -106,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator such as moto's server)")
     check.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"resources read at once (default: {DEFAULT_WORKERS})")
 
+    preflight = sub.add_parser("preflight", help="compare what the stack's plan needs with the account's Service Quotas")
+    preflight.add_argument("--stack", required=True, help="stack name: reads <stackConfigDir>/Pulumi.<stack>.yaml")
+    preflight.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
+    preflight.add_argument("--region", help="AWS region (default: the stack file's aws:region)")
+    preflight.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator)")
+
     lineage = sub.add_parser("lineage", help="list every resource of a model family (or feature group) in a stack's plan")
     lineage.add_argument("--stack", required=True)
     lineage.add_argument("--cwd", default=".")
@@ -150,6 +163,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _audit(args)
     if args.command == "verify":
         return _verify(args)
+    if args.command == "preflight":
+        return _preflight(args)
     if args.command == "rules":
         return _rules(args)
     if args.command == "policy-config":
@@ -251,6 +266,31 @@ def _verify(args: argparse.Namespace) -> int:
     render = verify.render_json if args.format == "json" else verify.render_text
     sys.stdout.write(render(report, deployment.plan.redactor().text))
     return EXIT_CHECKS_FAILED if report.failed else 0
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    from . import preflight, verify
+
+    try:
+        config = load_stack_config(load_project(Path(args.cwd)), args.stack)
+        plan = run_stack(Path(args.cwd), args.stack)
+    except PlatformError as exc:
+        print(f"mlplat preflight: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    clients = verify.AwsClients(region=args.region or config.region, endpoint_url=args.endpoint_url)
+    if not clients.has_credentials():
+        print("mlplat preflight: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
+              file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    node_types = [t for g in plan.of_type("aws:eks/nodeGroup:NodeGroup") for t in g.inputs.get("instanceTypes") or []]
+    try:
+        needs = preflight.needs_of(plan, vcpus=preflight.instance_vcpus(node_types, clients))
+        results = preflight.check(needs, clients)
+    except (ClientError, BotoCoreError) as exc:  # no access to Service Quotas or EC2: nothing can be compared
+        print(f"mlplat preflight: AWS refused a read: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    sys.stdout.write(preflight.render_text(args.stack, results))
+    return EXIT_CHECKS_FAILED if any(r.short for r in results) else 0
 
 
 def _rules(args: argparse.Namespace) -> int:
