@@ -7,9 +7,9 @@ rest by replaying the requests the plan's contract mappers build (CreateEndpoint
 PutMetricAlarm, CreateRepository, PutRule, ...). The state is the plan as `pulumi stack export`
 writes it, with moto's key ids in place of the fakes'.
 
-moto lacks two APIs verify calls, DescribeMonitoringSchedule and DescribeMlflowTrackingServer:
-for those the tests answer with botocore's Stubber (`StubbedSageMaker`), never by skipping the
-check. moto's endpoints are InService at once: the failed endpoint is set in moto's backend, which
+moto lacks what three reads need: DescribeMonitoringSchedule, DescribeMlflowTrackingServer and
+composite alarms in DescribeAlarms: for those the tests answer with botocore's Stubber
+(`StubbedSageMaker`, `StubbedCloudWatch`), never by skipping the check. moto's endpoints are InService at once: the failed endpoint is set in moto's backend, which
 serves the server on the same process.
 """
 
@@ -22,7 +22,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import boto3
 import pytest
@@ -45,7 +45,8 @@ REPLAYED = (
     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup",
 )
-NOT_IN_MOTO = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule", "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer")
+NOT_IN_MOTO = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule", "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+               "aws:cloudwatch/compositeAlarm:CompositeAlarm")
 
 
 @pytest.fixture(scope="module")
@@ -158,19 +159,66 @@ class StubbedSageMaker:
         return getattr(self._real, name)
 
 
+class StubbedCloudWatch:
+    """moto's CloudWatch, with botocore's Stubber answering for composite alarms (moto has none):
+    `composites` maps an alarm name to what DescribeAlarms returns for it (None: no such alarm)."""
+
+    def __init__(self, real, composites: dict[str, Any]) -> None:
+        self._real = real
+        self._composites = composites
+        self._stubbed = boto3.client("cloudwatch", region_name=REGION)
+        self._stubber = Stubber(self._stubbed)
+        self._stubber.activate()
+
+    def describe_alarms(self, **params: Any) -> dict:
+        if params.get("AlarmTypes") != ["CompositeAlarm"]:
+            return self._real.describe_alarms(**params)
+        alarm = self._composites.get(params["AlarmNames"][0])
+        self._stubber.add_response("describe_alarms", {"CompositeAlarms": [alarm] if alarm else [], "MetricAlarms": []}, params)
+        return self._stubbed.describe_alarms(**params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def composite_alarms(export: dict) -> dict[str, Any]:
+    """What CloudWatch answers for the state's composite alarms, as they were created."""
+    return {
+        r["inputs"]["alarmName"]: {"AlarmName": r["inputs"]["alarmName"], "AlarmRule": r["inputs"]["alarmRule"],
+                                   "AlarmActions": r["inputs"]["alarmActions"], "ActionsEnabled": True}
+        for r in export["deployment"]["resources"] if r["type"] == "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+    }
+
+
 class Clients(AwsClients):
-    def __init__(self, moto_url: str, session: boto3.Session, schedule_status: str = "Scheduled") -> None:
+    def __init__(self, moto_url: str, session: boto3.Session, schedule_status: str = "Scheduled",
+                 composites: Optional[dict[str, Any]] = None) -> None:
         super().__init__(region=REGION, endpoint_url=moto_url, session=session)
         self._sagemaker = StubbedSageMaker(super().client("sagemaker"), schedule_status)
+        self._cloudwatch = StubbedCloudWatch(super().client("cloudwatch"), composites or {})
 
     def client(self, service: str) -> Any:
-        return self._sagemaker if service == "sagemaker" else super().client(service)
+        if service == "sagemaker":
+            return self._sagemaker
+        return self._cloudwatch if service == "cloudwatch" else super().client(service)
 
 
-def _verify(platform, moto_url, schedule_status="Scheduled"):
-    state, session, _ = platform
+def _verify(platform, moto_url, schedule_status="Scheduled", composites=None):
+    state, session, export = platform
     deployment = load_deployment(state, stack="prod")
-    return verify(deployment, Clients(moto_url, session, schedule_status))
+    composites = composite_alarms(export) if composites is None else composites
+    return verify(deployment, Clients(moto_url, session, schedule_status, composites))
+
+
+def test_a_composite_alarm_with_another_rule_or_deleted(platform, moto_url):
+    _, _, export = platform
+    composites = composite_alarms(export)
+    name, alarm = next(iter(composites.items()))
+    changed = {**composites, name: {**alarm, "AlarmRule": "ALARM(\"something-else\")"}}
+    finding = _one(_verify(platform, moto_url, composites=changed), "alarm rule")
+    assert (finding.expected, finding.found) == (alarm["AlarmRule"], "ALARM(\"something-else\")")
+    report = _verify(platform, moto_url, composites={k: v for k, v in composites.items() if k != name})
+    assert [(f.type, f.kind) for f in report.findings] == [("aws:cloudwatch/compositeAlarm:CompositeAlarm", "missing")]
 
 
 def test_the_healthy_platform_passes(platform, moto_url, prod_plan):
@@ -283,7 +331,7 @@ def test_access_denied_on_one_resource_is_reported_and_the_rest_go_on(platform, 
             real = super().client(service)
             return DenyingEcr(real) if service == "ecr" else real
 
-    report = verify(load_deployment(state, stack="prod"), Denying(moto_url, session))
+    report = verify(load_deployment(state, stack="prod"), Denying(moto_url, session, composites=composite_alarms(export)))
     assert [(f.urn, f.kind) for f in report.findings] == [(denied["urn"], "error")]
     assert "AccessDeniedException: not allowed" in report.findings[0].found
     assert report.checked > 60
@@ -335,7 +383,8 @@ def test_verify_fails_with_exit_1_when_something_differs(platform, moto_url, cap
     state, session, export = platform
     key = next(r for r in export["deployment"]["resources"] if r["type"] == "aws:kms/key:Key")
     session.client("kms", endpoint_url=moto_url).disable_key_rotation(KeyId=key["id"])
-    monkeypatch.setattr("mlplat.tooling.verify.AwsClients", lambda **kw: Clients(moto_url, session))
+    monkeypatch.setattr("mlplat.tooling.verify.AwsClients",
+                        lambda **kw: Clients(moto_url, session, composites=composite_alarms(export)))
     assert main(["verify", "--stack", "prod", "--cwd", str(ROOT), "--state", str(state)]) == EXIT_CHECKS_FAILED
     out = capsys.readouterr().out
     assert ", 1 problems" in out.splitlines()[0]

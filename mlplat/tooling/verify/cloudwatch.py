@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ._core import Context, Finding, Missing, checks, read
 
-__all__ = ["event_rule", "event_target", "metric_alarm"]
+__all__ = ["composite_alarm", "event_rule", "event_target", "metric_alarm"]
 
 
 @checks("aws:cloudwatch/metricAlarm:MetricAlarm")
@@ -22,6 +22,24 @@ def metric_alarm(context: Context) -> Iterable[Finding]:
         *context.differs("threshold", _number(context.value("threshold")), _number(live.get("Threshold"))),
         *context.differs("comparison operator", context.value("comparisonOperator"), live.get("ComparisonOperator")),
         *context.differs("evaluation periods", context.value("evaluationPeriods"), live.get("EvaluationPeriods")),
+        *context.differs("alarm actions", _sorted(context.value("alarmActions")), _sorted(live.get("AlarmActions"))),
+    ]
+    if context.value("actionsEnabled", default=True) and live.get("ActionsEnabled") is False:
+        findings.append(context.finding("actions enabled", "differs", True, False))
+    return findings
+
+
+@checks("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+def composite_alarm(context: Context) -> Iterable[Finding]:
+    name = context.value("alarmName") or context.resource.id
+    answer = read(context, f"alarm {name}", lambda: context.clients.client("cloudwatch").describe_alarms(
+        AlarmNames=[name], AlarmTypes=["CompositeAlarm"]))
+    alarms = answer.get("CompositeAlarms") or []
+    if not alarms:
+        raise Missing(f"alarm {name}")
+    live = alarms[0]
+    findings = [
+        *context.differs("alarm rule", context.value("alarmRule"), live.get("AlarmRule")),
         *context.differs("alarm actions", _sorted(context.value("alarmActions")), _sorted(live.get("AlarmActions"))),
     ]
     if context.value("actionsEnabled", default=True) and live.get("ActionsEnabled") is False:
