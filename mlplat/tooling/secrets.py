@@ -9,7 +9,8 @@ violation, an error) as plain text, replace every known secret string in the ren
 (`Redactor.text`), as the engine masks secret config values in a program's output.
 
 Strings shorter than `MIN_MASKED_LENGTH` are hidden at their paths only: masking "on" or "1"
-everywhere in a report would garble it without protecting anything.
+everywhere in a report would garble it without protecting anything. A secret structure (a
+kubeconfig) is masked as a whole, not member by member: its region and cluster name are no secrets.
 """
 
 from __future__ import annotations
@@ -64,24 +65,16 @@ def values_at(value: Any, secret_paths: Iterable[str]) -> Iterator[Any]:
     yield from walk(value, "")
 
 
-def _leaves(value: Any) -> Iterator[str]:
-    """Every scalar under `value` as text, and structured values also as their JSON text."""
-    if isinstance(value, dict):
+def _texts(value: Any) -> Iterator[str]:
+    """How a secret value can appear in text: a scalar as itself, a structure as its JSON.
+
+    The members of a secret structure are not masked one by one: a secret kubeconfig holds the
+    region and the cluster's name, which appear, not secret, all over a report."""
+    if isinstance(value, (dict, list)):
         yield json.dumps(value)
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list):
-        yield json.dumps(value)
-        for v in value:
-            yield from _leaves(v)
+        yield json.dumps(value, separators=(",", ":"))
     elif isinstance(value, str):
         yield value
-        try:  # a secret JSON document in a string: its members are secret too
-            inner = json.loads(value)
-        except ValueError:
-            return
-        if isinstance(inner, (dict, list)):
-            yield from _leaves(inner)
     elif value is not None and not isinstance(value, bool):
         yield str(value)
 
@@ -96,7 +89,7 @@ class Redactor:
     def of(cls, values: Iterable[Any]) -> "Redactor":
         found: set[str] = set()
         for value in values:
-            for text in _leaves(value):
+            for text in _texts(value):
                 if len(text) >= MIN_MASKED_LENGTH and text != SECRET:
                     found.add(text)
                     escaped = json.dumps(text)[1:-1]  # as it appears inside a JSON string

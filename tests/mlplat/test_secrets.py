@@ -127,6 +127,7 @@ def test_the_reference_prod_kubeconfig_is_never_shown():
     for render in (render_text, render_markdown, render_json):
         rendered = render(PlanReport(plan))
         assert json.dumps(kubeconfig)[1:40] not in rendered
+        assert "us-east-1" in rendered  # the kubeconfig's region is no secret elsewhere in the plan
 
 
 def test_redact_paths_and_redactor():
@@ -137,8 +138,11 @@ def test_redact_paths_and_redactor():
     assert redactor.text("x s3cret-value y") == f"x {SECRET} y"
     assert redactor.text(json.dumps({"m": 'quote"d-secret'})) == json.dumps({"m": SECRET})
     assert redactor.text("ab cab") == "ab cab"  # too short to mask as text
-    secret_document = Redactor.of(['{"token": "nested-secret-9"}'])
-    assert secret_document.text("token nested-secret-9") == f"token {SECRET}"
+    # A secret structure is masked whole; its members (a region, a cluster name) are not secrets on their own.
+    structure = {"region": "us-east-1", "token": "nested-secret-9"}
+    secret_structure = Redactor.of([structure])
+    assert secret_structure.text(f"x {json.dumps(structure)} y") == f"x {SECRET} y"
+    assert secret_structure.text("deployed in us-east-1") == "deployed in us-east-1"
 
 
 def test_planned_resource_secret_values():
