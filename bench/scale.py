@@ -144,8 +144,7 @@ def model_config(unit: str, config: dict[str, Any]) -> None:
     config.setdefault("serving", {}).setdefault("endpoints", []).append({
         "name": unit,
         "model_family": unit,
-        "model_package_arn": f"arn:aws:sagemaker:{region}:{account}:model-package/mlplat-dev-{unit}/1",
-        "image_repository_arn": f"arn:aws:ecr:{region}:{account}:repository/mlplat-dev-{unit}-serving",
+        "model_package": f"arn:aws:sagemaker:{region}:{account}:model-package/mlplat-dev-{unit}/1",
         "autoscaling": {"min_capacity": 1, "max_capacity": 2, "target_invocations_per_instance": 100},
     })
     config.setdefault("monitoring", {}).setdefault("drift", {})[unit] = {

@@ -11,11 +11,11 @@ import functools
 import math
 import re
 import zoneinfo
-from typing import Any, Iterable, Literal, Optional, Sequence
+from typing import Any, ClassVar, Iterable, Literal, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import Field
+from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, model_validator
 
 from ._lineage import check_lineage_name, check_source_revision
 from .artifact_store import CAPTURES, MODELS, GovernedBucket
@@ -30,6 +30,7 @@ __all__ = [
     "api_limits",
     "api_pattern",
     "ARGS",
+    "DEPRECATED_PACKAGE_KEY",
     "args_problems",
     "artifacts_prefix",
     "AsyncInferenceArgs",
@@ -43,6 +44,7 @@ __all__ = [
     "endpoint_problems",
     "hosting_instance_types",
     "image_repository_arn",
+    "LATEST_APPROVED",
     "LINEAR_STEP_PERCENT",
     "MAX_ALARMS",
     "MAX_CANARY_PERCENT",
@@ -54,6 +56,7 @@ __all__ = [
     "ScaleDownScheduleArgs",
     "ScaleDownScheduleSpec",
     "SERVERLESS_MEMORY_STEP_MB",
+    "SERVING_REPOSITORY",
     "ServerlessArgs",
     "ServerlessSpec",
     "ServingEndpointArgs",
@@ -64,6 +67,12 @@ __all__ = [
 ]
 
 ARGS = "ServingEndpointArgs"
+
+# `model_package: latest-approved`: the newest Approved package of the family's group, resolved by the platform.
+LATEST_APPROVED = "latest-approved"
+DEPRECATED_PACKAGE_KEY = "model_package_arn"  # the old name of model_package
+SERVING_REPOSITORY = "serving"  # the registry's repository kind an endpoint of the family pulls from
+_BOTH_PACKAGE_KEYS = "model_package_arn+model_package"
 
 Traffic = Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]
 
@@ -228,30 +237,45 @@ AutoscalingArgs = AutoscalingSpec
 ScaleDownScheduleArgs = ScaleDownScheduleSpec
 
 
+def _schema_with_deprecated_key(schema: dict[str, Any]) -> None:
+    """The JSON Schema still accepts the deprecated key (editors flag it as deprecated)."""
+    schema.setdefault("properties", {})[DEPRECATED_PACKAGE_KEY] = {
+        "type": "string", "deprecated": True,
+        "description": "Deprecated name of model_package (same value); rename the key.",
+    }
+
+
 class ServingEndpointSpec(Spec):
     """An endpoint's settings (data only; each of the stack config's `serving.endpoints`)."""
 
-    model_package_arn: Optional[str] = Field(
+    model_config = ConfigDict(json_schema_extra=_schema_with_deprecated_key)
+
+    model_package: Optional[str] = Field(
         default=None,
-        description="A versioned, approved model package from the registry (…:model-package/<group>/<version>). "
-        "Omitted (and no image): the endpoint waits for an approved model package (see the module docs).",
+        validation_alias=AliasChoices("model_package", "model_package_arn"),
+        description="The model to deploy from the registry: a versioned, approved model package ARN "
+        "(…:model-package/<group>/<version>), or `latest-approved` (the stack config only, with model_family: "
+        "the newest Approved package of the family's group, looked up at preview/up). `model_package_arn` is the "
+        "deprecated name of this key. Omitted (and no image): the endpoint waits for an approved model package "
+        "(see the module docs).",
     )
     image: Optional[str] = Field(
         default=None,
         description="Raw model source, dev only: an ECR image pinned by digest (…@sha256:<64 hex>), with "
         "model_data_url (ServingEndpointArgs also need allow_raw_model_artifacts=True). Omitted: the model comes "
-        "from model_package_arn.",
+        "from model_package.",
     )
     model_data_url: Optional[str] = Field(
         default=None,
         description="Raw model source, dev only: s3://<models bucket>/<model_artifacts_prefix>…/model.tar.gz. "
-        "Omitted: the model comes from model_package_arn.",
+        "Omitted: the model comes from model_package.",
     )
     image_repository_arn: Optional[str] = Field(
         default=None,
         description="The ECR repository the inference image comes from; the role may pull only from it. "
-        "Required with model_package_arn. Omitted with image: derived from the image URI; omitted while "
-        "waiting for a package: no ECR permission until it is set.",
+        "Required with model_package unless the family's registry provides the repository (the stack config: "
+        "a family of model_registry.families, whose `serving` repository is wired; not allowed then). Omitted "
+        "with image: derived from the image URI; omitted while waiting for a package: no ECR permission.",
     )
     model_artifacts_prefix: Optional[str] = Field(
         default=None,
@@ -300,15 +324,47 @@ class ServingEndpointSpec(Spec):
         "configuration only (needs model_family). Omitted: no revision tag.",
     )
 
+    # Keys of the data that used a deprecated name (set while validating; never serialised).
+    _deprecated_keys: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_deprecated_keys(cls, data: Any, handler: Any) -> Any:
+        both = isinstance(data, Mapping) and DEPRECATED_PACKAGE_KEY in data and "model_package" in data
+        if both:  # reported by settings_problems at the old key, not as an unknown key
+            data = {k: v for k, v in data.items() if k != DEPRECATED_PACKAGE_KEY}
+        model = handler(data)
+        if both:
+            model._deprecated_keys = (_BOTH_PACKAGE_KEYS,)
+        elif isinstance(data, Mapping) and DEPRECATED_PACKAGE_KEY in data:
+            model._deprecated_keys = (DEPRECATED_PACKAGE_KEY,)
+        return model
+
+    @property
+    def deprecated_keys(self) -> tuple[str, ...]:
+        """The deprecated keys this data used (`model_package_arn`), for a deprecation warning."""
+        return tuple(k for k in self._deprecated_keys if k != _BOTH_PACKAGE_KEYS)
+
+    @property
+    def model_package_arn(self) -> Optional[str]:
+        """Deprecated name of `model_package`."""
+        return self.model_package
+
+    @property
+    def latest_approved(self) -> bool:
+        return self.model_package == LATEST_APPROVED
+
     def problems_at(self, base: str) -> list[Problem]:
         return settings_problems(self, base)
 
     @property
     def waits_for_model(self) -> bool:
-        return self.model_package_arn is None and self.image is None and self.model_data_url is None
+        return self.model_package is None and self.image is None and self.model_data_url is None
 
 
 class ServingEndpointArgs(ServingEndpointSpec, ArgsModel):
+    renamed_fields: ClassVar[Mapping[str, str]] = {DEPRECATED_PACKAGE_KEY: "model_package"}
+
     models_bucket: GovernedBucket = Field(
         description="The ArtifactStore's models bucket (`store.models`): the execution role may read only "
         "`model_artifacts_prefix` in it, through its key."
@@ -341,6 +397,12 @@ class ServingEndpointArgs(ServingEndpointSpec, ArgsModel):
         description="Asynchronous inference: outputs and failures go to the captures bucket under "
         "`<endpoint>/async-output` and `<endpoint>/async-failures`, encrypted with its key. Omitted: real-time.",
     )
+    image_repository: Optional[aws.ecr.Repository] = Field(
+        default=None,
+        description="The ECR repository of the package's inference image, by reference (e.g. "
+        "`registry.family('churn').repository('serving')`); the role may pull only from it. Instead of "
+        "image_repository_arn. Omitted: image_repository_arn.",
+    )
     name_prefix: str = Field(
         default="",
         description="The endpoint is named `<name_prefix><component name>` (docs/DECISIONS.md, Naming: `<project>-<env>-`). "
@@ -364,7 +426,18 @@ def args_problems(args: ServingEndpointArgs) -> list[Problem]:
     """Every impossible combination or value in `args` (name-independent checks)."""
     problems = _wiring_problems(args)
     problems += settings_problems(args, ARGS, allow_raw_model_artifacts=args.allow_raw_model_artifacts,
-                                  shadow_variants=args.shadow_variants, async_inference=args.async_inference)
+                                  shadow_variants=args.shadow_variants, async_inference=args.async_inference,
+                                  repository_wired=args.image_repository is not None)
+    if args.model_package == LATEST_APPROVED:
+        problems.append(Problem(f"{ARGS}.model_package", f"is {LATEST_APPROVED!r}, which the platform resolves from "
+                                "the stack config (MLPlatform); a component deploys a versioned package ARN: pass the "
+                                "one to deploy"))
+    if args.image_repository is not None and args.image_repository_arn is not None:
+        problems.append(Problem(f"{ARGS}.image_repository_arn", "cannot be combined with image_repository (give the "
+                                "repository once: by reference, or its ARN)", args.image_repository_arn))
+    if args.image_repository is not None and args.image is not None:
+        problems.append(Problem(f"{ARGS}.image_repository", "cannot be combined with image (the repository is the "
+                                "image's own)"))
     if args.name_prefix and not _NAME_PREFIX.match(args.name_prefix):
         problems.append(
             Problem(f"{ARGS}.name_prefix",
@@ -377,13 +450,15 @@ def args_problems(args: ServingEndpointArgs) -> list[Problem]:
 def settings_problems(
     settings: ServingEndpointSpec, base: str, *, allow_raw_model_artifacts: Optional[bool] = None,
     shadow_variants: Sequence[ProductionVariantSpec] = (), async_inference: Optional[AsyncInferenceArgs] = None,
+    repository_wired: bool = False,
 ) -> list[Problem]:
     """Every problem of an endpoint's settings, with paths under `base`.
 
-    The Args pass what they add (`allow_raw_model_artifacts`, shadow variants, async inference); the
-    stack config passes nothing: its environment rules say where raw model artifacts are allowed."""
+    The Args pass what they add (`allow_raw_model_artifacts`, shadow variants, async inference, an
+    image repository by reference); the stack config passes whether the family's registry provides
+    the repository: its environment rules say where raw model artifacts are allowed."""
     problems: list[Problem] = []
-    problems += _model_source_problems(settings, base, allow_raw_model_artifacts)
+    problems += _model_source_problems(settings, base, allow_raw_model_artifacts, repository_wired)
     if settings.serverless is not None:
         problems += _serverless_problems(settings, base, shadow_variants, async_inference)
     else:
@@ -425,21 +500,31 @@ def _wiring_problems(args: ServingEndpointArgs) -> list[Problem]:
     return problems
 
 
-def _model_source_problems(args: ServingEndpointSpec, base: str, allow_raw: Optional[bool]) -> list[Problem]:
+def _model_source_problems(args: ServingEndpointSpec, base: str, allow_raw: Optional[bool],
+                           repository_wired: bool) -> list[Problem]:
     problems: list[Problem] = []
     raw = args.image is not None or args.model_data_url is not None
-    if args.model_package_arn is not None:
-        problems += _package_problems(args.model_package_arn, base)
+    if _BOTH_PACKAGE_KEYS in args._deprecated_keys:
+        problems.append(Problem(f"{base}.{DEPRECATED_PACKAGE_KEY}", "is the old name of model_package; give only "
+                                "model_package"))
+    if args.model_package is not None:
+        if args.model_package == LATEST_APPROVED:
+            if args.model_family is None:
+                problems.append(Problem(f"{base}.model_family", f"is required with model_package: {LATEST_APPROVED} "
+                                        "(the family whose model package group is read)"))
+        else:
+            problems += _package_problems(args.model_package, base)
         if raw:
             given = "image" if args.image is not None else "model_data_url"
             problems.append(
-                Problem(f"{base}.{given}", "cannot be combined with model_package_arn (choose one model "
+                Problem(f"{base}.{given}", "cannot be combined with model_package (choose one model "
                         "source: the registered package, or image + model_data_url in dev)")
             )
-        if args.image_repository_arn is None:
+        if args.image_repository_arn is None and not repository_wired and args.model_package != LATEST_APPROVED:
             problems.append(
-                Problem(f"{base}.image_repository_arn", "is required with model_package_arn (the ECR repository "
-                        "of the package's inference image: the execution role may pull only from it)")
+                Problem(f"{base}.image_repository_arn", "is required with model_package (the ECR repository "
+                        "of the package's inference image: the execution role may pull only from it; a family "
+                        "the model registry declares provides it)")
             )
     elif raw:
         if args.image is None:
@@ -477,8 +562,9 @@ def _package_problems(arn: str, base: str) -> list[Problem]:
         or len(arn) > (high or len(arn))
     ):
         return [
-            Problem(f"{base}.model_package_arn", "is not a versioned model package ARN from the registry "
-                    "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)", arn)
+            Problem(f"{base}.model_package", "is not a versioned model package ARN from the registry "
+                    "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>) or "
+                    f"{LATEST_APPROVED!r}", arn)
         ]
     return []
 

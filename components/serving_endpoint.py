@@ -21,10 +21,10 @@ serverless endpoints outside customer VPCs, without network isolation, data capt
 variants or async inference, so none of them is declared; `serverless` is True on the component
 and in its outputs, so the plan shows the choice.
 
-Without a model source (no `model_package_arn`, no `image`) the endpoint *waits for an approved
+Without a model source (no `model_package`, no `image`) the endpoint *waits for an approved
 model package*: the execution role, its policy, the log group and the security group are
 declared, the model, configuration, endpoint, alarms and autoscaling are not, a warning says so
-and `waiting_for_model` is True. Setting `model_package_arn` later deploys it.
+and `waiting_for_model` is True. Setting `model_package` later deploys it.
 
 Scale-down and scale to zero: a provisioned real-time variant cannot go below one instance
 (Application Auto Scaling's minimum for `sagemaker:variant:DesiredInstanceCount` on variants),
@@ -53,8 +53,8 @@ policies are registered again. One `pulumi up` does the two-step change AWS requ
     endpoint = ServingEndpoint("churn", ServingEndpointArgs(
         models_bucket=store.models, captures_bucket=store.captures, network=net,
         log_key=keys.key("logs"), alarm_actions=[topic.arn],
-        model_package_arn="arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3",
-        image_repository_arn=registry.repository_arn, name_prefix="mlplat-prod-",
+        model_package="arn:aws:sagemaker:eu-west-1:123456789012:model-package/churn/3",
+        image_repository=registry.family("churn").repository("serving"), name_prefix="mlplat-prod-",
     ))
     endpoint.grant_invoke(app_role)
     latency = endpoint.metric_model_latency()          # AWS/SageMaker ModelLatency p99
@@ -351,7 +351,10 @@ class ServingEndpoint(pulumi.ComponentResource):
                 region=self._region,
                 account_id=self._account_id,
             )
-        repository = args.image_repository_arn or (image_repository_arn(args.image) if args.image else None)
+        repository: Optional[pulumi.Input[str]] = (
+            args.image_repository.arn if args.image_repository is not None
+            else args.image_repository_arn or (image_repository_arn(args.image) if args.image else None)
+        )
         policy = execution_policy(
             region=self._region,
             models_bucket_arn=args.models_bucket.arn,
@@ -381,7 +384,7 @@ class ServingEndpoint(pulumi.ComponentResource):
             pulumi.log.warn(
                 f"ServingEndpoint {name!r} (endpoint {self.physical_name}) waits for an approved model package: "
                 "its execution role, policy and log group are declared, its model, endpoint configuration and "
-                "endpoint are not; set model_package_arn to deploy it",
+                "endpoint are not; set model_package to deploy it",
                 resource=self,
             )
             self.endpoint_name = pulumi.Output.from_input(self.physical_name)
@@ -425,8 +428,8 @@ class ServingEndpoint(pulumi.ComponentResource):
         here = pulumi.ResourceOptions(parent=self)
         model_tags = self._deployment_tags(args, "aws:sagemaker/model:Model") or tags
         config_tags = self._deployment_tags(args, "aws:sagemaker/endpointConfiguration:EndpointConfiguration") or tags
-        if args.model_package_arn is not None:
-            container = aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=args.model_package_arn)
+        if args.model_package is not None:
+            container = aws.sagemaker.ModelPrimaryContainerArgs(model_package_name=args.model_package)
         else:
             container = aws.sagemaker.ModelPrimaryContainerArgs(image=args.image, model_data_url=args.model_data_url)
         extra: dict[str, Any] = {}

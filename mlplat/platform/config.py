@@ -147,7 +147,9 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
         problems += check_training(env, project, sections["training"])
     endpoints: list[Optional[ServingEndpointConfig]] = sections.get("endpoints", [])
     serving: Optional[ServingConfig] = sections.get("serving")
-    problems += check_serving(env, project, endpoints, sections.get("allow_serverless_outside_dev"))
+    registry: Optional[ModelRegistryConfig] = sections.get("model_registry")
+    problems += check_serving(env, project, endpoints, sections.get("allow_serverless_outside_dev"),
+                              registry.families if registry is not None else None)
     if "monitoring" in sections:
         known = {e.name: e.serverless is not None for e in serving.endpoints} if serving is not None else None
         network: Optional[NetworkSpec] = sections.get("network")

@@ -12,14 +12,23 @@ from typing import Optional, Sequence
 from pydantic import Field
 
 from mlplat.components.monitoring import monitored_instance_type_problems
-from mlplat.components.serving_args import ServingEndpointSpec, hosting_instance_types, name_problems
+from mlplat.components.model_registry import ModelFamilySpec
+from mlplat.components.serving_args import (
+    LATEST_APPROVED,
+    SERVING_REPOSITORY,
+    ServingEndpointSpec,
+    hosting_instance_types,
+    name_problems,
+    settings_problems,
+)
 from mlplat.core.errors import Problem
 from mlplat.core.models import StrictBool, StrictModel
 from mlplat.core.vocabulary import ENDPOINT_INSTANCE_CAPS
 
-__all__ = ["ServingConfig", "ServingEndpointConfig", "check_endpoint", "check_serving"]
+__all__ = ["ServingConfig", "ServingEndpointConfig", "check_endpoint", "check_serving", "deprecation_notices"]
 
 WHERE = "platform.serving"
+FAMILIES = "platform.model_registry.families"
 
 
 class ServingEndpointConfig(ServingEndpointSpec):
@@ -42,8 +51,12 @@ class ServingConfig(StrictModel):
 
 
 def check_serving(env: Optional[str], project: Optional[str], endpoints: Sequence[Optional[ServingEndpointConfig]],
-                  allow_serverless: Optional[bool]) -> list[Problem]:
-    """Every endpoint's problems (None stands for one that failed validation) and their names' uniqueness."""
+                  allow_serverless: Optional[bool],
+                  families: Optional[Sequence[ModelFamilySpec]] = ()) -> list[Problem]:
+    """Every endpoint's problems (None stands for one that failed validation) and their names' uniqueness.
+
+    `families` are the model registry's (None: that section did not validate, so the checks that
+    need it are left out)."""
     problems: list[Problem] = []
     seen: set[str] = set()
     for index, endpoint in enumerate(endpoints):
@@ -53,14 +66,30 @@ def check_serving(env: Optional[str], project: Optional[str], endpoints: Sequenc
         if endpoint.name in seen:
             problems.append(Problem(f"{where}.name", "is used by another endpoint", endpoint.name))
         seen.add(endpoint.name)
-        problems += check_endpoint(env, project, endpoint, where, allow_serverless)
+        problems += check_endpoint(env, project, endpoint, where, allow_serverless, families)
     return problems
 
 
+def deprecation_notices(endpoints: Sequence[ServingEndpointConfig]) -> list[str]:
+    """One line per deprecated key the stack config uses, naming the key and its replacement."""
+    return [
+        f"{WHERE}.endpoints.{index}.{key} is deprecated: rename the key model_package (same value; it also takes "
+        f"{LATEST_APPROVED!r})"
+        for index, endpoint in enumerate(endpoints)
+        for key in endpoint.deprecated_keys
+    ]
+
+
 def check_endpoint(env: Optional[str], project: Optional[str], endpoint: ServingEndpointConfig, where: str,
-                   allow_serverless: Optional[bool]) -> list[Problem]:
-    """What ServingEndpointArgs and EndpointMonitoringArgs would refuse, and the environment's rules."""
-    problems = endpoint.problems_at(where)
+                   allow_serverless: Optional[bool],
+                   families: Optional[Sequence[ModelFamilySpec]] = ()) -> list[Problem]:
+    """What ServingEndpointArgs and EndpointMonitoringArgs would refuse, and the environment's rules.
+
+    `families` are the model registry's (None: unknown, the checks that need it are left out)."""
+    wired = families is None or _declared(endpoint, families) is not None
+    problems = settings_problems(endpoint, where, repository_wired=wired)
+    if families is not None:
+        problems += _registry_problems(endpoint, where, families)
     if env is not None and project is not None:
         problems += name_problems(endpoint.name, f"{project}-{env}-", endpoint, where, name_path=f"{where}.name",
                                   endpoint_path=f"{where}.name", naming="`<tags.project>-<environment>-<name>`: "
@@ -78,7 +107,7 @@ def check_endpoint(env: Optional[str], project: Optional[str], endpoint: Serving
     if endpoint.image is not None or endpoint.model_data_url is not None:
         field = "image" if endpoint.image is not None else "model_data_url"
         problems.append(Problem(f"{where}.{field}", f"is not allowed in {env} (deploy a registered, approved "
-                                "model package: model_package_arn)", getattr(endpoint, field)))
+                                "model package: model_package)", getattr(endpoint, field)))
     if endpoint.serverless is not None and allow_serverless is False:
         problems.append(Problem(f"{where}.serverless", f"is not allowed in {env} (no VPC, no data capture; set "
                                 f"{WHERE}.allow_serverless_outside_dev to choose it)"))
@@ -117,3 +146,35 @@ def _instance_caps(env: str, endpoint: ServingEndpointConfig, where: str) -> lis
         for path, count in counts
         if count > cap
     ]
+
+
+def _declared(endpoint: ServingEndpointConfig, families: Sequence[ModelFamilySpec]) -> Optional[tuple[int, ModelFamilySpec]]:
+    """The registry's family this endpoint serves (its index and spec), if the registry declares it."""
+    return next(((i, f) for i, f in enumerate(families) if f.name == endpoint.model_family), None)
+
+
+def _registry_problems(endpoint: ServingEndpointConfig, where: str, families: Sequence[ModelFamilySpec]) -> list[Problem]:
+    """A family the registry declares gives the endpoint its image repository (by wiring); serving the
+    latest approved package needs the family's group."""
+    problems: list[Problem] = []
+    declared = _declared(endpoint, families)
+    raw = endpoint.image is not None or endpoint.model_data_url is not None
+    if declared is None:
+        if endpoint.latest_approved and endpoint.model_family is not None:
+            known = ", ".join(f.name for f in families) or "none"
+            problems.append(Problem(f"{where}.model_family", f"is not a family of {FAMILIES} (declared: {known}), "
+                                    f"whose model package group model_package: {LATEST_APPROVED} reads: declare it "
+                                    "there or deploy a package ARN", endpoint.model_family))
+        return problems
+    index, family = declared
+    if raw:
+        return problems  # a raw image names its own repository
+    if endpoint.image_repository_arn is not None:
+        problems.append(Problem(f"{where}.image_repository_arn", f"cannot be set for family {family.name!r}, which "
+                                f"{FAMILIES}.{index} declares: the endpoint pulls from the family's "
+                                f"{SERVING_REPOSITORY!r} repository (remove the key)", endpoint.image_repository_arn))
+    if SERVING_REPOSITORY not in family.repositories:
+        problems.append(Problem(f"{FAMILIES}.{index}.repositories", f"has no {SERVING_REPOSITORY!r} repository, "
+                                f"which {where} (model_family {family.name!r}) pulls its inference image from: add it",
+                                family.repositories))
+    return problems

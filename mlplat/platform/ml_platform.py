@@ -30,7 +30,7 @@ from mlplat.components.monitoring import (
     EndpointMonitoringArgs,
 )
 from mlplat.components.network import Network, NetworkArgs, NetworkSpec
-from mlplat.components.serving_args import ServingEndpointSpec
+from mlplat.components.serving_args import SERVING_REPOSITORY, ServingEndpointSpec
 from mlplat.components.serving_endpoint import ServingEndpoint, ServingEndpointArgs
 from mlplat.components.training_args import (
     KUBERAY_CHART,
@@ -40,9 +40,17 @@ from mlplat.components.training_args import (
     deterministic_cluster_name,
 )
 from mlplat.components.training_cluster import TrainingCluster
+from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
 from .config import PlatformConfig
-from .config_serving import ServingEndpointConfig
+from .config_serving import ServingEndpointConfig, deprecation_notices
+from .model_packages import (
+    Boto3ModelPackages,
+    ModelPackageSource,
+    Resolution,
+    current_model_package_source,
+    latest_approved,
+)
 
 __all__ = ["ALERTS_DOMAIN", "MLPlatform"]
 
@@ -60,7 +68,12 @@ class MLPlatform(pulumi.ComponentResource):
     registry: Optional[ModelRegistry]
     tracking: Optional[ExperimentTracking]
 
-    def __init__(self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(
+        self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
+        model_packages: Optional[ModelPackageSource] = None,
+    ) -> None:
+        """`model_packages` answers `model_package: latest-approved`; omitted: the source the run installed
+        (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3."""
         # Args that need no resource are built first: a bad value fails before anything is declared.
         project, env = config.tags.project, config.environment
         store_name = child(name, "artifacts")
@@ -101,11 +114,17 @@ class MLPlatform(pulumi.ComponentResource):
             AlarmTopicArgs(key=self.encryption.key(ALERTS_DOMAIN), **config.monitoring.subscriptions.given(AlarmTopicSpec)),
             here,
         )
-        self.endpoints = {}
-        for endpoint in config.serving.endpoints:
-            self.endpoints[endpoint.name] = self._serve(endpoint, here)
-        self.training = self._training(name, config, cluster_domain, here) if cluster_domain else None
+        # The registry comes before the endpoints, which take their family's repository and group from it
+        # (declaration order changes no URN).
         self.features, self.registry, self.tracking = self._ml_lifecycle(name, config, here)
+        self._model_packages = model_packages
+        self.model_package_resolutions: dict[str, Resolution] = {}
+        for notice in deprecation_notices(config.serving.endpoints):
+            pulumi.log.warn(f"stack config: {notice}")
+        self.endpoints = {}
+        for index, endpoint in enumerate(config.serving.endpoints):
+            self.endpoints[endpoint.name] = self._serve(index, endpoint, here)
+        self.training = self._training(name, config, cluster_domain, here) if cluster_domain else None
         outputs: dict[str, Any] = {
             "vpc_id": self.network.vpc_id,
             "key_arns": self.encryption.key_arns,
@@ -177,7 +196,37 @@ class MLPlatform(pulumi.ComponentResource):
             extra_interface_endpoints=extra if config.training.enabled else (),
         )
 
-    def _serve(self, endpoint: ServingEndpointConfig, here: pulumi.ResourceOptions) -> ServingEndpoint:
+    def _model_source(self, index: int, endpoint: ServingEndpointConfig) -> dict[str, Any]:
+        """The endpoint's model package and image repository: `latest-approved` resolved against the
+        family's group, the repository wired from the family's `serving` repository when the registry
+        declares the family (the stack config's checks guarantee both exist)."""
+        settings = endpoint.given(ServingEndpointSpec)
+        family = None
+        if self.registry is not None and endpoint.model_family in self.registry.families:
+            family = self.registry.family(endpoint.model_family)
+        if endpoint.latest_approved:
+            if family is None:  # parse_platform_config refuses it; a config built without its checks may not
+                raise ConfigError([Problem(f"platform.serving.endpoints.{index}.model_family", "is not a family of "
+                                           "platform.model_registry.families, whose group model_package: "
+                                           "latest-approved reads", endpoint.model_family)])
+            resolution = latest_approved(self._package_source(), family.group_name)
+            self.model_package_resolutions[endpoint.name] = resolution
+            settings.pop("model_package")
+            if resolution.chosen is not None:
+                settings["model_package"] = resolution.chosen.arn
+        raw = endpoint.image is not None or endpoint.model_data_url is not None
+        if family is not None and not raw and "model_package" in settings:
+            settings["image_repository"] = family.repository(SERVING_REPOSITORY)
+        return settings
+
+    def _package_source(self) -> ModelPackageSource:
+        if self._model_packages is None:
+            self._model_packages = current_model_package_source() or Boto3ModelPackages(
+                self.config.region or pulumi.Config("aws").get("region"), profile=pulumi.Config("aws").get("profile"),
+            )
+        return self._model_packages
+
+    def _serve(self, index: int, endpoint: ServingEndpointConfig, here: pulumi.ResourceOptions) -> ServingEndpoint:
         config = self.config
         env, project = config.environment, config.tags.project
         serving = ServingEndpoint(
@@ -190,10 +239,13 @@ class MLPlatform(pulumi.ComponentResource):
                 alarm_actions=(self.alarm_topic.arn,),
                 name_prefix=f"{project}-{env}-",
                 allow_raw_model_artifacts=(env == "dev"),
-                **endpoint.given(ServingEndpointSpec),
+                **self._model_source(index, endpoint),
             ),
             here,
         )
+        resolution = self.model_package_resolutions.get(endpoint.name)
+        if resolution is not None:
+            pulumi.log.info(resolution.describe(endpoint.name), resource=serving)
         alarms = config.monitoring.endpoint_alarms
         watchers = here
         if endpoint.model_family:

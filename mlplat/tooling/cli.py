@@ -2,7 +2,7 @@
 
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
-                [--baseline FILE]
+                [--baseline FILE] [--registry FILE]
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     plan.add_argument("--baseline", help="a previous plan's JSON (this command's --format json, or pulumi preview --json): "
                       "feature groups the change would replace are reported, and refused in staging and prod")
+    plan.add_argument("--registry", metavar="FILE", help="a registry snapshot answering `model_package: latest-approved`: "
+                      "a JSON object of model package group name to its ModelPackageSummaryList, as `aws sagemaker "
+                      "list-model-packages --query ModelPackageSummaryList` prints it (default: registry.<stack>.json "
+                      "next to the stack file when there is one; without one, no package is approved and AWS is not called)")
 
     audit = sub.add_parser("audit", help="evaluate the policy pack over a deployed stack (a pulumi stack export, or "
                            "pulumi preview --refresh --json for the live view)")
@@ -406,7 +410,7 @@ def _policies(args: argparse.Namespace, source: _PolicySource, plan) -> Optional
 def _plan(args: argparse.Namespace) -> int:
     try:
         policy_source = _policy_source(args)
-        plan = run_stack(Path(args.cwd), args.stack, preview=args.preview)
+        plan = run_stack(Path(args.cwd), args.stack, preview=args.preview, registry=args.registry)
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR

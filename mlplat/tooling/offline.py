@@ -6,6 +6,10 @@
 The program runs inside the SDK's own `run_in_stack` (as the Python language host runs
 `__main__.py`), against `RecordingMonitor` and `RealisticMocks`; the result is a `Plan`.
 `preview=True` plans as `pulumi preview` sees a new stack: computed outputs are unknown.
+
+`model_package: latest-approved` never calls AWS here: the run answers it from a registry
+snapshot (`run_stack`: `registry=FILE`, by default `registry.<stack>.json` next to the stack file
+when there is one) or, without one, as "no approved package" (the endpoint waits for a model).
 """
 
 from __future__ import annotations
@@ -23,13 +27,20 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from pulumi.runtime import run_in_stack, set_all_config
 
+from mlplat.platform.model_packages import (
+    ModelPackageSource,
+    NoModelPackages,
+    SnapshotModelPackages,
+    model_package_source,
+)
+
 from . import pulumi_compat
 from ._gc import batched_gc
 from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
 from .plan import Plan, PlannedResource
 from .stackfile import DEFAULT_REGION, engine_value, load_project, load_stack_config
 
-__all__ = ["ordered", "run_callable", "run_stack"]
+__all__ = ["default_registry_snapshot", "ordered", "run_callable", "run_stack"]
 
 # The SDK keeps run state in process globals: one program at a time.
 _RUN_LOCK = threading.Lock()
@@ -47,9 +58,12 @@ def run_callable(
     preview: bool = False,
     invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
     stack_references: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    model_packages: Optional[ModelPackageSource] = None,
 ) -> Plan:
     """Run `program` as a stack's program and return what it declared.
 
+    `model_packages` answers `model_package: latest-approved` for the run (e.g. a
+    SnapshotModelPackages); omitted: no registry, so no approved package (AWS is never called).
     `config` maps `namespace:key` to values (non-strings are JSON-encoded as the engine does);
     `aws:region` defaults to `region`. Invoke results and stack references' outputs may be given as
     plain dictionaries. Exceptions the program raises propagate unchanged. Raises `PlatformError`
@@ -71,7 +85,8 @@ def run_callable(
         pulumi_compat.configure_mock_run(monitor, engine, project=project, stack=stack, preview=preview)
         set_all_config(engine_config, list(secret_keys))
         try:
-            _run_in_fresh_loop(program)
+            with model_package_source(model_packages or NoModelPackages()):
+                _run_in_fresh_loop(program)
         finally:
             monitor.close_thread_loops()
     return Plan(
@@ -96,10 +111,23 @@ def run_stack(
     preview: bool = False,
     invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
     config_overrides: Optional[Mapping[str, Any]] = None,
+    registry: Optional[str | Path] = None,
 ) -> Plan:
-    """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config."""
+    """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config.
+
+    `registry`: a registry snapshot answering `model_package: latest-approved` (ConfigError naming
+    the file when it is missing or malformed); omitted: `registry.<stack>.json` next to the stack
+    file when it exists, else no registry (no approved package)."""
     project = load_project(program_dir)
     stack_config = load_stack_config(project, stack).with_overrides(config_overrides)
+    packages: ModelPackageSource = NoModelPackages()
+    if registry is not None:
+        packages = SnapshotModelPackages.from_file(registry)
+    else:
+        default = default_registry_snapshot(project.stack_file(stack))
+        if default.is_file():
+            label = str(Path(project.stack_config_dir or ".") / default.name).removeprefix("./")
+            packages = SnapshotModelPackages.from_file(default, label)
     program_path = project.program
     if not program_path.is_file():
         raise FileNotFoundError(f"{program_path} does not exist (the program the project file names)")
@@ -118,7 +146,14 @@ def run_stack(
             account=stack_config.account or FAKE_ACCOUNT_ID,
             preview=preview,
             invoke_results=invoke_results,
+            model_packages=packages,
         )
+
+
+def default_registry_snapshot(stack_file: Path) -> Path:
+    """The registry snapshot a stack's plan reads by default: `registry.<stack>.json` beside `Pulumi.<stack>.yaml`."""
+    stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return stack_file.with_name(f"registry.{stack}.json")
 
 
 def ordered(resources: Iterable[PlannedResource]) -> list[PlannedResource]:

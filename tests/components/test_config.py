@@ -223,7 +223,7 @@ def three_problems(document: dict) -> dict:
     problems that only the components used to find, one at a time, under their Args' names."""
     platform = document["config"]["ml-platform:platform"]
     platform["serving"]["endpoints"].append(
-        {"name": "upsell", "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-dev-upsell/1"}
+        {"name": "upsell", "model_package": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-dev-upsell/1"}
     )
     platform["monitoring"]["endpoint_alarms"] = {"period_seconds": 30}
     platform["training"]["teams"][0]["gpus"] = {"g5": 40}
@@ -233,8 +233,9 @@ def three_problems(document: dict) -> dict:
 THREE_PROBLEMS = [
     "stacks/Pulumi.dev.yaml: platform.training.teams.0.gpus.g5: 40 is more GPUs than pool 'g5' can hold (16: its "
     "max_size x 8 GPUs per node)",
-    "stacks/Pulumi.dev.yaml: platform.serving.endpoints.2.image_repository_arn: is required with model_package_arn "
-    "(the ECR repository of the package's inference image: the execution role may pull only from it)",
+    "stacks/Pulumi.dev.yaml: platform.serving.endpoints.2.image_repository_arn: is required with model_package "
+    "(the ECR repository of the package's inference image: the execution role may pull only from it; a family the "
+    "model registry declares provides it)",
     "stacks/Pulumi.dev.yaml: platform.monitoring.endpoint_alarms.period_seconds: 30 is not a period for "
     "minute-resolution metrics (a multiple of 60 seconds; CloudWatch allows 10, 20 and 30 only for high-resolution "
     "metrics)",

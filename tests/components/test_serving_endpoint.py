@@ -50,7 +50,7 @@ POLICY = "aws:appautoscaling/policy:Policy"
 SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 
 DEFAULTS: dict[str, Any] = dict(
-    alarm_actions=[TOPIC], model_package_arn=PKG, image_repository_arn=REPO, name_prefix="mlplat-prod-",
+    alarm_actions=[TOPIC], model_package=PKG, image_repository_arn=REPO, name_prefix="mlplat-prod-",
 )
 AUTOSCALING = dict(target_invocations_per_instance=150)
 SCHEDULE = dict(scale_down_cron="cron(0 20 ? * MON-FRI *)", scale_up_cron="cron(0 7 ? * MON-FRI *)",
@@ -116,7 +116,7 @@ def scaled_plan() -> Plan:
 
 @functools.cache
 def waiting_plan() -> Plan:
-    return run_callable(endpoint_program(model_package_arn=None, after=grant_app))
+    return run_callable(endpoint_program(model_package=None, after=grant_app))
 
 
 @functools.cache
@@ -568,7 +568,7 @@ def test_waiting_for_a_package_declares_no_model_and_warns() -> None:
         "warning",
         f"ServingEndpoint 'churn' (endpoint {ENDPOINT}) waits for an approved model package: its execution role, "
         "policy and log group are declared, its model, endpoint configuration and endpoint are not; set "
-        "model_package_arn to deploy it",
+        "model_package to deploy it",
         plan.named("churn", COMPONENT).urn,
     )]
     component = plan.named("churn", COMPONENT)
@@ -582,7 +582,7 @@ def test_waiting_for_a_package_declares_no_model_and_warns() -> None:
 
 
 def test_waiting_without_a_repository_grants_no_ecr_access() -> None:
-    plan = run_callable(endpoint_program(model_package_arn=None, image_repository_arn=None))
+    plan = run_callable(endpoint_program(model_package=None, image_repository_arn=None))
     assert list(statements(plan)) == [
         "ReadModelArtifacts", "DecryptModelArtifacts", "WriteCaptures", "EncryptCaptures", "WriteEndpointLogs",
         "CreateNetworkInterfacesInPrivateSubnets", "ManageNetworkInterfacesInPrivateSubnets", "DescribeNetworking",
@@ -644,7 +644,7 @@ def test_shadow_variant_shares_the_model() -> None:
 
 def test_raw_artifacts_in_dev_pull_from_the_images_repository() -> None:
     plan = run_callable(endpoint_program(
-        model_package_arn=None, image_repository_arn=None, image=IMAGE, allow_raw_model_artifacts=True,
+        model_package=None, image_repository_arn=None, image=IMAGE, allow_raw_model_artifacts=True,
         model_data_url="s3://mlplat-dev-models-1/churn/v7/model.tar.gz",
     ))
     assert plan.named("churn-model").inputs["primaryContainer"] == {
@@ -747,7 +747,7 @@ _NET = Network.__new__(Network)
 _MODELS = GovernedBucket(role="models", bucket=None, key=_KEY, arn=None, name=None, store=None)  # type: ignore[arg-type]
 _CAPTURES = GovernedBucket(role="captures", bucket=None, key=_KEY, arn=None, name=None, store=None)  # type: ignore[arg-type]
 BASE: dict[str, Any] = dict(models_bucket=_MODELS, captures_bucket=_CAPTURES, network=_NET, log_key=_KEY,
-                            alarm_actions=(TOPIC,), model_package_arn=PKG, image_repository_arn=REPO)
+                            alarm_actions=(TOPIC,), model_package=PKG, image_repository_arn=REPO)
 A = "ServingEndpointArgs"
 
 
@@ -769,10 +769,10 @@ def test_default_args_are_valid_and_prod_shaped() -> None:
 
 BAD_ARGS = [
     pytest.param(dict(image=IMAGE), [
-        f"{A}.image: cannot be combined with model_package_arn (choose one model source: the registered package, "
+        f"{A}.image: cannot be combined with model_package (choose one model source: the registered package, "
         "or image + model_data_url in dev)",
     ], id="both-model-sources"),
-    pytest.param(dict(model_package_arn=None, image_repository_arn=None,
+    pytest.param(dict(model_package=None, image_repository_arn=None,
                       image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn:latest",
                       model_data_url="s3://models-bucket/churn/model.tar.gz"), [
         f"{A}.allow_raw_model_artifacts: False must be True to deploy image + model_data_url instead of a registered "
@@ -780,21 +780,23 @@ BAD_ARGS = [
         f"{A}.image: '{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn:latest' is not pinned by digest (use "
         "<registry>/<repository>@sha256:<64 hex>; tags can be moved, MLP-MDL-02)",
     ], id="unpinned-image-without-dev-flag"),
-    pytest.param(dict(model_package_arn=None, image_repository_arn=None, image=IMAGE, allow_raw_model_artifacts=True), [
+    pytest.param(dict(model_package=None, image_repository_arn=None, image=IMAGE, allow_raw_model_artifacts=True), [
         f"{A}.model_data_url: is required with image (a raw model needs both)",
     ], id="image-without-artifact"),
     pytest.param(dict(image_repository_arn=f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/other", image=IMAGE,
-                      model_package_arn=None, model_data_url="s3://models-bucket/churn/m.tar.gz",
+                      model_package=None, model_data_url="s3://models-bucket/churn/m.tar.gz",
                       allow_raw_model_artifacts=True), [
         f"{A}.image_repository_arn: 'arn:aws:ecr:{REGION}:{ACCOUNT}:repository/other' does not match the image's "
         f"repository '{REPO}' (omit it: it is derived from the image)",
     ], id="repository-mismatch"),
-    pytest.param(dict(model_package_arn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn",
+    pytest.param(dict(model_package=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn",
                       image_repository_arn=None), [
-        f"{A}.model_package_arn: 'arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn' is not a versioned model "
-        "package ARN from the registry (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)",
-        f"{A}.image_repository_arn: is required with model_package_arn (the ECR repository of the package's "
-        "inference image: the execution role may pull only from it)",
+        f"{A}.model_package: 'arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn' is not a versioned model "
+        "package ARN from the registry (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>) or "
+        "'latest-approved'",
+        f"{A}.image_repository_arn: is required with model_package (the ECR repository of the package's "
+        "inference image: the execution role may pull only from it; a family the model registry declares "
+        "provides it)",
     ], id="unversioned-package-without-repository"),
     pytest.param(dict(variants=[{"name": "a", "instance_type": "ml.m5.huge", "initial_instance_count": 0,
                                  "initial_weight": -1}, {"name": "a", "initial_weight": 0}]), [
@@ -924,7 +926,7 @@ def test_bad_args_list_every_problem(fields: dict[str, Any], expected: list[str]
         "and ending with a letter or digit, at most 63 characters); it is "
         "`<ServingEndpointArgs.name_prefix><component name>`: shorten either",
     ]),
-    ("churn", dict(model_package_arn=None, image_repository_arn=None, image=IMAGE, allow_raw_model_artifacts=True,
+    ("churn", dict(model_package=None, image_repository_arn=None, image=IMAGE, allow_raw_model_artifacts=True,
                    model_data_url="s3://models-bucket/other/model.tar.gz"), [
         f"{A}.model_data_url: 's3://models-bucket/other/model.tar.gz' is not under the model artifacts prefix "
         "'churn/' (the execution role may read only there; set model_artifacts_prefix)",
@@ -957,3 +959,17 @@ def _metric():
     from mlplat.components._metrics import Metric
 
     return Metric("AWS/SageMaker", "Invocations", {"EndpointName": "e"}, statistic="Sum")
+
+
+def test_args_keep_the_old_keyword_with_a_deprecation_warning():
+    fields = {k: v for k, v in BASE.items() if k != "model_package"}
+    with pytest.warns(DeprecationWarning, match=r"model_package_arn=\.\.\.\) is deprecated: use model_package="):
+        args = ServingEndpointArgs(**fields, model_package_arn=BASE["model_package"])
+    assert args.model_package == BASE["model_package"]
+
+
+def test_args_refuse_latest_approved_which_only_the_platform_resolves():
+    with pytest.raises(ConfigError) as excinfo:
+        ServingEndpointArgs(**{**BASE, "model_package": "latest-approved", "model_family": "churn"})
+    assert excinfo.value.paths == ("ServingEndpointArgs.model_package",)
+    assert "resolves from the stack config (MLPlatform)" in str(excinfo.value)
