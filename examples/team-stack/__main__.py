@@ -66,7 +66,7 @@ propensity = ServingEndpoint("propensity", ServingEndpointArgs(
     network=network,
     log_key=keys.key("logs"),
     alarm_actions=(alarms.arn,),
-    model_package_arn=config.require("model_package_arn"),
+    model_package=config.require("model_package_arn"),
     image_repository_arn=config.require("image_repository_arn"),
     variants=(ProductionVariantArgs(instance_type="ml.m5.large", initial_instance_count=1),),
     deployment=BlueGreenDeploymentArgs(traffic="ALL_AT_ONCE", wait_in_seconds=0, termination_wait_in_seconds=0),

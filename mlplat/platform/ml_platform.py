@@ -6,6 +6,11 @@ and `<name>-<endpoint>-drift`, `<name>-training` when the training cluster is en
 `<name>-features`, `<name>-registry`, `<name>-tracking` for the model lifecycle.
 Bucket names start with `<project>-<env>-<role>-`, so renaming the project tag replaces buckets:
 set `tags.project` once.
+
+The registry is declared before the endpoints: an endpoint of a family it declares pulls from the
+family's `serving` repository, and `model_package: latest-approved` deploys the newest Approved
+package of the family's group, asked of a `ModelPackageSource` (`model_packages.py`) and reported
+in the plan.
 """
 
 from __future__ import annotations

@@ -97,12 +97,22 @@ class Resolution:
         if self.chosen is not None:
             package = self.chosen
             version = f"version {package.version}, " if package.version is not None else ""
+            newer = sorted((p for p in listing.packages if p.creation_time > package.creation_time),
+                           key=lambda p: p.creation_time, reverse=True)
+            skipped = "; newer, not deployed: " + ", ".join(
+                f"{_name(p)} {p.approval_status or 'no approval status'}"
+                + ("" if p.status == COMPLETED else f" ({p.status})") for p in newer
+            ) if newer else ""
             return (f"endpoint {endpoint}: model_package latest-approved is {package.arn} ({version}created "
                     f"{package.creation_time.isoformat()}; the newest of {self.approved} Approved package"
-                    f"{'s' if self.approved != 1 else ''} in {where})")
+                    f"{'s' if self.approved != 1 else ''} in {where}{skipped})")
         reason = listing.absent or "no package in it is Approved (and Completed)"
         return (f"endpoint {endpoint}: model_package latest-approved found no approved package ({where}: {reason}); "
                 "the endpoint waits for a model")
+
+
+def _name(package: ModelPackageSummary) -> str:
+    return f"version {package.version}" if package.version is not None else package.arn
 
 
 def latest_approved(source: ModelPackageSource, group_name: str) -> Resolution:

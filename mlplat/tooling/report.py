@@ -309,9 +309,10 @@ def render_markdown(report: PlanReport) -> str:
         "",
         "</details>",
     ]
-    warnings = [d for d in plan.diagnostics if d.severity in ("warning", "error")]
-    if warnings:
-        lines += ["", "**Diagnostics**", ""] + [f"- {d.severity}: {d.message}" for d in warnings]
+    # Info too: it says which model package `latest-approved` deploys, which a reviewer must see.
+    shown = [d for d in plan.diagnostics if d.severity in ("info", "warning", "error")]
+    if shown:
+        lines += ["", "**Diagnostics**", ""] + [f"- {d.severity}: {d.message}" for d in shown]
     if report.contract_errors:
         lines += ["", f"**Contract errors ({len(report.contract_errors)})**", ""]
         lines += [f"- `{_short(e.urn)}` {e.operation} `{e.path}`: {e.message}" for e in report.contract_errors]

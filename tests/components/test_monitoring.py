@@ -603,7 +603,7 @@ def real_endpoint_program(*, drift: bool = False):
         endpoint = ServingEndpoint("churn", ServingEndpointArgs(
             models_bucket=store.models, captures_bucket=store.captures, network=network, log_key=keys.key("logs"),
             alarm_actions=[topic.arn], name_prefix="mlplat-prod-",
-            model_package_arn=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/churn/3",
+            model_package=f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/churn/3",
             image_repository_arn=f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/churn",
         ))
         # Instance types come from the endpoint itself (HasInstanceTypes).

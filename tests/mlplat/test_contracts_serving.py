@@ -48,7 +48,7 @@ def program(**fields: Any) -> Callable[[], None]:
         )))
         args = dict(
             models_bucket=handles["models"], captures_bucket=handles["captures"], network=net, log_key=keys.key("logs"),
-            alarm_actions=[f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"], model_package_arn=PKG, image_repository_arn=REPO,
+            alarm_actions=[f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"], model_package=PKG, image_repository_arn=REPO,
             name_prefix="Team-", model_family="churn",
             autoscaling={"target_invocations_per_instance": 100},
             scale_down_schedule={"scale_down_cron": "cron(0 20 ? * MON-FRI *)", "scale_up_cron": "cron(0 7 ? * MON-FRI *)"},

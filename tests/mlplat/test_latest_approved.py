@@ -5,6 +5,7 @@ saying which package and when, the offline runner never calling AWS, and the dep
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -13,7 +14,12 @@ import pytest
 
 from mlplat.core.errors import ConfigError
 from mlplat.platform import MLPlatform, parse_platform_config
-from mlplat.platform.model_packages import Boto3ModelPackages, SnapshotModelPackages, current_model_package_source
+from mlplat.platform.model_packages import (
+    Boto3ModelPackages,
+    SnapshotModelPackages,
+    current_model_package_source,
+    latest_approved,
+)
 from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 from mlplat.tooling.offline import run_callable, run_stack
 
@@ -142,7 +148,8 @@ def test_the_plan_names_the_chosen_package_and_its_creation_time(deployed):
     lines = [d.message for d in deployed.diagnostics if "latest-approved" in d.message]
     assert lines == [
         f"endpoint churn: model_package latest-approved is {PACKAGE}/2 (version 2, created 2026-11-01T09:00:00+00:00; "
-        f"the newest of 2 Approved packages in group {GROUP}, from registry snapshot registry.dev.json)",
+        f"the newest of 2 Approved packages in group {GROUP}, from registry snapshot registry.dev.json; newer, not "
+        "deployed: version 4 PendingManualApproval, version 3 Rejected)",
     ]
     assert [d.severity for d in deployed.diagnostics if "latest-approved" in d.message] == ["info"]
 
@@ -263,3 +270,11 @@ def test_a_config_built_without_its_checks_still_gets_a_config_error_not_an_asse
     with pytest.raises(ConfigError) as excinfo:
         run_callable(lambda: MLPlatform("platform", config), stack="dev", project="mlplat")
     assert excinfo.value.paths == ("platform.serving.endpoints.0.model_family",)
+
+
+def test_the_readme_snapshot_example_is_a_valid_snapshot():
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```json\n(.*?)```", readme, re.S) if "ModelPackageArn" in b]
+    assert len(blocks) == 1
+    source = SnapshotModelPackages.from_document(json.loads(blocks[0]), "README.md")
+    assert latest_approved(source, "mlplat-prod-churn").chosen.version == 4
