@@ -108,7 +108,8 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], root:
         loc = tuple(err["loc"])
         kind = err["type"]
         value = err.get("input")
-        if loc and loc[-1] == "[key]":  # a mapping key of the wrong type: name the mapping
+        # A mapping key of the wrong type: name the mapping (an unknown key spelt "[key]" is not one).
+        if len(loc) >= 2 and loc[-1] == "[key]" and kind != "extra_forbidden":
             path = ".".join([root, *(str(part) for part in loc[:-2])])
             problems.append(Problem(path, f"has a key that is not {_EXPECTED_TYPE.get(kind, 'valid')}", loc[-2]))
             continue

@@ -199,6 +199,12 @@ def test_any_unknown_key_is_an_error(key, value):
     assert f"platform.{key}" in excinfo.value.paths
 
 
+def test_an_unknown_key_spelt_like_pydantics_key_marker_is_named():
+    with pytest.raises(ConfigError) as excinfo:
+        parse({**VALID, "[key]": None})
+    assert excinfo.value.paths == ("platform.[key]",)
+
+
 @settings(max_examples=100, deadline=None)
 @given(value=json_values)
 def test_any_top_level_garbage_is_a_config_error(value):
