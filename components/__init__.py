@@ -61,19 +61,22 @@ from .training_args import (
     TrainingClusterSpec,
 )
 from .training_cluster import TrainingCluster
+from .training_pipeline import TrainingPipeline, TrainingPipelineArgs, TrainingPipelineSpec
+from .training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 
 __all__ = [
     "AlarmTopic", "AlarmTopicArgs", "AlarmTopicSpec", "ArtifactStore", "ArtifactStoreArgs", "ArtifactStoreSpec",
-    "AsyncInferenceArgs", "AutoscalingArgs", "AutoscalingSpec", "BlueGreenDeploymentArgs",
-    "BlueGreenDeploymentSpec", "ConfigError", "DriftMonitor", "DriftMonitorArgs", "DriftMonitorSpec", "Encryption",
-    "EncryptionArgs", "EncryptionSpec", "EndpointAlarmsSpec", "EndpointMonitoring", "EndpointMonitoringArgs",
-    "ExistingVpcArgs", "ExistingVpcSpec", "ExperimentTracking", "ExperimentTrackingArgs", "ExperimentTrackingSpec",
-    "Feature", "FeatureGroupArgs", "FeatureGroupSpec", "FeatureSpec", "FeatureStore", "FeatureStoreArgs",
-    "FeatureStoreSpec", "GovernedBucket", "GpuPoolArgs", "GpuPoolSpec", "HelmChartArgs", "Metric",
-    "ModelFamilyArgs", "ModelFamilySpec", "ModelRegistry", "ModelRegistryArgs", "ModelRegistrySpec", "Network",
-    "NetworkArgs", "NetworkSpec", "PlatformError", "Problem", "ProductionVariantArgs", "ProductionVariantSpec",
-    "REQUIRED_TAG_KEYS", "ScaleDownScheduleArgs", "ScaleDownScheduleSpec", "ServerlessArgs", "ServerlessSpec",
+    "AsyncInferenceArgs", "AutoscalingArgs", "AutoscalingSpec", "BlueGreenDeploymentArgs", "BlueGreenDeploymentSpec",
+    "ConfigError", "DriftMonitor", "DriftMonitorArgs", "DriftMonitorSpec", "Encryption", "EncryptionArgs",
+    "EncryptionSpec", "EndpointAlarmsSpec", "EndpointMonitoring", "EndpointMonitoringArgs", "ExistingVpcArgs",
+    "ExistingVpcSpec", "ExperimentTracking", "ExperimentTrackingArgs", "ExperimentTrackingSpec", "Feature",
+    "FeatureGroupArgs", "FeatureGroupSpec", "FeatureSpec", "FeatureStore", "FeatureStoreArgs", "FeatureStoreSpec",
+    "GovernedBucket", "GpuPoolArgs", "GpuPoolSpec", "HelmChartArgs", "Metric", "ModelFamilyArgs", "ModelFamilySpec",
+    "ModelRegistry", "ModelRegistryArgs", "ModelRegistrySpec", "Network", "NetworkArgs", "NetworkSpec", "PlatformError",
+    "Problem", "ProductionVariantArgs", "ProductionVariantSpec", "REQUIRED_TAG_KEYS", "SageMakerJobLogs",
+    "SageMakerJobLogsArgs", "ScaleDownScheduleArgs", "ScaleDownScheduleSpec", "ServerlessArgs", "ServerlessSpec",
     "ServingEndpoint", "ServingEndpointArgs", "ServingEndpointSpec", "SystemNodesArgs", "TeamArgs", "TeamSpec",
-    "TrainingCluster", "TrainingClusterArgs", "TrainingClusterSpec", "Ttl", "TtlSpec", "WiringError", "family_tags",
-    "platform_tags", "register_stack_tags", "tag_transform",
+    "TrainingCluster", "TrainingClusterArgs", "TrainingClusterSpec", "TrainingPipeline", "TrainingPipelineArgs",
+    "TrainingPipelineSpec", "Ttl", "TtlSpec", "WiringError", "family_tags", "platform_tags", "register_stack_tags",
+    "tag_transform",
 ]

@@ -1,4 +1,4 @@
-"""Fakes for the ML lifecycle: feature store, model registry, ECR, MLflow, Glue, EventBridge, SNS.
+"""Fakes for the ML lifecycle: feature store, model registry, ECR, MLflow, Glue, EventBridge, SNS, pipelines.
 
 Formats follow what the services return:
 - feature group: arn `arn:aws:sagemaker:<r>:<a>:feature-group/<name lowercased>`; the offline
@@ -10,7 +10,9 @@ Formats follow what the services return:
   trackingServerUrl `https://t-<id>.<r>.experiments.sagemaker.aws`;
 - EventBridge rules (arn `arn:aws:events:<r>:<a>:rule/<name>`) and targets, and SNS topics (arn
   `arn:aws:sns:<r>:<a>:<name>`) live here too; `monitoring.py` uses them and does not redefine
-  them (the registry keeps the last registration of a token: define each token once).
+  them (the registry keeps the last registration of a token: define each token once);
+- pipeline: id = its name, arn `arn:aws:sagemaker:<r>:<a>:pipeline/<name lowercased>`; schedule
+  (EventBridge Scheduler): id `<group>/<name>`, arn `arn:aws:scheduler:<r>:<a>:schedule/<group>/<name>`.
 """
 
 from __future__ import annotations
@@ -126,3 +128,21 @@ def _sns_topic(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs
     name = ctx.name_from(props, "name")
     arn = ctx.arn("sns", name)
     return arn, {"name": name, "arn": arn, "owner": ctx.account}
+
+
+# --- SageMaker pipelines and EventBridge Scheduler ---------------------------------------------
+
+
+@fake("aws:sagemaker/pipeline:Pipeline")
+def _pipeline(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    # The provider's id is the pipeline name; ARNs of pipelines are lowercase.
+    name = ctx.name_from(props, "pipelineName")
+    return name, {"arn": ctx.arn("sagemaker", f"pipeline/{name.lower()}")}
+
+
+@fake("aws:scheduler/schedule:Schedule")
+def _schedule(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = ctx.name_from(props, "name")
+    group = props.get("groupName") or "default"
+    # The provider's id: `<group>/<name>`.
+    return f"{group}/{name}", {"name": name, "groupName": group, "arn": ctx.arn("scheduler", f"schedule/{group}/{name}")}
