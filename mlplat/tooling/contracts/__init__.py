@@ -11,6 +11,7 @@ from mlplat.core.aws_models import shape_enum
 from ._core import (
     ContractError,
     MappingGap,
+    Refusal,
     Request,
     check_plan,
     contract,
@@ -31,6 +32,7 @@ for _module in pkgutil.iter_modules(__path__):
 __all__ = [
     "ContractError",
     "MappingGap",
+    "Refusal",
     "Request",
     "check_plan",
     "contract",

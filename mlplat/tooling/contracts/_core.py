@@ -49,9 +49,26 @@ class Request:
     service: str  # botocore service name: "sagemaker", "cloudwatch"
     operation: str  # "CreateEndpointConfig"
     params: dict[str, Any]
+    # Where the request comes from when a document carries it ("pipeline step Train"); reported with its errors.
+    context: str = ""
+
+    @property
+    def label(self) -> str:
+        where = f" ({self.context})" if self.context else ""
+        return f"{self.service}:{self.operation}{where}"
 
 
-Mapper = Callable[[PlannedResource, Plan], Iterable[Request]]
+@dataclass(frozen=True)
+class Refusal:
+    """A problem a mapper finds itself in a document a request carries (a pipeline definition's step
+    that is not a step, a reference to no parameter): AWS would refuse the request for it."""
+
+    operation: str  # "sagemaker:CreatePipeline"
+    path: str  # "PipelineDefinition.Steps[2].Name"
+    message: str
+
+
+Mapper = Callable[[PlannedResource, Plan], Iterable["Request | Refusal"]]
 _MAPPERS: dict[str, Mapper] = {}
 
 
@@ -97,8 +114,11 @@ def check_plan(plan: Plan) -> list[ContractError]:
             errors.append(ContractError(resource.urn, "(mapping)", "", str(gap)))
             continue
         for request in requests:
+            if isinstance(request, Refusal):
+                errors.append(ContractError(resource.urn, request.operation, request.path, request.message))
+                continue
             for path, message in validate(request):
-                errors.append(ContractError(resource.urn, f"{request.service}:{request.operation}", path, message))
+                errors.append(ContractError(resource.urn, request.label, path, message))
     return errors
 
 
