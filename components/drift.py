@@ -4,7 +4,8 @@
         endpoint=endpoint, network=platform.network, alarm_topic=platform.alarm_topic,
         baseline_bucket=store.datasets, baseline_prefix="fraud/baseline/",
         features=("amount", "merchant_category"),
-        retraining_pipeline_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-retrain",
+        retraining_pipeline=fraud_pipeline,   # the family's TrainingPipeline, or:
+        # retraining_pipeline_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-retrain",
     ))
 
 1. A SageMaker Model Monitor data-quality job definition and monitoring schedule compare the
@@ -22,7 +23,9 @@
    metrics). Missing data is ignored: the alarm keeps its state between runs, so one drifting run
    starts one retraining, not one per hour while the drift lasts.
 3. An EventBridge rule on that alarm's transition to ALARM, with a target that starts the
-   retraining SageMaker pipeline through a role that may start that pipeline only.
+   retraining SageMaker pipeline through a role that may start that pipeline only: the family's
+   `TrainingPipeline` by reference (`retraining_pipeline`), or a pipeline the team owns elsewhere
+   (`retraining_pipeline_arn`), as an explicit choice; exactly one of the two.
 
 Serverless endpoints have no data capture and Model Monitor does not support them, and an endpoint
 still waiting for a model has nothing to monitor yet: Args refuse both.
@@ -48,6 +51,7 @@ from mlplat.core.errors import Problem, raise_if_problems
 from .monitoring import AlarmTopic, metric_query
 from mlplat.core.schedules import HOURLY, SCHEDULES_ALLOWED, check_schedule_expression, schedule_interval_seconds
 from .network import Network, https_egress_group
+from .training_pipeline import PARAMETERS as TRAINING_PIPELINE_PARAMETERS, TrainingPipeline
 
 __all__ = [
     "alarm_event_pattern",
@@ -72,6 +76,7 @@ __all__ = [
     "processing_instance_types",
     "PROCESSING_JOBS_LOG_GROUP",
     "retraining_role_policy",
+    "retraining_target_problems",
     "RETRAINING_TARGET_ID",
     "retraining_trust_policy",
     "s3_object_arn",
@@ -170,8 +175,11 @@ class DriftMonitorSpec(Spec):
     features: tuple[str, ...] = Field(
         description=f"Features (as named in the baseline) whose drift sets the alarm off, 1 to {MAX_DRIFT_FEATURES}."
     )
-    retraining_pipeline_arn: str = Field(
-        description="ARN of the SageMaker pipeline that retrains the model (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)."
+    retraining_pipeline_arn: Optional[str] = Field(
+        default=None,
+        description="ARN of a SageMaker pipeline the team owns that retrains the model "
+        "(arn:aws:sagemaker:<region>:<account>:pipeline/<name>), an explicit choice instead of the family's "
+        "TrainingPipeline. Omitted: the endpoint's family's pipeline (platform.pipelines.<family>) retrains.",
     )
     retraining_pipeline_parameters: dict[str, str] = Field(
         default_factory=dict,
@@ -198,7 +206,7 @@ class DriftMonitorSpec(Spec):
             problems.append(Problem(f"{base}.threshold", "must be greater than 0", self.threshold))
         if self.schedule_expression is not None:
             problems.extend(check_schedule_expression(f"{base}.schedule_expression", self.schedule_expression))
-        if not _PIPELINE_ARN.match(self.retraining_pipeline_arn):
+        if self.retraining_pipeline_arn is not None and not _PIPELINE_ARN.match(self.retraining_pipeline_arn):
             problems.append(Problem(f"{base}.retraining_pipeline_arn",
                                     "is not a SageMaker pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)",
                                     self.retraining_pipeline_arn))
@@ -220,6 +228,11 @@ class DriftMonitorArgs(DriftMonitorSpec, ArgsModel):
 
     endpoint: CapturingEndpoint = Field(
         description="The provisioned endpoint to watch (a ServingEndpoint with data capture into its captures bucket)."
+    )
+    retraining_pipeline: Optional[TrainingPipeline] = Field(
+        default=None,
+        description="The TrainingPipeline that retrains the model (the endpoint's family's). Omitted: give "
+        "retraining_pipeline_arn instead.",
     )
     network: Network = Field(description="The platform Network: the job runs in its private subnets.")
     alarm_topic: AlarmTopic = Field(description="Where the drift alarm sends its ALARM and OK notifications.")
@@ -287,6 +300,15 @@ class DriftMonitorArgs(DriftMonitorSpec, ArgsModel):
             kms_key=self.baseline_kms_key,
         ))
         problems.extend(self.problems_at(where))
+        problems.extend(retraining_target_problems(
+            where, pipeline=self.retraining_pipeline is not None, arn=self.retraining_pipeline_arn is not None,
+            pipeline_key="retraining_pipeline",
+        ))
+        if self.retraining_pipeline is not None:
+            for key in self.retraining_pipeline_parameters:
+                if key not in TRAINING_PIPELINE_PARAMETERS:
+                    problems.append(Problem(f"{where}.retraining_pipeline_parameters", "names no parameter of the "
+                                            f"TrainingPipeline ({', '.join(TRAINING_PIPELINE_PARAMETERS)})", key))
         interval = schedule_interval_seconds(self.schedule) or MAX_JOB_RUNTIME_SECONDS
         if not 1 <= self.max_runtime_seconds <= interval:
             problems.append(Problem(f"{where}.max_runtime_seconds",
@@ -312,6 +334,17 @@ class DriftMonitorArgs(DriftMonitorSpec, ArgsModel):
     @property
     def interval_seconds(self) -> int:
         return schedule_interval_seconds(self.schedule) or 3600
+
+
+def retraining_target_problems(where: str, *, pipeline: bool, arn: bool, pipeline_key: str) -> list[Problem]:
+    """Exactly one retraining target: the pipeline by reference (`pipeline_key` names it) or an external ARN."""
+    if pipeline and arn:
+        return [Problem(f"{where}.retraining_pipeline_arn", f"cannot be set with {pipeline_key} (the loop retrains one "
+                                                            "pipeline: drop the ARN to retrain the family's pipeline)")]
+    if not pipeline and not arn:
+        return [Problem(f"{where}.retraining_pipeline_arn", f"is required without {pipeline_key} (say which pipeline "
+                                                            "retrains the model)")]
+    return []
 
 
 def baseline_problems(where: str, *, in_bucket: bool, prefix: Optional[str], constraints_uri: Optional[str] = None,
@@ -435,7 +468,7 @@ def retraining_trust_policy(*, account_id: pulumi.Input[str], rule_arn: pulumi.I
     return _iam.assume_role_policy("events.amazonaws.com", source_account=account_id, source_arn=rule_arn)
 
 
-def retraining_role_policy(pipeline_arn: str) -> _iam.Document:
+def retraining_role_policy(pipeline_arn: pulumi.Input[str]) -> _iam.Document:
     """Start executions of the retraining pipeline, nothing else (pure)."""
     return _iam.document(
         [_iam.statement(sid="StartRetrainingPipeline", actions=["sagemaker:StartPipelineExecution"], resources=pipeline_arn)]
@@ -620,10 +653,13 @@ class DriftMonitor(pulumi.ComponentResource):
             assume_role_policy=_iam.to_json(retraining_trust_policy(account_id=account_id, rule_arn=self.retraining_rule.arn)),
             opts=here,
         )
+        pipeline_arn: pulumi.Input[str] = (
+            args.retraining_pipeline.arn if args.retraining_pipeline is not None else args.retraining_pipeline_arn
+        )
         retrain_policy = aws.iam.RolePolicy(
             child(name, "retrain-policy"),
             role=retrain_role.id,
-            policy=_iam.to_json(retraining_role_policy(args.retraining_pipeline_arn)),
+            policy=_iam.to_json(retraining_role_policy(pipeline_arn)),
             opts=here,
         )
         pipeline_target = None
@@ -638,7 +674,7 @@ class DriftMonitor(pulumi.ComponentResource):
             child(name, "retrain-target"),
             rule=self.retraining_rule.name,
             target_id=RETRAINING_TARGET_ID,
-            arn=args.retraining_pipeline_arn,
+            arn=pipeline_arn,
             role_arn=retrain_role.arn,
             sagemaker_pipeline_target=pipeline_target,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[retrain_policy]),

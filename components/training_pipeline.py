@@ -220,7 +220,7 @@ class TrainingPipelineSpec(Spec):
     spot: StrictBool = Field(
         default=False,
         description="Managed spot training with checkpoints under <family>/pipeline/checkpoints/ in the models bucket. "
-        "Omitted: off (on in dev).",
+        "Omitted: off.",
     )
     max_wait_seconds: Optional[StrictInt] = Field(
         default=None,
@@ -275,7 +275,7 @@ class TrainingPipelineSpec(Spec):
     log_retention_days: StrictInt = Field(
         default=365,
         description="Retention of the SageMaker job log groups (shared by every pipeline: the platform keeps the "
-        "longest asked for). Omitted: 365 (dev 30, staging 90).",
+        "longest asked for). Omitted: 365.",
     )
 
     def problems_at(self, base: str, *, environment: Optional[str] = None) -> list[Problem]:
@@ -288,7 +288,7 @@ class TrainingPipelineSpec(Spec):
             problems.append(Problem(f"{base}.metric_path", "is not a JSON path of keys and [indexes] (e.g. "
                                                            "metrics.auc.value)", self.metric_path))
         if environment is not None and environment != "dev" and self.approval_status == APPROVED:
-            problems.append(Problem(f"{base}.approval_status", f"cannot be Approved in {environment} (models are "
+            problems.append(Problem(f"{base}.approval_status", f"is not allowed in {environment} (models are "
                                     "registered PendingManualApproval and approved by a reviewer; only dev may "
                                     "auto-approve)", self.approval_status))
         for field, allowed, shape in (("processing_instance_type", processing_instance_types(), "ProcessingInstanceType"),
@@ -354,7 +354,7 @@ class TrainingPipelineSpec(Spec):
                 problems.append(Problem(f"{base}.schedule_parameters.{key}", f"is not an approval status "
                                         f"({', '.join(APPROVAL_STATUSES)})", value))
             elif key == APPROVAL and value == APPROVED and environment is not None and environment != "dev":
-                problems.append(Problem(f"{base}.schedule_parameters.{key}", f"cannot be Approved in {environment}", value))
+                problems.append(Problem(f"{base}.schedule_parameters.{key}", f"is not allowed in {environment} (a reviewer approves models)", value))
         problems.extend(check_log_retention(f"{base}.log_retention_days", self.log_retention_days))
         return problems
 

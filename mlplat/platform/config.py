@@ -24,6 +24,7 @@ from mlplat.components.artifact_store import ArtifactStoreSpec
 from mlplat.components.encryption import EncryptionSpec
 from mlplat.components.feature_store import FeatureStoreSpec
 from mlplat.components.network import NetworkSpec
+from mlplat.components.training_pipeline import TrainingPipelineSpec
 from mlplat.core import aws_models
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import StrictBool, StrictModel, problems_from_validation
@@ -45,6 +46,7 @@ from .config_ml_lifecycle import (
     check_model_registry,
 )
 from .config_monitoring import MonitoringConfig, check_monitoring
+from .config_pipelines import check_drift_targets, check_pipelines
 from .config_serving import ServingConfig, ServingEndpointConfig, check_serving
 from .config_training import TrainingConfig, check_training
 from .environments import with_environment_defaults
@@ -104,6 +106,11 @@ class PlatformConfig(StrictModel):
     experiment_tracking: ExperimentTrackingConfig = Field(
         default_factory=ExperimentTrackingConfig, description="The MLflow tracking server."
     )
+    pipelines: dict[str, TrainingPipelineSpec] = Field(
+        default_factory=dict,
+        description="Model family (one of model_registry.families) -> its training pipeline (prepare, train, "
+        "evaluate, register when the metric holds), which the family's drift loops retrain. Omitted: none.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -161,6 +168,18 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
         problems += check_model_registry(env, project, sections["model_registry"])
     if "experiment_tracking" in sections:
         problems += check_experiment_tracking(sections["experiment_tracking"])
+    registry: Optional[ModelRegistryConfig] = sections.get("model_registry")
+    pipelines: Optional[dict[str, TrainingPipelineSpec]] = sections.get("pipelines")
+    if pipelines is not None:
+        network_spec: Optional[NetworkSpec] = sections.get("network")
+        problems += check_pipelines(env, pipelines, [f.name for f in registry.families] if registry is not None else None,
+                                    network_spec.existing is not None if network_spec is not None else None)
+    monitoring: Optional[MonitoringConfig] = sections.get("monitoring")
+    if monitoring is not None:
+        families = ({e.name: (i, e.model_family) for i, e in enumerate(serving.endpoints)}
+                    if serving is not None else None)
+        problems += check_drift_targets({k: v.retraining_pipeline_arn for k, v in monitoring.drift.items()},
+                                        families, pipelines)
     if env is not None and env != "dev" and sections.get("deletion_protection") is False:
         problems.append(Problem("platform.deletion_protection",
                                 f"must be true in {env} (stateful resources are protected outside dev)", False))

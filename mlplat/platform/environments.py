@@ -14,8 +14,8 @@ from typing import Any, Mapping
 from mlplat.core.vocabulary import ENVIRONMENTS
 
 __all__ = [
-    "ENDPOINT_OVERLAYS", "ENVIRONMENT_OVERLAYS", "SERVERLESS_SKIPS", "endpoint_overlay", "environment_overlay",
-    "with_environment_defaults",
+    "ENDPOINT_OVERLAYS", "ENVIRONMENT_OVERLAYS", "PIPELINE_OVERLAYS", "SERVERLESS_SKIPS", "endpoint_overlay",
+    "environment_overlay", "with_environment_defaults",
 ]
 
 DAILY_AT_MIDNIGHT = "cron(0 0 ? * * *)"
@@ -85,6 +85,14 @@ ENDPOINT_OVERLAYS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Laid under each of `pipelines` (by family): a mapping merges one level deep, a list replaces.
+PIPELINE_OVERLAYS: dict[str, dict[str, Any]] = {
+    # dev: spot training (interruptions resume from checkpoints), short log retention.
+    "dev": {"spot": True, "log_retention_days": 30},
+    "staging": {"log_retention_days": 90},
+    "prod": {},
+}
+
 # A serverless endpoint has no instances: it takes none of these overlays.
 SERVERLESS_SKIPS: frozenset[str] = frozenset(
     {"variants", "autoscaling", "scale_down_schedule", "data_capture_sampling_percentage"}
@@ -127,6 +135,11 @@ def with_environment_defaults(data: Any) -> Any:
     if isinstance(serving, Mapping) and isinstance(serving.get("endpoints"), list):
         overlay = endpoint_overlay(env)
         merged["serving"] = {**serving, "endpoints": [_with_endpoint_overlay(e, overlay) for e in serving["endpoints"]]}
+    pipelines = merged.get("pipelines")
+    if isinstance(pipelines, Mapping):
+        overlay = PIPELINE_OVERLAYS[env]
+        merged["pipelines"] = {family: _merge(spec, overlay) if isinstance(spec, Mapping) else spec
+                               for family, spec in pipelines.items()}
     return merged
 
 

@@ -2,8 +2,11 @@
 
 Children (stable names): `<name>-encryption`, `<name>-network`, `<name>-artifacts`,
 `<name>-alarms` (the alarm topic), per endpoint `<endpoint>` with `<name>-<endpoint>-monitoring`
-and `<name>-<endpoint>-drift`, `<name>-training` when the training cluster is enabled, and
-`<name>-features`, `<name>-registry`, `<name>-tracking` for the model lifecycle.
+and `<name>-<endpoint>-drift`, `<name>-training` when the training cluster is enabled,
+`<name>-features`, `<name>-registry`, `<name>-tracking` for the model lifecycle, and per entry of
+`pipelines` a `<name>-<family>-pipeline` with the account's SageMaker job log groups
+`<name>-sagemaker-job-logs` (declared once, for every pipeline). A drift loop retrains its
+endpoint's family's pipeline unless it names an external `retraining_pipeline_arn`.
 Bucket names start with `<project>-<env>-<role>-`, so renaming the project tag replaces buckets:
 set `tags.project` once.
 
@@ -45,6 +48,8 @@ from mlplat.components.training_args import (
     deterministic_cluster_name,
 )
 from mlplat.components.training_cluster import TrainingCluster
+from mlplat.components.training_pipeline import TrainingPipeline, TrainingPipelineArgs, TrainingPipelineSpec
+from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
 from .config import PlatformConfig
@@ -72,6 +77,7 @@ class MLPlatform(pulumi.ComponentResource):
     features: Optional[FeatureStore]
     registry: Optional[ModelRegistry]
     tracking: Optional[ExperimentTracking]
+    pipelines: dict[str, TrainingPipeline]
 
     def __init__(
         self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
@@ -119,9 +125,10 @@ class MLPlatform(pulumi.ComponentResource):
             AlarmTopicArgs(key=self.encryption.key(ALERTS_DOMAIN), **config.monitoring.subscriptions.given(AlarmTopicSpec)),
             here,
         )
-        # The registry comes before the endpoints, which take their family's repository and group from it
-        # (declaration order changes no URN).
+        # The registry and the pipelines come before the endpoints, which take their family's repository and
+        # group from the registry, and whose drift loops retrain the pipelines (declaration order changes no URN).
         self.features, self.registry, self.tracking = self._ml_lifecycle(name, config, here)
+        self.pipelines = self._pipelines(name, config, here)
         self._model_packages = model_packages
         self.model_package_resolutions: dict[str, Resolution] = {}
         for notice in deprecation_notices(config.serving.endpoints):
@@ -145,7 +152,37 @@ class MLPlatform(pulumi.ComponentResource):
             outputs["repository_urls"] = self.registry.repository_urls
         if self.tracking is not None:
             outputs["tracking_server_url"] = self.tracking.tracking_server_url
+        if self.pipelines:
+            outputs["pipeline_arns"] = {family: p.arn for family, p in self.pipelines.items()}
         self.register_outputs(outputs)
+
+    def _pipelines(self, name: str, config: PlatformConfig, here: pulumi.ResourceOptions) -> dict[str, TrainingPipeline]:
+        if not config.pipelines:
+            return {}
+        assert self.registry is not None  # the config checks guarantee the families are the registry's
+        # The job log groups are the account's, not a family's: one pair, kept as long as the longest asks.
+        job_logs = SageMakerJobLogs(
+            child(name, "sagemaker-job-logs"),
+            SageMakerJobLogsArgs(key=self.encryption.key("logs"),
+                                 retention_days=max(p.log_retention_days for p in config.pipelines.values())),
+            here,
+        )
+        return {
+            family: TrainingPipeline(
+                child(name, f"{family}-pipeline"),
+                TrainingPipelineArgs(
+                    **spec.given(TrainingPipelineSpec),
+                    family=self.registry.family(family),
+                    artifact_store=self.artifacts,
+                    network=self.network,
+                    job_logs=job_logs,
+                    alarm_topic=self.alarm_topic,
+                    environment=config.environment,
+                ),
+                here,
+            )
+            for family, spec in config.pipelines.items()
+        }
 
     def _ml_lifecycle(self, name: str, config: PlatformConfig, here: pulumi.ResourceOptions):
         env, prefix = config.environment, f"{config.tags.project}-{config.environment}-"
@@ -265,6 +302,9 @@ class MLPlatform(pulumi.ComponentResource):
         if loop is not None and not serving.waiting_for_model:
             settings = loop.given(DriftMonitorSpec)
             settings["schedule_expression"] = loop.schedule_expression or config.monitoring.drift_schedule_expression
+            if loop.retraining_pipeline_arn is None:
+                # The config checks guarantee the endpoint names a family that has a pipeline.
+                settings["retraining_pipeline"] = self.pipelines[endpoint.model_family or ""]
             DriftMonitor(
                 child(self._name, f"{endpoint.name}-drift"),
                 DriftMonitorArgs(

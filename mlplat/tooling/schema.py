@@ -15,7 +15,7 @@ from typing import Any, Iterator, Mapping, Optional
 from mlplat.core import aws_models
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS
 from mlplat.platform.config import PlatformConfig
-from mlplat.platform.environments import ENDPOINT_OVERLAYS, ENVIRONMENT_OVERLAYS
+from mlplat.platform.environments import ENDPOINT_OVERLAYS, ENVIRONMENT_OVERLAYS, PIPELINE_OVERLAYS
 
 __all__ = [
     "PLATFORM_SCHEMA_FILE", "STACK_SCHEMA_FILE", "aws_regions", "platform_config_schema", "render", "stack_file_schema",
@@ -37,6 +37,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PLATFORM_SCHEMA_FILE = "platform-config.schema.json"
 STACK_SCHEMA_FILE = "stack-file.schema.json"
 ENDPOINTS = ("serving", "endpoints", "[]")  # the overlay of each endpoint sits under this path
+PIPELINES = ("pipelines", "{}")  # and each family's pipeline's under this one
 
 
 def platform_config_schema() -> dict[str, Any]:
@@ -48,6 +49,8 @@ def platform_config_schema() -> dict[str, Any]:
             overlays.setdefault(path, {})[env] = value
         for path, value in _leaves(ENDPOINT_OVERLAYS[env]):
             overlays.setdefault(ENDPOINTS + path, {})[env] = value
+        for path, value in _leaves(PIPELINE_OVERLAYS[env]):
+            overlays.setdefault(PIPELINES + path, {})[env] = value
     for path, values in overlays.items():
         prop = _property(schema, defs, path)
         if prop is None:
@@ -65,13 +68,18 @@ def _leaves(overlay: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterato
 
 
 def _property(schema: dict[str, Any], defs: dict[str, Any], path: tuple[str, ...]) -> Optional[dict[str, Any]]:
-    """The schema of the property at `path` (`[]` steps into an array's items)."""
+    """The schema of the property at `path` (`[]` steps into an array's items, `{}` into a mapping's values)."""
     node: Optional[dict[str, Any]] = schema
     for step in path:
         node = _resolved(node, defs)
         if node is None:
             return None
-        node = node.get("items") if step == "[]" else node.get("properties", {}).get(step)
+        if step == "[]":
+            node = node.get("items")
+        elif step == "{}":
+            node = node.get("additionalProperties")
+        else:
+            node = node.get("properties", {}).get(step)
     return node
 
 
@@ -80,7 +88,8 @@ def _resolved(node: Optional[dict[str, Any]], defs: dict[str, Any]) -> Optional[
     if node is None:
         return None
     ref = node.get("$ref") or next((o["$ref"] for o in node.get("anyOf", []) if "$ref" in o), None)
-    if ref is None and node.get("type") == "array" and "items" in node:
+    if ref is None and ((node.get("type") == "array" and "items" in node)
+                        or (node.get("type") == "object" and "additionalProperties" in node)):
         return node
     return defs[ref.rsplit("/", 1)[-1]] if ref else node
 

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 from mlplat.components.monitoring import EndpointAlarmsSpec, EndpointMonitoringArgs
 from mlplat.components.serving_args import ServingEndpointSpec
+from mlplat.components.training_pipeline import TrainingPipelineSpec
 from mlplat.core.errors import ConfigError
 from mlplat.core.models import StrictModel
 from mlplat.platform.config import PlatformConfig, parse_platform_config
 from mlplat.platform.config_monitoring import MonitoringConfig
-from mlplat.platform.environments import ENDPOINT_OVERLAYS, ENVIRONMENT_OVERLAYS
+from mlplat.platform.environments import ENDPOINT_OVERLAYS, ENVIRONMENT_OVERLAYS, PIPELINE_OVERLAYS
 from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 
 SOURCE = "stacks/Pulumi.prod.yaml"
@@ -71,8 +72,8 @@ def test_unknown_keys_are_errors_that_list_the_allowed_keys():
         parse(raw("prod", netwrk={}))
     assert str(excinfo.value).splitlines()[1].strip() == (
         "stacks/Pulumi.prod.yaml: platform.netwrk: is not a known key (allowed: artifact_store, deletion_protection, "
-        "encryption, environment, experiment_tracking, feature_store, model_registry, monitoring, network, region, "
-        "serving, tags, training)"
+        "encryption, environment, experiment_tracking, feature_store, model_registry, monitoring, network, pipelines, "
+        "region, serving, tags, training)"
     )
 
 
@@ -192,7 +193,7 @@ def test_any_malformed_value_yields_a_config_error_naming_its_key(path, replacem
 
 
 @settings(max_examples=100, deadline=None)
-@given(key=st.text(min_size=1, max_size=10).filter(lambda k: k not in VALID), value=json_values)
+@given(key=st.text(min_size=1, max_size=10).filter(lambda k: k not in PlatformConfig.model_fields), value=json_values)
 def test_any_unknown_key_is_an_error(key, value):
     with pytest.raises(ConfigError) as excinfo:
         parse({**VALID, key: value})
@@ -305,6 +306,7 @@ def _overlay_leaves(overlay, model, prefix=()):
 def test_overlays_name_only_what_differs_from_the_specs(environment):
     leaves = list(_overlay_leaves(ENVIRONMENT_OVERLAYS[environment], PlatformConfig))
     leaves += list(_overlay_leaves(ENDPOINT_OVERLAYS[environment], ServingEndpointSpec, ("endpoint",)))
+    leaves += list(_overlay_leaves(PIPELINE_OVERLAYS[environment], TrainingPipelineSpec, ("pipeline",)))
     assert leaves
     for path, value, default in leaves:
         if isinstance(default, tuple):  # a list in the overlay replaces the default's items

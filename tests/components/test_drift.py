@@ -513,3 +513,33 @@ def test_runtime_longer_than_an_hourly_schedule_and_too_many_features_are_refuse
         "DriftMonitorArgs.max_runtime_seconds: 3601 must be between 1 and the schedule's interval (3600 s)",
         "DriftMonitorArgs.security_group_ids: 'sg-1' is not a security group id (sg-...)",
     ]
+
+
+def test_the_retraining_pipeline_is_one_of_the_training_pipeline_or_an_external_arn():
+    from mlplat.components.training_pipeline import TrainingPipeline
+
+    bucket = BucketDouble("arn", "name", KEY)
+    pipeline = TrainingPipeline.__new__(TrainingPipeline)  # uninitialised: passes the isinstance check
+    common = dict(endpoint=CapturingEndpointDouble(captures_bucket=bucket), network=_network_stub(adopted=False),
+                  alarm_topic=TOPIC, features=("amount",), baseline_constraints_uri=CONSTRAINTS,
+                  baseline_statistics_uri=STATISTICS)
+    with pytest.raises(ConfigError) as exc:
+        DriftMonitorArgs(**common, retraining_pipeline=pipeline, retraining_pipeline_arn=PIPELINE)
+    assert rendered(exc) == [
+        "DriftMonitorArgs.retraining_pipeline_arn: cannot be set with retraining_pipeline (the loop retrains one "
+        "pipeline: drop the ARN to retrain the family's pipeline)",
+    ]
+    with pytest.raises(ConfigError) as exc:
+        DriftMonitorArgs(**common)
+    assert rendered(exc) == [
+        "DriftMonitorArgs.retraining_pipeline_arn: is required without retraining_pipeline (say which pipeline "
+        "retrains the model)",
+    ]
+    with pytest.raises(ConfigError) as exc:
+        DriftMonitorArgs(**common, retraining_pipeline=pipeline, retraining_pipeline_parameters={"Epochs": "3"})
+    assert rendered(exc) == [
+        "DriftMonitorArgs.retraining_pipeline_parameters: 'Epochs' names no parameter of the TrainingPipeline "
+        "(InputDataUrl, ProcessingInstanceType, ProcessingInstanceCount, TrainingInstanceType, TrainingInstanceCount, "
+        "ModelApprovalStatus, ImageTag)",
+    ]
+    assert DriftMonitorArgs(**common, retraining_pipeline=pipeline).retraining_pipeline is pipeline

@@ -345,7 +345,7 @@ def problems_of(**settings: Any) -> str:
     ({"spot": True, "max_runtime_seconds": 7200, "max_wait_seconds": 3600}, "TrainingPipelineArgs.max_wait_seconds",
      "at least max_runtime_seconds (7200)"),
     ({"max_wait_seconds": 7200}, "TrainingPipelineArgs.max_wait_seconds", "needs spot"),
-    ({"approval_status": "Approved"}, "TrainingPipelineArgs.approval_status", "cannot be Approved in prod"),
+    ({"approval_status": "Approved"}, "TrainingPipelineArgs.approval_status", "'Approved' is not allowed in prod"),
     ({"schedule_expression": "every sunday"}, "TrainingPipelineArgs.schedule_expression", "not a schedule expression"),
     ({"schedule_parameters": {"Epochs": "3"}, "schedule_expression": "rate(7 days)"},
      "TrainingPipelineArgs.schedule_parameters", "names no parameter"),

@@ -91,6 +91,22 @@ def test_ml_lifecycle_is_declared(plans, stack):
     assert server[0].inputs["trackingServerSize"] == ("Medium" if stack == "prod" else "Small")
 
 
+@pytest.mark.parametrize("stack", ("staging", "prod"))
+def test_drift_retrains_the_family_training_pipeline(plans, stack):
+    plan = plans[stack]
+    pipelines = plan.of_type("aws:sagemaker/pipeline:Pipeline")
+    assert [p.inputs["pipelineName"] for p in pipelines] == [f"mlplat-{stack}-churn-training"]
+    target = plan.named("platform-churn-drift-retrain-target", "aws:cloudwatch/eventTarget:EventTarget")
+    assert target.inputs["arn"] == pipelines[0].outputs["arn"]
+    allowed = json.loads(plan.named("platform-churn-drift-retrain-policy", "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert allowed["Statement"][0]["Resource"] == pipelines[0].outputs["arn"]
+    definition = json.loads(pipelines[0].inputs["pipelineDefinition"])
+    register = definition["Steps"][-1]["Arguments"]["IfSteps"][0]
+    assert register["Arguments"]["ModelPackageGroupName"] == f"mlplat-{stack}-churn"
+    approval = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}["ModelApprovalStatus"]
+    assert approval == "PendingManualApproval"
+
+
 def test_training_clusters_differ_by_environment(plans):
     dev = plans["dev"].of_type("aws:eks/cluster:Cluster")[0]
     prod = plans["prod"].of_type("aws:eks/cluster:Cluster")[0]
