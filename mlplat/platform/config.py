@@ -178,8 +178,7 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
     if monitoring is not None:
         families = ({e.name: (i, e.model_family) for i, e in enumerate(serving.endpoints)}
                     if serving is not None else None)
-        problems += check_drift_targets({k: v.retraining_pipeline_arn for k, v in monitoring.drift.items()},
-                                        families, pipelines)
+        problems += check_drift_targets(monitoring.drift, families, pipelines)
     if env is not None and env != "dev" and sections.get("deletion_protection") is False:
         problems.append(Problem("platform.deletion_protection",
                                 f"must be true in {env} (stateful resources are protected outside dev)", False))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
 
-from mlplat.components.training_pipeline import TrainingPipelineSpec
+from mlplat.components.drift import DriftMonitorSpec
+from mlplat.components.training_pipeline import PARAMETERS, TrainingPipelineSpec
 from mlplat.core.errors import Problem
 
 __all__ = ["WHERE", "check_drift_targets", "check_pipelines"]
@@ -37,15 +38,16 @@ def check_pipelines(env: Optional[str], pipelines: Mapping[str, TrainingPipeline
     return problems
 
 
-def check_drift_targets(drift: Mapping[str, Optional[str]], endpoint_families: Optional[Mapping[str, tuple[int, Optional[str]]]],
+def check_drift_targets(drift: Mapping[str, DriftMonitorSpec], endpoint_families: Optional[Mapping[str, tuple[int, Optional[str]]]],
                         pipelines: Optional[Mapping[str, TrainingPipelineSpec]]) -> list[Problem]:
-    """`drift` maps each drift loop's endpoint to its retraining_pipeline_arn (None when omitted);
-    `endpoint_families` maps each endpoint's name to (its index in serving.endpoints, its model_family);
-    None arguments: that section is invalid, not checked."""
+    """`drift` maps each drift loop's endpoint to its spec; `endpoint_families` maps each endpoint's
+    name to (its index in serving.endpoints, its model_family); None arguments: that section is
+    invalid, not checked. A loop that retrains the family's pipeline passes it only its parameters."""
     if endpoint_families is None or pipelines is None:
         return []
     problems: list[Problem] = []
-    for endpoint, arn in drift.items():
+    for endpoint, spec in drift.items():
+        arn = spec.retraining_pipeline_arn
         if endpoint not in endpoint_families:
             continue  # the monitoring check names the unknown endpoint
         index, family = endpoint_families[endpoint]
@@ -62,4 +64,8 @@ def check_drift_targets(drift: Mapping[str, Optional[str]], endpoint_families: O
             problems.append(Problem(f"{loop}.retraining_pipeline_arn",
                                     f"is required without {WHERE}.{family} (declare the family's training pipeline, "
                                     "or name the external pipeline that retrains it)"))
+        elif family in pipelines:
+            problems += [Problem(f"{loop}.retraining_pipeline_parameters", f"names no parameter of {WHERE}.{family}'s "
+                                 f"pipeline ({', '.join(PARAMETERS)})", key)
+                         for key in spec.retraining_pipeline_parameters if key not in PARAMETERS]
     return problems

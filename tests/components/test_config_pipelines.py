@@ -82,6 +82,9 @@ def test_environment_overlays_set_spot_and_retention_per_pipeline():
      "churn-external' cannot be set with platform.pipelines.churn"),
     (lambda v: v.pop("pipelines"),
      "platform.monitoring.drift.churn.retraining_pipeline_arn: is required without platform.pipelines.churn"),
+    (lambda v: v["monitoring"]["drift"]["churn"].update(retraining_pipeline_parameters={"Epochs": "3"}),
+     "platform.monitoring.drift.churn.retraining_pipeline_parameters: 'Epochs' names no parameter of "
+     "platform.pipelines.churn's pipeline"),
     (lambda v: v["serving"]["endpoints"][0].pop("model_family"),
      "platform.serving.endpoints.0.model_family: is required: platform.monitoring.drift.churn retrains the "
      "endpoint's model family"),
