@@ -610,8 +610,8 @@ def execution_role_policy(
     SageMaker only; read the family's data (`<family>/` in datasets), write prepared data
     (`<family>/pipeline/` in datasets), read and write models, checkpoints and reports
     (`<family>/pipeline/` in models); use the buckets' keys through S3 and for the jobs' volumes;
-    write the job logs; pull the images of the family's repositories; manage the jobs' network
-    interfaces. Describe* EC2 actions and ecr:GetAuthorizationToken accept no resource ARN, hence "*".
+    write the job logs; pull the images of the family's repositories (training, and serving: SageMaker
+    checks a package's inference image when it registers it); manage the jobs' network interfaces. Describe* EC2 actions and ecr:GetAuthorizationToken accept no resource ARN, hence "*".
     """
     arn = pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account_id, ":")
     jobs = [pulumi.Output.concat(arn, "processing-job/pipelines-*"), pulumi.Output.concat(arn, "training-job/pipelines-*")]
@@ -724,9 +724,11 @@ class TrainingPipeline(pulumi.ComponentResource):
             tags=tags,
             opts=here,
         )
-        repositories: list[pulumi.Input[str]] = []
-        for uri, kind in ((args.image_uri, "training"),):
-            repositories.append(_repository_arn(uri) if uri is not None else handle.repositories[kind].arn)
+        # The jobs pull the training image; SageMaker checks the inference image when it registers a package.
+        repositories: list[pulumi.Input[str]] = [
+            _repository_arn(uri) if uri is not None else handle.repositories[kind].arn
+            for uri, kind in ((args.image_uri, "training"), (args.inference_image_uri, "serving"))
+        ]
         network_arns = pulumi.Output.all(region, account_id, args.network.private_subnet_ids, security_groups).apply(
             lambda v: [f"arn:aws:ec2:{v[0]}:{v[1]}:network-interface/*"]
             + [f"arn:aws:ec2:{v[0]}:{v[1]}:subnet/{s}" for s in v[2]]

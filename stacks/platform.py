@@ -47,4 +47,6 @@ def build_platform() -> MLPlatform:
         pulumi.export("repository_urls", platform.registry.repository_urls)
     if platform.tracking is not None:
         pulumi.export("tracking_server_url", platform.tracking.tracking_server_url)
+    if platform.pipelines:
+        pulumi.export("pipeline_names", {family: p.pipeline_name for family, p in platform.pipelines.items()})
     return platform

@@ -207,7 +207,8 @@ def test_a_configured_image_uri_replaces_the_family_repository_and_is_the_one_pu
     assert steps["Train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"] == image
     assert steps["PrepareData"]["Arguments"]["AppSpecification"]["ImageUri"] == image
     pull = statement(plan, "PullImages")
-    assert pull["Resource"] == [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shared/trainer"]
+    serving = plan.named("registry-churn-serving", "aws:ecr/repository:Repository").outputs["arn"]
+    assert pull["Resource"] == [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shared/trainer", serving]
 
 
 # --- the execution role -------------------------------------------------------------------------
@@ -259,6 +260,7 @@ def test_execution_role_resources_are_the_family_prefixes_keys_repository_group_
     keys = sorted(plan.named(f"keys-{d}-key", "aws:kms/key:Key").outputs["arn"] for d in ("data", "models"))
     group = plan.named("registry-churn-group", "aws:sagemaker/modelPackageGroup:ModelPackageGroup").outputs["arn"]
     training = plan.named("registry-churn-training", "aws:ecr/repository:Repository").outputs["arn"]
+    serving = plan.named("registry-churn-serving", "aws:ecr/repository:Repository").outputs["arn"]
     sagemaker = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
     jobs = [f"{sagemaker}processing-job/pipelines-*", f"{sagemaker}training-job/pipelines-*"]
     assert statement(plan, "RunPipelineJobs")["Resource"] == jobs
@@ -273,7 +275,7 @@ def test_execution_role_resources_are_the_family_prefixes_keys_repository_group_
     assert statement(plan, "ListFamilyData")["Condition"] == {"StringLike": {"s3:prefix": "churn/*"}}
     assert sorted(statement(plan, "UseKeysThroughS3")["Resource"]) == keys
     assert sorted(statement(plan, "EncryptJobVolumes")["Resource"]) == keys
-    assert statement(plan, "PullImages")["Resource"] == [training]
+    assert statement(plan, "PullImages")["Resource"] == [training, serving]
     logs = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/"
     assert sorted(statement(plan, "WriteJobLogs")["Resource"]) == sorted(
         [f"{logs}ProcessingJobs", f"{logs}TrainingJobs", f"{logs}ProcessingJobs:log-stream:*", f"{logs}TrainingJobs:log-stream:*"])
