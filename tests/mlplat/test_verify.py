@@ -44,6 +44,7 @@ REPLAYED = (
     "aws:sagemaker/endpoint:Endpoint", "aws:sagemaker/featureGroup:FeatureGroup", "aws:ecr/repository:Repository",
     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup",
+    "aws:sagemaker/pipeline:Pipeline",
 )
 NOT_IN_MOTO = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule", "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
                "aws:cloudwatch/compositeAlarm:CompositeAlarm")

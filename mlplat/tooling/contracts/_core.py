@@ -88,9 +88,14 @@ def mapped_types() -> frozenset[str]:
 
 
 def requests_for(resource: PlannedResource, plan: Plan) -> list[Request]:
-    """The API requests the provider would send to create `resource` (none for an unmapped type)."""
+    """The API requests the provider would send to create `resource` (none for an unmapped type).
+
+    Not the requests a document the resource carries makes later (a pipeline's steps: they have a
+    `context`), nor a mapper's refusals."""
     mapper = _MAPPERS.get(resource.type)
-    return list(mapper(resource, plan)) if mapper is not None else []
+    if mapper is None:
+        return []
+    return [r for r in mapper(resource, plan) if isinstance(r, Request) and not r.context]
 
 
 def validate(request: Request) -> list[tuple[str, str]]:
