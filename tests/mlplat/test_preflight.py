@@ -39,7 +39,10 @@ def test_endpoints_count_their_autoscaling_maximum_twice_when_deployed_blue_gree
     endpoint = needs["ml.m5.xlarge for endpoint usage"]
     # Pulumi.prod.yaml: churn autoscales to 6 instances and deploys blue/green (canary).
     assert endpoint.amount == 12 and "6 x 2 (blue/green)" in endpoint.reasons[0]
-    assert needs["ml.m5.xlarge for processing job usage"].amount == 1  # the drift loop's Model Monitor job
+    # The drift loop's Model Monitor job, and the churn training pipeline's PrepareData and Evaluate steps.
+    assert needs["ml.m5.xlarge for processing job usage"].amount == 3
+    # Pulumi.prod.yaml: the churn pipeline trains on 2 x ml.m5.4xlarge.
+    assert needs["ml.m5.4xlarge for training job usage"].amount == 2
 
 
 def test_gpu_pools_need_vcpus_of_their_class_at_their_maximum(prod_plan):
@@ -138,6 +141,7 @@ def _run(monkeypatch, capsys, applied: dict[str, float]) -> tuple[int, str]:
 
 ENOUGH = {
     "ml.m5.xlarge for endpoint usage": 20, "ml.m5.xlarge for processing job usage": 4,
+    "ml.m5.4xlarge for training job usage": 2,
     "Running On-Demand P instances": 2000, f"Running On-Demand {STANDARD_CLASS} instances": 64,
 }
 
@@ -145,7 +149,7 @@ ENOUGH = {
 def test_enough_quota_passes(monkeypatch, capsys):
     code, out = _run(monkeypatch, capsys, ENOUGH)
     assert code == 0, out
-    assert out.startswith("preflight of stack 'prod': 4 quotas checked, 0 short")
+    assert out.startswith("preflight of stack 'prod': 5 quotas checked, 0 short")
 
 
 def test_each_shortfall_names_the_quota_to_raise(monkeypatch, capsys):
