@@ -53,9 +53,10 @@ def check_drift_targets(drift: Mapping[str, DriftMonitorSpec], endpoint_families
         index, family = endpoint_families[endpoint]
         loop = f"platform.monitoring.drift.{endpoint}"
         if family is None:
-            problems.append(Problem(f"platform.serving.endpoints.{index}.model_family",
-                                    f"is required: {loop} retrains the endpoint's model family (name the family; an "
-                                    "external retraining_pipeline_arn is for a family the team trains elsewhere)"))
+            if arn is None:  # an external pipeline needs no family; the family's own pipeline does
+                problems.append(Problem(f"platform.serving.endpoints.{index}.model_family",
+                                        f"is required: {loop} retrains the endpoint's model family's pipeline (name the "
+                                        f"family, or set {loop}.retraining_pipeline_arn to an external pipeline)"))
         elif family in pipelines and arn is not None:
             problems.append(Problem(f"{loop}.retraining_pipeline_arn",
                                     f"cannot be set with {WHERE}.{family} (the drift loop retrains the family's "

@@ -102,3 +102,17 @@ def test_an_external_pipeline_stays_possible_as_an_explicit_choice():
         value["monitoring"]["drift"]["churn"]["retraining_pipeline_arn"] = arn
 
     assert parse(changed(external)).monitoring.drift["churn"].retraining_pipeline_arn == arn
+
+
+def test_an_external_pipeline_needs_no_model_family():
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-external"
+
+    def external_without_family(value: dict[str, Any]) -> None:
+        endpoint = value["serving"]["endpoints"][0]
+        endpoint.pop("model_family")
+        endpoint["model_package"] = "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-prod-churn/3"
+        endpoint["image_repository_arn"] = "arn:aws:ecr:us-east-1:123456789012:repository/mlplat-prod-churn-serving"
+        value["monitoring"]["drift"]["churn"]["retraining_pipeline_arn"] = arn
+        value.pop("pipelines")
+
+    assert parse(changed(external_without_family)).monitoring.drift["churn"].retraining_pipeline_arn == arn
