@@ -44,6 +44,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mlplat.core.errors import ConfigError, PlatformError, Problem
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENTS, environment_of_stack
+from mlplat.platform.model_packages import Boto3ModelPackages
 from mlplat.policies.pack_folder import (
     DEFAULT_PACK_FOLDER,
     DEFAULT_VIRTUALENV,
@@ -122,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     preflight.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
     preflight.add_argument("--region", help="AWS region (default: the stack file's aws:region)")
     preflight.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator)")
+    preflight.add_argument("--registry", metavar="FILE", help="answer `model_package: latest-approved` from this "
+                           "registry snapshot (default: the live registry, as `pulumi up` will)")
 
     lineage = sub.add_parser("lineage", help="list every resource of a model family (or feature group) in a stack's plan")
     lineage.add_argument("--stack", required=True)
@@ -277,7 +280,6 @@ def _preflight(args: argparse.Namespace) -> int:
 
     try:
         config = load_stack_config(load_project(Path(args.cwd)), args.stack)
-        plan = run_stack(Path(args.cwd), args.stack)
     except PlatformError as exc:
         print(f"mlplat preflight: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
@@ -285,6 +287,13 @@ def _preflight(args: argparse.Namespace) -> int:
     if not clients.has_credentials():
         print("mlplat preflight: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
               file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    try:
+        # The endpoints deploy what the registry holds now, as `pulumi up` will see it (not a committed snapshot).
+        live = None if args.registry else Boto3ModelPackages(clients.region, client=clients.client("sagemaker"))
+        plan = run_stack(Path(args.cwd), args.stack, registry=args.registry, model_packages=live)
+    except PlatformError as exc:
+        print(f"mlplat preflight: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     node_types = [t for g in plan.of_type("aws:eks/nodeGroup:NodeGroup") for t in g.inputs.get("instanceTypes") or []]
     try:

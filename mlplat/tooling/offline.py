@@ -112,16 +112,20 @@ def run_stack(
     invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
     config_overrides: Optional[Mapping[str, Any]] = None,
     registry: Optional[str | Path] = None,
+    model_packages: Optional[ModelPackageSource] = None,
 ) -> Plan:
     """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config.
 
     `registry`: a registry snapshot answering `model_package: latest-approved` (ConfigError naming
     the file when it is missing or malformed); omitted: `registry.<stack>.json` next to the stack
-    file when it exists, else no registry (no approved package)."""
+    file when it exists, else no registry (no approved package). `model_packages`, when given,
+    answers instead (for example the live registry through boto3)."""
     project = load_project(program_dir)
     stack_config = load_stack_config(project, stack).with_overrides(config_overrides)
     packages: ModelPackageSource = NoModelPackages()
-    if registry is not None:
+    if model_packages is not None:
+        packages = model_packages
+    elif registry is not None:
         packages = SnapshotModelPackages.from_file(registry)
     else:
         default = default_registry_snapshot(project.stack_file(stack))

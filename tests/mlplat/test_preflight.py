@@ -134,7 +134,7 @@ def _run(monkeypatch, capsys, applied: dict[str, float]) -> tuple[int, str]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        code = main(["preflight", "--stack", "prod", "--cwd", str(ROOT)])
+        code = main(["preflight", "--stack", "prod", "--cwd", str(ROOT), "--registry", str(ROOT / "stacks" / "registry.prod.json")])
     stub.stubber.assert_no_pending_responses()
     return code, capsys.readouterr().out
 
@@ -176,3 +176,22 @@ def test_bad_input_exits_2(capsys, monkeypatch):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert main(["preflight", "--stack", "prod", "--cwd", str(ROOT)]) == EXIT_CONFIG_ERROR
     assert "no AWS credentials" in capsys.readouterr().err
+
+
+def test_without_a_snapshot_the_live_registry_decides(monkeypatch, capsys):
+    """moto's SageMaker has no group mlplat-prod-churn: latest-approved finds no package, the endpoint waits
+    for a model, and it needs no endpoint instances yet."""
+    stub = QuotaStub(ENOUGH)
+    stub.expect(["ec2", "sagemaker"])
+    from mlplat.tooling import verify
+
+    class Clients(verify.AwsClients):
+        def client(self, service: str) -> Any:
+            return stub.client if service == "service-quotas" else super().client(service)
+
+    monkeypatch.setattr(verify, "AwsClients", Clients)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        assert main(["preflight", "--stack", "prod", "--cwd", str(ROOT)]) == 0
+    assert "for endpoint usage" not in capsys.readouterr().out
