@@ -15,5 +15,7 @@ def test_readme_testing_example_passes(pytester: pytest.Pytester):
     blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "def test_" in b]
     assert len(blocks) == 1, "the README should hold one test example"
     pytester.makepyfile(test_readme_example=blocks[0])
-    result = pytester.runpytest_inprocess(f"--mlplat-project={ROOT}")
+    # A subprocess: an in-process run restores sys.modules afterwards, dropping the pulumi_aws modules the example
+    # imported, and later tests in this worker then resolve the SDK's type hints against modules that are gone.
+    result = pytester.runpytest_subprocess(f"--mlplat-project={ROOT}", timeout=600)
     result.assert_outcomes(passed=2)
