@@ -8,12 +8,20 @@ For each family:
 - ECR repositories `<name_prefix><family>-<kind>` (serving and training images by default):
   immutable tags, scan on push, KMS encryption with the `models` key, a lifecycle policy that
   expires untagged images and keeps the last `keep_images` images; consumer accounts may pull;
-- when a notification topic or a deployment pipeline is configured, an EventBridge rule on
+- when a notification topic or a deployment is configured, an EventBridge rule on
   `SageMaker Model Package State Change` events of this group whose status is Approved, with a
   target per destination: the SNS topic (`approval_topic`; its topic policy must let
   `events.amazonaws.com` publish, and an encrypted topic's key must admit EventBridge:
-  Encryption's `sns-alarm-publishers` key user), and the family's deployment pipeline
-  (`deployment_pipeline_arn`), started through a role that may only start that pipeline.
+  Encryption's `sns-alarm-publishers` key user), and the deployment (`deployment.github`): an
+  EventBridge API destination that sends GitHub a `repository_dispatch` (POST
+  `<api_url>/repos/<owner>/<name>/dispatches`, body `{"event_type", "client_payload"}` built by an
+  input transformer) through a connection whose API key is the `Authorization: Bearer <token>`
+  header (`deployment_token`, a secret Output: EventBridge keeps it in a Secrets Manager secret it
+  manages, the plan and the state only ever hold it encrypted). The target retries and then
+  dead-letters to an SQS queue encrypted with `dead_letter_key` (whose policy must admit
+  EventBridge: the `sns-alarm-publishers` key user again), which only this rule may send to; a
+  message in it raises an alarm on the approval topic. EventBridge invokes the destination through
+  a role that may only `events:InvokeApiDestination` on it.
 
 Every taggable resource of a family carries `mlplat:model-family` and `mlplat:platform-version`.
 Groups and repositories are protected unless `protect=False`; a repository holding images is
@@ -21,8 +29,11 @@ deleted only with `force_delete_repositories=True`; deleting a model package gro
 holds model packages.
 
     registry = ModelRegistry("registry", ModelRegistryArgs(
-        encryption=keys, families=[{"name": "fraud", "deployment_pipeline_arn": arn}],
-        consumer_accounts=["210987654321"], approval_topic=alerts_topic))
+        encryption=keys, families=[{"name": "fraud"}], consumer_accounts=["210987654321"],
+        approval_topic=alerts_topic, environment="staging",
+        deployment={"github": {"repository": "acme/ml-stacks", "event_type": "mlplat-model-approved"}},
+        deployment_token=pulumi.Config("ml-platform").require_secret("github_deploy_token"),
+        dead_letter_key=keys.keys["alerts"]))
     registry.family("fraud").repositories["serving"].repository_url
     registry.grant_pull(serving_role, family="fraud", kinds=["serving"])
     registry.grant_read_packages(deployer_role, family="fraud")
@@ -41,7 +52,7 @@ from typing import Any, Literal, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from . import _iam
 from ._grants import attach_grant, require_role
@@ -62,15 +73,30 @@ __all__ = [
     "CONSUMER_GROUP_ACTIONS",
     "CONSUMER_PACKAGE_ACTIONS",
     "CONSUMER_PULL_ACTIONS",
+    "CLIENT_PAYLOAD_PATHS",
+    "DEAD_LETTER_RETENTION_SECONDS",
+    "DEFAULT_EVENT_TYPE",
+    "DEFAULT_GITHUB_API_URL",
     "DEFAULT_REPOSITORIES",
     "DEPLOY_ACTIONS",
     "deploy_policy",
+    "DEPLOY_RATE_LIMIT_PER_SECOND",
+    "DEPLOY_RETRY_ATTEMPTS",
+    "DEPLOY_RETRY_MAX_AGE_SECONDS",
     "DEPLOY_TARGET_ID",
+    "dead_letter_queue_policy",
+    "DeploymentSpec",
+    "dispatch_input_template",
+    "dispatch_url",
+    "GITHUB_HEADERS",
+    "GitHubDispatchSpec",
     "EVENTS_PRINCIPAL",
     "group_policy",
     "KEY_DOMAIN",
     "lifecycle_policy",
+    "MAX_CLIENT_PAYLOAD_KEYS",
     "MAX_DESCRIPTION",
+    "MAX_EVENT_TYPE",
     "MAX_EXPIRATION_DAYS",
     "MAX_GROUP_NAME",
     "MAX_KEPT_IMAGES",
@@ -99,14 +125,17 @@ NOTIFY_TARGET_ID = "notify-approval"
 DEPLOY_TARGET_ID = "start-deployment"
 DEFAULT_REPOSITORIES: tuple[str, ...] = ("serving", "training")
 # Child suffixes a repository kind must not collide with.
-RESERVED_KINDS: tuple[str, ...] = ("group", "group-policy", "approved", "deploy-role")
+RESERVED_KINDS: tuple[str, ...] = (
+    "group", "group-policy", "approved", "approved-notify", "approved-deploy", "deploy-role", "deploy-connection",
+    "deploy-destination", "deploy-dlq", "deploy-dlq-alarm",
+)
 
 CONSUMER_GROUP_ACTIONS: tuple[str, ...] = ("sagemaker:DescribeModelPackageGroup",)
 CONSUMER_PACKAGE_ACTIONS: tuple[str, ...] = ("sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages")
 CONSUMER_PULL_ACTIONS: tuple[str, ...] = (
     "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
 )  # fmt: skip
-DEPLOY_ACTIONS: tuple[str, ...] = ("sagemaker:StartPipelineExecution",)
+DEPLOY_ACTIONS: tuple[str, ...] = ("events:InvokeApiDestination",)
 # ecr:GetAuthorizationToken accepts no resource: a pull grant gives it on "*".
 AUTHORIZATION_TOKEN_ACTIONS: tuple[str, ...] = ("ecr:GetAuthorizationToken",)
 
@@ -119,8 +148,105 @@ MAX_DESCRIPTION = 1024
 _ACCOUNT = re.compile(r"^\d{12}$")
 _NAME_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]*-$")
 _KIND = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
-_PIPELINE_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
-_PIPELINE_PARAMETER = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# GitHub's repository_dispatch (docs.github.com, REST "Create a repository dispatch event"): an
+# event_type of at most 100 characters, a client_payload of at most 10 top-level properties; the
+# token needs the repository's Contents: write permission (fine-grained) or the `repo` scope.
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_EVENT_TYPE = "mlplat-model-approved"
+MAX_EVENT_TYPE = 100
+MAX_CLIENT_PAYLOAD_KEYS = 10
+GITHUB_HEADERS: dict[str, str] = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+# client_payload keys filled from the approval event, and the event's JSON paths (the detail of
+# "SageMaker Model Package State Change" is the DescribeModelPackage response).
+CLIENT_PAYLOAD_PATHS: dict[str, str] = {
+    "model_package_arn": "$.detail.ModelPackageArn",
+    "model_package_group": "$.detail.ModelPackageGroupName",
+    "model_package_version": "$.detail.ModelPackageVersion",
+    "approved_at": "$.time",
+    "event_id": "$.id",
+    "account": "$.account",
+    "region": "$.region",
+}
+_NUMERIC_PAYLOAD_KEYS = frozenset({"model_package_version"})  # numbers in the event: unquoted in the template
+# Approvals are rare; a low rate keeps a burst of approvals under GitHub's secondary rate limits.
+DEPLOY_RATE_LIMIT_PER_SECOND = 1
+# A deployment started more than an hour after the approval would surprise: give up then, and
+# dead-letter (the queue's alarm tells the team to redeploy by hand).
+DEPLOY_RETRY_MAX_AGE_SECONDS = 3600
+DEPLOY_RETRY_ATTEMPTS = 20
+DEAD_LETTER_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
+MAX_DESTINATION_NAME = 64  # connection and API destination names
+DEPLOY_NAME_SUFFIX = "-deploy"
+# GitHub: an owner is 1-39 alphanumerics or single hyphens, not at either end; a repository name
+# is 1-100 of letters, digits, '.', '-', '_' and not '.' or '..'.
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+_EVENT_TYPE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+_REMOVED_FAMILY_KEYS = {
+    "deployment_pipeline_arn": "approvals start a deployment through `model_registry.deployment: {github: "
+    "{repository: <owner>/<name>, event_type: ...}}` (a GitHub repository_dispatch that runs the deploy workflow), "
+    "or `model_registry.deployment: none`; a SageMaker pipeline cannot run `pulumi up` (see the README, "
+    "\"Migrating from deployment_pipeline_arn\")",
+    "deployment_pipeline_parameters": "the repository_dispatch's client_payload carries the family, the model "
+    "package and the environment (see `model_registry.deployment`)",
+}
+
+
+class GitHubDispatchSpec(Spec):
+    """Where an approval sends its GitHub `repository_dispatch`."""
+
+    repository: str = Field(
+        description="The repository whose deploy workflow runs, `<owner>/<name>` (GitHub's rules: owner 1-39 "
+        "letters, digits or single inner hyphens; name 1-100 of letters, digits, '.', '-', '_')."
+    )
+    event_type: str = Field(
+        default=DEFAULT_EVENT_TYPE,
+        description=f"The dispatch's `event_type`, which the workflow's `on.repository_dispatch.types` lists (at most "
+        f"{MAX_EVENT_TYPE} characters). Omitted: {DEFAULT_EVENT_TYPE}.",
+    )
+    api_url: str = Field(
+        default=DEFAULT_GITHUB_API_URL,
+        description="GitHub's REST API root (https; GitHub Enterprise Server: `https://<host>/api/v3`). "
+        f"Omitted: {DEFAULT_GITHUB_API_URL}.",
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        problems: list[Problem] = []
+        owner, _, name = self.repository.partition("/")
+        if not (_GITHUB_OWNER.match(owner) and _GITHUB_NAME.match(name) and name not in (".", "..")):
+            problems.append(
+                Problem(f"{base}.repository", "is not a GitHub repository `<owner>/<name>` (owner: 1-39 letters, "
+                        "digits or single inner hyphens; name: 1-100 letters, digits, '.', '-', '_')", self.repository)
+            )
+        if not self.event_type or len(self.event_type) > MAX_EVENT_TYPE:
+            problems.append(
+                Problem(f"{base}.event_type", f"must be 1 to {MAX_EVENT_TYPE} characters (GitHub's limit)", self.event_type)
+            )
+        elif not _EVENT_TYPE.match(self.event_type):
+            problems.append(Problem(f"{base}.event_type", "holds a control character", self.event_type))
+        if not _HTTPS_URL.match(self.api_url):
+            problems.append(Problem(f"{base}.api_url", "is not an https URL (https://<host>[/path])", self.api_url))
+        return problems
+
+
+def _none_allowed(schema: dict[str, Any]) -> None:
+    """The stack-file schema of `deployment`: the mapping, or the string `none`."""
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        schema["anyOf"] = [{"const": "none"} if option == {"type": "null"} else option for option in options]
+
+
+class DeploymentSpec(Spec):
+    """How an approval starts a deployment."""
+
+    github: GitHubDispatchSpec = Field(
+        description="Send a GitHub `repository_dispatch` to the repository whose deploy workflow runs `pulumi up`."
+    )
+
+    def problems_at(self, base: str) -> list[Problem]:
+        return self.github.problems_at(f"{base}.github")
 
 
 class ModelFamilySpec(Spec):
@@ -138,15 +264,16 @@ class ModelFamilySpec(Spec):
         description="ECR repository kinds, one repository `<name_prefix><family>-<kind>` each. "
         "Omitted: serving and training.",
     )
-    deployment_pipeline_arn: Optional[str] = Field(
+    # Removed in 0.2.0: still parsed, so a stack file that has them hears what replaces them.
+    deployment_pipeline_arn: Optional[Any] = Field(
         default=None,
-        description="A SageMaker pipeline started when a model package of this family is approved. "
-        "Omitted: approvals start nothing.",
+        description="Removed in 0.2.0 (a configuration error): use `model_registry.deployment` "
+        "(`{github: {repository, event_type}}` or `none`).",
     )
-    deployment_pipeline_parameters: dict[str, str] = Field(
-        default_factory=dict,
-        description="Pipeline parameters passed to the deployment pipeline, by name. Omitted: none "
-        "(the pipeline's defaults apply).",
+    deployment_pipeline_parameters: Optional[Any] = Field(
+        default=None,
+        description="Removed in 0.2.0 (a configuration error): the repository_dispatch's client_payload carries the "
+        "family, the model package and the environment.",
     )
 
     def problems_at(self, base: str) -> list[Problem]:
@@ -166,25 +293,9 @@ class ModelFamilySpec(Spec):
                 )
         if len(set(self.repositories)) != len(self.repositories):
             problems.append(Problem(f"{base}.repositories", "lists a kind twice", self.repositories))
-        arn = self.deployment_pipeline_arn
-        if arn is not None and not _PIPELINE_ARN.match(arn):
-            problems.append(
-                Problem(f"{base}.deployment_pipeline_arn", "is not a SageMaker pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)", arn)
-            )
-        if self.deployment_pipeline_parameters and arn is None:
-            problems.append(
-                Problem(f"{base}.deployment_pipeline_parameters", "needs deployment_pipeline_arn (there is no pipeline to pass them to)",
-                        self.deployment_pipeline_parameters)
-            )
-        for key, value in self.deployment_pipeline_parameters.items():
-            if not _PIPELINE_PARAMETER.match(key):
-                problems.append(
-                    Problem(f"{base}.deployment_pipeline_parameters", "is not a pipeline parameter name (letters, digits, '-', '_')", key)
-                )
-            if len(value) > 1024:
-                problems.append(
-                    Problem(f"{base}.deployment_pipeline_parameters.{key}", "is longer than 1024 characters (the EventBridge maximum)", value)
-                )
+        for key, replacement in _REMOVED_FAMILY_KEYS.items():
+            if key in self.model_fields_set:
+                problems.append(Problem(f"{base}.{key}", f"was removed in 0.2.0: {replacement}"))
         return problems
 
 
@@ -209,6 +320,19 @@ class ModelRegistrySpec(Spec):
     untagged_image_expiration_days: StrictInt = Field(
         default=7, description="Untagged images expire this many days after push. Omitted: 7."
     )
+    deployment: Optional[DeploymentSpec] = Field(
+        default=None,
+        json_schema_extra=_none_allowed,
+        description="What an approved model package starts: `{github: {repository, event_type}}` sends the "
+        "repository a `repository_dispatch` (its deploy workflow runs `pulumi up`; the token is the config secret "
+        "`ml-platform:github_deploy_token`), `none` starts nothing (teams that deploy by hand). Omitted: none.",
+    )
+
+    @field_validator("deployment", mode="before")
+    @classmethod
+    def _none_means_no_deployment(cls, value: Any) -> Any:
+        # `none` is the explicit "approvals deploy nothing"; `deployment` stays in model_fields_set.
+        return None if value == "none" else value
 
     def problems_at(self, base: str, *, name_prefix: Optional[str] = None) -> list[Problem]:
         """The settings' problems; with `name_prefix`, also the physical names it makes."""
@@ -235,9 +359,17 @@ class ModelRegistrySpec(Spec):
         elif self.untagged_image_expiration_days > MAX_EXPIRATION_DAYS:
             problems.append(Problem(f"{base}.untagged_image_expiration_days", f"is more than {MAX_EXPIRATION_DAYS} days "
                                     "(100 years)", self.untagged_image_expiration_days))
+        if isinstance(self.deployment, DeploymentSpec):
+            problems.extend(self.deployment.problems_at(f"{base}.deployment"))
         if name_prefix is not None:
-            problems.extend(_prefix_problems(base, name_prefix, self.families, omitted=None))
+            problems.extend(_prefix_problems(base, name_prefix, self.families, omitted=None,
+                                             deploys=isinstance(self.deployment, DeploymentSpec)))
         return problems
+
+    @property
+    def github(self) -> Optional[GitHubDispatchSpec]:
+        """The GitHub dispatch approvals send, if any."""
+        return self.deployment.github if isinstance(self.deployment, DeploymentSpec) else None
 
 
 class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
@@ -257,6 +389,23 @@ class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
         description="Let `pulumi destroy` delete repositories that still hold images. Omitted: off.",
     )
     protect: StrictBool = Field(default=True, description="Protect groups and repositories from deletion. Omitted: protected.")
+    environment: Optional[str] = Field(
+        default=None,
+        description="The environment the dispatch's client_payload names (the deploy workflow deploys that "
+        "environment's stacks). Required with `deployment.github`.",
+    )
+    deployment_token: Optional[Any] = Field(
+        default=None,
+        description="The GitHub token of `deployment.github`, a secret Output (`pulumi.Config(...).require_secret`): "
+        "a fine-grained token with the repository's Contents: write permission. Required with `deployment.github`; "
+        "a plain string is refused (it would sit in the state in clear).",
+    )
+    dead_letter_key: Optional[aws.kms.Key] = Field(
+        default=None,
+        description="KMS key of the deployment's dead-letter queues; its policy must let events.amazonaws.com "
+        "GenerateDataKey and Decrypt (Encryption's `sns-alarm-publishers` key user). Omitted: the Encryption's "
+        "`alerts` key; required with `deployment.github`.",
+    )
 
     def problems(self) -> list[Problem]:
         base = type(self).__name__
@@ -271,10 +420,35 @@ class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
             )
         if not self.families:
             problems.append(Problem(f"{base}.families", "must list at least one model family", self.families))
+        if self.github is not None:
+            problems.extend(self._deployment_problems(base))
         return problems + self.problems_at(base, name_prefix=self.name_prefix)
 
+    def _deployment_problems(self, base: str) -> list[Problem]:
+        problems: list[Problem] = []
+        if self.environment is None:
+            problems.append(Problem(f"{base}.environment", "is required with deployment.github (the client_payload names it)"))
+        elif not re.match(r"^[a-z][a-z0-9-]{0,31}$", self.environment):
+            problems.append(Problem(f"{base}.environment", "is not an environment name (lowercase letters, digits, '-')",
+                                    self.environment))
+        token = self.deployment_token
+        if token is None:
+            problems.append(Problem(f"{base}.deployment_token", "is required with deployment.github (a secret Output: "
+                                    "pulumi.Config(...).require_secret(...))"))
+        elif not isinstance(token, pulumi.Output):
+            # Never echo the value: it may be the token itself.
+            problems.append(Problem(f"{base}.deployment_token", "must be a secret Output (pulumi.Config(...)."
+                                    f"require_secret(...) or pulumi.Output.secret(...)), not a {type(token).__name__}"))
+        if self.dead_letter_key is None and "alerts" not in self.encryption.keys:
+            problems.append(Problem(f"{base}.dead_letter_key", "is required with deployment.github when the Encryption "
+                                    f"has no 'alerts' key (Encryption {self.encryption._name!r} has: "
+                                    f"{', '.join(self.encryption.keys) or 'none'})"))
+        return problems
 
-def _prefix_problems(base: str, prefix: str, families: tuple[ModelFamilySpec, ...], omitted: Optional[str]) -> list[Problem]:
+
+def _prefix_problems(
+    base: str, prefix: str, families: tuple[ModelFamilySpec, ...], omitted: Optional[str], *, deploys: bool = False,
+) -> list[Problem]:
     path = f"{base}.name_prefix"
     if not _NAME_PREFIX.match(prefix):
         if omitted is not None:
@@ -291,6 +465,15 @@ def _prefix_problems(base: str, prefix: str, families: tuple[ModelFamilySpec, ..
                 Problem(
                     f"{base}.families.{index}.name",
                     f"makes the model package group name {physical!r} longer than {MAX_GROUP_NAME} characters",
+                    family.name,
+                )
+            )
+        elif deploys and len(physical + DEPLOY_NAME_SUFFIX) > MAX_DESTINATION_NAME:
+            problems.append(
+                Problem(
+                    f"{base}.families.{index}.name",
+                    f"makes the deployment's connection name {physical + DEPLOY_NAME_SUFFIX!r} longer than "
+                    f"{MAX_DESTINATION_NAME} characters (EventBridge's limit)",
                     family.name,
                 )
             )
@@ -392,9 +575,46 @@ def approval_event_pattern(group_name: str) -> dict[str, Any]:
     }
 
 
-def deploy_policy(pipeline_arn: str) -> _iam.Document:
-    """sagemaker:StartPipelineExecution on the one deployment pipeline."""
-    return _iam.document([_iam.statement(sid="StartDeploymentPipeline", actions=list(DEPLOY_ACTIONS), resources=pipeline_arn)])
+def deploy_policy(destination_arn: pulumi.Input[str]) -> _iam.Document:
+    """events:InvokeApiDestination on the one API destination (the GitHub dispatch)."""
+    return _iam.document(
+        [_iam.statement(sid="InvokeDeploymentApiDestination", actions=list(DEPLOY_ACTIONS), resources=destination_arn)]
+    )
+
+
+def dead_letter_queue_policy(*, queue_arn: pulumi.Input[str], rule_arn: pulumi.Input[str]) -> _iam.Document:
+    """The dead-letter queue's policy: EventBridge may send to it for this one rule only."""
+    return _iam.document(
+        [
+            _iam.statement(
+                sid="ApprovalRuleDeadLetters",
+                principals=_iam.service(EVENTS_PRINCIPAL),
+                actions=["sqs:SendMessage"],
+                resources=queue_arn,
+                conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
+            )
+        ]
+    )
+
+
+def dispatch_url(github: GitHubDispatchSpec) -> str:
+    """POST here to create the repository's `repository_dispatch` event."""
+    return f"{github.api_url.rstrip('/')}/repos/{github.repository}/dispatches"
+
+
+def dispatch_input_template(*, event_type: str, family: str, environment: str) -> str:
+    """The input transformer's template: the body GitHub expects, `{event_type, client_payload}`.
+
+    `<key>` placeholders are filled from `CLIENT_PAYLOAD_PATHS` (quoted strings, bare numbers);
+    the family, the environment and the event type are literals, JSON-encoded here.
+    """
+    payload = {"family": json.dumps(family), "environment": json.dumps(environment)}
+    for key in CLIENT_PAYLOAD_PATHS:
+        payload[key] = f"<{key}>" if key in _NUMERIC_PAYLOAD_KEYS else f'"<{key}>"'
+    if len(payload) > MAX_CLIENT_PAYLOAD_KEYS:
+        raise AssertionError(f"client_payload has {len(payload)} keys; GitHub takes {MAX_CLIENT_PAYLOAD_KEYS}")
+    body = ", ".join(f'"{k}": {v}' for k, v in payload.items())
+    return f'{{"event_type": {json.dumps(event_type)}, "client_payload": {{{body}}}}}'
 
 
 # --- the component ---------------------------------------------------------------------------
@@ -435,9 +655,10 @@ class ModelRegistry(pulumi.ComponentResource):
     Children (suffixes are stable), per family: `<name>-<family>-group`,
     `<name>-<family>-group-policy` (with consumer accounts), per repository kind
     `<name>-<family>-<kind>`, `-<kind>-lifecycle`, `-<kind>-policy` (with consumer accounts);
-    with a topic or a pipeline `<name>-<family>-approved` (the rule); with a topic
-    `<name>-<family>-approved-notify`; with a pipeline `<name>-<family>-deploy-role`,
-    `<name>-<family>-deploy-role-policy` and `<name>-<family>-approved-deploy`. Grants add
+    with a topic or a deployment `<name>-<family>-approved` (the rule); with a topic
+    `<name>-<family>-approved-notify`; with `deployment.github` `<name>-<family>-deploy-connection`,
+    `-deploy-destination`, `-deploy-dlq`, `-deploy-dlq-policy`, `-deploy-dlq-alarm` (with a topic),
+    `-deploy-role`, `-deploy-role-policy` and `-approved-deploy` (the target). Grants add
     `<name>-<family>-<pull|read-packages>-<role name>` role policies.
     """
 
@@ -447,7 +668,8 @@ class ModelRegistry(pulumi.ComponentResource):
         args = require_args("ModelRegistry", name, args, ModelRegistryArgs)
         prefix = args.name_prefix if args.name_prefix is not None else f"{name}-"
         if args.name_prefix is None:
-            problems = _prefix_problems("ModelRegistryArgs", prefix, args.families, omitted=name)
+            problems = _prefix_problems("ModelRegistryArgs", prefix, args.families, omitted=name,
+                                        deploys=args.github is not None)
             if problems:
                 raise ConfigError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -600,8 +822,8 @@ class ModelRegistry(pulumi.ComponentResource):
         self, base: str, group_name: str, spec: ModelFamilySpec, tags: dict[str, str],
     ) -> Optional[aws.cloudwatch.EventRule]:
         topic = self._args.approval_topic
-        pipeline = spec.deployment_pipeline_arn
-        if topic is None and pipeline is None:
+        github = self._args.github
+        if topic is None and github is None:
             return None
         here = pulumi.ResourceOptions(parent=self)
         rule = aws.cloudwatch.EventRule(
@@ -619,35 +841,117 @@ class ModelRegistry(pulumi.ComponentResource):
                 arn=topic.arn,
                 opts=here,
             )
-        if pipeline is not None:
-            role = aws.iam.Role(
-                child(base, "deploy-role"),
-                description=f"EventBridge starts the {spec.name} deployment pipeline",
-                assume_role_policy=_iam.to_json(
-                    _iam.assume_role_policy(EVENTS_PRINCIPAL, source_account=self._account_id, source_arn=rule.arn)
+        if github is not None:
+            self._dispatch(base, group_name, spec, tags, rule, github)
+        return rule
+
+    def _dispatch(
+        self, base: str, group_name: str, spec: ModelFamilySpec, tags: dict[str, str],
+        rule: aws.cloudwatch.EventRule, github: GitHubDispatchSpec,
+    ) -> None:
+        """The GitHub repository_dispatch an approval sends, with its retries and dead letters."""
+        args = self._args
+        here = pulumi.ResourceOptions(parent=self)
+        name = f"{group_name}{DEPLOY_NAME_SUFFIX}"
+        # The header value is built inside the secret Output: it stays secret in the plan and the state.
+        authorization = pulumi.Output.secret(args.deployment_token).apply(lambda token: f"Bearer {token}")
+        connection = aws.cloudwatch.EventConnection(
+            child(base, "deploy-connection"),
+            name=name,
+            description=f"GitHub repository_dispatch to {github.repository} ({spec.name} approvals)",
+            authorization_type="API_KEY",
+            auth_parameters=aws.cloudwatch.EventConnectionAuthParametersArgs(
+                api_key=aws.cloudwatch.EventConnectionAuthParametersApiKeyArgs(
+                    key="Authorization", value=pulumi.Output.secret(authorization),
                 ),
+                invocation_http_parameters=aws.cloudwatch.EventConnectionAuthParametersInvocationHttpParametersArgs(
+                    headers=[
+                        aws.cloudwatch.EventConnectionAuthParametersInvocationHttpParametersHeaderArgs(
+                            key=key, value=value, is_value_secret=False,
+                        )
+                        for key, value in GITHUB_HEADERS.items()
+                    ]
+                ),
+            ),
+            # Untaggable: depending on the family's (tagged) rule puts it, and the destination, in the
+            # family's lineage (`mlplat lineage --family`).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[rule]),
+        )
+        destination = aws.cloudwatch.EventApiDestination(
+            child(base, "deploy-destination"),
+            name=name,
+            description=f"Starts the deploy workflow of {github.repository} when a {spec.name} model is approved",
+            connection_arn=connection.arn,
+            invocation_endpoint=dispatch_url(github),
+            http_method="POST",
+            invocation_rate_limit_per_second=DEPLOY_RATE_LIMIT_PER_SECOND,
+            opts=here,
+        )
+        key = args.dead_letter_key or args.encryption.keys["alerts"]
+        queue = aws.sqs.Queue(
+            child(base, "deploy-dlq"),
+            name=f"{name}-dlq",
+            kms_master_key_id=key.arn,
+            kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            tags=tags,
+            opts=here,
+        )
+        queue_policy = aws.sqs.QueuePolicy(
+            child(base, "deploy-dlq-policy"),
+            queue_url=queue.url,
+            policy=_iam.to_json(dead_letter_queue_policy(queue_arn=queue.arn, rule_arn=rule.arn)),
+            opts=here,
+        )
+        if args.approval_topic is not None:
+            aws.cloudwatch.MetricAlarm(
+                child(base, "deploy-dlq-alarm"),
+                alarm_description=f"A {spec.name} approval could not start the deployment (GitHub refused or was "
+                "unreachable past the retries); the event is in the dead-letter queue: redeploy by hand",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue.name},
+                statistic="Maximum",
+                period=300,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[args.approval_topic.arn],
                 tags=tags,
                 opts=here,
             )
-            policy = aws.iam.RolePolicy(
-                child(base, "deploy-role-policy"),
-                role=role.name,
-                policy=json.dumps(deploy_policy(pipeline)),
-                opts=here,
-            )
-            parameters = spec.deployment_pipeline_parameters
-            aws.cloudwatch.EventTarget(
-                child(base, "approved-deploy"),
-                rule=rule.name,
-                target_id=DEPLOY_TARGET_ID,
-                arn=pipeline,
-                role_arn=role.arn,
-                sagemaker_pipeline_target=aws.cloudwatch.EventTargetSagemakerPipelineTargetArgs(
-                    pipeline_parameter_lists=[
-                        aws.cloudwatch.EventTargetSagemakerPipelineTargetPipelineParameterListArgs(name=k, value=v)
-                        for k, v in parameters.items()
-                    ]
-                ) if parameters else None,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-            )
-        return rule
+        role = aws.iam.Role(
+            child(base, "deploy-role"),
+            description=f"EventBridge sends the {spec.name} deployment's GitHub dispatch",
+            assume_role_policy=_iam.to_json(
+                _iam.assume_role_policy(EVENTS_PRINCIPAL, source_account=self._account_id, source_arn=rule.arn)
+            ),
+            tags=tags,
+            opts=here,
+        )
+        policy = aws.iam.RolePolicy(
+            child(base, "deploy-role-policy"),
+            role=role.name,
+            policy=_iam.to_json(deploy_policy(destination.arn)),
+            opts=here,
+        )
+        aws.cloudwatch.EventTarget(
+            child(base, "approved-deploy"),
+            rule=rule.name,
+            target_id=DEPLOY_TARGET_ID,
+            arn=destination.arn,
+            role_arn=role.arn,
+            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                input_paths=dict(CLIENT_PAYLOAD_PATHS),
+                input_template=dispatch_input_template(
+                    event_type=github.event_type, family=spec.name, environment=str(args.environment),
+                ),
+            ),
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_event_age_in_seconds=DEPLOY_RETRY_MAX_AGE_SECONDS,
+                maximum_retry_attempts=DEPLOY_RETRY_ATTEMPTS,
+            ),
+            dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, queue_policy]),
+        )

@@ -52,7 +52,8 @@ from mlplat.components.training_pipeline import TrainingPipeline, TrainingPipeli
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
-from .config import PlatformConfig
+from .config import PlatformConfig, stack_file_label
+from .config_ml_lifecycle import deploy_token, deployment_notes
 from .config_serving import ServingEndpointConfig, deprecation_notices
 from .model_packages import (
     Boto3ModelPackages,
@@ -201,6 +202,12 @@ class MLPlatform(pulumi.ComponentResource):
             )
         reg = config.model_registry
         if reg.families:
+            for note in deployment_notes(env, reg):
+                pulumi.log.warn(note, self)
+            deployment: dict[str, Any] = {}
+            if reg.github is not None:
+                deployment = {"environment": env, "deployment_token": deploy_token(stack_file_label(pulumi.get_stack())),
+                              "dead_letter_key": self.encryption.key(ALERTS_DOMAIN)}
             registry = ModelRegistry(
                 child(name, "registry"),
                 ModelRegistryArgs(
@@ -210,6 +217,7 @@ class MLPlatform(pulumi.ComponentResource):
                     approval_topic=self.alarm_topic.topic if reg.notify_approvals else None,
                     force_delete_repositories=env == "dev",
                     protect=config.deletion_protection,
+                    **deployment,
                 ),
                 here,
             )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import heapq
 import importlib.util
 import os
@@ -113,15 +114,23 @@ def run_stack(
     config_overrides: Optional[Mapping[str, Any]] = None,
     registry: Optional[str | Path] = None,
     model_packages: Optional[ModelPackageSource] = None,
+    secret_overrides: Optional[Mapping[str, Any]] = None,
 ) -> Plan:
     """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config.
 
+    `config_overrides` and `secret_overrides` (namespace:key -> value) replace the file's values;
+    secret overrides reach the program as secrets, as `pulumi config set --secret` values do (the
+    file's own `secure:` values cannot be decrypted offline and read "[secret]").
     `registry`: a registry snapshot answering `model_package: latest-approved` (ConfigError naming
     the file when it is missing or malformed); omitted: `registry.<stack>.json` next to the stack
     file when it exists, else no registry (no approved package). `model_packages`, when given,
     answers instead (for example the live registry through boto3)."""
     project = load_project(program_dir)
     stack_config = load_stack_config(project, stack).with_overrides(config_overrides)
+    if secret_overrides:
+        stack_config = stack_config.with_overrides(secret_overrides)
+        secret_keys = tuple(dict.fromkeys([*stack_config.secret_keys, *secret_overrides]))
+        stack_config = dataclasses.replace(stack_config, secret_keys=secret_keys)
     packages: ModelPackageSource = NoModelPackages()
     if model_packages is not None:
         packages = model_packages

@@ -1,10 +1,13 @@
-"""Observability (MLP-CW-01, 02): alarms that notify someone, log groups that expire and are encrypted.
+"""Observability (MLP-CW-01, 02, MLP-EVT-01): alarms that notify someone, log groups that expire and
+are encrypted, EventBridge targets outside AWS that retry and keep what they could not deliver.
 
 Props (pulumi-aws 7, camelCase): `aws:cloudwatch/metricAlarm:MetricAlarm` and
 `aws:cloudwatch/compositeAlarm:CompositeAlarm` have `actionsEnabled` (the provider's default is
 true) and `alarmActions`; `aws:cloudwatch/logGroup:LogGroup` has `retentionInDays` (absent or 0:
-kept forever) and `kmsKeyId`. An action or key ARN computed from another resource (unknown in
-preview) counts as set.
+kept forever) and `kmsKeyId`; `aws:cloudwatch/eventTarget:EventTarget` has `arn` (an API
+destination's is `arn:aws:events:<r>:<a>:api-destination/<name>/<id>`), `retryPolicy`
+(`maximumRetryAttempts`, `maximumEventAgeInSeconds`) and `deadLetterConfig.arn`. An action or key
+ARN computed from another resource (unknown in preview) counts as set.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _stat
 
 __all__ = [
     "alarm_actions",
+    "EVENT_TARGET_TYPE",
+    "external_target_retries_and_dead_letters",
     "COMPOSITE_ALARM_TYPE",
     "log_group_retention_and_key",
     "LOG_GROUP_TYPE",
@@ -26,6 +31,8 @@ __all__ = [
 METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM_TYPE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+EVENT_TARGET_TYPE = "aws:cloudwatch/eventTarget:EventTarget"
+_API_DESTINATION = ":api-destination/"
 
 def _is_set(value: Any) -> bool:
     if value is _UNKNOWN:
@@ -75,3 +82,36 @@ def log_group_retention_and_key(r: ResourceView, cfg: Any, ctx: RuleContext) -> 
         yield Finding(f"log group {r.name} keeps events forever (retentionInDays is {'0' if retention == 0 else 'not set'})", key="retention")
     if not _is_set(_state(r, "kmsKeyId")):
         yield Finding(f"log group {r.name} has no KMS key (kmsKeyId is not set): CloudWatch Logs encrypts it with a service-owned key", key="kms")
+
+
+@resource_rule(
+    id="MLP-EVT-01", name="mlplat-eventbridge-external-target-retries-and-dead-letters", severity="medium",
+    description=(
+        "EventBridge targets that call outside AWS (API destinations) have a retry policy and a dead-letter queue, "
+        "so an event the endpoint refused or never received is kept, not dropped"
+    ),
+    remediation=(
+        "Set retry_policy (maximum_retry_attempts >= 1, maximum_event_age_in_seconds) and dead_letter_config "
+        "(an SQS queue whose policy lets events.amazonaws.com send for this rule) on the aws.cloudwatch.EventTarget.",
+        "mlplat: ModelRegistry's deployment target has both.",
+    ),
+    frameworks=("NIST-800-53:CP-10",), levels=("advisory", "mandatory"), types=(EVENT_TARGET_TYPE,),
+)
+def external_target_retries_and_dead_letters(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    arn = _state(r, "arn")
+    if arn is not _UNKNOWN and not (isinstance(arn, str) and _API_DESTINATION in arn):
+        return
+    missing = []
+    attempts = _state(r, "retryPolicy.maximumRetryAttempts")
+    if _state(r, "retryPolicy") is _MISSING:
+        missing.append("no retryPolicy")
+    elif attempts is not _UNKNOWN and attempts is not _MISSING and attempts < 1:
+        missing.append(f"retryPolicy.maximumRetryAttempts is {attempts}")
+    if not _is_set(_state(r, "deadLetterConfig.arn")):
+        missing.append("no deadLetterConfig")
+    if not missing:
+        return
+    if arn is _UNKNOWN:  # an in-stack destination in preview: it may be an API destination
+        yield Finding(f"target {r.name}: its arn is unknown until apply and it has {' and '.join(missing)}", unverified=True)
+    else:
+        yield Finding(f"target {r.name} calls an API destination with {' and '.join(missing)}")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import iam_reference
+import pulumi
 import pulumi_aws as aws
 import pytest
 
@@ -36,27 +38,31 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STAGING, PROD = "210987654321", "345678901234"
-PIPELINE = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/fraud-deploy"
+CONNECTION = "aws:cloudwatch/eventConnection:EventConnection"
+DESTINATION = "aws:cloudwatch/eventApiDestination:EventApiDestination"
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DEPLOYMENT = {"github": {"repository": "acme/ml-stacks", "event_type": "mlplat-model-approved"}}
+TOKEN = "github_pat_11AAAAAAA0testtokenvalue_ZZZ"
 # The version the project declares: what the installed library stamps on every resource.
 VERSION = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["version"]
 LINEAGE = {"mlplat:model-family": "fraud", "mlplat:platform-version": VERSION}
 
-FRAUD: dict[str, Any] = {
-    "name": "fraud",
-    "description": "Fraud scoring models",
-    "deployment_pipeline_arn": PIPELINE,
-    "deployment_pipeline_parameters": {"TargetStage": "staging"},
-}
+FRAUD: dict[str, Any] = {"name": "fraud", "description": "Fraud scoring models"}
 CHURN: dict[str, Any] = {"name": "churn", "repositories": ["serving"]}
 
 
 def program(
     *, families: tuple[dict[str, Any], ...] = (FRAUD, CHURN), topic: bool = True,
-    after: Optional[Callable[[ModelRegistry], Any]] = None, domains: tuple[str, ...] = ("data", "models", "logs"), **args: Any,
+    after: Optional[Callable[[ModelRegistry], Any]] = None, domains: tuple[str, ...] = ("data", "models", "logs"),
+    token: Optional[str] = None, **args: Any,
 ) -> Callable[[], None]:
     def run() -> None:
         keys = Encryption("enc", EncryptionArgs(domains=domains))
         extra: dict[str, Any] = {"approval_topic": aws.sns.Topic("alerts")} if topic else {}
+        if token is not None:  # an Output belongs to the program's event loop: made inside the run
+            extra["deployment_token"] = pulumi.Output.secret(token)
         registry = ModelRegistry("registry", ModelRegistryArgs(encryption=keys, families=families, **extra, **args))
         if after is not None:
             after(registry)
@@ -64,9 +70,13 @@ def program(
     return run
 
 
+DEPLOYING: dict[str, Any] = {"deployment": DEPLOYMENT, "environment": "staging", "token": TOKEN,
+                             "domains": ("data", "models", "logs", "alerts")}
+
+
 @functools.cache
 def full_plan() -> Plan:
-    return run_callable(program(consumer_accounts=(STAGING, PROD)))
+    return run_callable(program(consumer_accounts=(STAGING, PROD), **DEPLOYING))
 
 
 def doc(resource: PlannedResource, key: str = "policy") -> Any:
@@ -81,11 +91,18 @@ def models_key(plan: Plan) -> str:
 
 _C = "urn:pulumi:test::project::mlplat:model_registry:ModelRegistry"
 GOLDEN_TREE = [
+    (f"{_C}$aws:cloudwatch/eventApiDestination:EventApiDestination::registry-churn-deploy-destination", DESTINATION),
+    (f"{_C}$aws:cloudwatch/eventApiDestination:EventApiDestination::registry-fraud-deploy-destination", DESTINATION),
+    (f"{_C}$aws:cloudwatch/eventConnection:EventConnection::registry-churn-deploy-connection", CONNECTION),
+    (f"{_C}$aws:cloudwatch/eventConnection:EventConnection::registry-fraud-deploy-connection", CONNECTION),
     (f"{_C}$aws:cloudwatch/eventRule:EventRule::registry-churn-approved", RULE),
     (f"{_C}$aws:cloudwatch/eventRule:EventRule::registry-fraud-approved", RULE),
+    (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-churn-approved-deploy", TARGET),
     (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-churn-approved-notify", TARGET),
     (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-fraud-approved-deploy", TARGET),
     (f"{_C}$aws:cloudwatch/eventTarget:EventTarget::registry-fraud-approved-notify", TARGET),
+    (f"{_C}$aws:cloudwatch/metricAlarm:MetricAlarm::registry-churn-deploy-dlq-alarm", ALARM),
+    (f"{_C}$aws:cloudwatch/metricAlarm:MetricAlarm::registry-fraud-deploy-dlq-alarm", ALARM),
     (f"{_C}$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-churn-serving-lifecycle", LIFECYCLE),
     (f"{_C}$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-fraud-serving-lifecycle", LIFECYCLE),
     (f"{_C}$aws:ecr/lifecyclePolicy:LifecyclePolicy::registry-fraud-training-lifecycle", LIFECYCLE),
@@ -95,12 +112,18 @@ GOLDEN_TREE = [
     (f"{_C}$aws:ecr/repositoryPolicy:RepositoryPolicy::registry-churn-serving-policy", REPOSITORY_POLICY),
     (f"{_C}$aws:ecr/repositoryPolicy:RepositoryPolicy::registry-fraud-serving-policy", REPOSITORY_POLICY),
     (f"{_C}$aws:ecr/repositoryPolicy:RepositoryPolicy::registry-fraud-training-policy", REPOSITORY_POLICY),
+    (f"{_C}$aws:iam/role:Role::registry-churn-deploy-role", ROLE),
     (f"{_C}$aws:iam/role:Role::registry-fraud-deploy-role", ROLE),
+    (f"{_C}$aws:iam/rolePolicy:RolePolicy::registry-churn-deploy-role-policy", ROLE_POLICY),
     (f"{_C}$aws:iam/rolePolicy:RolePolicy::registry-fraud-deploy-role-policy", ROLE_POLICY),
     (f"{_C}$aws:sagemaker/modelPackageGroup:ModelPackageGroup::registry-churn-group", GROUP),
     (f"{_C}$aws:sagemaker/modelPackageGroup:ModelPackageGroup::registry-fraud-group", GROUP),
     (f"{_C}$aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy::registry-churn-group-policy", GROUP_POLICY),
     (f"{_C}$aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy::registry-fraud-group-policy", GROUP_POLICY),
+    (f"{_C}$aws:sqs/queue:Queue::registry-churn-deploy-dlq", QUEUE),
+    (f"{_C}$aws:sqs/queue:Queue::registry-fraud-deploy-dlq", QUEUE),
+    (f"{_C}$aws:sqs/queuePolicy:QueuePolicy::registry-churn-deploy-dlq-policy", QUEUE_POLICY),
+    (f"{_C}$aws:sqs/queuePolicy:QueuePolicy::registry-fraud-deploy-dlq-policy", QUEUE_POLICY),
     (f"{_C}::registry", REGISTRY),
 ]
 
@@ -232,12 +255,106 @@ def test_approval_notifies_the_topic() -> None:
     }
 
 
-def test_approval_starts_the_deployment_pipeline_through_a_least_privilege_role() -> None:
+# An approval event as EventBridge delivers it (the detail is the DescribeModelPackage response).
+APPROVAL_EVENT: dict[str, Any] = {
+    "version": "0",
+    "id": "3b4c1f0e-6a2d-4e8f-9c7b-5d1e2f3a4b5c",
+    "detail-type": "SageMaker Model Package State Change",
+    "source": "aws.sagemaker",
+    "account": ACCOUNT,
+    "time": "2026-12-03T01:00:00Z",
+    "region": REGION,
+    "resources": [f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/registry-fraud/7"],
+    "detail": {
+        "ModelPackageGroupName": "registry-fraud",
+        "ModelPackageVersion": 7,
+        "ModelPackageArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/registry-fraud/7",
+        "CreationTime": 1764723600000,
+        "ModelPackageStatus": "Completed",
+        "ModelApprovalStatus": "Approved",
+    },
+}
+
+
+def _json_path(event: Any, path: str) -> Any:
+    """EventBridge's dot-notation JSON path (`$.detail.ModelPackageArn`); KeyError when it is absent."""
+    assert path.startswith("$."), path
+    for part in path[2:].split("."):
+        event = event[part]
+    return event
+
+
+def transform(transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """What EventBridge sends: the template with each <name> replaced by its path's value
+    (a string inside the template's quotes, a number bare)."""
+    text = transformer["inputTemplate"]
+    for name, path in transformer["inputPaths"].items():
+        value = _json_path(event, path)
+        quoted = json.dumps(value)
+        text = text.replace(f'"<{name}>"', quoted) if isinstance(value, str) else text.replace(f"<{name}>", quoted)
+    assert not re.search(r"<[a-z_]+>", text), text  # every placeholder has a path
+    return text
+
+
+def test_approval_sends_a_github_repository_dispatch_with_the_body_github_expects() -> None:
+    plan = full_plan()
+    target = plan.named("registry-fraud-approved-deploy", TARGET)
+    transformer = target.inputs["inputTransformer"]
+    for path in transformer["inputPaths"].values():
+        _json_path(APPROVAL_EVENT, path)  # every path exists in the event
+    body = json.loads(transform(transformer, APPROVAL_EVENT))
+    assert body == {
+        "event_type": "mlplat-model-approved",
+        "client_payload": {
+            "family": "fraud",
+            "environment": "staging",
+            "model_package_arn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/registry-fraud/7",
+            "model_package_group": "registry-fraud",
+            "model_package_version": 7,
+            "approved_at": "2026-12-03T01:00:00Z",
+            "event_id": "3b4c1f0e-6a2d-4e8f-9c7b-5d1e2f3a4b5c",
+            "account": ACCOUNT,
+            "region": REGION,
+        },
+    }
+    assert len(body["client_payload"]) <= 10  # GitHub's limit on client_payload's top-level keys
+    # Each family's target names its own family.
+    churn = plan.named("registry-churn-approved-deploy", TARGET)
+    assert json.loads(transform(churn.inputs["inputTransformer"], APPROVAL_EVENT))["client_payload"]["family"] == "churn"
+
+
+def test_the_dispatch_goes_through_an_api_destination_whose_connection_holds_the_token_as_a_secret() -> None:
+    plan = full_plan()
+    connection = plan.named("registry-fraud-deploy-connection", CONNECTION)
+    destination = plan.named("registry-fraud-deploy-destination", DESTINATION)
+    assert connection.inputs["name"] == destination.inputs["name"] == "registry-fraud-deploy"
+    assert connection.inputs["authorizationType"] == "API_KEY"
+    assert connection.inputs["authParameters"] == {
+        "apiKey": {"key": "Authorization", "value": f"Bearer {TOKEN}"},
+        "invocationHttpParameters": {"headers": [
+            {"key": "Accept", "value": "application/vnd.github+json", "isValueSecret": False},
+            {"key": "X-GitHub-Api-Version", "value": "2022-11-28", "isValueSecret": False},
+        ]},
+    }
+    assert connection.secret_paths == ["authParameters"]  # the engine keeps it encrypted in the state
+    assert f"Bearer {TOKEN}" not in json.dumps(plan.to_preview_json())
+    assert {k: destination.inputs[k] for k in ("connectionArn", "invocationEndpoint", "httpMethod",
+                                               "invocationRateLimitPerSecond")} == {
+        "connectionArn": connection.outputs["arn"],
+        "invocationEndpoint": "https://api.github.com/repos/acme/ml-stacks/dispatches",
+        "httpMethod": "POST",
+        "invocationRateLimitPerSecond": 1,
+    }
+
+
+def test_the_target_invokes_the_destination_through_a_role_that_may_only_invoke_it() -> None:
     plan = full_plan()
     rule = plan.named("registry-fraud-approved", RULE)
     role = plan.named("registry-fraud-deploy-role", ROLE)
     policy = plan.named("registry-fraud-deploy-role-policy", ROLE_POLICY)
     target = plan.named("registry-fraud-approved-deploy", TARGET)
+    destination = plan.named("registry-fraud-deploy-destination", DESTINATION)
+    queue = plan.named("registry-fraud-deploy-dlq", QUEUE)
     assert doc(role, "assumeRolePolicy") == {
         "Version": "2012-10-17",
         "Statement": [
@@ -250,17 +367,60 @@ def test_approval_starts_the_deployment_pipeline_through_a_least_privilege_role(
     assert policy.inputs["role"] == role.outputs["name"]
     assert doc(policy) == {
         "Version": "2012-10-17",
-        "Statement": [{"Sid": "StartDeploymentPipeline", "Effect": "Allow", "Action": "sagemaker:StartPipelineExecution",
-                       "Resource": PIPELINE}],
+        "Statement": [{"Sid": "InvokeDeploymentApiDestination", "Effect": "Allow", "Action": "events:InvokeApiDestination",
+                       "Resource": destination.outputs["arn"]}],
     }
-    assert target.inputs == {
+    assert {k: v for k, v in target.inputs.items() if k != "inputTransformer"} == {
         "rule": rule.outputs["name"],
         "targetId": "start-deployment",
-        "arn": PIPELINE,
+        "arn": destination.outputs["arn"],
         "roleArn": role.outputs["arn"],
-        "sagemakerPipelineTarget": {"pipelineParameterLists": [{"name": "TargetStage", "value": "staging"}]},
+        "retryPolicy": {"maximumEventAgeInSeconds": 3600, "maximumRetryAttempts": 20},
+        "deadLetterConfig": {"arn": queue.outputs["arn"]},
     }
     assert policy.urn in target.dependencies
+
+
+def test_failed_dispatches_dead_letter_to_an_encrypted_queue_only_this_rule_may_send_to() -> None:
+    plan = full_plan()
+    rule = plan.named("registry-fraud-approved", RULE)
+    queue = plan.named("registry-fraud-deploy-dlq", QUEUE)
+    queue_policy = plan.named("registry-fraud-deploy-dlq-policy", QUEUE_POLICY)
+    alarm = plan.named("registry-fraud-deploy-dlq-alarm", ALARM)
+    alerts_key = plan.named("enc-alerts-key", "aws:kms/key:Key").outputs["arn"]
+    assert queue.inputs == {
+        "name": "registry-fraud-deploy-dlq",
+        "kmsMasterKeyId": alerts_key,  # a customer-managed key that admits events.amazonaws.com
+        "kmsDataKeyReusePeriodSeconds": 300,
+        "messageRetentionSeconds": 1_209_600,
+        "tags": LINEAGE,
+    }
+    assert queue_policy.inputs["queueUrl"] == queue.outputs["url"]
+    assert doc(queue_policy) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "ApprovalRuleDeadLetters", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                       "Action": "sqs:SendMessage", "Resource": queue.outputs["arn"],
+                       "Condition": {"ArnEquals": {"aws:SourceArn": rule.outputs["arn"]}}}],
+    }
+    assert queue_policy.urn in plan.named("registry-fraud-approved-deploy", TARGET).dependencies
+    assert (alarm.inputs["namespace"], alarm.inputs["metricName"], alarm.inputs["dimensions"]) == (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": "registry-fraud-deploy-dlq"})
+    assert (alarm.inputs["comparisonOperator"], alarm.inputs["threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm.inputs["alarmActions"] == [plan.named("alerts", "aws:sns/topic:Topic").outputs["arn"]]
+
+
+def test_without_a_topic_the_rule_still_deploys() -> None:
+    plan = run_callable(program(families=({"name": "fraud"},), topic=False, **DEPLOYING))
+    # Without an approval topic there is no alarm to send to; the rule still deploys.
+    names = {r.name for r in plan.custom_resources}
+    assert "registry-fraud-deploy-dlq-alarm" not in names and "registry-fraud-approved-notify" not in names
+    assert "registry-fraud-approved-deploy" in names
+
+
+def test_deployment_none_declares_no_dispatch() -> None:
+    plan = run_callable(program(deployment="none"))
+    assert not [r for r in plan.custom_resources if "deploy" in r.name]
+    assert plan.named("registry-fraud-approved-notify", TARGET)
 
 
 def test_outputs_and_handles() -> None:
@@ -409,7 +569,7 @@ def test_explicit_prefix_force_delete_and_unprotected() -> None:
 
 def test_plan_passes_the_api_contracts_and_preview_runs() -> None:
     assert check_plan(full_plan()) == []
-    preview = run_callable(program(consumer_accounts=(STAGING, PROD)), preview=True)
+    preview = run_callable(program(consumer_accounts=(STAGING, PROD), **DEPLOYING), preview=True)
     assert tree(preview) == GOLDEN_TREE
     assert is_unknown(preview.named("registry-fraud-approved-deploy", TARGET).inputs["roleArn"])
     assert check_plan(preview) == []
@@ -423,6 +583,8 @@ def test_resources_of_family_follow_tags_and_untaggable_dependents() -> None:
     assert families(plan) == ["churn", "fraud"]
     assert sorted(r.name for r in resources_of_family(plan, "fraud")) == [
         "registry-fraud-approved", "registry-fraud-approved-deploy", "registry-fraud-approved-notify",
+        "registry-fraud-deploy-connection", "registry-fraud-deploy-destination", "registry-fraud-deploy-dlq",
+        "registry-fraud-deploy-dlq-alarm", "registry-fraud-deploy-dlq-policy",
         "registry-fraud-deploy-role", "registry-fraud-deploy-role-policy", "registry-fraud-group",
         "registry-fraud-group-policy", "registry-fraud-serving", "registry-fraud-serving-lifecycle",
         "registry-fraud-serving-policy", "registry-fraud-training", "registry-fraud-training-lifecycle",
@@ -458,27 +620,91 @@ def test_consumer_accounts_never_star_and_numbers_in_range() -> None:
 
 def test_family_rules_are_reported_with_their_paths() -> None:
     bad = (
-        {"name": "Fraud_1", "repositories": ["serving", "serving", "group", "Bad"],
-         "deployment_pipeline_arn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"},
-        {"name": "churn", "deployment_pipeline_parameters": {"bad name": "x"}},
+        {"name": "Fraud_1", "repositories": ["serving", "serving", "group", "Bad"]},
+        {"name": "churn"},
         {"name": "churn"},
     )
     assert config_error(families=bad) == expect(
         "ModelRegistryArgs.families.0.name: 'Fraud_1' is not a usable model family name (lowercase letters, digits and "
         "'-', starting with a letter, not ending with '-', at most 32 characters)",
         "ModelRegistryArgs.families.0.repositories: 'group' is reserved for the family's other children "
-        "(group, group-policy, approved, deploy-role)",
+        "(group, group-policy, approved, approved-notify, approved-deploy, deploy-role, deploy-connection, "
+        "deploy-destination, deploy-dlq, deploy-dlq-alarm)",
         "ModelRegistryArgs.families.0.repositories: 'Bad' is not a repository kind (lowercase letters, digits and '-', "
         "at most 32 characters)",
         "ModelRegistryArgs.families.0.repositories: ('serving', 'serving', 'group', 'Bad') lists a kind twice",
-        "ModelRegistryArgs.families.0.deployment_pipeline_arn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/x' "
-        "is not a SageMaker pipeline ARN (arn:aws:sagemaker:<region>:<account>:pipeline/<name>)",
-        "ModelRegistryArgs.families.1.deployment_pipeline_parameters: {'bad name': 'x'} needs deployment_pipeline_arn "
-        "(there is no pipeline to pass them to)",
-        "ModelRegistryArgs.families.1.deployment_pipeline_parameters: 'bad name' is not a pipeline parameter name "
-        "(letters, digits, '-', '_')",
         "ModelRegistryArgs.families.2.name: 'churn' is declared twice",
     )
+
+
+def test_the_removed_deployment_pipeline_keys_say_what_replaces_them() -> None:
+    message = config_error(families=(
+        {"name": "fraud", "deployment_pipeline_arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/x",
+         "deployment_pipeline_parameters": {"TargetStage": "staging"}},
+    ))
+    lines = message.splitlines()[1:]
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "ModelRegistryArgs.families.0.deployment_pipeline_arn", "ModelRegistryArgs.families.0.deployment_pipeline_parameters",
+    ]
+    assert "was removed in 0.2.0" in lines[0] and "model_registry.deployment: {github: {repository" in lines[0]
+    assert "`model_registry.deployment: none`" in lines[0]
+
+
+def test_bad_deployment_settings_name_the_field() -> None:
+    github = {"repository": "-acme/ml stacks", "event_type": "e" * 101, "api_url": "http://github.example.com"}
+    assert config_error(deployment={"github": github}, environment="staging", token=TOKEN,
+                        domains=("data", "models", "logs", "alerts")) == expect(
+        "ModelRegistryArgs.deployment.github.repository: '-acme/ml stacks' is not a GitHub repository `<owner>/<name>` "
+        "(owner: 1-39 letters, digits or single inner hyphens; name: 1-100 letters, digits, '.', '-', '_')",
+        f"ModelRegistryArgs.deployment.github.event_type: '{'e' * 101}' must be 1 to 100 characters (GitHub's limit)",
+        "ModelRegistryArgs.deployment.github.api_url: 'http://github.example.com' is not an https URL (https://<host>[/path])",
+    )
+    for repository in ("acme", "acme/", "/x", "a" * 40 + "/x", "acme--corp/x", "acme/..", "acme/x/y"):
+        assert "deployment.github.repository" in config_error(
+            deployment={"github": {"repository": repository}}, environment="staging", token=TOKEN,
+            domains=("data", "models", "logs", "alerts"))
+    assert config_error(deployment={"gitlab": {}}) == expect(
+        "ModelRegistryArgs.deployment.github: is required",
+        "ModelRegistryArgs.deployment.gitlab: is not a known key (allowed: github)",
+    )
+
+
+def test_a_github_deployment_needs_its_environment_token_and_key() -> None:
+    assert config_error(deployment=DEPLOYMENT) == expect(
+        "ModelRegistryArgs.environment: is required with deployment.github (the client_payload names it)",
+        "ModelRegistryArgs.deployment_token: is required with deployment.github (a secret Output: "
+        "pulumi.Config(...).require_secret(...))",
+        "ModelRegistryArgs.dead_letter_key: is required with deployment.github when the Encryption has no 'alerts' key "
+        "(Encryption 'enc' has: data, models, logs)",
+    )
+    # A plain string would sit in the state in clear: refused, and never echoed.
+    message = config_error(deployment=DEPLOYMENT, environment="staging", deployment_token=TOKEN,
+                           domains=("data", "models", "logs", "alerts"))
+    assert message == expect(
+        "ModelRegistryArgs.deployment_token: must be a secret Output (pulumi.Config(...).require_secret(...) or "
+        "pulumi.Output.secret(...)), not a str"
+    )
+    assert TOKEN not in message
+
+
+def test_long_names_leave_room_for_the_connection_name() -> None:
+    assert config_error(families=({"name": "a" * 32},), name_prefix="p" * 26 + "-", deployment=DEPLOYMENT,
+                        environment="dev", token=TOKEN, domains=("data", "models", "logs", "alerts")) == expect(
+        f"ModelRegistryArgs.families.0.name: '{'a' * 32}' makes the deployment's connection name "
+        f"'{'p' * 26}-{'a' * 32}-deploy' longer than 64 characters (EventBridge's limit)"
+    )
+
+
+def test_contract_errors_never_show_the_token() -> None:
+    # EventBridge refuses ':' in an API key value: the check reports it without the value.
+    bad_token = "ghp_with:colon_SECRET"
+    plan = run_callable(program(families=({"name": "fraud"},), **{**DEPLOYING, "token": bad_token}))
+    errors = check_plan(plan)
+    assert [(e.operation, e.path) for e in errors] == [
+        ("events:CreateConnection", "AuthParameters.ApiKeyAuthParameters.ApiKeyValue")
+    ]
+    assert "[secret]" in errors[0].message
+    assert bad_token not in errors[0].render()
 
 
 def test_missing_models_key_names_and_long_names() -> None:
@@ -495,8 +721,8 @@ def test_missing_models_key_names_and_long_names() -> None:
 
 def test_a_directly_built_family_reports_its_own_paths() -> None:
     with pytest.raises(ConfigError) as info:
-        ModelFamilyArgs(name="fraud", deployment_pipeline_parameters={"a": "b"})
-    assert info.value.paths == ("ModelFamilyArgs.deployment_pipeline_parameters",)
+        ModelFamilyArgs(name="fraud", deployment_pipeline_arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/x")
+    assert info.value.paths == ("ModelFamilyArgs.deployment_pipeline_arn",)
     with pytest.raises(ConfigError) as info:
         ModelFamilyArgs(name="fraud", repositories="serving", colour="red")
     assert info.value.paths == ("ModelFamilyArgs.repositories", "ModelFamilyArgs.colour")

@@ -21,8 +21,17 @@ renames and drops where the provider's names or shapes differ from the API:
 - PutRule: `namePrefix` (already applied to `name`), `forceDestroy` and the deprecated `isEnabled`
   (the provider sends `state`) are provider-only;
 - PutTargets: the target's fields go into `Targets[0]`: `targetId` is `Id`,
-  `sagemakerPipelineTarget.pipelineParameterLists` is `SageMakerPipelineParameters.PipelineParameterList`;
-  `rule` and `eventBusName` stay top-level; `forceDestroy` is provider-only.
+  `sagemakerPipelineTarget.pipelineParameterLists` is `SageMakerPipelineParameters.PipelineParameterList`,
+  `inputTransformer.inputPaths` is `InputTransformer.InputPathsMap`, `httpTarget` is `HttpParameters`
+  (`pathParameterValues`, `headerParameters`, `queryStringParameters`), `deadLetterConfig` and
+  `retryPolicy` match; `rule` and `eventBusName` stay top-level; `forceDestroy` is provider-only;
+- CreateConnection: `authParameters.apiKey` is `ApiKeyAuthParameters` (`key` is `ApiKeyName`, `value`
+  is `ApiKeyValue`), `basic` is `BasicAuthParameters`, `oauth` is `OAuthParameters` (`clientParameters`
+  with `clientId`/`clientSecret` is `ClientParameters` with `ClientID`/`ClientSecret`,
+  `oauthHttpParameters` is `OAuthHttpParameters`); in every `*HttpParameters` block `headers`,
+  `queryStrings` and `bodies` are `HeaderParameters`, `QueryStringParameters` and `BodyParameters`.
+  The API key is a secret: the checks see it, their messages never show it (`_core.check_plan`);
+- CreateApiDestination: the props match the request's members.
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ __all__ = [
     "composite_alarm",
     "dashboard",
     "data_quality_job_definition",
+    "event_api_destination",
+    "event_connection",
     "event_rule",
     "event_target",
     "metric_alarm",
@@ -175,9 +186,42 @@ def event_target(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
     target = to_request(
         props, shape.members["Targets"].member,
         renames={"targetId": "Id", "sagemakerPipelineTarget": "SageMakerPipelineParameters",
-                 "sagemakerPipelineTarget.pipelineParameterLists": "PipelineParameterList"},
+                 "sagemakerPipelineTarget.pipelineParameterLists": "PipelineParameterList",
+                 "inputTransformer.inputPaths": "InputPathsMap", "httpTarget": "HttpParameters"},
         path="",
     )
     params = to_request(top, shape)
     params["Targets"] = [target]
     yield Request("events", "PutTargets", params)
+
+
+def _http_parameter_renames(block: str) -> dict[str, str]:
+    return {f"{block}.headers": "HeaderParameters", f"{block}.queryStrings": "QueryStringParameters",
+            f"{block}.bodies": "BodyParameters"}
+
+
+@contract("aws:cloudwatch/eventConnection:EventConnection")
+def event_connection(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
+    shape = operation_model("events", "CreateConnection").input_shape
+    auth = "authParameters"
+    oauth = f"{auth}.oauth"
+    renames = {
+        f"{auth}.apiKey": "ApiKeyAuthParameters", f"{auth}.apiKey.key": "ApiKeyName", f"{auth}.apiKey.value": "ApiKeyValue",
+        f"{auth}.basic": "BasicAuthParameters", f"{auth}.connectivityParameters": "ConnectivityParameters",
+        f"{auth}.invocationHttpParameters": "InvocationHttpParameters",
+        oauth: "OAuthParameters", f"{oauth}.clientParameters": "ClientParameters",
+        f"{oauth}.clientParameters.clientId": "ClientID", f"{oauth}.oauthHttpParameters": "OAuthHttpParameters",
+        **_http_parameter_renames(f"{auth}.invocationHttpParameters"),
+        **_http_parameter_renames(f"{oauth}.oauthHttpParameters"),
+    }
+    params = to_request(resource.inputs, shape, renames=renames, drop=_PROVIDER_ONLY)
+    params["Name"] = planned_name(resource, "name", plan)
+    yield Request("events", "CreateConnection", params)
+
+
+@contract("aws:cloudwatch/eventApiDestination:EventApiDestination")
+def event_api_destination(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
+    shape = operation_model("events", "CreateApiDestination").input_shape
+    params = to_request(resource.inputs, shape, drop=_PROVIDER_ONLY)
+    params["Name"] = planned_name(resource, "name", plan)
+    yield Request("events", "CreateApiDestination", params)

@@ -8,9 +8,14 @@ Formats follow what the services return:
   `<a>.dkr.ecr.<r>.amazonaws.com/<name>`, registryId `<a>`;
 - MLflow tracking server: arn `arn:aws:sagemaker:<r>:<a>:mlflow-tracking-server/<name>`,
   trackingServerUrl `https://t-<id>.<r>.experiments.sagemaker.aws`;
-- EventBridge rules (arn `arn:aws:events:<r>:<a>:rule/<name>`) and targets, and SNS topics (arn
-  `arn:aws:sns:<r>:<a>:<name>`) live here too; `monitoring.py` uses them and does not redefine
-  them (the registry keeps the last registration of a token: define each token once);
+- EventBridge rules (arn `arn:aws:events:<r>:<a>:rule/<name>`) and targets, connections (arn
+  `arn:aws:events:<r>:<a>:connection/<name>/<uuid>`, secretArn
+  `arn:aws:secretsmanager:<r>:<a>:secret:events!connection/<name>/<uuid>-<6 chars>`), API
+  destinations (arn `arn:aws:events:<r>:<a>:api-destination/<name>/<uuid>`), SQS queues (arn
+  `arn:aws:sqs:<r>:<a>:<name>`, url `https://sqs.<r>.amazonaws.com/<a>/<name>`, the provider's id),
+  queue policies (id: the queue url) and SNS topics (arn `arn:aws:sns:<r>:<a>:<name>`) live here too;
+  `monitoring.py` uses them and does not redefine them (the registry keeps the last registration of a
+  token: define each token once);
 - pipeline: id = its name, arn `arn:aws:sagemaker:<r>:<a>:pipeline/<name lowercased>`; schedule
   (EventBridge Scheduler): id `<group>/<name>`, arn `arn:aws:scheduler:<r>:<a>:schedule/<group>/<name>`.
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-from ._core import FakeContext, Outputs, fake
+from ._core import FakeContext, Outputs, fake, fake_uuid
 
 __all__: list[str] = []  # registers its fakes on import; nothing to import from here
 
@@ -121,6 +126,33 @@ def _event_target(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outp
     # The provider's id: `<rule>-<target id>` on the default bus, `<bus>-<rule>-<target id>` elsewhere.
     resource_id = f"{rule}-{target_id}" if bus == "default" else f"{bus}-{rule}-{target_id}"
     return resource_id, {"targetId": target_id, "eventBusName": bus}
+
+
+@fake("aws:cloudwatch/eventConnection:EventConnection")
+def _event_connection(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = ctx.name_from(props, "name")
+    uuid = fake_uuid(ctx.seed)
+    secret = ctx.arn("secretsmanager", f"secret:events!connection/{name}/{uuid}-{ctx.hex(6)}")
+    return name, {"name": name, "arn": ctx.arn("events", f"connection/{name}/{uuid}"), "secretArn": secret}
+
+
+@fake("aws:cloudwatch/eventApiDestination:EventApiDestination")
+def _event_api_destination(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = ctx.name_from(props, "name")
+    return name, {"name": name, "arn": ctx.arn("events", f"api-destination/{name}/{fake_uuid(ctx.seed)}")}
+
+
+@fake("aws:sqs/queue:Queue")
+def _sqs_queue(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = ctx.name_from(props, "name")
+    url = f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{name}"
+    return url, {"name": name, "arn": ctx.arn("sqs", name), "url": url}
+
+
+@fake("aws:sqs/queuePolicy:QueuePolicy")
+def _sqs_queue_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    url = props.get("queueUrl")
+    return (url if isinstance(url, str) and url else ctx.name), {}
 
 
 @fake("aws:sns/topic:Topic")

@@ -1,4 +1,5 @@
-"""CloudWatch rule cases (MLP-CW-01, 02): a compliant alarm and log group, then one mutation per check."""
+"""CloudWatch and EventBridge rule cases (MLP-CW-01, 02, MLP-EVT-01): a compliant alarm, log group and
+API-destination target, then one mutation per check."""
 
 from __future__ import annotations
 
@@ -40,7 +41,44 @@ def log_group(*, retention: Optional[int] = 30, key: bool = True) -> None:
     )
 
 
+DESTINATION_ARN = "arn:aws:events:us-east-1:123456789012:api-destination/deploy/0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:deploy-dlq"
+
+
+def event_target(*, arn: str = DESTINATION_ARN, retries: Optional[int] = 20, dead_letters: bool = True,
+                 in_stack: bool = False) -> None:
+    rule = aws.cloudwatch.EventRule("approved", event_pattern='{"source": ["aws.sagemaker"]}')
+    if in_stack:  # the destination and queue are declared here: their ARNs are unknown in preview
+        connection = aws.cloudwatch.EventConnection(
+            "github", authorization_type="API_KEY",
+            auth_parameters={"api_key": {"key": "Authorization", "value": "Bearer x"}})
+        arn = aws.cloudwatch.EventApiDestination(
+            "deploy", connection_arn=connection.arn, http_method="POST",
+            invocation_endpoint="https://api.github.com/repos/acme/stacks/dispatches").arn
+    queue = aws.sqs.Queue("dlq", sqs_managed_sse_enabled=True).arn if in_stack else QUEUE_ARN
+    aws.cloudwatch.EventTarget(
+        "deploy", rule=rule.name, arn=arn,
+        retry_policy={"maximum_retry_attempts": retries, "maximum_event_age_in_seconds": 3600} if retries is not None else None,
+        dead_letter_config={"arn": queue} if dead_letters else None,
+    )
+
+
 CASES = [
+    # MLP-EVT-01 targets outside AWS retry and dead-letter
+    RuleCase("MLP-EVT-01", "pass", event_target, "API destination with retries and a dead-letter queue"),
+    RuleCase("MLP-EVT-01", "pass", lambda: event_target(in_stack=True), "preview of in-stack destination and queue",
+             preview=True),
+    RuleCase("MLP-EVT-01", "pass", lambda: event_target(arn=TOPIC_ARN, retries=None, dead_letters=False),
+             "an AWS target (SNS) needs neither"),
+    RuleCase("MLP-EVT-01", "fail", lambda: event_target(retries=None), "no retry policy", message="no retryPolicy"),
+    RuleCase("MLP-EVT-01", "fail", lambda: event_target(retries=0), "zero retries",
+             message="retryPolicy.maximumRetryAttempts is 0"),
+    RuleCase("MLP-EVT-01", "fail", lambda: event_target(dead_letters=False), "no dead-letter queue", environment="dev",
+             message="no deadLetterConfig"),
+    RuleCase("MLP-EVT-01", "pass", lambda: event_target(in_stack=True, dead_letters=False),
+             "preview of in-stack destination without a dead-letter queue is unverified, not failed", preview=True),
+    RuleCase("MLP-EVT-01", "fail", lambda: event_target(in_stack=True, dead_letters=False),
+             "in-stack destination without a dead-letter queue", message="no deadLetterConfig"),
     # MLP-CW-01 alarm actions
     RuleCase("MLP-CW-01", "pass", metric_alarm, "metric alarm notifies the topic"),
     RuleCase("MLP-CW-01", "pass", composite_alarm, "composite alarm notifies the topic"),
