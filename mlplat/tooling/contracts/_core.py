@@ -22,6 +22,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from mlplat.core.aws_models import operation_model
 
 from ..plan import UNKNOWN, Plan, PlannedResource, is_unknown
+from ..secrets import Redactor
 
 
 @dataclass(frozen=True)
@@ -118,52 +119,15 @@ def check_plan(plan: Plan) -> list[ContractError]:
         except MappingGap as gap:
             errors.append(ContractError(resource.urn, "(mapping)", "", str(gap)))
             continue
-        secrets = secret_values(resource)
+        # A check may say a secret input is malformed, never what it is.
+        redactor = Redactor.of(resource.secret_values)
         for request in requests:
             if isinstance(request, Refusal):
                 errors.append(ContractError(resource.urn, request.operation, request.path, request.message))
                 continue
             for path, message in validate(request):
-                errors.append(ContractError(resource.urn, request.label, path, redacted(message, secrets)))
+                errors.append(ContractError(resource.urn, request.label, path, redactor.text(message)))
     return errors
-
-
-def secret_values(resource: PlannedResource) -> list[str]:
-    """The string values under the resource's secret paths, longest first (for `redacted`)."""
-    found: set[str] = set()
-
-    def leaves(value: Any) -> None:
-        if isinstance(value, str) and value and not is_unknown(value):
-            found.add(value)
-        elif isinstance(value, Mapping):
-            for item in value.values():
-                leaves(item)
-        elif isinstance(value, list):
-            for item in value:
-                leaves(item)
-
-    for path in resource.secret_paths:
-        leaves(_at(resource.inputs, path))
-    return sorted(found, key=len, reverse=True)
-
-
-def redacted(message: str, secrets: Iterable[str]) -> str:
-    """`message` with every secret value replaced by "[secret]": a check may say a secret is
-    malformed, never what it is."""
-    for secret in secrets:
-        message = message.replace(secret, "[secret]")
-    return message
-
-
-def _at(value: Any, path: str) -> Any:
-    """The value at a secret path of the monitor's form (`a.b`, `a[0].b`)."""
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if part.startswith("["):
-            index = int(part[1:-1])
-            value = value[index] if isinstance(value, list) and index < len(value) else None
-        else:
-            value = value.get(part) if isinstance(value, Mapping) else None
-    return value
 
 
 # --- mapping helpers -------------------------------------------------------------------------
