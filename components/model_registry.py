@@ -53,6 +53,7 @@ from typing import Any, Literal, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from . import _iam
 from ._grants import attach_grant, require_role
@@ -332,7 +333,11 @@ class ModelRegistrySpec(Spec):
     @classmethod
     def _none_means_no_deployment(cls, value: Any) -> Any:
         # `none` is the explicit "approvals deploy nothing"; `deployment` stays in model_fields_set.
-        return None if value == "none" else value
+        if value == "none":
+            return None
+        if isinstance(value, str):
+            raise PydanticCustomError("deployment_choice", "neither `none` nor a mapping {github: {repository, event_type}}")
+        return value
 
     def problems_at(self, base: str, *, name_prefix: Optional[str] = None) -> list[Problem]:
         """The settings' problems; with `name_prefix`, also the physical names it makes."""

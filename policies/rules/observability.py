@@ -12,10 +12,11 @@ ARN computed from another resource (unknown in preview) counts as set.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Sequence
 
 
-from ._framework import Finding, ResourceView, RuleContext, resource_rule
+from ._framework import Finding, ResourceView, RuleContext, resource_rule, stack_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
 __all__ = [
@@ -33,6 +34,8 @@ COMPOSITE_ALARM_TYPE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
 EVENT_TARGET_TYPE = "aws:cloudwatch/eventTarget:EventTarget"
 _API_DESTINATION = ":api-destination/"
+# The type in a URN: `...::<type>::<name>` at the top level, `...$<type>::<name>` under a parent.
+_API_DESTINATION_URN = re.compile(r"(::|\$)aws:cloudwatch/eventApiDestination:EventApiDestination::")
 
 def _is_set(value: Any) -> bool:
     if value is _UNKNOWN:
@@ -84,34 +87,38 @@ def log_group_retention_and_key(r: ResourceView, cfg: Any, ctx: RuleContext) -> 
         yield Finding(f"log group {r.name} has no KMS key (kmsKeyId is not set): CloudWatch Logs encrypts it with a service-owned key", key="kms")
 
 
-@resource_rule(
+@stack_rule(
     id="MLP-EVT-01", name="mlplat-eventbridge-external-target-retries-and-dead-letters", severity="medium",
     description=(
-        "EventBridge targets that call outside AWS (API destinations) have a retry policy and a dead-letter queue, "
-        "so an event the endpoint refused or never received is kept, not dropped"
+        "EventBridge targets that call outside AWS (API destinations: told by the target's arn, or by its property "
+        "dependency on an API destination while the arn is unknown) have a retry policy and a dead-letter queue, so "
+        "an event the endpoint refused or never received is kept, not dropped"
     ),
     remediation=(
         "Set retry_policy (maximum_retry_attempts >= 1, maximum_event_age_in_seconds) and dead_letter_config "
         "(an SQS queue whose policy lets events.amazonaws.com send for this rule) on the aws.cloudwatch.EventTarget.",
         "mlplat: ModelRegistry's deployment target has both.",
     ),
-    frameworks=("NIST-800-53:CP-10",), levels=("advisory", "mandatory"), types=(EVENT_TARGET_TYPE,),
+    frameworks=("NIST-800-53:CP-10",), levels=("advisory", "mandatory"),
 )
-def external_target_retries_and_dead_letters(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
-    arn = _state(r, "arn")
-    if arn is not _UNKNOWN and not (isinstance(arn, str) and _API_DESTINATION in arn):
-        return
-    missing = []
-    attempts = _state(r, "retryPolicy.maximumRetryAttempts")
-    if _state(r, "retryPolicy") is _MISSING:
-        missing.append("no retryPolicy")
-    elif attempts is not _UNKNOWN and attempts is not _MISSING and attempts < 1:
-        missing.append(f"retryPolicy.maximumRetryAttempts is {attempts}")
-    if not _is_set(_state(r, "deadLetterConfig.arn")):
-        missing.append("no deadLetterConfig")
-    if not missing:
-        return
-    if arn is _UNKNOWN:  # an in-stack destination in preview: it may be an API destination
-        yield Finding(f"target {r.name}: its arn is unknown until apply and it has {' and '.join(missing)}", unverified=True)
-    else:
-        yield Finding(f"target {r.name} calls an API destination with {' and '.join(missing)}")
+def external_target_retries_and_dead_letters(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    for target in views:
+        if target.type != EVENT_TARGET_TYPE or not _calls_api_destination(target):
+            continue
+        missing = []
+        attempts = _state(target, "retryPolicy.maximumRetryAttempts")
+        if _state(target, "retryPolicy") is _MISSING:
+            missing.append("no retryPolicy")
+        elif attempts is not _UNKNOWN and attempts is not _MISSING and attempts < 1:
+            missing.append(f"retryPolicy.maximumRetryAttempts is {attempts}")
+        if not _is_set(_state(target, "deadLetterConfig.arn")):
+            missing.append("no deadLetterConfig")
+        if missing:
+            yield Finding(f"target {target.name} calls an API destination with {' and '.join(missing)}", urn=target.urn)
+
+
+def _calls_api_destination(target: ResourceView) -> bool:
+    arn = _state(target, "arn")
+    if isinstance(arn, str):
+        return _API_DESTINATION in arn
+    return any(_API_DESTINATION_URN.search(urn) for urn in target.property_dependencies.get("arn", ()))

@@ -663,6 +663,9 @@ def test_bad_deployment_settings_name_the_field() -> None:
         assert "deployment.github.repository" in config_error(
             deployment={"github": {"repository": repository}}, environment="staging", token=TOKEN,
             domains=("data", "models", "logs", "alerts"))
+    assert config_error(deployment="github") == expect(
+        "ModelRegistryArgs.deployment: 'github' is invalid: neither `none` nor a mapping {github: {repository, event_type}}"
+    )
     assert config_error(deployment={"gitlab": {}}) == expect(
         "ModelRegistryArgs.deployment.github: is required",
         "ModelRegistryArgs.deployment.gitlab: is not a known key (allowed: github)",

@@ -18,6 +18,7 @@ from mlplat.platform.config_ml_lifecycle import DEPLOY_TOKEN_CONFIG, deployment_
 from mlplat.tooling import cli
 from mlplat.tooling.contracts import check_plan
 from mlplat.tooling.offline import run_callable, run_stack
+from mlplat.tooling.policy_runner import evaluate
 from mlplat.tooling.report import RENDERERS
 from mlplat.tooling.stackfile import load_project, load_stack_config
 from stacks.platform import build_platform
@@ -167,3 +168,14 @@ def test_dev_declares_no_dispatch() -> None:
                         secret_keys=secret_keys)
     assert plan.of_type("aws:cloudwatch/eventConnection:EventConnection") == []
     assert plan.of_type("aws:sqs/queue:Queue") == []
+
+
+
+def test_the_dispatch_target_passes_mlp_evt_01_in_a_preview_too() -> None:
+    # In a preview of a new stack the target's arn is unknown: the rule tells the API destination by
+    # the target's property dependency, and ours has its retries and dead letters.
+    plan = run_stack(ROOT, "prod", preview=True)
+    (target,) = [r for r in plan.custom_resources if r.name == "platform-registry-churn-approved-deploy"]
+    assert any("eventApiDestination" in urn for urn in target.property_dependencies["arn"])
+    report = evaluate(plan, environment="prod")
+    assert [v for v in report.violations + report.unverified if v.rule_id == "MLP-EVT-01"] == []

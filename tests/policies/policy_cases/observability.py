@@ -75,8 +75,11 @@ CASES = [
              message="retryPolicy.maximumRetryAttempts is 0"),
     RuleCase("MLP-EVT-01", "fail", lambda: event_target(dead_letters=False), "no dead-letter queue", environment="dev",
              message="no deadLetterConfig"),
-    RuleCase("MLP-EVT-01", "pass", lambda: event_target(in_stack=True, dead_letters=False),
-             "preview of in-stack destination without a dead-letter queue is unverified, not failed", preview=True),
+    RuleCase("MLP-EVT-01", "pass", lambda: event_target(arn=aws.sns.Topic("alerts").arn, retries=None, dead_letters=False),
+             "preview of an in-stack AWS target", preview=True),
+    RuleCase("MLP-EVT-01", "fail", lambda: event_target(in_stack=True, dead_letters=False),
+             "preview of an in-stack destination (arn unknown) without a dead-letter queue", preview=True,
+             message="no deadLetterConfig"),
     RuleCase("MLP-EVT-01", "fail", lambda: event_target(in_stack=True, dead_letters=False),
              "in-stack destination without a dead-letter queue", message="no deadLetterConfig"),
     # MLP-CW-01 alarm actions
