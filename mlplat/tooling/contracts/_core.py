@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
@@ -119,8 +119,9 @@ def check_plan(plan: Plan) -> list[ContractError]:
         except MappingGap as gap:
             errors.append(ContractError(resource.urn, "(mapping)", "", str(gap)))
             continue
-        # A check may say a secret input is malformed, never what it is.
-        redactor = Redactor.of(resource.secret_values)
+        # A check may say a secret input is malformed, never what it is. A check quotes one member
+        # of a secret structure (the API key inside `authParameters`): mask the members one by one.
+        redactor = Redactor.of(_members(resource.secret_values))
         for request in requests:
             if isinstance(request, Refusal):
                 errors.append(ContractError(resource.urn, request.operation, request.path, request.message))
@@ -128,6 +129,17 @@ def check_plan(plan: Plan) -> list[ContractError]:
             for path, message in validate(request):
                 errors.append(ContractError(resource.urn, request.label, path, redactor.text(message)))
     return errors
+
+
+def _members(values: Iterable[Any]) -> Iterator[Any]:
+    """Every scalar inside `values` (secret structures' members included)."""
+    for value in values:
+        if isinstance(value, Mapping):
+            yield from _members(value.values())
+        elif isinstance(value, list):
+            yield from _members(value)
+        else:
+            yield value
 
 
 # --- mapping helpers -------------------------------------------------------------------------
