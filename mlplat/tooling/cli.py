@@ -114,15 +114,13 @@ def _parser() -> argparse.ArgumentParser:
                        "--show-secrets: nothing here needs it)")
     check.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--region", help="AWS region (default: the stack file's aws:region)")
-    check.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator such as moto's server)")
+    _aws_arguments(check)
     check.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"resources read at once (default: {DEFAULT_WORKERS})")
 
     preflight = sub.add_parser("preflight", help="compare what the stack's plan needs with the account's Service Quotas")
     preflight.add_argument("--stack", required=True, help="stack name: reads <stackConfigDir>/Pulumi.<stack>.yaml")
     preflight.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
-    preflight.add_argument("--region", help="AWS region (default: the stack file's aws:region)")
-    preflight.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator)")
+    _aws_arguments(preflight)
     preflight.add_argument("--registry", metavar="FILE", help="answer `model_package: latest-approved` from this "
                            "registry snapshot (default: the live registry, as `pulumi up` will)")
 
@@ -154,6 +152,24 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="write the JSON Schemas of the stack file")
     schema.add_argument("--out", default="schemas", help="directory to write to (default: schemas)")
     return parser
+
+
+def _aws_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the commands that read AWS send their requests."""
+    parser.add_argument("--region", help="AWS region (default: the stack file's aws:region)")
+    parser.add_argument("--endpoint-url", help="AWS endpoint URL for every service (an emulator such as moto's server)")
+
+
+def _aws_clients(command: str, args: argparse.Namespace, region: str, connections: int = DEFAULT_WORKERS):
+    """The commands' boto3 clients; None (after one message) when there are no credentials."""
+    from .verify import AwsClients
+
+    clients = AwsClients(region=args.region or region, endpoint_url=args.endpoint_url, connections=connections)
+    if not clients.has_credentials():
+        print(f"mlplat {command}: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
+              file=sys.stderr)
+        return None
+    return clients
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -263,11 +279,8 @@ def _verify(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat verify: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    clients = verify.AwsClients(region=args.region or config.region, endpoint_url=args.endpoint_url,
-                                connections=args.workers)
-    if not clients.has_credentials():
-        print("mlplat verify: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
-              file=sys.stderr)
+    clients = _aws_clients("verify", args, config.region, connections=args.workers)
+    if clients is None:
         return EXIT_CONFIG_ERROR
     report = verify.verify(deployment, clients, workers=args.workers)
     render = verify.render_json if args.format == "json" else verify.render_text
@@ -276,17 +289,15 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _preflight(args: argparse.Namespace) -> int:
-    from . import preflight, verify
+    from . import preflight
 
     try:
         config = load_stack_config(load_project(Path(args.cwd)), args.stack)
     except PlatformError as exc:
         print(f"mlplat preflight: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    clients = verify.AwsClients(region=args.region or config.region, endpoint_url=args.endpoint_url)
-    if not clients.has_credentials():
-        print("mlplat preflight: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
-              file=sys.stderr)
+    clients = _aws_clients("preflight", args, config.region)
+    if clients is None:
         return EXIT_CONFIG_ERROR
     try:
         # The endpoints deploy what the registry holds now, as `pulumi up` will see it (not a committed snapshot).

@@ -121,7 +121,10 @@ class QuotaStub:
         self.stubber.activate()
 
 
-def _run(monkeypatch, capsys, applied: dict[str, float]) -> tuple[int, str]:
+SNAPSHOT = ["--registry", str(ROOT / "stacks" / "registry.prod.json")]
+
+
+def _run(monkeypatch, capsys, applied: dict[str, float], registry: list[str] = SNAPSHOT) -> tuple[int, str]:
     stub = QuotaStub(applied)
     stub.expect(["ec2", "sagemaker"])
     from mlplat.tooling import verify
@@ -134,7 +137,7 @@ def _run(monkeypatch, capsys, applied: dict[str, float]) -> tuple[int, str]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        code = main(["preflight", "--stack", "prod", "--cwd", str(ROOT), "--registry", str(ROOT / "stacks" / "registry.prod.json")])
+        code = main(["preflight", "--stack", "prod", "--cwd", str(ROOT), *registry])
     stub.stubber.assert_no_pending_responses()
     return code, capsys.readouterr().out
 
@@ -181,17 +184,6 @@ def test_bad_input_exits_2(capsys, monkeypatch):
 def test_without_a_snapshot_the_live_registry_decides(monkeypatch, capsys):
     """moto's SageMaker has no group mlplat-prod-churn: latest-approved finds no package, the endpoint waits
     for a model, and it needs no endpoint instances yet."""
-    stub = QuotaStub(ENOUGH)
-    stub.expect(["ec2", "sagemaker"])
-    from mlplat.tooling import verify
-
-    class Clients(verify.AwsClients):
-        def client(self, service: str) -> Any:
-            return stub.client if service == "service-quotas" else super().client(service)
-
-    monkeypatch.setattr(verify, "AwsClients", Clients)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        assert main(["preflight", "--stack", "prod", "--cwd", str(ROOT)]) == 0
-    assert "for endpoint usage" not in capsys.readouterr().out
+    code, out = _run(monkeypatch, capsys, ENOUGH, registry=[])
+    assert code == 0, out
+    assert "for endpoint usage" not in out

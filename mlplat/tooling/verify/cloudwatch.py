@@ -9,42 +9,37 @@ from ._core import Context, Finding, Missing, checks, read
 __all__ = ["composite_alarm", "event_rule", "event_target", "metric_alarm"]
 
 
-@checks("aws:cloudwatch/metricAlarm:MetricAlarm")
-def metric_alarm(context: Context) -> Iterable[Finding]:
-    name = context.value("name") or context.resource.id
+def _alarm(context: Context, name: str, alarm_type: str) -> dict:
     answer = read(context, f"alarm {name}", lambda: context.clients.client("cloudwatch").describe_alarms(
-        AlarmNames=[name], AlarmTypes=["MetricAlarm"]))
-    alarms = answer.get("MetricAlarms") or []
+        AlarmNames=[name], AlarmTypes=[alarm_type]))
+    alarms = answer.get(f"{alarm_type}s") or []
     if not alarms:
         raise Missing(f"alarm {name}")
-    live = alarms[0]
-    findings = [
-        *context.differs("threshold", _number(context.value("threshold")), _number(live.get("Threshold"))),
-        *context.differs("comparison operator", context.value("comparisonOperator"), live.get("ComparisonOperator")),
-        *context.differs("evaluation periods", context.value("evaluationPeriods"), live.get("EvaluationPeriods")),
-        *context.differs("alarm actions", _sorted(context.value("alarmActions")), _sorted(live.get("AlarmActions"))),
-    ]
+    return alarms[0]
+
+
+def _actions(context: Context, live: dict) -> list[Finding]:
+    findings = context.differs("alarm actions", _sorted(context.value("alarmActions")), _sorted(live.get("AlarmActions")))
     if context.value("actionsEnabled", default=True) and live.get("ActionsEnabled") is False:
         findings.append(context.finding("actions enabled", "differs", True, False))
     return findings
+
+
+@checks("aws:cloudwatch/metricAlarm:MetricAlarm")
+def metric_alarm(context: Context) -> Iterable[Finding]:
+    live = _alarm(context, context.value("name") or context.resource.id, "MetricAlarm")
+    return [
+        *context.differs("threshold", _number(context.value("threshold")), _number(live.get("Threshold"))),
+        *context.differs("comparison operator", context.value("comparisonOperator"), live.get("ComparisonOperator")),
+        *context.differs("evaluation periods", context.value("evaluationPeriods"), live.get("EvaluationPeriods")),
+        *_actions(context, live),
+    ]
 
 
 @checks("aws:cloudwatch/compositeAlarm:CompositeAlarm")
 def composite_alarm(context: Context) -> Iterable[Finding]:
-    name = context.value("alarmName") or context.resource.id
-    answer = read(context, f"alarm {name}", lambda: context.clients.client("cloudwatch").describe_alarms(
-        AlarmNames=[name], AlarmTypes=["CompositeAlarm"]))
-    alarms = answer.get("CompositeAlarms") or []
-    if not alarms:
-        raise Missing(f"alarm {name}")
-    live = alarms[0]
-    findings = [
-        *context.differs("alarm rule", context.value("alarmRule"), live.get("AlarmRule")),
-        *context.differs("alarm actions", _sorted(context.value("alarmActions")), _sorted(live.get("AlarmActions"))),
-    ]
-    if context.value("actionsEnabled", default=True) and live.get("ActionsEnabled") is False:
-        findings.append(context.finding("actions enabled", "differs", True, False))
-    return findings
+    live = _alarm(context, context.value("alarmName") or context.resource.id, "CompositeAlarm")
+    return [*context.differs("alarm rule", context.value("alarmRule"), live.get("AlarmRule")), *_actions(context, live)]
 
 
 @checks("aws:cloudwatch/eventRule:EventRule")
