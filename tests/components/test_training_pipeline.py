@@ -11,7 +11,6 @@ import functools
 import json
 from typing import Any, Callable, Optional
 
-import pulumi
 import pytest
 
 from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
@@ -29,7 +28,7 @@ from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMaker
 from mlplat.core.errors import ConfigError
 from mlplat.tooling.contracts import check_plan
 from mlplat.tooling.offline import run_callable
-from mlplat.tooling.plan import Plan, PlannedResource
+from mlplat.tooling.plan import Plan
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
