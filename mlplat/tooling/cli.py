@@ -7,6 +7,7 @@
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
     mlplat preflight --stack prod [--region R] [--endpoint-url URL] [--cwd DIR]
+    mlplat drift --stack prod --preview FILE [--format text|json|markdown] [--cwd DIR] [--out FILE]
     mlplat lineage --stack prod (--family NAME | --feature-group NAME) [--cwd DIR]
     mlplat schema [--out DIR]
     mlplat policy-pack init DIR [--virtualenv PATH] [--force]
@@ -21,6 +22,9 @@ the last `pulumi up`) or a `pulumi preview --refresh --json` (the live view, wit
 
 `verify` reads every resource of a supported type of a `pulumi stack export` with boto3 (read-only)
 and reports what differs from the state, what is unhealthy and what no longer exists.
+
+`drift` reads a `pulumi preview --refresh --json` and tells drift from a pending deployment (an
+endpoint serving `latest-approved` whose group has a newer approved package): exit 1 on drift only.
 
 `preflight` compares what the stack's offline plan runs at its maximum (endpoint, training and
 processing instances per SageMaker instance type; EC2 vCPUs of the GPU pools) with the account's
@@ -117,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     _aws_arguments(check)
     check.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help=f"resources read at once (default: {DEFAULT_WORKERS})")
 
+    drift = sub.add_parser("drift", help="tell a refreshed preview's changes apart: drift, or a pending deployment of a "
+                           "newer approved model package")
+    drift.add_argument("--stack", required=True, help="stack name: its Pulumi.<stack>.yaml says which endpoints serve "
+                       "latest-approved")
+    drift.add_argument("--preview", required=True, metavar="FILE", help="`pulumi preview --refresh --json > FILE` "
+                       "(without --expect-no-changes)")
+    drift.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
+    drift.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    drift.add_argument("--out", help="write the report to this file instead of standard output")
+
     preflight = sub.add_parser("preflight", help="compare what the stack's plan needs with the account's Service Quotas")
     preflight.add_argument("--stack", required=True, help="stack name: reads <stackConfigDir>/Pulumi.<stack>.yaml")
     preflight.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
@@ -188,6 +202,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _verify(args)
     if args.command == "preflight":
         return _preflight(args)
+    if args.command == "drift":
+        return _drift(args)
     if args.command == "rules":
         return _rules(args)
     if args.command == "policy-config":
@@ -263,6 +279,26 @@ def _audit(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_CHECKS_FAILED if report.failed else 0
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from . import infra_drift
+
+    try:
+        config = load_stack_config(load_project(Path(args.cwd)), args.stack)
+        steps = infra_drift.load_preview(args.preview)
+    except PlatformError as exc:
+        print(f"mlplat drift: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    report = infra_drift.classify(args.stack, steps, infra_drift.latest_approved_endpoints(config.values))
+    render = {"json": infra_drift.render_json, "markdown": infra_drift.render_markdown}.get(args.format,
+                                                                                          infra_drift.render_text)
+    text = render(report)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_CHECKS_FAILED if report.drifted else 0
 
 
 def _verify(args: argparse.Namespace) -> int:
