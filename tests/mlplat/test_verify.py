@@ -9,8 +9,9 @@ writes it, with moto's key ids in place of the fakes'.
 
 moto lacks what three reads need: DescribeMonitoringSchedule, DescribeMlflowTrackingServer and
 composite alarms in DescribeAlarms: for those the tests answer with botocore's Stubber
-(`StubbedSageMaker`, `StubbedCloudWatch`), never by skipping the check. moto's endpoints are InService at once: the failed endpoint is set in moto's backend, which
-serves the server on the same process.
+(`StubbedSageMaker`, `StubbedCloudWatch`), never by skipping the check. moto's endpoints are InService at once and
+its EventBridge connections AUTHORIZED: the failed endpoint and the deauthorized connection are set in moto's
+backend, which serves the server on the same process.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ REPLAYED = (
     "aws:sagemaker/endpoint:Endpoint", "aws:sagemaker/featureGroup:FeatureGroup", "aws:ecr/repository:Repository",
     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup",
-    "aws:sagemaker/pipeline:Pipeline",
+    "aws:sagemaker/pipeline:Pipeline", "aws:cloudwatch/eventConnection:EventConnection",
+    "aws:cloudwatch/eventApiDestination:EventApiDestination", "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
 )
 NOT_IN_MOTO = ("aws:sagemaker/monitoringSchedule:MonitoringSchedule", "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
                "aws:cloudwatch/compositeAlarm:CompositeAlarm")
@@ -390,3 +392,52 @@ def test_verify_fails_with_exit_1_when_something_differs(platform, moto_url, cap
     out = capsys.readouterr().out
     assert ", 1 problems" in out.splitlines()[0]
     assert "key rotation: expected true, found false" in out
+
+
+# --- the approval's deployment path: EventBridge connection and API destination, the dead-letter queue -------------
+
+def _of_type(export: dict, type_: str) -> dict:
+    return next(r for r in export["deployment"]["resources"] if r["type"] == type_)
+
+
+def test_a_deauthorized_connection_is_unhealthy(platform, moto_url):
+    from moto.events.models import events_backends
+
+    _, _, export = platform
+    connection = _of_type(export, "aws:cloudwatch/eventConnection:EventConnection")
+    # What EventBridge does when GitHub refuses the token; moto's connections stay AUTHORIZED otherwise.
+    events_backends["123456789012"][REGION].connections[connection["inputs"]["name"]].state = "DEAUTHORIZED"
+    finding = _one(_verify(platform, moto_url), "connection state")
+    assert (finding.urn, finding.kind, finding.expected, finding.found) == (
+        connection["urn"], "unhealthy", "AUTHORIZED", "DEAUTHORIZED")
+
+
+def test_an_api_destination_calling_elsewhere_differs(platform, moto_url):
+    _, session, export = platform
+    destination = _of_type(export, "aws:cloudwatch/eventApiDestination:EventApiDestination")
+    session.client("events", endpoint_url=moto_url).update_api_destination(
+        Name=destination["inputs"]["name"], InvocationEndpoint="https://example.com/collect", HttpMethod="POST")
+    finding = _one(_verify(platform, moto_url), "invocation endpoint")
+    assert (finding.urn, finding.expected, finding.found) == (
+        destination["urn"], destination["inputs"]["invocationEndpoint"], "https://example.com/collect")
+
+
+def test_dead_letter_queue_encryption_and_policy_removed(platform, moto_url):
+    _, session, export = platform
+    queue, policy = _of_type(export, "aws:sqs/queue:Queue"), _of_type(export, "aws:sqs/queuePolicy:QueuePolicy")
+    sqs = session.client("sqs", endpoint_url=moto_url)
+    url = sqs.get_queue_url(QueueName=queue["inputs"]["name"])["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "", "Policy": ""})
+    report = _verify(platform, moto_url)
+    assert sorted((f.urn, f.check) for f in report.findings) == sorted([
+        (queue["urn"], "encryption key"), (policy["urn"], "queue policy")])
+    assert _one(report, "encryption key").found is None
+
+
+def test_a_deleted_dead_letter_queue_is_missing_with_its_policy(platform, moto_url):
+    _, session, export = platform
+    queue, policy = _of_type(export, "aws:sqs/queue:Queue"), _of_type(export, "aws:sqs/queuePolicy:QueuePolicy")
+    sqs = session.client("sqs", endpoint_url=moto_url)
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=queue["inputs"]["name"])["QueueUrl"])
+    report = _verify(platform, moto_url)
+    assert sorted((f.urn, f.kind) for f in report.findings) == sorted([(queue["urn"], "missing"), (policy["urn"], "missing")])

@@ -1,4 +1,6 @@
-"""CloudWatch alarms and EventBridge rules: present, enabled, with the recorded thresholds, actions and targets."""
+"""CloudWatch alarms and EventBridge: alarms, rules and targets present and enabled with the recorded
+thresholds, actions and targets; the connection of an API destination authorized (a rejected token turns it
+DEAUTHORIZED) and the destination active, calling the recorded endpoint."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from typing import Iterable
 
 from ._core import Context, Finding, Missing, checks, read
 
-__all__ = ["composite_alarm", "event_rule", "event_target", "metric_alarm"]
+__all__ = ["api_destination", "composite_alarm", "event_connection", "event_rule", "event_target", "metric_alarm"]
 
 
 def _alarm(context: Context, name: str, alarm_type: str) -> dict:
@@ -68,7 +70,38 @@ def event_target(context: Context) -> Iterable[Finding]:
     ]
 
 
+@checks("aws:cloudwatch/eventConnection:EventConnection")
+def event_connection(context: Context) -> Iterable[Finding]:
+    name = context.value("name") or context.resource.id
+    live = read(context, f"connection {name}", lambda: context.clients.client("events").describe_connection(Name=name),
+                missing_codes=("ResourceNotFoundException",))
+    findings = context.differs("authorization type", context.value("authorizationType"), live.get("AuthorizationType"))
+    if live.get("ConnectionState") != "AUTHORIZED":
+        # DEAUTHORIZED: the endpoint refused the credentials (an expired or revoked token); calls stop.
+        findings.append(context.finding("connection state", "unhealthy", "AUTHORIZED", live.get("ConnectionState")))
+    return findings
+
+
+@checks("aws:cloudwatch/eventApiDestination:EventApiDestination")
+def api_destination(context: Context) -> Iterable[Finding]:
+    name = context.value("name") or context.resource.id
+    live = read(context, f"API destination {name}", lambda: context.clients.client("events").describe_api_destination(
+        Name=name), missing_codes=("ResourceNotFoundException",))
+    findings = [
+        *context.differs("invocation endpoint", context.value("invocationEndpoint"), live.get("InvocationEndpoint")),
+        *context.differs("HTTP method", context.value("httpMethod"), live.get("HttpMethod")),
+        *context.differs("connection", context.value("connectionArn"), live.get("ConnectionArn")),
+        *context.differs("invocation rate limit", _number(context.value("invocationRateLimitPerSecond")),
+                         _number(live.get("InvocationRateLimitPerSecond"))),
+    ]
+    if live.get("ApiDestinationState") != "ACTIVE":
+        findings.append(context.finding("API destination state", "unhealthy", "ACTIVE", live.get("ApiDestinationState")))
+    return findings
+
+
 def _number(value):
+    if isinstance(value, str) and value.isdigit():  # some APIs answer numbers as strings
+        return float(value)
     return float(value) if isinstance(value, (int, float)) else value
 
 
