@@ -15,6 +15,7 @@ target: 1,000 resources verified in under a minute on this machine.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import urllib.request
@@ -35,6 +36,8 @@ def measure(sizes: Sequence[int], *, runs: int) -> dict[str, Any]:
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    # werkzeug logs every request to stderr unless told otherwise (thousands of lines per size).
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
