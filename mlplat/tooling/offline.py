@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import heapq
+import json
 import importlib.util
 import os
 import runpy
@@ -37,11 +38,11 @@ from mlplat.platform.model_packages import (
 
 from . import pulumi_compat
 from ._gc import batched_gc
-from .fakes import FAKE_ACCOUNT_ID, RealisticMocks
-from .plan import Plan, PlannedResource
+from .fakes import FAKE_ACCOUNT_ID, GenericUse, RealisticMocks
+from .plan import Diagnostic, Plan, PlannedResource
 from .stackfile import DEFAULT_REGION, engine_value, load_project, load_stack_config
 
-__all__ = ["default_registry_snapshot", "ordered", "run_callable", "run_stack"]
+__all__ = ["default_registry_snapshot", "generic_diagnostics", "ordered", "run_callable", "run_stack"]
 
 # The SDK keeps run state in process globals: one program at a time.
 _RUN_LOCK = threading.Lock()
@@ -90,19 +91,44 @@ def run_callable(
                 _run_in_fresh_loop(program)
         finally:
             monitor.close_thread_loops()
+    generic = mocks.generic
     return Plan(
         project=project,
         stack=stack,
         preview=preview,
         resources=ordered(monitor.registrations.values()),
         outputs=monitor.stack_outputs,
-        diagnostics=list(engine.diagnostics),
+        diagnostics=[*engine.diagnostics, *generic_diagnostics(generic)],
         invokes=list(monitor.invokes),
         root_urn=monitor.root_urn,
         config=engine_config,
         output_secret_paths=list(monitor.stack_output_secret_paths),
         secret_config_keys=tuple(secret_keys),
+        generated_outputs=dict(sorted(generic.resources.items())),
+        undescribed_types=dict(sorted(generic.undescribed.items())),
+        generic_invokes=list(generic.invokes),
     )
+
+
+def generic_diagnostics(generic: GenericUse) -> list[Diagnostic]:
+    """What the plan invented without a hand-written fake, said once per type and per invoke call."""
+    found: list[Diagnostic] = []
+    for type_token, (count, properties) in sorted(generic.resources.items()):
+        resources = f"{count} resource{'s' if count != 1 else ''}"
+        found.append(Diagnostic("info", f"{type_token} ({resources}): outputs generated from the provider SDK's types, "
+                                        f"not a provider's answer (no hand-written fake): {', '.join(properties) or 'none'}"))
+    for type_token, count in sorted(generic.undescribed.items()):
+        found.append(Diagnostic("warning", f"{type_token} ({count} resource{'s' if count != 1 else ''}): no installed "
+                                           "provider SDK describes this type; its outputs are its inputs"))
+    seen: set[str] = set()
+    for token, args in generic.invokes:
+        shown = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in sorted(args.items()))
+        key = f"{token}({shown})"
+        if key not in seen:
+            seen.add(key)
+            found.append(Diagnostic("warning", f"invoke {key} answered generically from its result type (invented "
+                                               "values; pin them with --invoke-results FILE)"))
+    return found
 
 
 def run_stack(

@@ -108,6 +108,12 @@ class Plan:
     config: dict[str, str] = field(default_factory=dict)  # the engine config the program saw
     output_secret_paths: list[str] = field(default_factory=list)  # secret stack exports
     secret_config_keys: tuple[str, ...] = ()  # `namespace:key` of secret config
+    # What no hand-written fake answered: outputs generated from the provider SDK's type information
+    # (type -> (resources, properties)), types no installed SDK describes (type -> resources), and
+    # invokes answered from their result type (token, arguments).
+    generated_outputs: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+    undescribed_types: dict[str, int] = field(default_factory=dict)
+    generic_invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"Plan(project={self.project!r}, stack={self.stack!r}, resources={len(self.resources)})"

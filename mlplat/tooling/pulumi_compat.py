@@ -73,6 +73,8 @@ __all__ = [
     "require_tested_runtime",
     "reset_version_checks",
     "output_is_secret",
+    "output_type_properties",
+    "is_output_type",
     "secret_envelope",
     "serialize_properties",
     "shared_pure_work",
@@ -271,6 +273,26 @@ def recorded_state(monitor: Any, urn: str) -> dict[str, Any]:
 def recorded_urns(monitor: Any) -> list[str]:
     """The URNs the stock monitor registered, in registration order."""
     return list(monitor.resources)
+
+
+# --- the provider SDKs' type information ----------------------------------------------------------
+
+
+def is_output_type(cls: Any) -> bool:
+    """True for a class marked `@pulumi.output_type` (a provider SDK's nested output or invoke result)."""
+    from pulumi import _types
+
+    return isinstance(cls, type) and _types.is_output_type(cls)
+
+
+def output_type_properties(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(engine name, return annotation) of every `@pulumi.getter` property of a resource class or an
+    output type, base classes first: the names the engine's state uses, the types the SDK declares."""
+    from pulumi import _types
+
+    return tuple(
+        (pulumi_name, prop.fget.__annotations__.get("return")) for _, pulumi_name, prop in _types._py_properties(cls)
+    )
 
 
 # --- the policy pack's analyzer ------------------------------------------------------------------

@@ -6,13 +6,16 @@ import pkgutil
 from ._core import (
     FAKE_ACCOUNT_ID,
     FakeContext,
+    GenericUse,
     RealisticMocks,
     UnknownStackReferenceError,
     UnmockedInvokeError,
+    fallback,
     fake,
     fake_uuid,
     generated_name,
     invoke,
+    pinned_result,
     stable_hex,
 )
 
@@ -24,12 +27,15 @@ for _module in pkgutil.iter_modules(__path__):
 __all__ = [
     "FAKE_ACCOUNT_ID",
     "FakeContext",
+    "GenericUse",
     "RealisticMocks",
     "UnknownStackReferenceError",
     "UnmockedInvokeError",
+    "fallback",
     "fake",
     "fake_uuid",
     "generated_name",
     "invoke",
+    "pinned_result",
     "stable_hex",
 ]

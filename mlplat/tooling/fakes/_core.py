@@ -5,16 +5,22 @@ that part, or documents built from outputs (IAM policies, bucket policies) are i
 fake below returns what the real provider would, in the real format for the region and account,
 derived deterministically from the resource's URN so plans are stable from run to run.
 
-Types without a fake get their inputs back and a deterministic id: the plan stays honest about
-what it does not know rather than inventing attributes. Fakes live in this package's modules, one
-per provider domain (`aws_core.py`, ...), registered with the `@fake` and `@invoke` decorators.
+Fakes live in this package's modules, one per provider domain (`aws_core.py`, ...), registered
+with the `@fake` and `@invoke` decorators; they take priority. A type without one gets outputs
+generated from its provider SDK's type information (`_generic`), and so does an invoke without
+one: `RealisticMocks` remembers which, so the plan can say which values were invented. A type the
+installed SDKs do not describe (a provider without a Python SDK here) gets its inputs back, an id,
+and what a `@fallback` for its package adds (Kubernetes custom resources get the API server's
+metadata).
 """
 
 from __future__ import annotations
 
 import hashlib
+import copy
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
@@ -79,6 +85,20 @@ def fake(*type_tokens: str) -> Callable[[FakeFn], FakeFn]:
     return register
 
 
+FallbackFn = Callable[[FakeContext, str, Mapping[str, Any]], Optional[tuple[str, Outputs]]]
+_FALLBACKS: list[tuple[str, FallbackFn]] = []
+
+
+def fallback(type_prefix: str) -> Callable[[FallbackFn], FallbackFn]:
+    """Register outputs for types of a package the installed SDKs do not describe (by token prefix)."""
+
+    def register(fn: FallbackFn) -> FallbackFn:
+        _FALLBACKS.append((type_prefix, fn))
+        return fn
+
+    return register
+
+
 # --- invokes ---------------------------------------------------------------------------------
 
 InvokeFn = Callable[["RealisticMocks", Mapping[str, Any]], dict[str, Any]]
@@ -105,21 +125,51 @@ class UnknownStackReferenceError(LookupError):
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
+InvokeResults = Mapping[str, Any]  # token -> result for any arguments, or [{"args": {...}, "result": {...}}, ...]
+
+
+@dataclass
+class GenericUse:
+    """What the mocks generated from SDK type information rather than a hand-written fake."""
+
+    resources: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # type -> (count, properties)
+    undescribed: dict[str, int] = field(default_factory=dict)  # types no SDK describes: inputs only
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (token, arguments)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def resource(self, type_token: str, properties: Sequence[str]) -> None:
+        with self._lock:
+            count, known = self.resources.get(type_token, (0, ()))
+            merged = known if set(properties) <= set(known) else tuple(sorted({*known, *properties}))
+            self.resources[type_token] = (count + 1, merged)
+
+    def undescribed_type(self, type_token: str) -> None:
+        with self._lock:
+            self.undescribed[type_token] = self.undescribed.get(type_token, 0) + 1
+
+    def invoke(self, token: str, args: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.invokes.append((token, dict(args)))
+
+
 @dataclass
 class RealisticMocks(Mocks):
     """Mocks that answer like the AWS provider would in `region` for `account`.
 
-    `invoke_results` overrides or adds invoke answers by token (plain dictionaries, as a test
-    kit user would write them). In preview mode, computed outputs are left out so the SDK sees
-    them as unknown, as `pulumi preview` does for a new stack.
+    `invoke_results` pins invoke answers by token, as plain dictionaries: a token maps to the result
+    for any arguments, or to a list of `{"args": {...}, "result": {...}}` entries, the first whose
+    `args` the call's arguments include answering (an entry without `args` matches any call).
+    In preview mode, computed outputs are left out so the SDK sees them as unknown, as
+    `pulumi preview` does for a new stack. `generic` records what was generated without a fake.
     """
 
     region: str = "us-east-1"
     account: str = FAKE_ACCOUNT_ID
     preview: bool = False
-    invoke_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    invoke_results: InvokeResults = field(default_factory=dict)
     stack_references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     seed_of: Callable[[MockResourceArgs], str] = lambda args: getattr(args, "urn", f"{args.typ}::{args.name}")
+    generic: GenericUse = field(default_factory=GenericUse)
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         inputs = dict(args.inputs)
@@ -130,9 +180,27 @@ class RealisticMocks(Mocks):
             return "", inputs
         ctx = FakeContext(self.region, self.account, self.seed_of(args), args.name)
         if fn is None:
-            return f"{args.name}-{ctx.hex(8)}", inputs
+            return self._without_fake(ctx, args.typ, inputs)
         resource_id, computed = fn(ctx, inputs)
         return resource_id, {**inputs, **computed}
+
+    def _without_fake(self, ctx: FakeContext, type_token: str, inputs: dict[str, Any]) -> tuple[Optional[str], dict]:
+        if type_token.startswith("pulumi:"):  # providers and the SDK's built-ins (Stash): their inputs are their state
+            return f"{ctx.name}-{ctx.hex(8)}", inputs
+        from ._generic import generic_resource  # built on this module
+
+        generated = generic_resource(ctx, type_token, inputs)
+        if generated is not None:
+            resource_id, computed, properties = generated
+            self.generic.resource(type_token, properties)
+            return resource_id, {**inputs, **computed}
+        self.generic.undescribed_type(type_token)
+        for prefix, fn in _FALLBACKS:
+            if type_token.startswith(prefix):
+                answer = fn(ctx, type_token, inputs)
+                if answer is not None:
+                    return answer[0], {**inputs, **answer[1]}
+        return f"{ctx.name}-{ctx.hex(8)}", inputs
 
     def _stack_reference(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         name = args.inputs.get("name") or args.resource_id or args.name
@@ -144,12 +212,44 @@ class RealisticMocks(Mocks):
         return name, {"name": name, "outputs": dict(self.stack_references[name]), "secretOutputNames": []}
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
-        if args.token in self.invoke_results:
-            return dict(self.invoke_results[args.token]), []
+        pinned = pinned_result(self.invoke_results, args.token, args.args)
+        if pinned is not None:
+            return pinned, []
         fn = _INVOKES.get(args.token)
-        if fn is None:
+        if fn is not None:
+            return fn(self, args.args), []
+        from ._generic import generic_invoke  # built on this module
+
+        result = generic_invoke(args.token, args.args, self.region, self.account)
+        if result is None:
             raise UnmockedInvokeError(
-                f"the offline runner has no answer for invoke {args.token!r}; "
-                "pass it in invoke_results={token: {...}} (mlplat.testing) or add a fake in mlplat/fakes.py"
+                f"the offline runner has no answer for invoke {args.token!r} (no installed provider SDK declares it); "
+                "pin one with invoke_results={token: {...}} (mlplat.testing) or `mlplat plan --invoke-results FILE`"
             )
-        return fn(self, args.args), []
+        self.generic.invoke(args.token, args.args)
+        return result, []
+
+
+def pinned_result(results: InvokeResults, token: str, args: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+    """The pinned answer of an invoke for these arguments, if any (see `RealisticMocks`)."""
+    pinned = results.get(token)
+    if pinned is None:
+        return None
+    if isinstance(pinned, Mapping):
+        return copy.deepcopy(dict(pinned))
+    for entry in pinned:
+        wanted = entry.get("args") or {}
+        if all(_same(args.get(key), value) for key, value in wanted.items()):
+            return copy.deepcopy(dict(entry.get("result") or {}))
+    return None
+
+
+def _same(actual: Any, wanted: Any) -> bool:
+    """Argument equality as a user writes it: numbers compare as numbers, maps by the keys given."""
+    if isinstance(wanted, Mapping) and isinstance(actual, Mapping):
+        return all(_same(actual.get(k), v) for k, v in wanted.items())
+    if isinstance(wanted, (list, tuple)) and isinstance(actual, (list, tuple)):
+        return len(wanted) == len(actual) and all(_same(a, w) for a, w in zip(actual, wanted))
+    if isinstance(wanted, (int, float)) and isinstance(actual, (int, float)) and not isinstance(wanted, bool):
+        return float(actual) == float(wanted)
+    return actual == wanted

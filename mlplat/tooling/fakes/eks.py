@@ -5,7 +5,10 @@ releases) and the S3 prefix-list invoke (ECR repositories are faked in `ml_lifec
 Kubernetes objects come back as the API server returns them: the inputs, with the metadata the
 server fills in (uid, resourceVersion, generation, creationTimestamp), the namespace
 `default` for a namespaced object that names none, and the status of kinds whose status callers
-read (a Namespace's phase). Ids are `<namespace>/<name>` for namespaced objects and `<name>`
+read: a Namespace's phase, the replica counts of a workload (Deployment, StatefulSet, ReplicaSet,
+DaemonSet), a Service's cluster IP, node ports and, for type LoadBalancer, the load balancer's
+hostname, an Ingress's hostname, a Pod's phase and IP, a claim's binding, a Job's completion, an
+autoscaler's replica count. Ids are `<namespace>/<name>` for namespaced objects and `<name>`
 otherwise, as the Kubernetes provider's are; an object without a name is auto-named
 `<logical name>-<8 hex>`, as the provider does.
 """
@@ -14,14 +17,14 @@ from __future__ import annotations
 
 import base64
 import copy
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import pulumi_kubernetes  # noqa: F401  (registers the Kubernetes resource modules enumerated below)
 
 from mlplat.core.sdk_compat import module_classes, registered_modules
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION
 
-from ._core import FakeContext, Outputs, RealisticMocks, fake, fake_uuid, invoke, stable_hex
+from ._core import FakeContext, Outputs, RealisticMocks, fallback, fake, fake_uuid, invoke, stable_hex
 
 __all__ = ["CREATED_AT", "CUSTOM_RESOURCE_SCOPES", "HELM_RELEASE", "S3_PREFIX_LIST_CIDRS"]
 
@@ -229,18 +232,136 @@ def _kubernetes_object(namespaced: bool):
             }
         )
         out: Outputs = {"metadata": metadata}
-        if props.get("kind") == "Namespace":
-            out["status"] = {"phase": "Active"}
+        by_kind = _SERVER_FILLED.get(str(props.get("kind")))
+        if by_kind is not None:
+            out.update(by_kind(ctx, props, metadata))
         object_id = f"{metadata['namespace']}/{metadata['name']}" if namespaced else metadata["name"]
         return object_id, out
 
     return make
 
 
+# --- what the API server and the controllers fill in, by kind --------------------------------
+
+
+def _replicas(props: Mapping[str, Any]) -> int:
+    spec = props.get("spec") or {}
+    replicas = spec.get("replicas") if isinstance(spec, Mapping) else None
+    return replicas if isinstance(replicas, int) else 1
+
+
+def _workload(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    n = _replicas(props)
+    status: Outputs = {"observedGeneration": 1, "replicas": n, "readyReplicas": n, "availableReplicas": n,
+                       "updatedReplicas": n}  # fmt: skip
+    kind = props.get("kind")
+    if kind == "Deployment":
+        status["conditions"] = [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "lastTransitionTime": CREATED_AT},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "lastTransitionTime": CREATED_AT},
+        ]
+    elif kind == "StatefulSet":
+        revision = f"{metadata['name']}-{ctx.hex(10)}"
+        status.update({"currentReplicas": n, "currentRevision": revision, "updateRevision": revision})
+    return {"status": status}
+
+
+def _daemon_set(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    return {"status": {"observedGeneration": 1, "desiredNumberScheduled": 1, "currentNumberScheduled": 1,
+                       "numberReady": 1, "numberAvailable": 1, "updatedNumberScheduled": 1, "numberMisscheduled": 0}}  # fmt: skip
+
+
+def _elb_hostname(ctx: FakeContext, metadata: Mapping[str, Any]) -> str:
+    return f"a{stable_hex(ctx.seed + 'elb', 32)}-{int(ctx.hex(9), 16) % 10**10}.{ctx.region}.elb.amazonaws.com"
+
+
+def _cluster_ip(ctx: FakeContext) -> str:
+    digits = stable_hex(ctx.seed + "cluster-ip", 4)
+    return f"172.20.{int(digits[:2], 16)}.{1 + int(digits[2:], 16) % 254}"
+
+
+def _service(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    spec = copy.deepcopy(dict(props.get("spec") or {}))
+    service_type = spec.setdefault("type", "ClusterIP")
+    if service_type != "ExternalName":
+        if spec.get("clusterIP") in (None, ""):
+            spec["clusterIP"] = _cluster_ip(ctx)
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("sessionAffinity", "None")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    if service_type in ("NodePort", "LoadBalancer"):
+        ports = []
+        for index, port in enumerate(spec.get("ports") or []):
+            port = dict(port) if isinstance(port, Mapping) else port
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+                port.setdefault("nodePort", 30000 + (int(stable_hex(ctx.seed + str(index), 4), 16) % 2768))
+            ports.append(port)
+        spec["ports"] = ports
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    status: Outputs = {"loadBalancer": {}}
+    if service_type == "LoadBalancer":
+        status = {"loadBalancer": {"ingress": [{"hostname": _elb_hostname(ctx, metadata)}]}}
+    return {"spec": spec, "status": status}
+
+
+def _ingress(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    name = f"k8s-{str(metadata.get('namespace', 'default'))[:8]}-{str(metadata['name'])[:8]}-{ctx.hex(10)}"
+    hostname = f"{name}-{int(ctx.hex(9), 16) % 10**10}.{ctx.region}.elb.amazonaws.com"
+    return {"status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
+
+
+def _pod(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    digits = stable_hex(ctx.seed + "pod-ip", 4)
+    return {"status": {"phase": "Running", "podIP": f"10.0.{int(digits[:2], 16)}.{1 + int(digits[2:], 16) % 254}",
+                       "hostIP": "10.0.0.10", "startTime": CREATED_AT, "qosClass": "BestEffort",
+                       "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": CREATED_AT}]}}  # fmt: skip
+
+
+def _claim(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    spec = props.get("spec") or {}
+    requests = ((spec.get("resources") or {}).get("requests") or {}) if isinstance(spec, Mapping) else {}
+    return {"status": {"phase": "Bound", "accessModes": list(spec.get("accessModes") or ["ReadWriteOnce"]),
+                       "capacity": {"storage": requests.get("storage", "1Gi")}}}  # fmt: skip
+
+
+def _job(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    # The provider waits for a Job to complete before it reports it created.
+    return {"status": {"succeeded": 1, "startTime": CREATED_AT, "completionTime": CREATED_AT,
+                       "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": CREATED_AT}]}}  # fmt: skip
+
+
+def _autoscaler(ctx: FakeContext, props: Mapping[str, Any], metadata: Mapping[str, Any]) -> Outputs:
+    spec = props.get("spec") or {}
+    low = spec.get("minReplicas") if isinstance(spec, Mapping) else None
+    replicas = low if isinstance(low, int) else 1
+    return {"status": {"currentReplicas": replicas, "desiredReplicas": replicas}}
+
+
+_SERVER_FILLED = {
+    "Namespace": lambda ctx, props, metadata: {"status": {"phase": "Active"}},
+    "Deployment": _workload, "StatefulSet": _workload, "ReplicaSet": _workload, "DaemonSet": _daemon_set,
+    "Service": _service, "Ingress": _ingress, "Pod": _pod, "PersistentVolumeClaim": _claim, "Job": _job,
+    "HorizontalPodAutoscaler": _autoscaler,
+}  # fmt: skip
+
+
 _namespaced = _kubernetes_object(True)
 _cluster_scoped = _kubernetes_object(False)
 for _token, _is_namespaced in {**_kubernetes_object_tokens(), **CUSTOM_RESOURCE_SCOPES}.items():
     fake(_token)(_namespaced if _is_namespaced else _cluster_scoped)
+
+
+@fallback("kubernetes:")
+def _custom_resource(ctx: FakeContext, type_token: str, props: Mapping[str, Any]) -> Optional[tuple[str, Outputs]]:
+    """A custom resource of a CRD the SDK has no class for: namespaced when the program gave a namespace."""
+    if "/" not in type_token.split(":")[1]:  # `kubernetes:<group>/<version>:<Kind>` only
+        return None
+    metadata = props.get("metadata")
+    namespaced = isinstance(metadata, Mapping) and bool(metadata.get("namespace"))
+    return (_namespaced if namespaced else _cluster_scoped)(ctx, props)
 
 
 @fake(HELM_RELEASE)
