@@ -3,6 +3,7 @@
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
                 [--baseline FILE] [--registry FILE]
+                [--invoke-results FILE]
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
@@ -32,7 +33,9 @@ Service Quotas, and names each quota to raise.
 
 Exit codes: 0 success; 1 a check failed (contract errors, a mandatory policy violation, or a
 feature group replaced in staging or prod);
-2 configuration error (message only, no traceback).
+2 configuration error (message only, no traceback); 3 an internal error of mlplat (a bug: the
+message asks for a report). An exception the program raises exits 1 with the program's own
+frames; a package it imports that is not installed exits 1 naming it with the install hint.
 """
 
 from __future__ import annotations
@@ -59,17 +62,20 @@ from mlplat.policies.pack_folder import (
 
 from .audit import AUDIT_RENDERERS, AuditReport
 from .contracts import check_plan
+from .invoke_results import load_invoke_results
 from .offline import run_stack
 from .policy_runner import PolicyReport, evaluate
+from .program_errors import explain
 from .report import RENDERERS, PlanReport
 from .stackfile import load_project, load_stack_config
 from .state import load_deployment
 from .verify import DEFAULT_WORKERS
 
-__all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "main"]
+__all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "EXIT_INTERNAL_ERROR", "main"]
 
 EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
                       "a JSON object of model package group name to its ModelPackageSummaryList, as `aws sagemaker "
                       "list-model-packages --query ModelPackageSummaryList` prints it (default: registry.<stack>.json "
                       "next to the stack file when there is one; without one, no package is approved and AWS is not called)")
+    plan.add_argument("--invoke-results", metavar="FILE", help="pinned answers of data-source invokes (YAML or JSON): "
+                      "invoke token -> result, or -> a list of {args, result} entries matched by the call's arguments; "
+                      "invokes neither pinned nor modelled are answered from their result type, and the plan lists them")
 
     audit = sub.add_parser("audit", help="evaluate the policy pack over a deployed stack (a pulumi stack export, or "
                            "pulumi preview --refresh --json for the live view)")
@@ -246,6 +255,8 @@ def _lineage(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat lineage: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    except Exception as exc:  # the program's own error, a package it lacks, or a bug of the runner
+        return _program_failed("lineage", exc, Path(args.cwd))
     if args.family:
         members = resources_of_family(plan, args.family)
         if not members:
@@ -463,13 +474,24 @@ def _policies(args: argparse.Namespace, source: _PolicySource, plan) -> Optional
                     source=f"pack folder {folder.path}/", notes=notes)
 
 
+def _program_failed(command: str, error: Exception, cwd: Path) -> int:
+    """One message for an exception that escaped a program's run: the program's, a missing package, or ours."""
+    failure = explain(error, cwd)
+    print(f"mlplat {command}: {failure.message}", file=sys.stderr)
+    return EXIT_INTERNAL_ERROR if failure.is_runner_bug else EXIT_CHECKS_FAILED
+
+
 def _plan(args: argparse.Namespace) -> int:
     try:
         policy_source = _policy_source(args)
-        plan = run_stack(Path(args.cwd), args.stack, preview=args.preview, registry=args.registry)
+        invoke_results = load_invoke_results(args.invoke_results) if args.invoke_results else None
+        plan = run_stack(Path(args.cwd), args.stack, preview=args.preview, registry=args.registry,
+                         invoke_results=invoke_results)
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    except Exception as exc:  # the program's own error, a package it lacks, or a bug of the runner
+        return _program_failed("plan", exc, Path(args.cwd))
     try:
         kubernetes = _kubernetes(plan)  # a bad $MLPLAT_*_CRDS folder is a configuration error
     except PlatformError as exc:

@@ -234,6 +234,9 @@ def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
             loop.run_until_complete(run_in_stack(program))
     except BaseException as error:
         _not_reported_again(loop, error)
+        where_raised = pulumi_compat.failed_rpc_traceback(error)
+        if where_raised is not None:  # the program's own frames, not only the SDK's final wait
+            raise error.with_traceback(where_raised)
         raise
     finally:
         _cancel_leftover_tasks(loop)

@@ -73,6 +73,7 @@ __all__ = [
     "require_tested_runtime",
     "reset_version_checks",
     "output_is_secret",
+    "failed_rpc_traceback",
     "output_type_properties",
     "is_output_type",
     "secret_envelope",
@@ -273,6 +274,18 @@ def recorded_state(monitor: Any, urn: str) -> dict[str, Any]:
 def recorded_urns(monitor: Any) -> list[str]:
     """The URNs the stock monitor registered, in registration order."""
     return list(monitor.resources)
+
+
+def failed_rpc_traceback(error: BaseException) -> Any:
+    """The traceback `error` had where it was raised, when it failed one of the SDK's RPCs (a
+    registration, an Output the SDK resolved): the SDK re-raises such errors from its final wait,
+    which leaves only its own frames on them; its RPC manager kept the original. None otherwise."""
+    from pulumi.runtime.settings import SETTINGS
+
+    manager = SETTINGS.rpc_manager
+    if getattr(manager, "unhandled_exception", None) is error:
+        return getattr(manager, "exception_traceback", None)
+    return None
 
 
 # --- the provider SDKs' type information ----------------------------------------------------------
