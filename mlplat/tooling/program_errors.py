@@ -129,6 +129,8 @@ def _innermost(error: BaseException) -> Optional[traceback.FrameSummary]:
 
 
 def _is_program(filename: str, root: str) -> bool:
+    if filename.startswith("<"):  # `<frozen runpy>`, `<string>`: the interpreter's, not a file of the project
+        return False
     try:
         resolved = str(Path(filename).resolve())
     except (OSError, ValueError):

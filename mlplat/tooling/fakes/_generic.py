@@ -27,6 +27,7 @@ import base64
 import functools
 import json
 import re
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Optional
 
 from mlplat.core.aws_models import python_pattern, service_model
@@ -70,7 +71,7 @@ _EC2_PREFIXES = {
 _PUBLIC_IP_PREFIX = "203.0.113."  # TEST-NET-3: documentation addresses, never someone's server
 _READY_STATES = (
     "available", "ACTIVE", "Active", "active", "AVAILABLE", "Deployed", "DEPLOYED", "InService", "ENABLED",
-    "Enabled", "READY", "Ready", "ISSUED", "RUNNING", "running", "SUCCEEDED", "CREATE_COMPLETE", "INSYNC", "deployed",
+    "Enabled", "READY", "Ready", "ISSUED", "running", "RUNNING", "SUCCEEDED", "CREATE_COMPLETE", "INSYNC", "deployed",
 )  # fmt: skip
 _MAX_VALUE_DEPTH = 4  # nested objects below this depth come back empty
 
@@ -169,7 +170,16 @@ class _Kind:
 
     @property
     def ec2_prefix(self) -> Optional[str]:
-        return _EC2_PREFIXES.get(self.subject) if self.module in ("ec2", "vpc") else None
+        return _EC2_PREFIXES.get(_singular(self.subject)) if self.module in ("ec2", "vpc") else None
+
+
+def _singular(word: str) -> str:
+    """`subnets` -> `subnet`, `subnetIds` -> `subnetId`, `policies` -> `policy` (list items, lookups of many)."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us")):
+        return word[:-1]
+    return word
 
 
 @functools.lru_cache(maxsize=None)
@@ -318,14 +328,18 @@ def _special_id(subject: str, kind: _Kind) -> Optional[Generator]:
 # --- values by property name -----------------------------------------------------------------
 
 
-def _generator(prop: Prop, kind: _Kind, depth: int, *, invoke: bool = False, twin: bool = False) -> Optional[Generator]:
+def _generator(
+    prop: Prop, kind: _Kind, depth: int, *, invoke: bool = False, twin: bool = False, list_item: bool = False
+) -> Optional[Generator]:
     """How to make this property's value; None to leave it out.
 
     A `twin` is a property that is also an input the program left out: the provider fills in a
     default this module cannot know, so only values whose format the name tells are generated
     (ARNs, ids, names, dates, addresses), lists and maps stay empty and numbers and booleans out."""
     if prop.kind == STR:
-        return _string_generator(prop, kind, depth, invoke, twin)
+        return _string_generator(prop, kind, depth - 1 if list_item else depth, invoke, twin)
+    if prop.kind == INT and prop.name == "port" and kind.module in ("rds", "docdb", "neptune", "redshift", "elasticache"):
+        return _database_port
     if prop.kind in (INT, FLOAT, BOOL) and twin:
         return None
     if prop.kind == INT:
@@ -342,7 +356,7 @@ def _generator(prop: Prop, kind: _Kind, depth: int, *, invoke: bool = False, twi
     if prop.kind == LIST:
         if prop.item is None or depth >= _MAX_VALUE_DEPTH or twin:
             return lambda ctx, inputs: []
-        item = _generator(prop.item, kind, depth + 1, invoke=invoke)
+        item = _generator(replace(prop.item, name=_singular(prop.name)), kind, depth + 1, invoke=invoke, list_item=True)
         if item is None:
             return lambda ctx, inputs: []
         return lambda ctx, inputs: [item(ctx, inputs)]
@@ -371,7 +385,7 @@ def _string_generator(prop: Prop, kind: _Kind, depth: int, invoke: bool, twin: b
     if name == "arn" and top:
         return lambda ctx, inputs: _resource_arn(ctx, kind, inputs)
     if name == "id":
-        if invoke:
+        if invoke and top:
             return _invoke_id(kind)
         return lambda ctx, inputs: _lower_id(ctx, 12, "nested-id")
     if name == "name" and top:
@@ -394,6 +408,8 @@ def _string_generator(prop: Prop, kind: _Kind, depth: int, invoke: bool, twin: b
         return _id_property(name[:-2], kind)
     if _is_date(name):
         return lambda ctx, inputs: CREATED_AT
+    if name == "fqdn":
+        return lambda ctx, inputs: str(inputs.get("name") or _host(ctx, kind)).rstrip(".")
     if _is_host(name):
         return lambda ctx, inputs: _host(ctx, kind)
     if _is_url(name):
@@ -415,6 +431,9 @@ def _string_generator(prop: Prop, kind: _Kind, depth: int, invoke: bool, twin: b
     if name.endswith(("Status", "State")) or name in ("status", "state"):
         value = _ready_state(kind, name)
         return lambda ctx, inputs: value
+    enumerated = _botocore_enum_value(kind, name)
+    if enumerated is not None:
+        return lambda ctx, inputs: enumerated
     if name.endswith("Version") or name == "version":
         return lambda ctx, inputs: "1"
     if name.endswith("Name"):
@@ -495,8 +514,8 @@ def _id_property(subject: str, kind: _Kind) -> Generator:
 
 def _invoke_id(kind: _Kind) -> Generator:
     """A data source's `id`: the id of what it looked up where the subject tells its form."""
-    prefix = _EC2_PREFIXES.get(kind.subject)
-    if prefix and kind.module in ("ec2", "vpc"):
+    prefix = kind.ec2_prefix
+    if prefix:
         return lambda ctx, inputs: _ec2_id(ctx, prefix)
     if kind.module == "route53" and kind.subject == "zone":
         return lambda ctx, inputs: _upper_id(ctx, "Z", 20, "zone")
@@ -509,7 +528,21 @@ def _is_date(name: str) -> bool:
 
 def _is_host(name: str) -> bool:
     lowered = name.lower()
-    return lowered.endswith(("dnsname", "domainname", "hostname")) or name in ("address", "host")
+    return lowered.endswith(("dnsname", "domainname", "hostname", "dns")) or name in ("address", "host")
+
+
+def _database_port(ctx: FakeContext, inputs: Mapping[str, Any]) -> int:
+    """The engine's default port, as the provider reports it when the program gives none."""
+    engine = str(inputs.get("engine") or "")
+    if "postgres" in engine:
+        return 5432
+    if "sqlserver" in engine:
+        return 1433
+    if "oracle" in engine:
+        return 1521
+    if "redis" in engine or "valkey" in engine:
+        return 6379
+    return 3306 if engine else 5432
 
 
 def _is_url(name: str) -> bool:
@@ -518,6 +551,25 @@ def _is_url(name: str) -> bool:
 
 def _host(ctx: FakeContext, kind: _Kind) -> str:
     return f"{generated_name(ctx.name, ctx.seed)}.{kind.host}.{ctx.region}.amazonaws.com".lower()
+
+
+_PREFERRED_VALUES = ("x86_64", "hvm", "ebs", "HTTP", "TCP", "ipv4", "standard", "default", "STANDARD", "DEFAULT")
+
+
+@functools.lru_cache(maxsize=None)
+def _botocore_enum_value(kind: _Kind, name: str) -> Optional[str]:
+    """A property's value from the botocore enum its name matches (an AMI's `architecture`: `x86_64`)."""
+    model = _service(kind.service)
+    if model is None:
+        return None
+    stem = name[:1].upper() + name[1:]
+    subject = kind.subject[:1].upper() + kind.subject[1:]
+    for shape_name in (f"{subject}{stem}", f"{stem}Values", f"{stem}Type", stem, f"{stem}Name"):
+        if shape_name in model.shape_names:
+            values = getattr(model.shape_for(shape_name), "enum", None) or []
+            if values:
+                return next((v for v in (*_READY_STATES, *_PREFERRED_VALUES) if v in values), values[0])
+    return None
 
 
 @functools.lru_cache(maxsize=None)
