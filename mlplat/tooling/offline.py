@@ -119,7 +119,8 @@ def generic_diagnostics(generic: GenericUse) -> list[Diagnostic]:
                                         f"not a provider's answer (no hand-written fake): {', '.join(properties) or 'none'}"))
     for type_token, count in sorted(generic.undescribed.items()):
         found.append(Diagnostic("warning", f"{type_token} ({count} resource{'s' if count != 1 else ''}): no installed "
-                                           "provider SDK describes this type; its outputs are its inputs"))
+                                           "provider SDK describes this type: only its inputs (and, for a Kubernetes object, the metadata "
+                                           "every object gets) are known"))
     seen: set[str] = set()
     for token, args in generic.invokes:
         shown = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in sorted(args.items()))

@@ -21,10 +21,16 @@ from types import TracebackType
 from typing import Optional
 
 import mlplat
+import mlplat.components
+import mlplat.policies
 
 __all__ = ["Failure", "explain", "install_hint"]
 
-_MLPLAT_DIR = str(Path(mlplat.__file__).resolve().parent) + os.sep
+_MLPLAT_DIRS = tuple(
+    str(Path(module.__file__).resolve().parent) + os.sep for module in (mlplat, mlplat.components, mlplat.policies)
+)
+# Where a plan starts: in every traceback, not a sign of where it failed.
+_ENTRY_POINTS = tuple(str(Path(mlplat.__file__).resolve().parent / "tooling" / name) for name in ("offline.py", "cli.py"))
 _VENDORED = ("site-packages", "dist-packages", f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}")
 
 # Import names whose distribution is named otherwise (the rest: `pulumi_gcp` -> `pulumi-gcp`).
@@ -67,8 +73,7 @@ def explain(error: BaseException, project_dir: Path) -> Failure:
                 lines.append(f"    {frame.line.strip()}")
         lines.append(_exception_line(culprit))
         return Failure("program", "\n".join(lines))
-    innermost = _innermost(error)
-    if innermost is not None and innermost.filename.startswith(_MLPLAT_DIR):
+    if any(_is_mlplat(f.filename) for exc in chain for f in _frames(exc.__traceback__)):
         trace = "".join(traceback.format_exception(error)).rstrip()
         return Failure("runner", "internal error in mlplat's offline runner (a bug of mlplat, not of your program); "
                                  "please report it with the trace below and, if you can, the program:\n" + trace)
@@ -120,12 +125,9 @@ def _frames(tb: Optional[TracebackType]) -> list[traceback.FrameSummary]:
     return list(traceback.extract_tb(tb)) if tb is not None else []
 
 
-def _innermost(error: BaseException) -> Optional[traceback.FrameSummary]:
-    for exc in reversed(_chain(error)):
-        frames = _frames(exc.__traceback__)
-        if frames:
-            return frames[-1]
-    return None
+def _is_mlplat(filename: str) -> bool:
+    """A frame of mlplat's own code below the entry point (the runner, its fakes, the components)."""
+    return filename.startswith(_MLPLAT_DIRS) and not filename.startswith(_ENTRY_POINTS)
 
 
 def _is_program(filename: str, root: str) -> bool:

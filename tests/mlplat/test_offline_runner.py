@@ -188,12 +188,13 @@ def test_invoke_results_and_stack_references_are_plain_dictionaries():
     assert plan.outputs == {"ami": "ami-0123456789abcdef0", "vpc": "vpc-0abc"}
 
 
-def test_an_invoke_without_an_answer_fails_with_a_clear_message():
+def test_an_invoke_without_a_fake_is_answered_from_its_result_type_and_listed():
     def program():
-        aws.ec2.get_ami(owners=["amazon"], most_recent=True)
+        pulumi.export("ami", aws.ec2.get_ami(owners=["amazon"], most_recent=True).id)
 
-    with pytest.raises(Exception, match="no answer for invoke 'aws:ec2/getAmi:getAmi'"):
-        run_callable(program)
+    plan = run_callable(program)
+    assert plan.outputs["ami"].startswith("ami-")
+    assert plan.generic_invokes == [("aws:ec2/getAmi:getAmi", {"owners": ["amazon"], "mostRecent": True})]
 
 
 def test_program_exceptions_propagate_unchanged():
