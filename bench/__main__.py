@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from . import REFERENCE_STACKS, REPO_ROOT, machine, plan_phases, policy_runner, profile
-from . import overhead, policy_cost, scale, suite_time, verify_time
+from . import generic_path, overhead, policy_cost, scale, suite_time, verify_time
 
-MEASURES = ("overhead", "scale", "policy", "verify", "suite")
+MEASURES = ("overhead", "scale", "policy", "generic", "verify", "suite")
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
 
 
@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", default=None, help="units per generated platform (default 10,50,200; 2,5,10 with --quick)")
     parser.add_argument("--verify-sizes", default=None, help="resources verified against moto (default 100,400,1000; "
                         "30,60 with --quick)")
+    parser.add_argument("--generic-units", default=None, help="units of the generic-path program (default "
+                        f"{','.join(map(str, generic_path.FULL_SIZES))}; {','.join(map(str, generic_path.QUICK_SIZES))} with --quick; "
+                        f"{generic_path.PER_UNIT} resources each)")
     parser.add_argument("--families", default=",".join(scale.DEFAULT_FAMILIES), help=f"unit families ({', '.join(scale.FAMILIES)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-size memory subprocesses")
     parser.add_argument("--suite", choices=("auto", "run", "skip"), default="auto", help="time the test suite (auto: not with --quick)")
@@ -74,6 +77,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"--verify-sizes must be integers, got {args.verify_sizes!r}")
     if any(s < verify_time.PER_UNIT for s in verify_sizes):
         parser.error(f"--verify-sizes must be at least {verify_time.PER_UNIT} (the resources of one unit)")
+    try:
+        generic_units = ([int(s) for s in _csv(args.generic_units)] if args.generic_units
+                         else list(generic_path.QUICK_SIZES if args.quick else generic_path.FULL_SIZES))
+    except ValueError:
+        parser.error(f"--generic-units must be integers, got {args.generic_units!r}")
+    if any(s < 1 for s in generic_units):
+        parser.error("--generic-units must be positive")
     families = _csv(args.families)
     if any(f not in scale.FAMILIES for f in families):
         parser.error(f"unknown unit families in {families} (known: {', '.join(scale.FAMILIES)})")
@@ -86,7 +96,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "machine": machine(),
         "options": {
             "quick": args.quick, "runs": runs, "measures": only, "stacks": stacks, "sizes": sizes,
-            "families": families, "verify_sizes": verify_sizes, "memory": not args.no_memory, "warmup": args.warmup,
+            "families": families, "verify_sizes": verify_sizes, "generic_units": generic_units, "memory": not args.no_memory, "warmup": args.warmup,
         },
         "phases_after_program": [p.name for p in phases],
         "policy_runner": status.to_json(),
@@ -122,6 +132,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     lambda: policy_cost.summarize(status, measured.get("overhead"), measured.get("scale")))
         else:
             section("policy_cost", "policy: standalone", lambda: policy_cost.measure_standalone(stacks, runs=runs))
+    if "generic" in only:
+        section("generic", f"generic path: {', '.join(map(str, generic_units))} units x {runs} interleaved runs",
+                lambda: generic_path.measure(generic_units, runs=runs, warmup=min(args.warmup, 1)))
     if "verify" in only:
         section("verify", f"verify: {', '.join(map(str, verify_sizes))} resources against moto x {runs} interleaved runs",
                 lambda: verify_time.measure(verify_sizes, runs=runs))
@@ -135,7 +148,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     results["targets"] = [
         section_result["target"]
-        for section_result in (results.get("overhead"), results.get("scale"), results.get("policy_cost"), results.get("verify"))
+        for section_result in (results.get("overhead"), results.get("scale"), results.get("policy_cost"),
+                               results.get("generic"), results.get("verify"))
         if isinstance(section_result, dict) and "target" in section_result
     ]
     section("profiles", "profiles where a target is missed", lambda: _profiles(results, args.profile, stacks))
@@ -216,7 +230,7 @@ def render(results: dict[str, Any]) -> str:
         f"mlplat bench  {m['date']}  {m['cpu_count']} CPUs  {m['platform']}  Python {m['python']}  {packages}",
         f"load average at start: {m['load_average']}; runs per measure: {results['options']['runs']} (interleaved, medians [min-max])",
     ]
-    for name in ("overhead", "scale", "policy_cost", "verify", "suite", "profiles"):
+    for name in ("overhead", "scale", "policy_cost", "generic", "verify", "suite", "profiles"):
         if name in results and not _ok(results, name):
             out.append(f"{name}: FAILED {results[name]['error']}")
     if _ok(results, "overhead"):
@@ -258,6 +272,13 @@ def render(results: dict[str, Any]) -> str:
                 f"growth exponent vs resources: whole plan {_num(g['whole_plan'])}; program {_num(g['program'])}; "
                 f"bare SDK {_num(g['bare_sdk'])}; without GC time: whole plan {_num(g['whole_plan_without_gc'])}, "
                 f"bare SDK {_num(g['bare_sdk_without_gc'])}; whole plan vs units {_num(g['whole_plan_against_units'])}"]
+    if _ok(results, "generic"):
+        ge = results["generic"]
+        rows = [[str(p["units"]), str(p["resources"]), _ms(p["ms"]["fakes"]), _ms(p["ms"]["generic"]),
+                 f"{p['ms_per_resource']['fakes']['median']:.2f}", f"{p['ms_per_resource']['generic']['median']:.2f}",
+                 _x(p["ratio"]["value"])] for p in ge["points"]]
+        out += ["", "Generic path: the same program answered by hand-written fakes and by outputs generated from the SDK's "
+                "types (ms)", _table(["units", "res", "fakes", "generic", "ms/res fakes", "ms/res generic", "ratio"], rows)]
     if _ok(results, "policy_cost"):
         pc = results["policy_cost"]
         out += ["", f"3. Policy cost: {pc['runner']['detail']}"]

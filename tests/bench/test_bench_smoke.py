@@ -46,7 +46,8 @@ def assert_target(entry):
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "results.json"
     code = bench_cli.main(
-        ["--quick", "--runs", "1", "--warmup", "0", "--stacks", "dev", "--sizes", "1,2", "--verify-sizes", "6,12", "--no-memory", "--profile", "never", "--out", str(out)]
+        ["--quick", "--runs", "1", "--warmup", "0", "--stacks", "dev", "--sizes", "1,2", "--verify-sizes", "6,12", "--generic-units", "2",
+         "--no-memory", "--profile", "never", "--out", str(out)]
     )
     assert code == 0
     return json.loads(out.read_text())
@@ -119,11 +120,12 @@ def test_policy_cost_is_measured_or_says_why_not(results):
 
 def test_quick_runs_skip_the_suite_and_every_target_is_listed(results):
     assert results["suite"]["status"] == "skipped"
-    assert len(results["targets"]) == 4
+    assert len(results["targets"]) == 5
     for entry in results["targets"]:
         assert_target(entry)
     text = bench_cli.render(results)
     assert "Targets" in text and "1. Framework overhead" in text and "2. Scale" in text and "4. verify" in text
+    assert "Generic path" in text
 
 
 def test_profiles_see_every_thread_and_name_functions():
@@ -227,3 +229,17 @@ def test_a_stack_that_does_not_plan_is_reported_not_fatal():
     assert entry["stack"] == "no-such-stack" and "ConfigError" in entry["error"]
     assert result["target"]["met"] is None
     assert policy_cost.summarize(bench.policy_runner(), result)["plans"] == []
+
+
+def test_generic_path_compares_the_same_program_with_and_without_fakes(results):
+    from bench import generic_path
+
+    generic = results["generic"]
+    (point,) = generic["points"]
+    assert point["units"] == 2 and point["resources"] == 2 * generic_path.PER_UNIT
+    for side in ("fakes", "generic"):
+        assert_stats(point["ms"][side], 1)
+        assert_stats(point["ms_per_resource"][side], 1)
+    assert point["ratio"]["value"] > 0 and generic["types"] == list(generic_path.FAKED_TYPES)
+    assert_target(generic["target"])
+    assert generic["target"] in results["targets"]

@@ -17,6 +17,7 @@ from ._core import (
     invoke,
     pinned_result,
     stable_hex,
+    without_fakes,
 )
 
 # Every module of this package registers its fakes on import.
@@ -38,4 +39,5 @@ __all__ = [
     "invoke",
     "pinned_result",
     "stable_hex",
+    "without_fakes",
 ]

@@ -17,10 +17,11 @@ metadata).
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import copy
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
@@ -97,6 +98,17 @@ def fallback(type_prefix: str) -> Callable[[FallbackFn], FallbackFn]:
         return fn
 
     return register
+
+
+@contextlib.contextmanager
+def without_fakes(*type_tokens: str) -> Iterator[None]:
+    """Set the hand-written fakes of these types aside for the block: the generic path answers
+    them (to compare the two paths on the same program; not thread-safe against a running plan)."""
+    saved = {token: _FAKES.pop(token) for token in type_tokens if token in _FAKES}
+    try:
+        yield
+    finally:
+        _FAKES.update(saved)
 
 
 # --- invokes ---------------------------------------------------------------------------------
