@@ -8,7 +8,8 @@ out. Fixtures:
   never the inside of an `apply`. Options are those of `mlplat.offline.run_callable`, plus
   `stack_file="dev"` to load config from the project's `Pulumi.dev.yaml` (secrets become
   "[secret]"), `stack_references={"org/proj/stack": {"vpc_id": "vpc-..."}}` and
-  `invoke_results={"aws:index/getAmi:getAmi": {...}}`, both as plain dictionaries.
+  `invoke_results={"aws:ec2/getAmi:getAmi": {...}}` (or a list of `{"args": ..., "result": ...}`
+  entries matched by the call's arguments), both as plain dictionaries.
 - `mlplat_stack(stack, **options) -> Plan`: runs the project's own program with a stack file.
 - `mlplat_checks`: for the rare test that must look inside an Output during the program.
   `mlplat_checks.on(output, fn)` runs `fn(value)` when the value resolves; the test fails if a

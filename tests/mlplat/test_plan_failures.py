@@ -120,3 +120,17 @@ def test_a_malformed_invoke_results_file_is_a_configuration_error(tmp_path: Path
 
 def test_cli_keeps_its_exit_codes_documented():
     assert "3 an internal error of mlplat" in (cli.__doc__ or "")
+
+
+def test_the_readme_example_of_invoke_results_is_a_valid_file():
+    import re
+
+    import yaml
+
+    from mlplat.tooling.invoke_results import invoke_results_problems
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Programs without hand-written fakes", 1)[1]
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    assert invoke_results_problems(example) == []
+    assert "aws:ec2/getAmi:getAmi" in example and "aws:route53/getZone:getZone" in example

@@ -15,6 +15,7 @@ import functools
 import importlib
 import re
 import sys
+import threading
 import typing
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -115,18 +116,25 @@ def _return_annotation(function: Any) -> Any:
 
 
 _OBJECTS: dict[type, tuple[Prop, ...]] = {}
-_MAX_DEPTH = 6  # nested output types deeper than this come back empty (and cycles end here)
+_BUILDING: set[type] = set()  # output types being read: a type that contains itself ends there
+_LOCK = threading.RLock()  # registrations arrive from the SDK's thread pool
 
 
 def _properties(cls: type, depth: int) -> tuple[Prop, ...]:
-    if cls in _OBJECTS:
-        return _OBJECTS[cls]
-    if depth > _MAX_DEPTH:
-        return ()
-    module = sys.modules.get(cls.__module__)
-    props = tuple(_prop(name, annotation, module, depth) for name, annotation in output_type_properties(cls))
-    _OBJECTS[cls] = props
-    return props
+    with _LOCK:
+        if cls in _OBJECTS:
+            return _OBJECTS[cls]
+        if cls in _BUILDING:
+            return ()
+        _BUILDING.add(cls)
+        try:
+            module = sys.modules.get(cls.__module__)
+            props = tuple(_prop(name, annotation, module, depth) for name, annotation in output_type_properties(cls))
+        finally:
+            _BUILDING.discard(cls)
+        if not _BUILDING:  # a type read inside a cycle may be cut short: cache the outermost only
+            _OBJECTS[cls] = props
+        return props
 
 
 def _prop(name: str, annotation: Any, module: Any, depth: int) -> Prop:
@@ -200,7 +208,7 @@ def _resolve(hint: Any, module: Any) -> Any:
         hint = hint.__forward_arg__
     if isinstance(hint, str):
         try:
-            return eval(hint, dict(vars(module)) if module is not None else {})  # noqa: S307 (the SDK's own annotation)
+            return eval(hint, vars(module) if module is not None else {})  # noqa: S307 (the SDK's own annotation)
         except Exception:
             return Any
     origin = typing.get_origin(hint)
