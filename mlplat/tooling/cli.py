@@ -3,7 +3,7 @@
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
                 [--baseline FILE] [--registry FILE]
-                [--invoke-results FILE]
+                [--invoke-results FILE] [--stack-references FILE]
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
@@ -62,7 +62,7 @@ from mlplat.policies.pack_folder import (
 
 from .audit import AUDIT_RENDERERS, AuditReport
 from .contracts import check_plan
-from .invoke_results import load_invoke_results
+from .pinned_answers import load_invoke_results, load_stack_references
 from .offline import run_stack
 from .policy_runner import PolicyReport, evaluate
 from .program_errors import explain
@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--invoke-results", metavar="FILE", help="pinned answers of data-source invokes (YAML or JSON): "
                       "invoke token -> result, or -> a list of {args, result} entries matched by the call's arguments; "
                       "invokes neither pinned nor modelled are answered from their result type, and the plan lists them")
+    plan.add_argument("--stack-references", metavar="FILE", help="outputs of the stacks the program references (YAML or "
+                      "JSON): stack name -> its outputs, as `pulumi stack output --json` prints them")
 
     audit = sub.add_parser("audit", help="evaluate the policy pack over a deployed stack (a pulumi stack export, or "
                            "pulumi preview --refresh --json for the live view)")
@@ -485,8 +487,9 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         policy_source = _policy_source(args)
         invoke_results = load_invoke_results(args.invoke_results) if args.invoke_results else None
+        stack_references = load_stack_references(args.stack_references) if args.stack_references else None
         plan = run_stack(Path(args.cwd), args.stack, preview=args.preview, registry=args.registry,
-                         invoke_results=invoke_results)
+                         invoke_results=invoke_results, stack_references=stack_references)
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR

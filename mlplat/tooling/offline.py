@@ -24,6 +24,7 @@ import os
 import runpy
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
@@ -58,7 +59,7 @@ def run_callable(
     region: str = DEFAULT_REGION,
     account: str = FAKE_ACCOUNT_ID,
     preview: bool = False,
-    invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    invoke_results: Optional[Mapping[str, Any]] = None,
     stack_references: Optional[Mapping[str, Mapping[str, Any]]] = None,
     model_packages: Optional[ModelPackageSource] = None,
 ) -> Plan:
@@ -137,7 +138,8 @@ def run_stack(
     stack: str,
     *,
     preview: bool = False,
-    invoke_results: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    invoke_results: Optional[Mapping[str, Any]] = None,
+    stack_references: Optional[Mapping[str, Mapping[str, Any]]] = None,
     config_overrides: Optional[Mapping[str, Any]] = None,
     registry: Optional[str | Path] = None,
     model_packages: Optional[ModelPackageSource] = None,
@@ -186,6 +188,7 @@ def run_stack(
             account=stack_config.account or FAKE_ACCOUNT_ID,
             preview=preview,
             invoke_results=invoke_results,
+            stack_references=stack_references,
             model_packages=packages,
         )
 
@@ -240,7 +243,10 @@ def _run_in_fresh_loop(program: Callable[[], Any]) -> None:
             raise error.with_traceback(where_raised)
         raise
     finally:
-        _cancel_leftover_tasks(loop)
+        with warnings.catch_warnings():
+            # A program that failed leaves the SDK's coroutines unawaited: the failure is reported, not them.
+            warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
+            _cancel_leftover_tasks(loop)
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -127,10 +127,35 @@ def test_the_readme_example_of_invoke_results_is_a_valid_file():
 
     import yaml
 
-    from mlplat.tooling.invoke_results import invoke_results_problems
+    from mlplat.tooling.pinned_answers import invoke_results_problems
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("### Programs without hand-written fakes", 1)[1]
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
     assert invoke_results_problems(example) == []
     assert "aws:ec2/getAmi:getAmi" in example and "aws:route53/getZone:getZone" in example
+
+
+STACK_REFERENCE_PROGRAM = (
+    "import pulumi\nimport pulumi_aws as aws\n"
+    "network = pulumi.StackReference('org/network/prod')\n"
+    "group = aws.ec2.SecurityGroup('web', vpc_id=network.get_output('vpc_id'))\n"
+    "pulumi.export('vpc', group.vpc_id)\n"
+)
+
+
+def test_stack_references_file_gives_other_stacks_outputs(tmp_path: Path, capsys):
+    _project(tmp_path, STACK_REFERENCE_PROGRAM)
+    outputs = tmp_path / "stacks.yaml"
+    outputs.write_text("org/network/prod:\n  vpc_id: vpc-0123456789abcdef0\n")
+    assert _plan(tmp_path, "--stack-references", str(outputs), "--format", "json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["steps"][0]["newState"]["outputs"] == {"vpc": "vpc-0123456789abcdef0"}
+
+
+def test_a_stack_reference_without_outputs_says_how_to_pass_them(tmp_path: Path, capsys):
+    _project(tmp_path, STACK_REFERENCE_PROGRAM)
+    assert _plan(tmp_path) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err
+    assert "no outputs for stack reference 'org/network/prod'" in err and "--stack-references FILE" in err
+    assert "Traceback" not in err and "bug" not in err

@@ -25,6 +25,8 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
+from mlplat.core.errors import PlatformError
+
 FAKE_ACCOUNT_ID = "123456789012"
 
 Outputs = dict[str, Any]
@@ -126,11 +128,15 @@ def invoke(*tokens: str) -> Callable[[InvokeFn], InvokeFn]:
     return register
 
 
-class UnmockedInvokeError(LookupError):
+class OfflineAnswerError(PlatformError, LookupError):
+    """The program asked for something the offline runner cannot answer (the message says what to pass)."""
+
+
+class UnmockedInvokeError(OfflineAnswerError):
     """A program called a data source the offline runner has no answer for."""
 
 
-class UnknownStackReferenceError(LookupError):
+class UnknownStackReferenceError(OfflineAnswerError):
     """A program referenced a stack whose outputs the offline runner was not given."""
 
 
@@ -219,7 +225,8 @@ class RealisticMocks(Mocks):
         if name not in self.stack_references:
             raise UnknownStackReferenceError(
                 f"the offline runner has no outputs for stack reference {name!r}; "
-                "pass stack_references={name: {output: value}}"
+                "pass its outputs with `mlplat plan --stack-references FILE`, or stack_references={name: {output: value}} "
+                "in the test kit"
             )
         return name, {"name": name, "outputs": dict(self.stack_references[name]), "secretOutputNames": []}
 

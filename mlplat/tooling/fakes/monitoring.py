@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._core import FakeContext, Outputs, RealisticMocks, UnmockedInvokeError, fake, fake_uuid, invoke
+from ._core import FakeContext, OfflineAnswerError, Outputs, RealisticMocks, UnmockedInvokeError, fake, fake_uuid, invoke
 
 __all__ = ["MODEL_MONITOR_REGISTRIES", "MODEL_MONITOR_REPOSITORY", "UnknownImageRegionError"]
 
@@ -62,7 +62,7 @@ MODEL_MONITOR_REGISTRIES: dict[str, str] = {
 }
 
 
-class UnknownImageRegionError(LookupError):
+class UnknownImageRegionError(OfflineAnswerError):
     """No registry hosts the requested prebuilt image in this region (the provider fails likewise)."""
 
 

@@ -1,6 +1,6 @@
-"""Pinned invoke answers for an offline plan: `mlplat plan --invoke-results FILE`.
+"""Answers a user pins for an offline plan: invoke results and other stacks' outputs.
 
-The file (YAML or JSON) maps an invoke token to its answer for any arguments, or to a list of
+`mlplat plan --invoke-results FILE`: the file (YAML or JSON) maps an invoke token to its answer for any arguments, or to a list of
 entries answering calls by their arguments (the engine's names, as `pulumi preview` shows them);
 the first entry whose `args` the call's arguments include answers, and an entry without `args`
 answers any call:
@@ -11,7 +11,14 @@ answers any call:
     aws:index/getCallerIdentity:getCallerIdentity:
       accountId: "210987654321"
 
-The same dictionary is what the test kit's `invoke_results=` takes.
+`mlplat plan --stack-references FILE`: the outputs of the stacks the program references
+(`pulumi.StackReference("org/network/prod")`), as `pulumi stack output --json` prints them:
+
+    org/network/prod:
+      vpc_id: vpc-0123456789abcdef0
+      private_subnet_ids: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
+
+The same dictionaries are what the test kit's `invoke_results=` and `stack_references=` take.
 """
 
 from __future__ import annotations
@@ -24,24 +31,43 @@ import yaml
 
 from mlplat.core.errors import ConfigError, Problem
 
-__all__ = ["load_invoke_results", "invoke_results_problems"]
+__all__ = ["invoke_results_problems", "load_invoke_results", "load_stack_references"]
 
 
 def load_invoke_results(path: str | Path) -> dict[str, Any]:
-    """The file's pinned answers; ConfigError naming the file and the entry that is wrong."""
-    file = Path(path)
-    label = str(path)
-    if not file.is_file():
-        raise ConfigError([Problem("--invoke-results", "is not a file", label)])
-    text = file.read_text()
-    try:
-        document = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError([Problem("(file)", f"is not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}")], label) from None
+    """The file's pinned invoke answers; ConfigError naming the file and the entry that is wrong."""
+    document = _read(path, "--invoke-results")
     problems = invoke_results_problems(document)
     if problems:
-        raise ConfigError(problems, label)
+        raise ConfigError(problems, str(path))
     return dict(document or {})
+
+
+def load_stack_references(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Stack name -> its outputs; ConfigError naming the file and the entry that is wrong."""
+    document = _read(path, "--stack-references")
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError([Problem("(top level)", "must map stack names (`org/project/stack`) to their outputs",
+                                   type(document).__name__)], str(path))
+    problems = [Problem(str(name), "must be a mapping of output names to values (`pulumi stack output --json`)", outputs)
+                for name, outputs in document.items() if not isinstance(outputs, dict)]
+    if problems:
+        raise ConfigError(problems, str(path))
+    return {str(name): dict(outputs) for name, outputs in document.items()}
+
+
+def _read(path: str | Path, option: str) -> Any:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError([Problem(option, "is not a file", str(path))])
+    text = file.read_text()
+    try:
+        return json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        kind = "JSON" if file.suffix == ".json" else "YAML"
+        raise ConfigError([Problem("(file)", f"is not valid {kind}: {exc}")], str(path)) from None
 
 
 def invoke_results_problems(document: Any) -> list[Problem]:
