@@ -9,7 +9,11 @@ A rule is a small function over what the engine shows a policy:
             yield Finding("rotation is off")
 
 Resource rules see one resource's inputs; stack rules see every resource with its outputs,
-parent and (property) dependencies. `to_policy` turns a rule into a pulumi_policy policy whose
+parent and (property) dependencies. A resource rule declared with `joins=True` is written like any
+resource rule but may read the resources a resource references (`r.referenced("launchTemplate")`,
+`r.referencing(...)`, `r.stack`): since CrossGuard shows other resources to stack policies only,
+it runs as one stack policy that checks each resource of its types in turn, and its findings name
+that resource (scope "stack" in the catalogue). `mlplat plan` drives the same policy. `to_policy` turns a rule into a pulumi_policy policy whose
 description carries the rule id, whose config schema comes from the rule's pydantic config model,
 and whose validate applies the environment's level and the waivers before reporting.
 
@@ -20,6 +24,7 @@ engine record that the policy could not run on it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import ipaddress
@@ -44,6 +49,7 @@ from mlplat.core.sdk_compat import UnknownValueError
 from mlplat.core.vocabulary import ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
 
 from ..waivers import Waiver, applicable_waiver, parse_waivers
+from ._references import StackIndex, stack_index
 
 Level = Literal["advisory", "mandatory", "remediate", "disabled"]
 SeverityName = Literal["low", "medium", "high", "critical"]
@@ -85,6 +91,20 @@ class ResourceView:
     protect: bool = False
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stack: Optional[StackIndex] = field(default=None, repr=False, compare=False)  # joined rules and stack rules
+
+    def _index(self) -> StackIndex:
+        if self.stack is None:
+            raise RuntimeError(f"{self.urn}: other resources are visible to stack rules and joins=True rules only")
+        return self.stack
+
+    def referenced(self, prop: str, types: Optional[Sequence[str]] = None) -> list["ResourceView"]:
+        """The stack's resources (of `types`) this resource's top-level property `prop` was computed from."""
+        return self._index().referenced(self, prop, types)
+
+    def referencing(self, types: Optional[Sequence[str]] = None, props: Optional[Sequence[str]] = None) -> list["ResourceView"]:
+        """The stack's resources (of `types`) with a property (one of `props`) computed from this one."""
+        return self._index().referencing(self, types, props)
 
     def get(self, path: str, default: Any = None) -> Any:
         current: Any = self.props
@@ -153,6 +173,7 @@ class Rule:
     types: Optional[tuple[str, ...]] = None
     unknowns: Literal["report", "skip"] = "report"
     remediate: Optional[Remediation] = None
+    joins: bool = False  # a per-resource check that reads other resources (runs as a stack policy)
 
     def level(self, environment: str) -> Level:
         return self.levels.get(environment, self.levels["prod"])
@@ -182,16 +203,52 @@ def resource_rule(
     *, id: str, name: str, severity: SeverityName, description: str, remediation: Sequence[str],
     frameworks: Sequence[str], levels: tuple[Level, Level], types: Optional[Sequence[str]] = None,
     config: type[BaseModel] = NoConfig, unknowns: Literal["report", "skip"] = "report",
-    remediate: Optional[Remediation] = None,
+    remediate: Optional[Remediation] = None, joins: bool = False,
 ) -> Callable[[ResourceCheck], ResourceCheck]:
-    """Register a rule over one resource's inputs. `levels` is (dev, prod); staging follows prod."""
+    """Register a rule over one resource's inputs. `levels` is (dev, prod); staging follows prod.
+
+    With `joins=True` the check may also read the resources the resource references (and those
+    referencing it) through `r.referenced` / `r.referencing` / `r.stack`: the rule runs as a stack
+    policy over every resource of `types` (every resource when `types` is None), with the
+    resources' outputs as stack policies see them. No remediation then (the engine remediates
+    resource policies only)."""
+    if joins and remediate is not None:
+        raise ValueError(f"{id}: a rule that joins other resources runs as a stack policy and cannot remediate")
 
     def register(fn: ResourceCheck) -> ResourceCheck:
-        _register(Rule(id, name, severity, description, tuple(remediation), tuple(frameworks), "resource",
-                       _levels(levels), fn, config, tuple(types) if types else None, unknowns, remediate))
+        chosen = tuple(types) if types else None
+        if joins:
+            _register(Rule(id, name, severity, description, tuple(remediation), tuple(frameworks), "stack",
+                           _levels(levels), _each_resource(fn, chosen, unknowns), config, chosen, "report", None, True))
+        else:
+            _register(Rule(id, name, severity, description, tuple(remediation), tuple(frameworks), "resource",
+                           _levels(levels), fn, config, chosen, unknowns, remediate))
         return fn
 
     return register
+
+
+def _each_resource(fn: ResourceCheck, types: Optional[tuple[str, ...]], unknowns: str) -> StackCheck:
+    """A stack check running `fn` on each resource of `types`; findings name the resource, and an
+    unknown value stops the check of that resource only (unverified, or skipped with unknowns="skip")."""
+    wanted = frozenset(types) if types else None
+
+    def check(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+        index = stack_index(views)
+        for view in index.of_type(*wanted) if wanted is not None else index.views:
+            if view.stack is None:
+                view.stack = index
+            try:
+                found = list(fn(view, cfg, ctx))
+            except UnknownValueError as exc:
+                if unknowns == "skip":
+                    continue
+                found = [Finding(f"{view.name}: {exc.message}: cannot be verified until the value is known "
+                                 "(checked again by `pulumi up`)", unverified=True)]
+            for finding in found:
+                yield finding if finding.urn else dataclasses.replace(finding, urn=view.urn)
+
+    return check
 
 
 def stack_rule(
@@ -423,7 +480,7 @@ _STACK_VIEWS: dict[str, tuple[Any, list[ResourceView]]] = {}
 
 
 def _build_views(args: StackValidationArgs) -> list[ResourceView]:
-    return [
+    views = [
         ResourceView(
             type=r.resource_type, name=r.name, urn=r.urn, props=r.props,
             parent=r.parent.urn if r.parent is not None else None,
@@ -433,6 +490,10 @@ def _build_views(args: StackValidationArgs) -> list[ResourceView]:
         )
         for r in args.resources
     ]
+    index = StackIndex(views)
+    for view in views:
+        view.stack = index
+    return views
 
 
 def _message(rule: Rule, finding: Finding) -> str:

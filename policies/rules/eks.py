@@ -7,18 +7,21 @@ form of older versions is read too). Provider defaults that weaken a setting are
 weak value: an absent `endpointPublicAccess` is a public endpoint (the provider's default is
 true) and absent `publicAccessCidrs` is 0.0.0.0/0 (AWS's default).
 
-MLP-EKS-05 sees a node group's instance types in its own `instanceTypes`. A resource rule cannot
-read a launch template the node group references, so a GPU-AMI node group whose instance types
-come only from its launch template is reported as unverifiable (name the types in the node
-group's `instanceTypes` and leave them out of the template, as EKS recommends); a node group
-with neither a GPU AMI type nor GPU instance types in its own inputs is not a GPU pool to this
-rule.
+MLP-EKS-05 reads GPU capacity in whatever form the cluster declares it: each form registers a
+`capacity_reader` (a managed node group here) returning a `GpuCapacity` (instance types, image,
+node limit). The rule joins other resources (`joins=True`: a stack policy in CrossGuard), so a
+node group that names no `instanceTypes` is read through the launch template it references (by
+property dependency, known even in preview, else by the template's known id or name). A GPU-AMI
+node group whose instance type cannot be read (a template outside the stack, a type unknown until
+apply) is reported; a node group with neither a GPU AMI type nor GPU instance types is not GPU
+capacity.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from pydantic import Field
 
@@ -28,6 +31,7 @@ from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 # EC2 instance families counted as accelerated (docs/DECISIONS.md, Serving).
 ACCELERATED_FAMILY_PREFIXES = ("p", "g", "inf", "trn")
@@ -184,11 +188,11 @@ class GpuNodeGroupConfig(RuleConfig):
             "staging": ["g5.xlarge", "g5.2xlarge"],
             "prod": ["g5.*", "g6.*", "p4d.*"],
         },
-        description="Per environment, the accelerated EC2 instance types (fnmatch patterns) GPU node groups may use; an environment not listed uses prod's.",
+        description="Per environment, the accelerated EC2 instance types (fnmatch patterns) GPU capacity may use; an environment not listed uses prod's.",
     )
     max_gpu_nodes: dict[str, int] = Field(
         default_factory=lambda: {"dev": 2, "staging": 4, "prod": 16},
-        description="Per environment, the largest scalingConfig.maxSize of one GPU node group; an environment not listed uses prod's.",
+        description="Per environment, the most nodes one GPU capacity declaration may scale to (a node group's scalingConfig.maxSize); an environment not listed uses prod's.",
     )
 
 
@@ -198,48 +202,142 @@ def is_accelerated_instance_type(instance_type: str) -> bool:
     return any(family.startswith(prefix) for prefix in ACCELERATED_FAMILY_PREFIXES)
 
 
+def is_accelerated_image_type(ami_type: Any) -> bool:
+    """An EKS AMI type made for accelerated instances (NVIDIA, GPU, Neuron)."""
+    return isinstance(ami_type, str) and any(m in ami_type.upper() for m in ACCELERATED_AMI_MARKERS)
+
+
 def _for_env(values: Mapping[str, Any], environment: str) -> Any:
     return values.get(environment, values.get("prod"))
+
+
+@dataclass(frozen=True)
+class GpuCapacity:
+    """What one declaration of node capacity says about GPUs, however the cluster declares it.
+
+    `instance_types` are the EC2 types it may launch (GPU and others; the rule picks the
+    accelerated ones), `where` says where they were read; `accelerated_image` is True when its
+    image only makes sense on accelerated instances; `max_nodes` is the most nodes it may scale to
+    (None: no node limit of its own); `unreadable` explains why the instance types could not be
+    read (the rule reports it for GPU capacity)."""
+
+    kind: str
+    instance_types: tuple[str, ...] = ()
+    where: str = ""
+    accelerated_image: bool = False
+    image: str = ""
+    max_nodes: Optional[int] = None
+    max_nodes_where: str = "maxSize"
+    unreadable: Optional[str] = None
+
+    @property
+    def gpu_types(self) -> list[str]:
+        return [t for t in self.instance_types if is_accelerated_instance_type(t)]
+
+    @property
+    def is_gpu(self) -> bool:
+        return bool(self.gpu_types) or self.accelerated_image
+
+
+CapacityReader = Callable[[ResourceView], Optional[GpuCapacity]]
+CAPACITY_READERS: dict[str, CapacityReader] = {}
+
+
+def capacity_reader(*types: str) -> Callable[[CapacityReader], CapacityReader]:
+    """Register how MLP-EKS-05 reads GPU capacity from resources of `types` (node groups here;
+    other forms of node capacity register their own reader). A reader returns None for a
+    resource that declares no node capacity, and may follow references (`r.referenced`)."""
+
+    def register(fn: CapacityReader) -> CapacityReader:
+        for type_token in types:
+            if type_token in CAPACITY_READERS:
+                raise ValueError(f"a GPU capacity reader for {type_token} is registered twice")
+            CAPACITY_READERS[type_token] = fn
+        return fn
+
+    return register
+
+
+def referenced_one(r: ResourceView, prop: str, types: Sequence[str], value_paths: Sequence[tuple[str, Sequence[str]]]) -> Optional[ResourceView]:
+    """The one resource of `types` that `prop` references: by property dependency, else by a
+    known value (`value_paths`: (path in r, the target's outputs it may equal))."""
+    found = r.referenced(prop, types)
+    if len(found) == 1:
+        return found[0]
+    for path, keys in value_paths:
+        value = r.known(path)
+        named = r.stack.named(value, types, keys) if r.stack is not None else []
+        if len(named) == 1:
+            return named[0]
+    return None
+
+
+@capacity_reader(NODE_GROUP_TYPE)
+def node_group_capacity(r: ResourceView) -> GpuCapacity:
+    """A managed node group: instance types from its own instanceTypes, else from the launch
+    template it references (EKS takes them from the template then); the GPU AMI from amiType."""
+    ami_type = r.get("amiType")
+    max_size = r.get("scalingConfig.maxSize")
+    common = dict(
+        kind="node group", accelerated_image=is_accelerated_image_type(ami_type), image=str(ami_type or ""),
+        max_nodes=int(max_size) if isinstance(max_size, (int, float)) else None, max_nodes_where="scalingConfig.maxSize",
+    )
+    own = strings(r.get("instanceTypes"))
+    if own:
+        return GpuCapacity(instance_types=tuple(own), where="instanceTypes", **common)
+    if _state(r, "launchTemplate") is _MISSING:
+        return GpuCapacity(unreadable="it names no instanceTypes and no launch template (EKS defaults to t3.medium)", **common)
+    template = referenced_one(r, "launchTemplate", (LAUNCH_TEMPLATE_TYPE,),
+                              (("launchTemplate.id", ("id",)), ("launchTemplate.name", ("name",))))
+    if template is None:
+        return GpuCapacity(unreadable="its launch template is not declared in this stack, so its instance type cannot be read", **common)
+    instance_type = _state(template, "instanceType")
+    if instance_type is _UNKNOWN:
+        return GpuCapacity(unreadable=f"the instance type of launch template {template.name} is unknown until apply", **common)
+    if not isinstance(instance_type, str) or not instance_type:
+        return GpuCapacity(unreadable=f"neither it nor its launch template {template.name} names an instance type", **common)
+    return GpuCapacity(instance_types=(instance_type,), where=f"launch template {template.name} (instanceType)", **common)
 
 
 @resource_rule(
     id="MLP-EKS-05", name="mlplat-eks-nodegroup-limit-gpu-capacity", severity="medium",
     description=(
-        "GPU node groups (EC2 p*, g*, inf*, trn* instance types, or a GPU/Neuron AMI type) use allow-listed "
-        "instance types and a scalingConfig.maxSize within the environment's cap (dev 2, staging 4, prod 16)"
+        "GPU capacity (EC2 p*, g*, inf*, trn* instance types, or a GPU/Neuron AMI type), in whatever form the cluster "
+        "declares it (managed node groups, with the instance type read from their launch template when they name none), "
+        "uses allow-listed instance types and scales to at most the environment's node cap (dev 2, staging 4, prod 16)"
     ),
     remediation=(
-        "Use an allow-listed GPU instance type in instance_types, or extend allowed_gpu_instance_types in the pack configuration (reviewed).",
+        "Use an allow-listed GPU instance type (in the node group's instance_types or its launch template's instance_type), "
+        "or extend allowed_gpu_instance_types in the pack configuration (reviewed).",
         "Lower scaling_config.max_size to the environment's cap, or split the capacity into several pools with their own Kueue flavors.",
-        "Name the instance types in the node group's instance_types rather than only in its launch template, so they can be checked.",
+        "Declare the launch template in the same stack as the node group, so its instance type can be checked.",
     ),
-    frameworks=(), levels=("advisory", "mandatory"), types=(NODE_GROUP_TYPE,), config=GpuNodeGroupConfig,
+    frameworks=("NIST-800-53:CM-7",), levels=("advisory", "mandatory"), config=GpuNodeGroupConfig, joins=True,
 )
 def gpu_node_groups(r: ResourceView, cfg: GpuNodeGroupConfig, ctx: RuleContext) -> Iterable[Finding]:
-    instance_types = strings(r.get("instanceTypes"))
-    ami_type = r.get("amiType")
-    gpu_ami = isinstance(ami_type, str) and any(m in ami_type.upper() for m in ACCELERATED_AMI_MARKERS)
-    gpu_types = [t for t in instance_types if is_accelerated_instance_type(t)]
-    if not gpu_types and not gpu_ami:
-        return  # not a GPU pool
+    reader = CAPACITY_READERS.get(r.type)
+    capacity = reader(r) if reader is not None else None
+    if capacity is None or not capacity.is_gpu:
+        return  # not node capacity, or not GPU capacity (types unreadable and no GPU image: not known to be GPU)
     allowed = list(_for_env(cfg.allowed_gpu_instance_types, ctx.environment) or [])
-    for instance_type in gpu_types:
+    for instance_type in capacity.gpu_types:
         if not any(fnmatch.fnmatchcase(instance_type, pattern) for pattern in allowed):
             listed = ", ".join(allowed) or "none"
             yield Finding(
-                f"GPU instance type {instance_type} is not allowed in {ctx.environment} (allowed: {listed})", key=instance_type
+                f"GPU instance type {instance_type} is not allowed in {ctx.environment} (allowed: {listed}; read from {capacity.where})",
+                key=instance_type,
             )
-    if not instance_types:
-        source = "its launch template" if _state(r, "launchTemplate") is not _MISSING else "the EKS default"
-        yield Finding(
-            f"GPU node group (amiType {ami_type}) takes its instance types from {source}, which this rule cannot read: "
-            "name them in instanceTypes",
-            key="instance-types",
-        )
+    if capacity.unreadable is not None:
+        yield Finding(f"GPU {capacity.kind} {r.name} (image {capacity.image or 'unknown'}): {capacity.unreadable}", key="instance-types")
     cap = _for_env(cfg.max_gpu_nodes, ctx.environment)
-    max_size = r.get("scalingConfig.maxSize")
-    if isinstance(max_size, (int, float)) and cap is not None and max_size > cap:
-        yield Finding(f"GPU node group maxSize {int(max_size)} exceeds the {ctx.environment} cap of {cap} nodes", key="max-size")
+    if capacity.max_nodes is not None and cap is not None and capacity.max_nodes > cap:
+        yield Finding(
+            f"GPU {capacity.kind} {capacity.max_nodes_where} {capacity.max_nodes} exceeds the {ctx.environment} cap of {cap} nodes",
+            key="max-size",
+        )
 
 
-__all__ = ["is_accelerated_instance_type"]
+__all__ = [
+    "CAPACITY_READERS", "GpuCapacity", "capacity_reader", "is_accelerated_image_type", "is_accelerated_instance_type",
+    "node_group_capacity", "referenced_one",
+]

@@ -20,6 +20,7 @@ from mlplat.core.vocabulary import BUCKET_ROLE_TAG
 
 from ._documents import is_unconditioned_public_allow, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, stack_rule
+from ._references import stack_index
 
 __all__ = [
     "ACL_TYPES",
@@ -27,6 +28,8 @@ __all__ = [
     "bucket_access_logging",
     "bucket_encryption",
     "bucket_names",
+    "buckets_by_name",
+    "buckets_by_urn",
     "bucket_policy_tls",
     "BUCKET_TYPES",
     "bucket_versioning",
@@ -97,7 +100,23 @@ def bucket_names(bucket: ResourceView) -> set[str]:
 
 
 def join_buckets(views: list[ResourceView]) -> list[BucketFacts]:
-    """Each bucket with the side resources that configure it."""
+    """Each bucket with the side resources that configure it (joined once per stack evaluation)."""
+    index = stack_index(views)
+    return index.memo("s3.join_buckets", lambda: _join_buckets(index.views))
+
+
+def buckets_by_urn(views: list[ResourceView]) -> dict[str, BucketFacts]:
+    index = stack_index(views)
+    return index.memo("s3.buckets_by_urn", lambda: {f.bucket.urn: f for f in join_buckets(index.views)})
+
+
+def buckets_by_name(views: list[ResourceView]) -> dict[str, BucketFacts]:
+    """Each in-stack bucket by the names other resources' inputs use for it (its name, its id)."""
+    index = stack_index(views)
+    return index.memo("s3.buckets_by_name", lambda: {n: f for f in join_buckets(index.views) for n in bucket_names(f.bucket)})
+
+
+def _join_buckets(views: list[ResourceView]) -> list[BucketFacts]:
     facts = {v.urn: BucketFacts(v) for v in views if v.type in BUCKET_TYPES}
     by_name = {name: f for f in facts.values() for name in bucket_names(f.bucket)}
     for view in views:

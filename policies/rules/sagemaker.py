@@ -22,12 +22,12 @@ resource is *set*, whatever its value, so it passes; a value whose content decid
 image, an S3 URI, an instance count) gives an unverified finding, which the pack reports as
 advisory until `pulumi up` checks it again.
 
-Scopes follow the governance catalogue (policies/catalogue.yaml, docs/GOVERNANCE.md). MLP-EP-03 is a resource rule there, and a resource rule sees only
-the endpoint configuration: its "governed bucket" check is an allow-list of destination URI
-globs (default: the platform's captures buckets, named `<store>-captures-<suffix>` by
-ArtifactStore); the bucket's own settings are the S3 rules' business. MLP-FS-03 is a stack rule
-and joins the offline store to the bucket declared in the stack (by name or by property
-dependency) and checks that bucket's settings itself.
+Scopes follow the governance catalogue (policies/catalogue.yaml, docs/GOVERNANCE.md). MLP-EP-03
+checks each endpoint configuration but joins its capture destination to the bucket declared in
+the stack (`joins=True`: by the bucket's name in a known URI, else by the property dependency of
+`dataCaptureConfig`, known even in preview) and checks that bucket's role and governed settings;
+a destination outside the stack must be on the reviewed `allowed_destinations`. MLP-FS-03 joins
+the offline store to its bucket the same way.
 """
 
 from __future__ import annotations
@@ -46,7 +46,18 @@ from mlplat.core.vocabulary import DATA_CLASSIFICATIONS
 from ._documents import not_principal_allow_labels, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
-from .s3 import KMS_ALGORITHMS, PAB_FLAGS, PAB_TYPE, VERSIONING_TYPES, BucketFacts, bucket_names, encryption_defaults, join_buckets
+from .s3 import (
+    KMS_ALGORITHMS,
+    PAB_FLAGS,
+    PAB_TYPE,
+    VERSIONING_TYPES,
+    BucketFacts,
+    bucket_names,
+    buckets_by_name,
+    buckets_by_urn,
+    encryption_defaults,
+    join_buckets,
+)
 
 __all__ = [
     "COMPOSITE_ALARM_TYPE",
@@ -296,9 +307,8 @@ def offline_store_bucket(views: list[ResourceView], cfg: OfflineStoreBucketConfi
     groups = [v for v in views if v.type == FEATURE_GROUP_TYPE]
     if not groups:
         return
-    facts = join_buckets(views)
-    by_urn = {f.bucket.urn: f for f in facts}
-    by_name = {n: f for f in facts for n in bucket_names(f.bucket)}
+    by_urn = buckets_by_urn(views)
+    by_name = buckets_by_name(views)
     for group in groups:
         if _state(group, "offlineStoreConfig") is _MISSING:
             continue  # no offline store: not applicable
@@ -654,10 +664,15 @@ class DataCaptureRuleConfig(RuleConfig):
     min_sampling_percentage: int = Field(
         default=10, ge=0, le=100, description="Minimum initialSamplingPercentage of data capture."
     )
+    bucket_roles: list[str] = Field(
+        default_factory=lambda: ["captures"],
+        description="mlplat:bucket-role values an in-stack capture bucket may carry. An untagged bucket is accepted when "
+        "it has every governed setting (the strictest treatment).",
+    )
     allowed_destinations: list[str] = Field(
-        default_factory=lambda: ["s3://*-captures-*"],
-        description="Globs of capture destinations, 's3://<bucket glob>[/<key glob>]' (the bucket part is matched against "
-        "the bucket name alone). Omitted: the platform's captures buckets, which ArtifactStore names '<store>-captures-<suffix>'.",
+        default_factory=list,
+        description="Globs of reviewed capture destinations outside this stack, 's3://<bucket glob>[/<key glob>]' (the "
+        "bucket part is matched against the bucket name alone). Omitted: only buckets declared in this stack.",
     )
 
 
@@ -676,20 +691,55 @@ def _destination_allowed(uri: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+def _capture_destination(r: ResourceView, cfg: DataCaptureRuleConfig, destination: Any) -> Iterable[Finding]:
+    """The capture destination is a governed bucket of this stack (joined by the bucket's name in a
+    known URI, else by the property dependency of dataCaptureConfig), or a reviewed outside one."""
+    assert r.stack is not None
+    buckets = buckets_by_urn(r.stack.views)
+    bucket = _bucket_of(
+        destination if destination is not _UNKNOWN else None, r.property_dependencies.get("dataCaptureConfig", ()),
+        buckets, buckets_by_name(r.stack.views),
+    )
+    if bucket is None:
+        if destination is _UNKNOWN:
+            yield Finding(f"endpoint configuration {r.name}: the capture destination is computed from another resource and "
+                          "checked after apply", unverified=True)
+        elif not isinstance(destination, str) or not _destination_allowed(destination, cfg.allowed_destinations):
+            shown = destination if isinstance(destination, str) else "nowhere"
+            yield Finding(
+                f"endpoint configuration {r.name}: captures go to {shown}, which is neither a bucket of this stack nor an "
+                f"allowed captures location ({', '.join(cfg.allowed_destinations) or 'none configured'})",
+                key="destination",
+            )
+        return
+    role = bucket.role
+    if role is not None and role not in cfg.bucket_roles:
+        yield Finding(
+            f"endpoint configuration {r.name}: captures go to bucket {bucket.bucket.name}, whose role is {role!r} "
+            f"(allowed: {', '.join(cfg.bucket_roles)})",
+            key=f"role={role}",
+        )
+    gaps = governance_gaps(bucket)
+    if gaps:
+        yield Finding(f"endpoint configuration {r.name}: the capture bucket {bucket.bucket.name} lacks {', '.join(gaps)}",
+                      key="ungoverned-bucket")
+
+
 @resource_rule(
     id="MLP-EP-03", name="mlplat-sagemaker-endpointconfig-enable-data-capture", severity="medium",
     description=(
-        "Endpoint configurations capture data (dataCaptureConfig.enableCapture), encrypt it (kmsKeyId), write it to an "
-        "allowed captures location (the platform's captures buckets by default) and sample at least the configured "
-        "percentage; serverless-only configurations (no data capture there) are not applicable"
+        "Endpoint configurations capture data (dataCaptureConfig.enableCapture), encrypt it (kmsKeyId), write it to a "
+        "governed bucket of this stack with the captures role (SSE-KMS by default, all four public access block flags, "
+        "versioning; joined by bucket name or by property dependency) or a reviewed outside destination, and sample at "
+        "least the configured percentage; serverless-only configurations (no data capture there) are not applicable"
     ),
     remediation=(
-        "Set data_capture_config with enable_capture=True, kms_key_id (the data key), destination_s3_uri in the captures "
-        "bucket (mlplat: ArtifactStore.captures) and initial_sampling_percentage at or above the minimum (default 10).",
-        "A capture destination outside the platform's captures buckets must be reviewed and added to allowed_destinations.",
+        "Set data_capture_config with enable_capture=True, kms_key_id (the data key), destination_s3_uri in the stack's "
+        "captures bucket (mlplat: ArtifactStore.captures) and initial_sampling_percentage at or above the minimum (default 10).",
+        "A capture destination outside this stack must be reviewed and added to allowed_destinations in the pack configuration.",
     ),
     frameworks=("NIST-800-53:SI-4", "NIST-800-53:SC-28"), levels=("advisory", "mandatory"), types=(ENDPOINT_CONFIG_TYPE,),
-    config=DataCaptureRuleConfig,
+    config=DataCaptureRuleConfig, joins=True,
 )
 def endpoint_config_data_capture(r: ResourceView, cfg: DataCaptureRuleConfig, ctx: RuleContext) -> Iterable[Finding]:
     variants = _variants(r, shadow=False)
@@ -708,15 +758,7 @@ def endpoint_config_data_capture(r: ResourceView, cfg: DataCaptureRuleConfig, ct
         yield Finding(f"endpoint configuration {r.name}: data capture is off (enableCapture is {shown})", key="capture")
     if not _is_set(_state(capture, "kmsKeyId")):
         yield Finding(f"endpoint configuration {r.name}: captured data has no KMS key (dataCaptureConfig.kmsKeyId is not set)", key="kms")
-    destination = _state(capture, "destinationS3Uri")
-    if destination is _UNKNOWN:
-        yield Finding(f"endpoint configuration {r.name}: the capture destination is computed from another resource and checked after apply", unverified=True)
-    elif not isinstance(destination, str) or not _destination_allowed(destination, cfg.allowed_destinations):
-        yield Finding(
-            f"endpoint configuration {r.name}: captures go to {destination if isinstance(destination, str) else 'nowhere'}, "
-            f"not an allowed captures location ({', '.join(cfg.allowed_destinations) or 'none configured'})",
-            key="destination",
-        )
+    yield from _capture_destination(r, cfg, _state(capture, "destinationS3Uri"))
     sampling = _state(capture, "initialSamplingPercentage")
     if sampling is _UNKNOWN:
         yield Finding(f"endpoint configuration {r.name}: initialSamplingPercentage is unknown until apply", unverified=True)

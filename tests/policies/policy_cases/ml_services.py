@@ -187,6 +187,33 @@ def endpoint_with_in_stack_capture_bucket() -> None:
     )
 
 
+def endpoint_capturing_to_stack_bucket(*, role: str = "captures", **bucket_settings: bool) -> None:
+    """Captures go to a bucket of the stack, named in the URI by the bucket's name (unknown in preview)."""
+    bucket, key = governed_bucket("captures", role, **bucket_settings)
+    aws.sagemaker.EndpointConfiguration(
+        "fraud", kms_key_arn=key.arn, production_variants=[variant()],
+        data_capture_config={
+            "enable_capture": True, "kms_key_id": key.arn, "initial_sampling_percentage": 20,
+            "destination_s3_uri": pulumi.Output.concat("s3://", bucket.bucket, "/fraud/"),
+            "capture_options": [{"capture_mode": "Input"}],
+        },
+    )
+
+
+def endpoint_capturing_to_artifact_store() -> None:
+    """The platform's components: ArtifactStore's captures bucket, the data key."""
+    keys = Encryption("keys", EncryptionArgs(s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes("store")))
+    store = ArtifactStore("store", ArtifactStoreArgs(encryption=keys))
+    aws.sagemaker.EndpointConfiguration(
+        "fraud", kms_key_arn=keys.key("data").arn, production_variants=[variant()],
+        data_capture_config={
+            "enable_capture": True, "kms_key_id": keys.key("data").arn, "initial_sampling_percentage": 20,
+            "destination_s3_uri": pulumi.Output.concat("s3://", store.captures.name, "/fraud/"),
+            "capture_options": [{"capture_mode": "Input"}],
+        },
+    )
+
+
 def serving(*, alarms: tuple[str, ...] = ("Invocation5XXErrors", "ModelLatency"), alarm_endpoint: Optional[str] = None,
             blue_green: bool = True, rollback_alarms: Optional[list[str]] = None, by_reference: bool = False,
             metric_queries: bool = False, rolling: bool = False) -> None:
@@ -345,20 +372,30 @@ CASES = [
     RuleCase("MLP-EP-02", "fail", lambda: endpoint_config(variants=[variant(count=1)]), "staging carries prod's level",
              environment="staging", message="fewer than 2"),
     # MLP-EP-03 data capture
-    RuleCase("MLP-EP-03", "pass", endpoint_config, "captures to the captures bucket"),
-    RuleCase("MLP-EP-03", "pass", endpoint_with_in_stack_capture_bucket, "in-stack bucket"),
-    RuleCase("MLP-EP-03", "pass", endpoint_with_in_stack_capture_bucket, "preview with computed destination", preview=True),
+    RuleCase("MLP-EP-03", "pass", endpoint_capturing_to_artifact_store, "captures to the artifact store's captures bucket"),
+    RuleCase("MLP-EP-03", "pass", endpoint_capturing_to_artifact_store, "artifact store in preview", preview=True),
+    RuleCase("MLP-EP-03", "pass", endpoint_capturing_to_stack_bucket, "governed bucket of the stack by name"),
+    RuleCase("MLP-EP-03", "pass", endpoint_capturing_to_stack_bucket, "preview joins by property dependency", preview=True),
     RuleCase("MLP-EP-03", "pass", lambda: endpoint_config(variants=[variant(serverless=True)], data_capture=None),
              "serverless is not applicable"),
+    RuleCase("MLP-EP-03", "pass", endpoint_config, "reviewed outside destination",
+             rule_config={"allowed_destinations": ["s3://store-captures-*/fraud/*"]}),
+    RuleCase("MLP-EP-03", "fail", endpoint_config, "outside the stack by default",
+             message="neither a bucket of this stack nor an allowed captures location (none configured)"),
+    RuleCase("MLP-EP-03", "fail", lambda: endpoint_capturing_to_stack_bucket(versioning=False), "ungoverned stack bucket",
+             message="the capture bucket captures lacks versioning"),
+    RuleCase("MLP-EP-03", "fail", lambda: endpoint_capturing_to_stack_bucket(pab=False, sse=False), "ungoverned bucket in preview",
+             preview=True, message="lacks default SSE-KMS encryption, a public access block"),
+    RuleCase("MLP-EP-03", "fail", lambda: endpoint_capturing_to_stack_bucket(role="scratch"), "bucket of another role",
+             message="whose role is 'scratch'"),
     RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=None), "no capture", message="has no dataCaptureConfig"),
     RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=capture(enable_capture=False)), "capture off",
              message="data capture is off"),
     RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=capture(kms_key_id=None)), "no capture key",
              message="captured data has no KMS key"),
-    RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=capture(destination_s3_uri="s3://analytics-scratch/fraud/")),
-             "destination outside the captures buckets", message="not an allowed captures location"),
-    RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=capture(destination_s3_uri="s3://scratch/x-captures-y/")),
-             "captures in the key only", message="not an allowed captures location"),
+    RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=capture(destination_s3_uri="s3://scratch/store-captures-y/")),
+             "captures in the key only", message="neither a bucket of this stack",
+             rule_config={"allowed_destinations": ["s3://store-captures-*/fraud/*"]}),
     RuleCase("MLP-EP-03", "fail", lambda: endpoint_config(data_capture=capture(initial_sampling_percentage=5)), "low sampling",
              message="samples 5%, below the minimum 10%"),
     # MLP-EP-04 instance types per environment
