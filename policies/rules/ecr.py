@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import Field
 
-from ._documents import is_unconditioned_public_allow, not_principal_allow_labels, statements
+from ._documents import is_unconditioned_star_allow, not_principal_allow_labels, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
@@ -94,7 +94,7 @@ def repository_hardened(r: ResourceView, cfg: RepositoryConfig, ctx: RuleContext
 def repository_policy_not_public(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
     document = r.json("policy")
     for statement in statements(document):
-        if is_unconditioned_public_allow(statement):
+        if is_unconditioned_star_allow(statement):
             actions = ", ".join(statement.actions) or "NotAction"
             yield Finding(
                 f'repository policy {r.name} statement {statement.label} allows Principal "*" ({actions}) without a narrowing condition',
