@@ -179,7 +179,10 @@ class Rule:
         return self.levels.get(environment, self.levels["prod"])
 
     def applies_to(self, type_token: str) -> bool:
-        return self.types is None or type_token in self.types
+        """`types` lists type tokens; one ending in "*" matches every token with that prefix."""
+        if self.types is None or type_token in self.types:
+            return True
+        return any(t.endswith("*") and type_token.startswith(t[:-1]) for t in self.types)
 
 
 _REGISTRY: dict[str, Rule] = {}

@@ -25,7 +25,9 @@ review chart values instead); `*Patch` resources, which are partial by design; o
 custom resource kinds. Custom resources keep the keys their program gives them, so a KubeRay
 template must use the API's camelCase field names (as the API server requires) to be read.
 
-The default namespace (K8S-07) is read from `metadata.namespace` only: an absent namespace is
+The default namespace (K8S-07) is checked on every namespaced kind (built-in cluster-scoped kinds
+are known; custom kinds are namespaced unless listed in `cluster_scoped_kinds`) and on Helm
+releases (`namespace`). It is read from `metadata.namespace` only: an absent namespace is
 `default`, even where the Kubernetes provider sets its own default namespace, which a resource
 rule cannot see. A namespace or service account name only known after `pulumi up` (an in-stack
 Namespace's or ServiceAccount's name) is not `default` (neither can be created by a program).
@@ -386,21 +388,87 @@ def _name_or_unknown(read: Any) -> Any:
         return None  # computed from another resource: not the literal "default"
 
 
+# Kinds the API server keeps outside namespaces ("group/Kind"; "" is the core group).
+CLUSTER_SCOPED_BUILTIN_KINDS = frozenset({
+    "core/Namespace", "core/Node", "core/PersistentVolume", "core/ComponentStatus",
+    "rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding",
+    "storage.k8s.io/StorageClass", "storage.k8s.io/CSIDriver", "storage.k8s.io/CSINode", "storage.k8s.io/VolumeAttachment",
+    "storage.k8s.io/VolumeAttributesClass", "apiextensions.k8s.io/CustomResourceDefinition", "scheduling.k8s.io/PriorityClass",
+    "admissionregistration.k8s.io/ValidatingWebhookConfiguration", "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+    "admissionregistration.k8s.io/ValidatingAdmissionPolicy", "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding",
+    "admissionregistration.k8s.io/MutatingAdmissionPolicy", "admissionregistration.k8s.io/MutatingAdmissionPolicyBinding",
+    "apiregistration.k8s.io/APIService", "node.k8s.io/RuntimeClass", "networking.k8s.io/IngressClass",
+    "networking.k8s.io/IPAddress", "networking.k8s.io/ServiceCIDR", "certificates.k8s.io/CertificateSigningRequest",
+    "certificates.k8s.io/ClusterTrustBundle", "flowcontrol.apiserver.k8s.io/FlowSchema",
+    "flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration", "resource.k8s.io/DeviceClass", "resource.k8s.io/ResourceSlice",
+    "internal.apiserver.k8s.io/StorageVersion", "storagemigration.k8s.io/StorageVersionMigration",
+})
+_NOT_OBJECTS = ("kubernetes:yaml", "kubernetes:kustomize", "kubernetes:helm.sh/")  # programs, not API objects
+
+
+class NamespaceConfig(RuleConfig):
+    cluster_scoped_kinds: list[str] = Field(
+        default_factory=lambda: [
+            "kueue.x-k8s.io/ClusterQueue", "kueue.x-k8s.io/ResourceFlavor", "kueue.x-k8s.io/Cohort",
+            "kueue.x-k8s.io/WorkloadPriorityClass", "kueue.x-k8s.io/AdmissionCheck", "kueue.x-k8s.io/Topology",
+            "kueue.x-k8s.io/MultiKueueCluster", "kueue.x-k8s.io/MultiKueueConfig", "kueue.x-k8s.io/ProvisioningRequestConfig",
+            "karpenter.sh/NodePool", "karpenter.sh/NodeClaim", "karpenter.k8s.aws/EC2NodeClass",
+            "cert-manager.io/ClusterIssuer", "snapshot.storage.k8s.io/VolumeSnapshotClass",
+            "snapshot.storage.k8s.io/VolumeSnapshotContent", "templates.gatekeeper.sh/ConstraintTemplate",
+            "kyverno.io/ClusterPolicy", "nvidia.com/ClusterPolicy",
+        ],
+        description="Custom resource kinds ('<group>/<Kind>') that are cluster-scoped, so have no namespace; every other "
+        "custom kind is read as namespaced. Built-in cluster-scoped kinds (Namespace, ClusterRole, StorageClass, ...) are "
+        "known to the rule.",
+    )
+
+
+def _group_kind(type_token: str) -> tuple[str, str]:
+    """("apps", "Deployment") of "kubernetes:apps/v1:Deployment"."""
+    _, module, kind = (type_token.split(":") + ["", ""])[:3]
+    return module.split("/", 1)[0], kind
+
+
+def namespace_of(r: ResourceView) -> Optional[tuple[str, Any]]:
+    """(where, namespace) of a namespaced object or a Helm release ("" when absent); None for
+    cluster-scoped kinds, programs (yaml, kustomize) and partial objects (List, Patch)."""
+    if r.type.startswith("kubernetes:helm.sh/"):
+        return "namespace", _name_or_unknown(lambda: r.get("namespace", ""))
+    if r.type.startswith(_NOT_OBJECTS) or r.type.startswith("pulumi:"):
+        return None
+    group, kind = _group_kind(r.type)
+    if not kind or kind.endswith("List") or kind.endswith("Patch"):
+        return None
+    if f"{group}/{kind}" in CLUSTER_SCOPED_BUILTIN_KINDS:
+        return None
+    return "metadata.namespace", _name_or_unknown(lambda: r.get("metadata.namespace", ""))
+
+
 @resource_rule(
     id="MLP-K8S-07", name="mlplat-k8s-workload-avoid-default-namespace-account", severity="high",
-    description="Workloads run in their team's namespace, not default, under their own service account, not default",
+    description=(
+        "Namespaced objects of every kind (workloads, Services, ConfigMaps, Secrets, RBAC, queues, custom resources; "
+        "Helm releases by their namespace) live in their team's namespace, not default; workloads run under their own "
+        "service account, not default"
+    ),
     remediation=(
-        "Set metadata.namespace to the team's namespace (mlplat creates one per team, with its LocalQueue, quota and network policies).",
+        "Set metadata.namespace to the team's namespace (mlplat creates one per team, with its LocalQueue, quota and network policies); "
+        "a Helm release sets namespace.",
         "Create a ServiceAccount per workload (with its IRSA role if it calls AWS) and set the pod's service_account_name.",
         "Set automount_service_account_token=False on pods that do not call the Kubernetes API.",
+        "A cluster-scoped custom kind the rule reads as namespaced belongs in cluster_scoped_kinds of the pack configuration.",
     ),
-    frameworks=("CKV_K8S_21", "NIST-800-53:AC-6"), levels=("advisory", "mandatory"), types=WORKLOAD_TYPES,
+    frameworks=("CKV_K8S_21", "NIST-800-53:AC-6"), levels=("advisory", "mandatory"), types=("kubernetes:*",),
+    config=NamespaceConfig,
 )
-def dedicated_namespace_and_identity(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
-    namespace = _name_or_unknown(lambda: r.get("metadata.namespace", ""))
-    if namespace in ("", "default"):
-        why = "metadata.namespace is not set" if namespace == "" else "metadata.namespace is default"
-        yield Finding(f"the workload runs in the default namespace ({why})", key="namespace")
+def dedicated_namespace_and_identity(r: ResourceView, cfg: NamespaceConfig, ctx: RuleContext) -> Iterable[Finding]:
+    found = namespace_of(r)
+    group, kind = _group_kind(r.type)
+    if found is not None and f"{group}/{kind}" not in cfg.cluster_scoped_kinds:
+        where, namespace = found
+        if namespace in ("", "default"):
+            why = f"{where} is not set" if namespace == "" else f"{where} is default"
+            yield Finding(f"the {kind or 'object'} is in the default namespace ({why})", key="namespace")
     for where, pod in pod_specs(r):
         account = _name_or_unknown(lambda: pod.get("serviceAccountName") or pod.get("serviceAccount") or "")
         if account in ("", "default"):

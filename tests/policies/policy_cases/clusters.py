@@ -389,3 +389,62 @@ CASES = [
     RuleCase("MLP-K8S-08", "fail", role({"api_groups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}), "impersonate",
              message="impersonate verb"),
 ]
+
+
+# --- MLP-K8S-07 beyond workloads: every namespaced kind ------------------------------------------
+
+
+def namespaced_objects(namespace: Any = "team-vision") -> Callable[[], None]:
+    """A ConfigMap, Secret, Service, RoleBinding, PodDisruptionBudget, LocalQueue and Ray job spec'd
+    without pods, each in `namespace` (DELETE: none)."""
+
+    def program() -> None:
+        opts = provider()
+        metadata = {"name": "x"} if namespace is DELETE else {"name": "x", "namespace": namespace}
+        k8s.core.v1.ConfigMap("cm", metadata=metadata, data={"a": "b"}, opts=opts)
+        k8s.core.v1.Secret("secret", metadata=metadata, string_data={"a": "b"}, opts=opts)
+        k8s.core.v1.Service("svc", metadata=metadata, spec={"ports": [{"port": 80}], "selector": LABELS}, opts=opts)
+        k8s.rbac.v1.RoleBinding("rb", metadata=metadata, role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+                                subjects=[{"kind": "ServiceAccount", "name": "trainer", "namespace": "team-vision"}], opts=opts)
+        k8s.policy.v1.PodDisruptionBudget("pdb", metadata=metadata, spec={"min_available": 1, "selector": {"match_labels": LABELS}}, opts=opts)
+        k8s.apiextensions.CustomResource("queue", api_version="kueue.x-k8s.io/v1beta2", kind="LocalQueue", metadata=metadata,
+                                         spec={"clusterQueue": "team-vision"}, opts=opts)
+
+    return program
+
+
+def cluster_scoped_objects() -> None:
+    opts = provider()
+    k8s.core.v1.Namespace("ns", metadata={"name": "team-vision"}, opts=opts)
+    k8s.rbac.v1.ClusterRole("cr", metadata={"name": "reader"}, rules=[{"api_groups": [""], "resources": ["pods"], "verbs": ["get"]}], opts=opts)
+    k8s.scheduling.v1.PriorityClass("pc", metadata={"name": "training"}, value=1000, opts=opts)
+    k8s.apiextensions.CustomResource("flavor", api_version="kueue.x-k8s.io/v1beta2", kind="ResourceFlavor", metadata={"name": "gpu"},
+                                     spec={}, opts=opts)
+    k8s.apiextensions.CustomResource("cq", api_version="kueue.x-k8s.io/v1beta2", kind="ClusterQueue", metadata={"name": "team"},
+                                     spec={"namespaceSelector": {}}, opts=opts)
+
+
+def helm_release(namespace: Any = "kueue-system") -> Callable[[], None]:
+    def program() -> None:
+        args: dict[str, Any] = {"chart": "kueue", "version": "0.14.1", "repository_opts": {"repo": "oci://registry.k8s.io/kueue/charts"}}
+        if namespace is not DELETE:
+            args["namespace"] = namespace
+        k8s.helm.v3.Release("kueue", **args, opts=provider())
+
+    return program
+
+
+CASES += [
+    RuleCase("MLP-K8S-07", "pass", namespaced_objects(), "namespaced kinds in the team namespace"),
+    RuleCase("MLP-K8S-07", "pass", cluster_scoped_objects, "cluster-scoped kinds have no namespace"),
+    RuleCase("MLP-K8S-07", "pass", helm_release(), "helm release in its own namespace"),
+    RuleCase("MLP-K8S-07", "fail", namespaced_objects(DELETE), "configmap without namespace", message="the ConfigMap is in the default namespace"),
+    RuleCase("MLP-K8S-07", "fail", namespaced_objects("default"), "secret in default", message="the Secret is in the default namespace"),
+    RuleCase("MLP-K8S-07", "fail", namespaced_objects("default"), "service in default", message="the Service is in the default namespace"),
+    RuleCase("MLP-K8S-07", "fail", namespaced_objects("default"), "role binding in default", message="the RoleBinding is in the default"),
+    RuleCase("MLP-K8S-07", "fail", namespaced_objects(DELETE), "custom kind without namespace", message="the LocalQueue is in the default"),
+    RuleCase("MLP-K8S-07", "fail", helm_release(DELETE), "helm release without namespace", message="namespace is not set"),
+    RuleCase("MLP-K8S-07", "pass", namespaced_objects(DELETE), "a custom kind declared cluster-scoped",
+             rule_config={"cluster_scoped_kinds": ["kueue.x-k8s.io/LocalQueue", "core/ConfigMap", "core/Secret", "core/Service",
+                                                   "rbac.authorization.k8s.io/RoleBinding", "policy/PodDisruptionBudget"]}),
+]
