@@ -27,7 +27,16 @@ __all__ = [
     "ALL_USERS_URIS",
     "bucket_access_logging",
     "bucket_encryption",
+    "bucket_lifecycle",
+    "bucket_lock_or_replication",
     "bucket_names",
+    "ImmutabilityConfig",
+    "LifecycleConfig",
+    "LIFECYCLE_TYPES",
+    "lifecycle_rules",
+    "LifecycleRule",
+    "OBJECT_LOCK_TYPES",
+    "REPLICATION_TYPES",
     "buckets_by_name",
     "buckets_by_urn",
     "bucket_policy_tls",
@@ -314,3 +323,149 @@ def bucket_access_logging(views: list[ResourceView], cfg: Any, ctx: RuleContext)
             continue
         if not facts.of(*LOGGING_TYPES) and not facts.bucket.get("logging.targetBucket"):
             yield Finding(f"bucket {facts.bucket.name} has no server access logging", facts.bucket.urn)
+
+
+# --- MLP-S3-07, MLP-S3-08 (P1) ----------------------------------------------------------------
+
+LIFECYCLE_TYPES = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
+OBJECT_LOCK_TYPES = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
+REPLICATION_TYPES = ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",)
+CLASSIFICATION_TAG = "data-classification"
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule, from a lifecycle configuration or the bucket's inline lifecycleRules."""
+
+    enabled: bool
+    whole_bucket: bool  # no filter narrowing it to a prefix, tags or sizes
+    abort_days: Optional[float]
+    expiration_days: Optional[float]
+
+
+def _whole_bucket(rule: Mapping[str, Any]) -> bool:
+    prefix = rule.get("prefix")
+    if isinstance(prefix, str) and prefix:
+        return False
+    flt = rule.get("filter")
+    if not isinstance(flt, Mapping):
+        return True
+    return not any(flt.get(k) not in (None, "", {}, []) for k in ("prefix", "tag", "and", "objectSizeGreaterThan", "objectSizeLessThan"))
+
+
+def _days(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def lifecycle_rules(facts: BucketFacts) -> list[LifecycleRule]:
+    found = []
+    for config in facts.of(*LIFECYCLE_TYPES):
+        for rule in config.get("rules") or []:
+            if not isinstance(rule, Mapping):
+                continue
+            abort = rule.get("abortIncompleteMultipartUpload")
+            expiration = rule.get("expiration")
+            found.append(LifecycleRule(
+                enabled=rule.get("status") == "Enabled", whole_bucket=_whole_bucket(rule),
+                abort_days=_days(abort.get("daysAfterInitiation")) if isinstance(abort, Mapping) else None,
+                expiration_days=_days(expiration.get("days")) if isinstance(expiration, Mapping) else None,
+            ))
+    for rule in facts.bucket.get("lifecycleRules") or []:  # the deprecated inline form
+        if isinstance(rule, Mapping):
+            expiration = rule.get("expiration")
+            found.append(LifecycleRule(
+                enabled=rule.get("enabled") is True, whole_bucket=not rule.get("prefix") and not rule.get("tags"),
+                abort_days=_days(rule.get("abortIncompleteMultipartUploadDays")),
+                expiration_days=_days(expiration.get("days")) if isinstance(expiration, Mapping) else None,
+            ))
+    return found
+
+
+class LifecycleConfig(RuleConfig):
+    max_abort_days: int = Field(
+        default=7, ge=1, description="Most days an incomplete multipart upload may stay before the lifecycle aborts it."
+    )
+    expiring_roles: list[str] = Field(
+        default_factory=lambda: ["scratch"],
+        description="Bucket roles (mlplat:bucket-role) whose objects must expire (scratch space).",
+    )
+    max_expiration_days: int = Field(
+        default=30, ge=1, description="Most days an object of an expiring-role bucket may live.",
+    )
+
+
+@stack_rule(
+    id="MLP-S3-07", name="mlplat-s3-bucket-lifecycle-abort-and-expire", severity="low",
+    description=(
+        "Every bucket's lifecycle aborts incomplete multipart uploads within 7 days (an enabled rule over the whole "
+        "bucket), and scratch buckets (mlplat:bucket-role scratch) expire objects within 30 days"
+    ),
+    remediation=(
+        "Add an aws.s3.BucketLifecycleConfiguration rule with filter {} and abort_incomplete_multipart_upload "
+        "{'days_after_initiation': 7} (mlplat: ArtifactStore does this for every bucket).",
+        "Give scratch buckets a rule with expiration {'days': 30} or less.",
+    ),
+    frameworks=("CKV2_AWS_61", "NIST-800-53:SI-12"), levels=("advisory", "advisory"), config=LifecycleConfig,
+)
+def bucket_lifecycle(views: list[ResourceView], cfg: LifecycleConfig, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        rules = [r for r in lifecycle_rules(facts) if r.enabled and r.whole_bucket]
+        aborting = [r.abort_days for r in rules if r.abort_days is not None]
+        if not aborting:
+            yield Finding(f"bucket {facts.bucket.name}: no enabled whole-bucket lifecycle rule aborts incomplete multipart uploads "
+                          "(their parts are billed until deleted)", facts.bucket.urn, key="abort")
+        elif min(aborting) > cfg.max_abort_days:
+            yield Finding(f"bucket {facts.bucket.name} aborts incomplete multipart uploads after {min(aborting):g} days "
+                          f"(at most {cfg.max_abort_days})", facts.bucket.urn, key="abort")
+        if facts.role in cfg.expiring_roles:
+            expiring = [r.expiration_days for r in rules if r.expiration_days is not None]
+            if not expiring or min(expiring) > cfg.max_expiration_days:
+                shown = f"after {min(expiring):g} days" if expiring else "never"
+                yield Finding(f"{facts.role} bucket {facts.bucket.name} expires objects {shown} (at most "
+                              f"{cfg.max_expiration_days} days)", facts.bucket.urn, key="expiration")
+
+
+class ImmutabilityConfig(RuleConfig):
+    roles: list[str] = Field(
+        default_factory=lambda: ["models"], description="Bucket roles (mlplat:bucket-role) that need object lock or replication."
+    )
+    classifications: list[str] = Field(
+        default_factory=lambda: ["restricted"],
+        description="data-classification tag values whose buckets need object lock or replication.",
+    )
+
+
+@stack_rule(
+    id="MLP-S3-08", name="mlplat-s3-bucket-lock-or-replicate-critical-data", severity="medium",
+    description=(
+        "Model buckets (mlplat:bucket-role models) and restricted-data buckets (data-classification restricted) enable "
+        "object lock (objectLockEnabled with a lock configuration) or replicate to another bucket (an enabled "
+        "replication rule), so a deletion or ransomware cannot destroy the only copy"
+    ),
+    remediation=(
+        "Create the bucket with object_lock_enabled=True and add an aws.s3.BucketObjectLockConfiguration with a default "
+        "retention (mlplat: ArtifactStore locks the models bucket), or",
+        "add an aws.s3.BucketReplicationConfig replicating to a bucket in another region or account.",
+    ),
+    frameworks=("CKV_AWS_144", "NIST-800-53:CP-9"), levels=("disabled", "advisory"), config=ImmutabilityConfig,
+)
+def bucket_lock_or_replication(views: list[ResourceView], cfg: ImmutabilityConfig, ctx: RuleContext) -> Iterable[Finding]:
+    for facts in join_buckets(views):
+        classification = facts.bucket.tags.get(CLASSIFICATION_TAG)
+        if facts.role not in cfg.roles and classification not in cfg.classifications:
+            continue
+        locked = facts.bucket.known("objectLockEnabled") is True and bool(facts.of(*OBJECT_LOCK_TYPES))
+        replicated = any(
+            isinstance(rule, Mapping) and rule.get("status") == "Enabled"
+            for config in facts.of(*REPLICATION_TYPES) for rule in (config.known("rules") or [])
+        )
+        if not (locked or replicated):
+            why = f"role {facts.role}" if facts.role in cfg.roles else f"{CLASSIFICATION_TAG} {classification}"
+            half = " (a lock configuration without objectLockEnabled on the bucket)" if facts.of(*OBJECT_LOCK_TYPES) else ""
+            yield Finding(f"bucket {facts.bucket.name} ({why}) has neither object lock nor replication{half}", facts.bucket.urn)

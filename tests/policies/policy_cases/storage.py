@@ -112,3 +112,82 @@ CASES += [
     RuleCase("MLP-S3-01", "pass", lambda: bucket_with(sse=("aws:kms", FOREIGN_KEY)), "allow-listed foreign key",
              rule_config={"allowed_external_key_arns": [FOREIGN_KEY]}),
 ]
+
+
+# --- P1: lifecycle, lock or replication, deletion window, key origin ---------------------------
+
+
+def lifecycle(rules, *, role: str = "datasets") -> None:
+    bucket = aws.s3.Bucket("data", tags={"mlplat:bucket-role": role})
+    aws.s3.BucketLifecycleConfiguration("data-lifecycle", bucket=bucket.id, rules=rules)
+
+
+ABORT = {"id": "abort", "status": "Enabled", "filter": {}, "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}
+EXPIRE = {"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": 14}}
+
+
+def models_bucket(*, lock: bool = False, lock_config: bool = True, replicate: bool = False, role: str = "models",
+                  tags: dict | None = None) -> None:
+    bucket = aws.s3.Bucket("models", object_lock_enabled=lock, tags=tags or {"mlplat:bucket-role": role})
+    if lock_config:
+        aws.s3.BucketObjectLockConfiguration("models-lock", bucket=bucket.id,
+                                             rule={"default_retention": {"mode": "GOVERNANCE", "days": 30}})
+    if replicate:
+        replica = aws.s3.Bucket("models-replica", tags={"mlplat:bucket-role": "models-replica"})
+        aws.s3.BucketReplicationConfig("models-replication", bucket=bucket.id, role="arn:aws:iam::123456789012:role/replication",
+                                       rules=[{"id": "all", "status": "Enabled", "filter": {}, "delete_marker_replication": {"status": "Enabled"},
+                                               "destination": {"bucket": replica.arn}}])
+
+
+def key_user(key_arn_of, *, alias: bool = False) -> None:
+    """An ML log group encrypted with the key `key_arn_of(key, alias)` returns."""
+    key = aws.kms.Key("logs-key", enable_key_rotation=True)
+    key_alias = aws.kms.Alias("logs-alias", name="alias/mlplat-logs", target_key_id=key.key_id)
+    aws.cloudwatch.LogGroup("jobs", retention_in_days=30, kms_key_id=key_arn_of(key, key_alias))
+
+
+CASES += [
+    # MLP-S3-07 lifecycle
+    RuleCase("MLP-S3-07", "pass", governed_store, "artifact store"),
+    RuleCase("MLP-S3-07", "pass", lambda: lifecycle([ABORT, EXPIRE], role="scratch"), "scratch bucket expiring"),
+    RuleCase("MLP-S3-07", "fail", lambda: lifecycle([EXPIRE]), "no abort rule", message="aborts incomplete multipart uploads"),
+    RuleCase("MLP-S3-07", "fail", lambda: lifecycle([{**ABORT, "filter": {"prefix": "tmp/"}}]), "abort rule on a prefix only",
+             message="no enabled whole-bucket lifecycle rule"),
+    RuleCase("MLP-S3-07", "fail", lambda: lifecycle([{**ABORT, "status": "Disabled"}]), "disabled abort rule", environment="dev",
+             message="no enabled whole-bucket"),
+    RuleCase("MLP-S3-07", "fail", lambda: lifecycle([{**ABORT, "abort_incomplete_multipart_upload": {"days_after_initiation": 30}}]),
+             "abort too late", message="after 30 days (at most 7)"),
+    RuleCase("MLP-S3-07", "fail", lambda: lifecycle([ABORT], role="scratch"), "scratch never expires", message="expires objects never"),
+    RuleCase("MLP-S3-07", "fail", lambda: bare_bucket(lifecycle_rules=[{"enabled": True, "abort_incomplete_multipart_upload_days": 14}]),
+             "inline lifecycle abort too late", message="after 14 days"),
+    # MLP-S3-08 lock or replication
+    RuleCase("MLP-S3-08", "pass", governed_store, "artifact store locks models"),
+    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock=True), "object lock"),
+    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock_config=False, replicate=True), "replication"),
+    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock_config=False), "dev is not checked", environment="dev"),
+    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock_config=False, role="datasets"), "other roles are not checked"),
+    RuleCase("MLP-S3-08", "fail", lambda: models_bucket(lock_config=False), "models bucket unprotected", message="neither object lock nor replication"),
+    RuleCase("MLP-S3-08", "fail", lambda: models_bucket(), "lock configuration without bucket lock",
+             message="without objectLockEnabled on the bucket"),
+    RuleCase("MLP-S3-08", "fail", lambda: models_bucket(lock_config=False, tags={"mlplat:bucket-role": "datasets", "data-classification": "restricted"}),
+             "restricted data", environment="staging", message="(data-classification restricted)"),
+    # MLP-KMS-03 deletion window
+    RuleCase("MLP-KMS-03", "pass", governed_store, "encryption component"),
+    RuleCase("MLP-KMS-03", "pass", lambda: aws.kms.Key("k", enable_key_rotation=True), "aws default of 30 days"),
+    RuleCase("MLP-KMS-03", "pass", lambda: aws.kms.Key("k", enable_key_rotation=True, deletion_window_in_days=7), "dev allows 7", environment="dev"),
+    RuleCase("MLP-KMS-03", "fail", lambda: aws.kms.Key("k", enable_key_rotation=True, deletion_window_in_days=7), "prod needs 30",
+             message="deleted 7 days after a deletion request (at least 30 in prod)"),
+    RuleCase("MLP-KMS-03", "fail", lambda: aws.kms.Key("k", enable_key_rotation=True, deletion_window_in_days=20), "staging needs 30",
+             environment="staging", message="at least 30 in staging"),
+    # MLP-KMS-04 key origin
+    RuleCase("MLP-KMS-04", "pass", lambda: key_user(lambda key, alias: key.arn), "in-stack key"),
+    RuleCase("MLP-KMS-04", "pass", lambda: key_user(lambda key, alias: key.arn), "in-stack key in preview", preview=True),
+    RuleCase("MLP-KMS-04", "pass", lambda: key_user(lambda key, alias: alias.arn), "in-stack alias"),
+    RuleCase("MLP-KMS-04", "pass", lambda: key_user(lambda key, alias: FOREIGN_KEY), "allow-listed key",
+             rule_config={"allowed_key_arns": [FOREIGN_KEY]}),
+    RuleCase("MLP-KMS-04", "fail", lambda: key_user(lambda key, alias: FOREIGN_KEY), "foreign key", message="neither declared in this stack"),
+    RuleCase("MLP-KMS-04", "fail", lambda: aws.sqs.Queue("q", kms_master_key_id="alias/aws/sqs"), "aws-managed key", environment="dev",
+             message="AWS-managed key alias/aws/sqs"),
+    RuleCase("MLP-KMS-04", "fail", lambda: aws.ecr.Repository("r", encryption_configurations=[{"encryption_type": "KMS", "kms_key": FOREIGN_KEY}]),
+             "repository with a foreign key", message="encryptionConfigurations[0].kmsKey"),
+]
