@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, T
 if TYPE_CHECKING:
     from ._framework import ResourceView
 
-__all__ = ["IDENTIFYING_KEYS", "StackIndex", "stack_index"]
+__all__ = ["IDENTIFYING_KEYS", "StackIndex", "referenced_one", "stack_index"]
 
 T = TypeVar("T")
 
@@ -109,3 +109,18 @@ def stack_index(views: Sequence["ResourceView"]) -> StackIndex:
         return views[0].stack
     index = StackIndex(views)
     return index
+
+
+def referenced_one(r: "ResourceView", prop: str, types: Sequence[str],
+                   value_paths: Sequence[tuple[str, Sequence[str]]] = ()) -> Optional["ResourceView"]:
+    """The one resource of `types` that `prop` references: by property dependency, else by a
+    known value (`value_paths`: (path in r, the target's outputs it may equal))."""
+    found = r.referenced(prop, types)
+    if len(found) == 1:
+        return found[0]
+    for path, keys in value_paths:
+        value = r.known(path)
+        named = r.stack.named(value, types, keys) if r.stack is not None else []
+        if len(named) == 1:
+            return named[0]
+    return None

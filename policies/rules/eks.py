@@ -28,6 +28,7 @@ from pydantic import Field
 from mlplat.core.sdk_compat import UnknownValueError
 
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, strings
+from ._references import referenced_one
 
 CLUSTER_TYPE = "aws:eks/cluster:Cluster"
 NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
@@ -258,20 +259,6 @@ def capacity_reader(*types: str) -> Callable[[CapacityReader], CapacityReader]:
     return register
 
 
-def referenced_one(r: ResourceView, prop: str, types: Sequence[str], value_paths: Sequence[tuple[str, Sequence[str]]]) -> Optional[ResourceView]:
-    """The one resource of `types` that `prop` references: by property dependency, else by a
-    known value (`value_paths`: (path in r, the target's outputs it may equal))."""
-    found = r.referenced(prop, types)
-    if len(found) == 1:
-        return found[0]
-    for path, keys in value_paths:
-        value = r.known(path)
-        named = r.stack.named(value, types, keys) if r.stack is not None else []
-        if len(named) == 1:
-            return named[0]
-    return None
-
-
 @capacity_reader(NODE_GROUP_TYPE)
 def node_group_capacity(r: ResourceView) -> GpuCapacity:
     """A managed node group: instance types from its own instanceTypes, else from the launch
@@ -339,5 +326,5 @@ def gpu_node_groups(r: ResourceView, cfg: GpuNodeGroupConfig, ctx: RuleContext) 
 
 __all__ = [
     "CAPACITY_READERS", "GpuCapacity", "capacity_reader", "is_accelerated_image_type", "is_accelerated_instance_type",
-    "node_group_capacity", "referenced_one",
+    "node_group_capacity",
 ]

@@ -23,7 +23,7 @@ from ._framework import (
     stack_rule,
 )
 
-__all__ = ["environment_declared", "required_tags", "TagConfig", "waivers_valid"]
+__all__ = ["STATEFUL_TYPES", "environment_declared", "required_tags", "stateful_protected", "TagConfig", "waivers_valid"]
 
 
 
@@ -112,3 +112,55 @@ def waivers_valid(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iter
     known = {rule.id: rule.severity for rule in registered_rules()}
     for problem in waiver_problems(waivers, known_rules=known, environment=ctx.environment, today=ctx.today):
         yield Finding(problem)
+
+
+# --- MLP-GOV-03 (P1) -------------------------------------------------------------------------
+
+# Resources whose deletion loses data or history, with the inputs that would delete it anyway
+# (prop, value that deletes) or that must hold for the deletion to be refused.
+STATEFUL_TYPES: dict[str, tuple[tuple[str, Any, str], ...]] = {
+    "aws:s3/bucket:Bucket": (("forceDestroy", True, "deletes every object with the bucket"),),
+    "aws:s3/bucketV2:BucketV2": (("forceDestroy", True, "deletes every object with the bucket"),),
+    "aws:kms/key:Key": (),
+    "aws:ecr/repository:Repository": (("forceDelete", True, "deletes every image with the repository"),),
+    "aws:sagemaker/featureGroup:FeatureGroup": (),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": (),
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": (),
+    "aws:sagemaker/domain:Domain": (),
+    "aws:glue/catalogDatabase:CatalogDatabase": (),
+    "aws:eks/cluster:Cluster": (("deletionProtection", False, "lets EKS delete the cluster"),),
+    "aws:efs/fileSystem:FileSystem": (),
+    "aws:dynamodb/table:Table": (("deletionProtectionEnabled", False, "lets DynamoDB delete the table"),),
+    "aws:rds/instance:Instance": (("deletionProtection", False, "lets RDS delete the database"),
+                                  ("skipFinalSnapshot", True, "deletes it without a final snapshot")),
+    "aws:rds/cluster:Cluster": (("deletionProtection", False, "lets RDS delete the cluster"),
+                                ("skipFinalSnapshot", True, "deletes it without a final snapshot")),
+    "aws:secretsmanager/secret:Secret": (("recoveryWindowInDays", 0, "deletes the secret without a recovery window"),),
+}
+
+
+@resource_rule(
+    id="MLP-GOV-03", name="mlplat-stateful-resources-protected", severity="medium",
+    description=(
+        "In staging and prod, stateful resources (buckets, keys, ECR repositories, feature groups, model package groups, "
+        "MLflow servers, Studio domains, Glue databases, EKS clusters, file systems, tables, databases, secrets) are "
+        "protected from deletion (the protect option) and set nothing that deletes their data with them (forceDestroy, "
+        "forceDelete, skipFinalSnapshot, a recovery window of 0; deletion protection off where the service has it)"
+    ),
+    remediation=(
+        "Declare the resource with opts=pulumi.ResourceOptions(protect=True) (mlplat components protect their stateful "
+        "resources unless protect=False; the stack config's deletion_protection cannot be false outside dev).",
+        "Remove force_destroy / force_delete / skip_final_snapshot, and turn the service's deletion protection on.",
+    ),
+    frameworks=("NIST-800-53:CP-9", "NIST-800-53:SI-12"), levels=("disabled", "mandatory"), types=tuple(STATEFUL_TYPES),
+)
+def stateful_protected(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    kind = r.type.rsplit(":", 1)[-1]
+    if not r.protect:
+        yield Finding(f"{kind} {r.name} is not protected: a program change or `pulumi destroy` deletes it", key="protect")
+    for prop, deleting, effect in STATEFUL_TYPES.get(r.type, ()):
+        value = r.known(prop)
+        if value is None and deleting is False:
+            value = False  # deletion protection off by default
+        if value == deleting and type(value) is type(deleting):
+            yield Finding(f"{kind} {r.name}: {prop} is {value!r}, which {effect}", key=prop)

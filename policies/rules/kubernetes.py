@@ -43,7 +43,8 @@ from pydantic import Field
 
 from mlplat.core.sdk_compat import UnknownValueError
 
-from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, strings
+from ._framework import Finding, ResourceView, RuleConfig, RuleContext, is_open_cidr, resource_rule, stack_rule, strings
+from ._references import stack_index
 
 # --- where the pods are ----------------------------------------------------------------------
 
@@ -505,4 +506,204 @@ def rbac_no_wildcards(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[F
                 yield Finding(f"{where} grants the {verb} verb (privilege escalation)", key=f"verb:{verb}")
 
 
-__all__ = ["ImageRef", "POD_SPEC_PATHS", "WORKLOAD_TYPES", "containers", "pod_specs"]
+# --- joins over namespaces ---------------------------------------------------------------------
+
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+PDB_TYPE = "kubernetes:policy/v1:PodDisruptionBudget"
+HPA_TYPES = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
+NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+RESOURCE_QUOTA_TYPE = "kubernetes:core/v1:ResourceQuota"
+
+
+def namespace_keys(r: ResourceView) -> set[str]:
+    """What identifies the namespace an object is in: its known name, and the URNs of the stack's
+    Namespaces its metadata was computed from (a Namespace's name is unknown in preview)."""
+    keys: set[str] = set()
+    namespace = _name_or_unknown(lambda: r.get("metadata.namespace", "default"))
+    if isinstance(namespace, str):
+        keys.add(namespace or "default")
+    if r.stack is not None:
+        keys.update(ns.urn for ns in r.referenced("metadata", (NAMESPACE_TYPE,)))
+    return keys
+
+
+def _namespace_identity(namespace: ResourceView) -> set[str]:
+    name = _name_or_unknown(lambda: namespace.get("metadata.name"))
+    return {namespace.urn} | ({name} if isinstance(name, str) and name else set())
+
+
+def _labels(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def pod_template_labels(r: ResourceView) -> dict[str, Any]:
+    """The labels of the pods a workload makes (its template's, a Pod's own)."""
+    if r.type == "kubernetes:core/v1:Pod":
+        return _labels(_name_or_unknown(lambda: r.get("metadata.labels")))
+    for path in ("spec.template.metadata.labels", "template.metadata.labels", "spec.jobTemplate.spec.template.metadata.labels"):
+        labels = _name_or_unknown(lambda: r.get(path))
+        if isinstance(labels, Mapping):
+            return _labels(labels)
+    return {}
+
+
+def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """A label selector's matchLabels (and In expressions) all hold for `labels`; an empty selector selects all."""
+    if not isinstance(selector, Mapping):
+        return False
+    for key, value in _labels(selector.get("matchLabels")).items():
+        if labels.get(key) != value:
+            return False
+    for expression in _mappings(selector.get("matchExpressions")):
+        key, operator, values = expression.get("key"), expression.get("operator"), strings(expression.get("values"))
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and labels.get(key) in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+# --- MLP-K8S-05 (P1) -------------------------------------------------------------------------
+
+SERVING_KINDS = (
+    "kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", RAY_SERVICE,
+)
+
+
+class ServingConfig(RuleConfig):
+    serving_labels: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "mlplat.io/workload": ["serving"], "app.kubernetes.io/component": ["serving", "inference", "predictor"],
+        },
+        description="Labels (key: allowed values) that mark a Deployment or StatefulSet as serving, on the object or its "
+        "pod template. RayServices always serve.",
+    )
+    min_replicas: int = Field(default=2, ge=1, description="Fewest replicas (spec.replicas, or an HPA's minReplicas) a serving workload may run.")
+
+
+def _is_serving(r: ResourceView, cfg: ServingConfig) -> bool:
+    if r.type == RAY_SERVICE:
+        return True
+    labels = {**_labels(_name_or_unknown(lambda: r.get("metadata.labels"))), **pod_template_labels(r)}
+    return any(labels.get(key) in values for key, values in cfg.serving_labels.items())
+
+
+def _workload_name(r: ResourceView) -> Any:
+    return _name_or_unknown(lambda: r.get("metadata.name"))
+
+
+def _autoscaler_min(r: ResourceView) -> Optional[int]:
+    """The minReplicas of an HPA of the stack scaling `r` (same namespace, target named by value or dependency)."""
+    assert r.stack is not None
+    kind = r.type.rsplit(":", 1)[-1]
+    name = _workload_name(r)
+    here = namespace_keys(r)
+    for hpa in r.stack.of_type(*HPA_TYPES):
+        hpa.stack = hpa.stack or r.stack
+        target = _name_or_unknown(lambda: hpa.get("spec.scaleTargetRef.name"))
+        by_dependency = r.urn in hpa.property_dependencies.get("spec", ())
+        if (by_dependency or (target == name and _name_or_unknown(lambda: hpa.get("spec.scaleTargetRef.kind")) == kind)) \
+                and namespace_keys(hpa) & here:
+            value = _name_or_unknown(lambda: hpa.get("spec.minReplicas", 1))
+            return int(value) if isinstance(value, (int, float)) else None
+    return None
+
+
+@resource_rule(
+    id="MLP-K8S-05", name="mlplat-k8s-serving-workload-resilient", severity="medium",
+    description=(
+        "Serving workloads (RayServices, and Deployments or StatefulSets labelled as serving) give every container a "
+        "readiness and a liveness probe, run at least 2 replicas (spec.replicas, or an autoscaler's minReplicas), and "
+        "are covered by a PodDisruptionBudget of their namespace whose selector matches their pods"
+    ),
+    remediation=(
+        "Add readiness_probe and liveness_probe to every serving container (an HTTP health route of the model server).",
+        "Set replicas >= 2, or a HorizontalPodAutoscaler with min_replicas >= 2.",
+        "Add a PodDisruptionBudget (min_available 1, or max_unavailable 1) in the same namespace selecting the pods' labels.",
+    ),
+    frameworks=("CKV_K8S_8", "CKV_K8S_9", "NIST-800-53:CP-10", "NIST-800-53:SC-5"), levels=("disabled", "mandatory"),
+    types=SERVING_KINDS, config=ServingConfig, joins=True,
+)
+def serving_resilient(r: ResourceView, cfg: ServingConfig, ctx: RuleContext) -> Iterable[Finding]:
+    if not _is_serving(r, cfg):
+        return
+    assert r.stack is not None
+    for where, pod in pod_specs(r):
+        for container in _mappings(pod.get("containers")):
+            label = f'container "{container.get("name") or "?"}" ({where})'
+            missing = [probe for probe in ("readinessProbe", "livenessProbe") if not isinstance(container.get(probe), Mapping)]
+            if missing:
+                yield Finding(f"{label} has no {' and no '.join(missing)}", key=f"probes:{container.get('name')}")
+    if r.type != RAY_SERVICE:
+        replicas = _name_or_unknown(lambda: r.get("spec.replicas", 1))
+        scaled_min = _autoscaler_min(r)
+        effective = scaled_min if scaled_min is not None else replicas
+        if isinstance(effective, (int, float)) and effective < cfg.min_replicas:
+            source = "its autoscaler's minReplicas" if scaled_min is not None else "spec.replicas"
+            yield Finding(f"the serving workload runs {int(effective)} replica(s) ({source}), fewer than {cfg.min_replicas}", key="replicas")
+    labels = pod_template_labels(r)
+    here = namespace_keys(r)
+    budgets = [pdb for pdb in r.stack.of_type(PDB_TYPE)
+               if namespace_keys(pdb) & here and _selects(_name_or_unknown(lambda: pdb.get("spec.selector")), labels)]
+    if not budgets and r.type != RAY_SERVICE:
+        yield Finding("no PodDisruptionBudget of its namespace selects the serving pods: a node drain can stop them all", key="pdb")
+    if not budgets and r.type == RAY_SERVICE:
+        yield Finding("no PodDisruptionBudget of its namespace selects the RayService's pods", key="pdb")
+
+
+# --- MLP-K8S-09 (P1) -------------------------------------------------------------------------
+
+
+class NamespaceGuardsConfig(RuleConfig):
+    exempt_namespaces: list[str] = Field(
+        default_factory=lambda: ["kube-system", "kube-public", "kube-node-lease"],
+        description="Namespaces that need neither a NetworkPolicy nor a ResourceQuota (the cluster's own).",
+    )
+
+
+@stack_rule(
+    id="MLP-K8S-09", name="mlplat-k8s-namespace-require-network-policy-and-quota", severity="medium",
+    description=(
+        "Every workload namespace (each Namespace of the stack, and each namespace a workload of the stack runs in) has a "
+        "NetworkPolicy and a ResourceQuota of the stack (joined by the namespace's name, or by property dependency on "
+        "the Namespace while its name is unknown)"
+    ),
+    remediation=(
+        "Add a default-deny NetworkPolicy (then the allow rules the workloads need) and a ResourceQuota to the namespace "
+        "(mlplat: TrainingCluster declares both for every team namespace).",
+    ),
+    frameworks=("CKV2_K8S_6", "NIST-800-53:SC-7", "NIST-800-53:SC-6"), levels=("advisory", "mandatory"),
+    config=NamespaceGuardsConfig,
+)
+def namespace_guards(views: list[ResourceView], cfg: NamespaceGuardsConfig, ctx: RuleContext) -> Iterable[Finding]:
+    index = stack_index(views)
+    for view in index.views:
+        view.stack = view.stack or index
+    # Each workload namespace: (identity keys, display name, URN to report on).
+    namespaces: list[tuple[set[str], str, Optional[str]]] = []
+    for namespace in index.of_type(NAMESPACE_TYPE):
+        keys = _namespace_identity(namespace)
+        name = next((k for k in keys if k != namespace.urn), namespace.name)
+        namespaces.append((keys, name, namespace.urn))
+    for workload in index.of_type(*WORKLOAD_TYPES):
+        keys = namespace_keys(workload)
+        if not any(keys & known for known, _, _ in namespaces):
+            name = next(iter(sorted(k for k in keys if not k.startswith("urn:"))), "default")
+            namespaces.append((keys, name, workload.urn))
+    guards = {kind: [namespace_keys(v) for v in index.of_type(kind)] for kind in (NETWORK_POLICY_TYPE, RESOURCE_QUOTA_TYPE)}
+    for keys, name, urn in namespaces:
+        if name in cfg.exempt_namespaces:
+            continue
+        missing = [kind.rsplit(":", 1)[-1] for kind, found in guards.items() if not any(keys & k for k in found)]
+        if missing:
+            yield Finding(f"namespace {name} has no {' and no '.join(missing)}", urn, key=f"{name}:{','.join(missing)}")
+
+
+__all__ = [
+    "ImageRef", "NamespaceConfig", "NamespaceGuardsConfig", "POD_SPEC_PATHS", "ServingConfig", "WORKLOAD_TYPES", "containers",
+    "namespace_guards", "namespace_keys", "namespace_of", "pod_specs", "pod_template_labels", "serving_resilient",
+]

@@ -45,6 +45,8 @@ from mlplat.core.vocabulary import DATA_CLASSIFICATIONS
 
 from ._documents import not_principal_allow_labels, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule, stack_rule
+from ._references import referenced_one, stack_index
+from .iam import ATTACHMENT_TYPES, managed_policy_arns
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 from .s3 import (
     KMS_ALGORITHMS,
@@ -63,6 +65,12 @@ __all__ = [
     "COMPOSITE_ALARM_TYPE",
     "DataCaptureRuleConfig",
     "endpoint_alarms",
+    "endpoint_monitoring_schedule",
+    "feature_group_role",
+    "FeatureGroupRoleConfig",
+    "JOB_DEFINITION_INPUTS",
+    "model_from_package",
+    "MONITORING_SCHEDULE_TYPE",
     "endpoint_blue_green",
     "endpoint_config_data_capture",
     "endpoint_config_instance_types",
@@ -996,3 +1004,170 @@ SAGEMAKER_PREBUILT_REGISTRY_ACCOUNTS: frozenset[str] = frozenset("""
     935523707064 936697816551 938034419563 941853720454 951798379941 966458181534 972752614525 975050140332
     978288397137 986000313247 990339680094 991648021394 999678624901 999911452149
 """.split())
+
+
+# --- MLP-FS-05 (P1) --------------------------------------------------------------------------
+
+ROLE_TYPE = "aws:iam/role:Role"
+
+
+class FeatureGroupRoleConfig(RuleConfig):
+    forbidden_policy_patterns: list[str] = Field(
+        default_factory=lambda: [r"^arn:aws[a-z-]*:iam::aws:policy/AdministratorAccess$", r"FullAccess"],
+        description="Regexes of managed policy ARNs a feature group's role may not carry.",
+    )
+
+
+def _role_managed_policies(role: ResourceView) -> list[tuple[str, Any]]:
+    """(where, ARN) of the managed policies a role carries: its managedPolicyArns and the policy
+    attachments of the stack naming it (by property dependency, or by its known name)."""
+    found = [(f"role {role.name}", arn) for arn in managed_policy_arns(role)]
+    assert role.stack is not None
+    attachments = role.referencing(ATTACHMENT_TYPES)
+    name = role.known("name")
+    if isinstance(name, str):
+        for attachment in role.stack.of_type(*ATTACHMENT_TYPES):
+            named = [attachment.known(k) for k in ("role", "roleName")] + list(attachment.known("roles") or [])
+            if name in named and all(a is not attachment for a in attachments):
+                attachments.append(attachment)
+    for attachment in attachments:
+        found += [(f"attachment {attachment.name}", arn) for arn in managed_policy_arns(attachment)]
+    return found
+
+
+@resource_rule(
+    id="MLP-FS-05", name="mlplat-sagemaker-featuregroup-role-least-privilege", severity="high",
+    description=(
+        "A feature group's role (roleArn, joined to the role of this stack by property dependency or ARN) carries no "
+        "AdministratorAccess or *FullAccess managed policy, directly or through an attachment"
+    ),
+    remediation=(
+        "Give the feature group a role of its own with the offline store's S3, Glue and KMS grants only "
+        "(mlplat: FeatureStore creates one), not AmazonSageMakerFullAccess or AmazonS3FullAccess.",
+        "A role from outside this stack cannot be checked: declare it here, or waive the finding after review.",
+    ),
+    frameworks=("AwsSolutions-IAM4", "NIST-800-53:AC-6"), levels=("advisory", "mandatory"), types=(FEATURE_GROUP_TYPE,),
+    config=FeatureGroupRoleConfig, joins=True,
+)
+def feature_group_role(r: ResourceView, cfg: FeatureGroupRoleConfig, ctx: RuleContext) -> Iterable[Finding]:
+    arn = _state(r, "roleArn")
+    if arn is _MISSING:
+        return  # an offline-store-less group without a role: not applicable
+    role = referenced_one(r, "roleArn", (ROLE_TYPE,), (("roleArn", ("arn",)),))
+    if role is None:
+        if arn is _UNKNOWN:
+            yield Finding(f"feature group {r.name}: its role is unknown until apply", unverified=True)
+        else:
+            yield Finding(f"feature group {r.name}: role {arn} is not declared in this stack, so its policies cannot be checked",
+                          key="external-role")
+        return
+    patterns = [re.compile(p) for p in cfg.forbidden_policy_patterns]
+    for where, policy in _role_managed_policies(role):
+        if isinstance(policy, str) and any(p.search(policy) for p in patterns):
+            yield Finding(f"feature group {r.name}: its role {role.name} carries {policy} ({where})", key=policy)
+
+
+# --- MLP-MDL-03 (P1) -------------------------------------------------------------------------
+
+
+@resource_rule(
+    id="MLP-MDL-03", name="mlplat-sagemaker-model-from-registered-package", severity="high",
+    description=(
+        "In staging and prod, every model container comes from a registered model package (modelPackageName), which "
+        "went through the registry's approval, not from a raw image and model artifact (image, modelDataUrl)"
+    ),
+    remediation=(
+        "Deploy the family's approved model package: primary_container={'model_package_name': <package ARN>} "
+        "(mlplat: ServingEndpoint with model_package_arn or 'latest-approved').",
+        "Register the artifact in the model registry first (a training pipeline's RegisterModel step does).",
+    ),
+    frameworks=("NIST-800-53:CM-3", "NIST-800-53:SI-7"), levels=("disabled", "mandatory"), types=(MODEL_TYPE,),
+)
+def model_from_package(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    containers = _containers(r)
+    if not containers:
+        yield Finding(f"model {r.name} declares no container", key="containers")
+    for where, container in containers:
+        if container is _UNKNOWN:
+            yield Finding(f"model {r.name}: {where} is unknown until apply", unverified=True)
+            continue
+        if not isinstance(container, Mapping):
+            continue
+        if _is_set(_state(container, "modelPackageName")):
+            continue
+        raw = [p for p in ("image", "modelDataUrl", "modelDataSource") if _is_set(_state(container, p))]
+        yield Finding(
+            f"model {r.name}: {where} names no modelPackageName"
+            + (f" (it deploys {', '.join(raw)} directly)" if raw else "") + f": {ctx.environment} serves registered packages only",
+            key=where,
+        )
+
+
+# --- MLP-EP-06 (P1) --------------------------------------------------------------------------
+
+MONITORING_SCHEDULE_TYPE = "aws:sagemaker/monitoringSchedule:MonitoringSchedule"
+JOB_DEFINITION_INPUTS = {
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": "dataQualityJobInput",
+    "aws:sagemaker/modelQualityJobDefinition:ModelQualityJobDefinition": "modelQualityJobInput",
+    "aws:sagemaker/modelBiasJobDefinition:ModelBiasJobDefinition": "modelBiasJobInput",
+    "aws:sagemaker/modelExplainabilityJobDefinition:ModelExplainabilityJobDefinition": "modelExplainabilityJobInput",
+}
+
+
+def _monitored_endpoints(schedule: ResourceView) -> tuple[set[str], set[str]]:
+    """(endpoint names, endpoint URNs) a monitoring schedule watches: through its inline job
+    definition, or the job definition it names (by property dependency or name)."""
+    assert schedule.stack is not None
+    names: set[str] = set()
+    urns: set[str] = set()
+    inputs = _state(schedule, "monitoringScheduleConfig.monitoringJobDefinition.monitoringInputs")
+    for item in _items(inputs):
+        name = _state(item, "endpointInput.endpointName") if isinstance(item, Mapping) else _MISSING
+        if isinstance(name, str):
+            names.add(name)
+    urns.update(u for u in schedule.property_dependencies.get("monitoringScheduleConfig", ()) if
+                schedule.stack.by_urn.get(u) is not None and schedule.stack.by_urn[u].type == ENDPOINT_TYPE)
+    definitions = schedule.referenced("monitoringScheduleConfig", tuple(JOB_DEFINITION_INPUTS))
+    named = schedule.known("monitoringScheduleConfig.monitoringJobDefinitionName")
+    definitions += [d for d in schedule.stack.named(named, tuple(JOB_DEFINITION_INPUTS), ("name", "id")) if d not in definitions]
+    for definition in definitions:
+        prop = JOB_DEFINITION_INPUTS[definition.type]
+        name = _state(definition, f"{prop}.endpointInput.endpointName")
+        if isinstance(name, str):
+            names.add(name)
+        urns.update(definition.property_dependencies.get(prop, ()))
+    return names, urns
+
+
+@stack_rule(
+    id="MLP-EP-06", name="mlplat-sagemaker-endpoint-require-monitoring-schedule", severity="medium",
+    description=(
+        "Every endpoint is watched by a SageMaker Model Monitor schedule of this stack: a monitoring schedule whose job "
+        "definition (inline, or a data quality, model quality, bias or explainability job definition it names) reads "
+        "the endpoint (endpointInput.endpointName, or a property dependency on the endpoint while its name is unknown)"
+    ),
+    remediation=(
+        "Declare a monitoring schedule for the endpoint (mlplat: monitoring.drift.<endpoint> in the stack config declares "
+        "a DriftMonitor: a data quality job definition and an hourly schedule over the captured data).",
+    ),
+    frameworks=("NIST-800-53:SI-4", "NIST-800-53:CA-7"), levels=("disabled", "advisory"),
+)
+def endpoint_monitoring_schedule(views: list[ResourceView], cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    index = stack_index(views)
+    endpoints = index.of_type(ENDPOINT_TYPE)
+    if not endpoints:
+        return
+    names: set[str] = set()
+    urns: set[str] = set()
+    for schedule in index.of_type(MONITORING_SCHEDULE_TYPE):
+        if schedule.stack is None:
+            schedule.stack = index
+        more_names, more_urns = _monitored_endpoints(schedule)
+        names |= more_names
+        urns |= more_urns
+    for endpoint in endpoints:
+        name = endpoint.known("name")
+        if endpoint.urn in urns or (isinstance(name, str) and name in names):
+            continue
+        yield Finding(f"endpoint {endpoint.name} ({name if isinstance(name, str) else 'name unknown until apply'}) has no "
+                      "model monitoring schedule", endpoint.urn)

@@ -464,3 +464,124 @@ CASES = [
                                                                 "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}]),
              "NotPrincipal allow", message="NotPrincipal"),
 ]
+
+
+# --- P1: feature group role, models from packages, monitoring schedules, notebooks -----------
+
+TRUST_SAGEMAKER = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def feature_group_with_role(*, managed: tuple[str, ...] = (), attached: tuple[str, ...] = (), by_name: bool = False) -> None:
+    role = aws.iam.Role("features-role", assume_role_policy=TRUST_SAGEMAKER, managed_policy_arns=list(managed) or None)
+    for index, arn in enumerate(attached):
+        aws.iam.RolePolicyAttachment(f"features-attach-{index}", role="features-role-fixed" if by_name else role.name, policy_arn=arn)
+    aws.sagemaker.FeatureGroup(
+        "customers", feature_group_name="customers", record_identifier_feature_name="customer_id",
+        event_time_feature_name="event_time",
+        feature_definitions=[{"feature_name": "customer_id", "feature_type": "String"}, {"feature_name": "event_time", "feature_type": "Fractional"}],
+        role_arn=role.arn, online_store_config={"enable_online_store": True}, tags=GOOD_TAGS,
+    )
+
+
+FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+
+
+def package_model(*, extra_container: Optional[dict[str, Any]] = None) -> None:
+    containers = [{"model_package_name": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud/3"}]
+    if extra_container:
+        containers.append(extra_container)
+    aws.sagemaker.Model("fraud", execution_role_arn=ROLE_ARN, enable_network_isolation=True, containers=containers)
+
+
+def monitored_endpoint(*, monitored: bool = True, by_name: bool = True, inline: bool = False) -> None:
+    config = aws.sagemaker.EndpointConfiguration("fraud", production_variants=[variant()])
+    endpoint = aws.sagemaker.Endpoint("fraud-endpoint", name=ENDPOINT_NAME if by_name else None, endpoint_config_name=config.name)
+    if not monitored:
+        return
+    endpoint_name = ENDPOINT_NAME if by_name else endpoint.name
+    job = {
+        "image_uri": f"156813124566.dkr.ecr.{REGION}.amazonaws.com/sagemaker-model-monitor-analyzer",
+        "role_arn": ROLE_ARN,
+        "monitoring_resources": {"cluster_config": {"instance_count": 1, "instance_type": "ml.m5.large", "volume_size_in_gb": 20}},
+    }
+    if inline:
+        aws.sagemaker.MonitoringSchedule("drift", monitoring_schedule_config={
+            "monitoring_type": "DataQuality", "schedule_config": {"schedule_expression": "cron(0 * ? * * *)"},
+            "monitoring_job_definition": {**job, "monitoring_inputs": {"endpoint_input": {"endpoint_name": endpoint_name, "local_path": "/opt/ml/processing/input"}},
+                                          "monitoring_output_config": {"monitoring_outputs": {"s3_output": {"s3_uri": "s3://x/y", "local_path": "/opt/ml/processing/output"}}}},
+        })
+        return
+    definition = aws.sagemaker.DataQualityJobDefinition(
+        "drift-job", role_arn=ROLE_ARN,
+        data_quality_app_specification={"image_uri": job["image_uri"]},
+        data_quality_job_input={"endpoint_input": {"endpoint_name": endpoint_name, "local_path": "/opt/ml/processing/input"}},
+        data_quality_job_output_config={"monitoring_outputs": {"s3_output": {"s3_uri": "s3://x/y", "local_path": "/opt/ml/processing/output"}}},
+        job_resources={"cluster_config": {"instance_count": 1, "instance_type": "ml.m5.large", "volume_size_in_gb": 20}},
+    )
+    aws.sagemaker.MonitoringSchedule("drift", monitoring_schedule_config={
+        "monitoring_type": "DataQuality", "schedule_config": {"schedule_expression": "cron(0 * ? * * *)"},
+        "monitoring_job_definition_name": definition.name,
+    })
+
+
+def notebook(**changes: Any) -> None:
+    args: dict[str, Any] = {"instance_type": "ml.t3.medium", "role_arn": ROLE_ARN, "subnet_id": "subnet-0a1b2c3d",
+                            "security_groups": ["sg-0123456789abcdef0"], "direct_internet_access": "Disabled",
+                            "kms_key_id": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                            "root_access": "Disabled"}
+    args.update(changes)
+    aws.sagemaker.NotebookInstance("lab", **{k: v for k, v in args.items() if v is not None})
+
+
+def studio(**changes: Any) -> None:
+    args: dict[str, Any] = {"domain_name": "ml", "auth_mode": "IAM", "vpc_id": "vpc-0123456789abcdef0",
+                            "subnet_ids": ["subnet-0a1b2c3d"], "app_network_access_type": "VpcOnly",
+                            "kms_key_id": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                            "default_user_settings": {"execution_role": ROLE_ARN}}
+    args.update(changes)
+    aws.sagemaker.Domain("studio", **{k: v for k, v in args.items() if v is not None})
+
+
+CASES += [
+    # MLP-FS-05 feature group role
+    RuleCase("MLP-FS-05", "pass", platform_feature_store, "FeatureStore component"),
+    RuleCase("MLP-FS-05", "pass", platform_feature_store, "FeatureStore in preview", preview=True),
+    RuleCase("MLP-FS-05", "pass", lambda: feature_group_with_role(attached=("arn:aws:iam::aws:policy/AmazonSageMakerFeatureStoreAccess",)),
+             "narrow managed policy"),
+    RuleCase("MLP-FS-05", "fail", lambda: feature_group_with_role(attached=(FULL_ACCESS,)), "full access attached",
+             message="carries arn:aws:iam::aws:policy/AmazonSageMakerFullAccess (attachment features-attach-0)"),
+    RuleCase("MLP-FS-05", "fail", lambda: feature_group_with_role(attached=(FULL_ACCESS,)), "full access in preview", preview=True,
+             message="AmazonSageMakerFullAccess"),
+    RuleCase("MLP-FS-05", "fail", lambda: feature_group_with_role(managed=("arn:aws:iam::aws:policy/AdministratorAccess",)),
+             "admin on the role", environment="dev", message="AdministratorAccess (role features-role)"),
+    RuleCase("MLP-FS-05", "fail", feature_group, "role outside the stack", message="is not declared in this stack"),
+    # MLP-MDL-03 registered packages
+    RuleCase("MLP-MDL-03", "pass", package_model, "model package container"),
+    RuleCase("MLP-MDL-03", "pass", model, "dev is not checked", environment="dev"),
+    RuleCase("MLP-MDL-03", "fail", model, "raw image and artifact", message="names no modelPackageName (it deploys image, modelDataUrl directly)"),
+    RuleCase("MLP-MDL-03", "fail", lambda: package_model(extra_container={"image": IMAGE}), "one raw container among packages",
+             environment="staging", message="containers[1] names no modelPackageName"),
+    # MLP-EP-06 monitoring schedules
+    RuleCase("MLP-EP-06", "pass", monitored_endpoint, "job definition names the endpoint"),
+    RuleCase("MLP-EP-06", "pass", lambda: monitored_endpoint(by_name=False), "joined by dependency in preview", preview=True),
+    RuleCase("MLP-EP-06", "pass", lambda: monitored_endpoint(inline=True), "inline job definition"),
+    RuleCase("MLP-EP-06", "pass", lambda: monitored_endpoint(monitored=False), "dev is not checked", environment="dev"),
+    RuleCase("MLP-EP-06", "fail", lambda: monitored_endpoint(monitored=False), "no schedule", message="has no model monitoring schedule"),
+    RuleCase("MLP-EP-06", "fail", lambda: monitored_endpoint(monitored=False, by_name=False), "no schedule in preview", preview=True,
+             message="has no model monitoring schedule"),
+    # MLP-NB-01 notebooks and Studio
+    RuleCase("MLP-NB-01", "pass", notebook, "isolated notebook instance"),
+    RuleCase("MLP-NB-01", "pass", studio, "vpc-only studio domain"),
+    RuleCase("MLP-NB-01", "fail", lambda: notebook(direct_internet_access=None), "default internet access", message="AWS's default is Enabled"),
+    RuleCase("MLP-NB-01", "fail", lambda: notebook(subnet_id=None, security_groups=None), "outside the vpc", message="names no subnetId"),
+    RuleCase("MLP-NB-01", "fail", lambda: notebook(kms_key_id=None), "no key", environment="dev", message="has no kmsKeyId"),
+    RuleCase("MLP-NB-01", "fail", lambda: notebook(root_access="Enabled"), "root access", message="gives users root"),
+    RuleCase("MLP-NB-01", "fail", lambda: studio(app_network_access_type=None), "public studio", message="PublicInternetOnly"),
+    RuleCase("MLP-NB-01", "fail", lambda: studio(kms_key_id=None), "studio without key", message="Studio domain studio has no kmsKeyId"),
+    RuleCase("MLP-NB-01", "fail", lambda: studio(default_user_settings={"execution_role": ROLE_ARN, "custom_posix_user_config": {"uid": 0, "gid": 0}}),
+             "studio apps as root", message="customPosixUserConfig.uid is 0"),
+    RuleCase("MLP-NB-01", "fail", lambda: aws.sagemaker.UserProfile("alice", domain_id="d-123", user_profile_name="alice",
+             user_settings={"execution_role": ROLE_ARN, "custom_posix_user_config": {"uid": 0, "gid": 100}}), "user profile as root",
+             message="userSettings.customPosixUserConfig.uid is 0"),
+]
