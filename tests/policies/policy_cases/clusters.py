@@ -448,3 +448,82 @@ CASES += [
              rule_config={"cluster_scoped_kinds": ["kueue.x-k8s.io/LocalQueue", "core/ConfigMap", "core/Secret", "core/Service",
                                                    "rbac.authorization.k8s.io/RoleBinding", "policy/PodDisruptionBudget"]}),
 ]
+
+
+# --- MLP-K8S-05 serving workloads, MLP-K8S-09 namespace guards ---------------------------------
+
+SERVING_LABELS = {"app": "fraud", "mlplat.io/workload": "serving"}
+PROBE = {"http_get": {"path": "/ping", "port": 8080}, "period_seconds": 10}
+
+
+def serving_workload(*, replicas: Any = 2, probes: bool = True, pdb: Any = "match", hpa_min: Optional[int] = None,
+                     in_new_namespace: bool = False, labels: Optional[dict[str, str]] = None) -> Callable[[], None]:
+    def program() -> None:
+        opts = provider()
+        namespace: Any = "team-vision"
+        if in_new_namespace:
+            namespace = k8s.core.v1.Namespace("serving", opts=opts).metadata["name"]
+        pod_labels = labels or SERVING_LABELS
+        container = safe_container(name="server", ports=[{"container_port": 8080}])
+        if probes:
+            container = {**container, "readiness_probe": PROBE, "liveness_probe": PROBE}
+        spec: dict[str, Any] = {"selector": {"match_labels": pod_labels},
+                                "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec(containers=[container])}}
+        if replicas is not DELETE:
+            spec["replicas"] = replicas
+        deployment = k8s.apps.v1.Deployment("fraud", metadata={"name": "fraud", "namespace": namespace, "labels": pod_labels},
+                                            spec=spec, opts=opts)
+        if pdb is not None:
+            selector = {"match_labels": {"app": "fraud"}} if pdb == "match" else {"match_labels": {"app": pdb}}
+            k8s.policy.v1.PodDisruptionBudget("fraud-pdb", metadata={"namespace": namespace},
+                                              spec={"min_available": 1, "selector": selector}, opts=opts)
+        if hpa_min is not None:
+            k8s.autoscaling.v2.HorizontalPodAutoscaler("fraud-hpa", metadata={"namespace": namespace}, spec={
+                "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": deployment.metadata["name"]},
+                "min_replicas": hpa_min, "max_replicas": 6}, opts=opts)
+
+    return program
+
+
+def guarded_namespace(*, network_policy: bool = True, quota: bool = True, by_reference: bool = False,
+                      workload_namespace: Optional[str] = None) -> Callable[[], None]:
+    def program() -> None:
+        opts = provider()
+        namespace = k8s.core.v1.Namespace("team", metadata=None if by_reference else {"name": "team-vision"}, opts=opts)
+        name: Any = namespace.metadata["name"] if by_reference else "team-vision"
+        if network_policy:
+            k8s.networking.v1.NetworkPolicy("deny", metadata={"name": "default-deny", "namespace": name},
+                                            spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}, opts=opts)
+        if quota:
+            k8s.core.v1.ResourceQuota("quota", metadata={"name": "team-quota", "namespace": name},
+                                      spec={"hard": {"requests.cpu": "64"}}, opts=opts)
+        if workload_namespace:
+            workload("Job", namespace=workload_namespace, opts=opts)
+
+    return program
+
+
+CASES += [
+    # MLP-K8S-05
+    RuleCase("MLP-K8S-05", "pass", serving_workload(), "probes, replicas and a budget"),
+    RuleCase("MLP-K8S-05", "pass", serving_workload(in_new_namespace=True), "namespace joined by dependency in preview", preview=True),
+    RuleCase("MLP-K8S-05", "pass", serving_workload(replicas=DELETE, hpa_min=2), "autoscaler keeps two"),
+    RuleCase("MLP-K8S-05", "pass", serving_workload(probes=False, pdb=None, labels={"app": "fraud"}), "not a serving workload"),
+    RuleCase("MLP-K8S-05", "pass", serving_workload(probes=False), "dev is not checked", environment="dev"),
+    RuleCase("MLP-K8S-05", "fail", serving_workload(probes=False), "no probes", message="has no readinessProbe and no livenessProbe"),
+    RuleCase("MLP-K8S-05", "fail", serving_workload(replicas=1), "one replica", message="runs 1 replica(s) (spec.replicas), fewer than 2"),
+    RuleCase("MLP-K8S-05", "fail", serving_workload(replicas=DELETE), "replicas default to one", message="runs 1 replica(s)"),
+    RuleCase("MLP-K8S-05", "fail", serving_workload(replicas=4, hpa_min=1), "autoscaler down to one", environment="staging",
+             message="its autoscaler's minReplicas"),
+    RuleCase("MLP-K8S-05", "fail", serving_workload(pdb=None), "no budget", message="no PodDisruptionBudget"),
+    RuleCase("MLP-K8S-05", "fail", serving_workload(pdb="other"), "budget selects other pods", message="no PodDisruptionBudget"),
+    # MLP-K8S-09
+    RuleCase("MLP-K8S-09", "pass", guarded_namespace(), "policy and quota by name"),
+    RuleCase("MLP-K8S-09", "pass", guarded_namespace(by_reference=True), "joined by dependency in preview", preview=True),
+    RuleCase("MLP-K8S-09", "pass", guarded_namespace(workload_namespace="team-vision"), "workload in the guarded namespace"),
+    RuleCase("MLP-K8S-09", "fail", guarded_namespace(network_policy=False), "no network policy", message="has no NetworkPolicy"),
+    RuleCase("MLP-K8S-09", "fail", guarded_namespace(quota=False, by_reference=True), "no quota in preview", preview=True,
+             message="has no ResourceQuota"),
+    RuleCase("MLP-K8S-09", "fail", guarded_namespace(workload_namespace="team-nlp"), "workload in an unguarded namespace",
+             environment="dev", message="namespace team-nlp has no NetworkPolicy and no ResourceQuota"),
+]

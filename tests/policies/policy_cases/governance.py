@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pulumi_aws as aws
 
 from mlplat.components._tags import platform_tags, register_stack_tags
@@ -41,4 +42,34 @@ CASES += [
     RuleCase("MLP-GOV-04", "fail", tagged_queue, "critical in prod", waivers=[{**WAIVER, "rule": "MLP-S3-02"}], message="critical rules cannot be waived in prod"),
     RuleCase("MLP-GOV-04", "fail", tagged_queue, "malformed", waivers=[{"rule": "MLP-S3-06"}], message="waivers[0]"),
     RuleCase("MLP-GOV-04", "pass", tagged_queue, "critical may be waived in dev", environment="dev", waivers=[{**WAIVER, "rule": "MLP-S3-02"}]),
+]
+
+
+def protected_store() -> None:
+    """The platform's stateful components protect their resources (protect=True by default)."""
+    from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
+    from mlplat.components.encryption import Encryption, EncryptionArgs
+
+    keys = Encryption("keys", EncryptionArgs(s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes("store")))
+    ArtifactStore("store", ArtifactStoreArgs(encryption=keys))
+
+
+PROTECTED = pulumi.ResourceOptions(protect=True)
+
+CASES += [
+    RuleCase("MLP-GOV-03", "pass", protected_store, "platform components"),
+    RuleCase("MLP-GOV-03", "pass", lambda: aws.s3.Bucket("b"), "dev is not checked", environment="dev"),
+    RuleCase("MLP-GOV-03", "pass", lambda: aws.sqs.Queue("q"), "stateless types are not checked"),
+    RuleCase("MLP-GOV-03", "fail", lambda: aws.s3.Bucket("b"), "unprotected bucket", message="Bucket b is not protected"),
+    RuleCase("MLP-GOV-03", "fail", lambda: aws.s3.Bucket("b", force_destroy=True, opts=PROTECTED), "force destroy",
+             message="forceDestroy is True"),
+    RuleCase("MLP-GOV-03", "fail", lambda: aws.ecr.Repository("r", force_delete=True, opts=PROTECTED), "force delete",
+             environment="staging", message="forceDelete is True"),
+    RuleCase("MLP-GOV-03", "fail", lambda: aws.kms.Key("k", enable_key_rotation=True), "unprotected key", message="Key k is not protected"),
+    RuleCase("MLP-GOV-03", "fail", lambda: aws.rds.Instance("db", instance_class="db.t3.micro", engine="postgres", allocated_storage=20,
+                                                             skip_final_snapshot=True, deletion_protection=True, opts=PROTECTED),
+             "database without a final snapshot", message="skipFinalSnapshot is True"),
+    RuleCase("MLP-GOV-03", "fail", lambda: aws.dynamodb.Table("t", hash_key="id", attributes=[{"name": "id", "type": "S"}],
+                                                               billing_mode="PAY_PER_REQUEST", opts=PROTECTED),
+             "table without deletion protection", message="deletionProtectionEnabled is False"),
 ]
