@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import StackValidationPolicy
 
 from mlplat.policies.pack import DEFAULT_ENFORCEMENT, DESCRIPTION, PACK_NAME, all_policies
 from mlplat.policies.presets import pack_config as preset_pack_config
@@ -233,8 +234,9 @@ class _Servicers:
     """The pack's analyzer, configured as the engine configures it (Configure, ConfigureStack).
 
     With `per_type`, one servicer per resource type: a resource policy whose rule reads other
-    types returns at once without a word, so leaving it out of a type's servicer changes no
-    result; it saves converting the resource's properties for policies that cannot apply.
+    types returns at once without a word, and Analyze skips stack policies, so leaving them out of
+    a type's servicer changes no result; it saves converting the resource's properties (and
+    reading the level of every stack policy) for policies that cannot apply.
     Without it, one servicer holds every policy, as the analyzer plugin does.
     """
 
@@ -269,10 +271,12 @@ class _Servicers:
         if not self._per_type:
             return self.for_stack()
         if type_token not in self._by_type:
+            # Analyze runs resource policies only: stack policies (and resource rules of other types)
+            # would be skipped for every resource anyway.
             chosen = [
                 p for p in _policies()
-                if p.name not in self._skip
-                and (p.name not in self._rules or self._rules[p.name].scope != "resource" or self._rules[p.name].applies_to(type_token))
+                if p.name not in self._skip and not isinstance(p, StackValidationPolicy)
+                and (p.name not in self._rules or self._rules[p.name].applies_to(type_token))
             ]
             self._by_type[type_token] = self._configured(chosen)
         return self._by_type[type_token]

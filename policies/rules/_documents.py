@@ -114,8 +114,26 @@ def not_principal_allow_labels(document: Any) -> list[str]:
     ]
 
 
+_PARSED: dict[int, tuple[Any, list[Statement]]] = {}
+_PARSED_LIMIT = 2048
+
+
 def statements(document: Any) -> list[Statement]:
-    """The statements of a parsed policy document (tolerates a single statement object)."""
+    """The statements of a parsed policy document (tolerates a single statement object). Documents
+    parsed from JSON text are shared between rules, so their statements are read once too."""
+    if isinstance(document, dict):
+        cached = _PARSED.get(id(document))
+        if cached is not None and cached[0] is document:
+            return cached[1]
+        found = _statements(document)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[id(document)] = (document, found)  # the entry keeps the document alive: its id is not reused
+        return found
+    return _statements(document)
+
+
+def _statements(document: Any) -> list[Statement]:
     out = []
     for s in _raw_statements(document):
         if not isinstance(s, Mapping):

@@ -134,10 +134,17 @@ class ResourceView:
         value = self.get(prop)
         if value is None or isinstance(value, Mapping):
             return value
-        try:
-            return json.loads(value)
-        except (TypeError, ValueError):
-            return None
+        return parsed_json(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=2048)
+def parsed_json(text: str) -> Any:
+    """A JSON document parsed once per distinct text (several rules read the same policy); None
+    when it is not JSON. The result is shared: read it, never change it."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
