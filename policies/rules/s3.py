@@ -445,7 +445,7 @@ class ImmutabilityConfig(RuleConfig):
     id="MLP-S3-08", name="mlplat-s3-bucket-lock-or-replicate-critical-data", severity="medium",
     description=(
         "Model buckets (mlplat:bucket-role models) and restricted-data buckets (data-classification restricted) enable "
-        "object lock (objectLockEnabled with a lock configuration) or replicate to another bucket (an enabled "
+        "object lock (a lock configuration with a default retention) or replicate to another bucket (an enabled "
         "replication rule), so a deletion or ransomware cannot destroy the only copy"
     ),
     remediation=(
@@ -460,12 +460,17 @@ def bucket_lock_or_replication(views: list[ResourceView], cfg: ImmutabilityConfi
         classification = facts.bucket.tags.get(CLASSIFICATION_TAG)
         if facts.role not in cfg.roles and classification not in cfg.classifications:
             continue
-        locked = facts.bucket.known("objectLockEnabled") is True and bool(facts.of(*OBJECT_LOCK_TYPES))
+        # AWS enables object lock on an existing versioned bucket through its lock configuration;
+        # objects are locked only with a default retention (else each upload must ask for one).
+        locked = any(
+            config.known("objectLockEnabled") in (None, "Enabled") and isinstance(config.known("rule.defaultRetention"), Mapping)
+            for config in facts.of(*OBJECT_LOCK_TYPES)
+        )
         replicated = any(
             isinstance(rule, Mapping) and rule.get("status") == "Enabled"
             for config in facts.of(*REPLICATION_TYPES) for rule in (config.known("rules") or [])
         )
         if not (locked or replicated):
             why = f"role {facts.role}" if facts.role in cfg.roles else f"{CLASSIFICATION_TAG} {classification}"
-            half = " (a lock configuration without objectLockEnabled on the bucket)" if facts.of(*OBJECT_LOCK_TYPES) else ""
+            half = " (its lock configuration sets no default retention)" if facts.of(*OBJECT_LOCK_TYPES) else ""
             yield Finding(f"bucket {facts.bucket.name} ({why}) has neither object lock nor replication{half}", facts.bucket.urn)

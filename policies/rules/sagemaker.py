@@ -54,11 +54,9 @@ from .s3 import (
     PAB_TYPE,
     VERSIONING_TYPES,
     BucketFacts,
-    bucket_names,
     buckets_by_name,
     buckets_by_urn,
     encryption_defaults,
-    join_buckets,
 )
 
 __all__ = [

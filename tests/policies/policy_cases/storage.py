@@ -126,12 +126,12 @@ ABORT = {"id": "abort", "status": "Enabled", "filter": {}, "abort_incomplete_mul
 EXPIRE = {"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": 14}}
 
 
-def models_bucket(*, lock: bool = False, lock_config: bool = True, replicate: bool = False, role: str = "models",
-                  tags: dict | None = None) -> None:
+def models_bucket(*, lock: bool = False, lock_config: bool = True, retention: bool = True, replicate: bool = False,
+                  role: str = "models", tags: dict | None = None) -> None:
     bucket = aws.s3.Bucket("models", object_lock_enabled=lock, tags=tags or {"mlplat:bucket-role": role})
     if lock_config:
         aws.s3.BucketObjectLockConfiguration("models-lock", bucket=bucket.id,
-                                             rule={"default_retention": {"mode": "GOVERNANCE", "days": 30}})
+                                             rule={"default_retention": {"mode": "GOVERNANCE", "days": 30}} if retention else None)
     if replicate:
         replica = aws.s3.Bucket("models-replica", tags={"mlplat:bucket-role": "models-replica"})
         aws.s3.BucketReplicationConfig("models-replication", bucket=bucket.id, role="arn:aws:iam::123456789012:role/replication",
@@ -162,13 +162,14 @@ CASES += [
              "inline lifecycle abort too late", message="after 14 days"),
     # MLP-S3-08 lock or replication
     RuleCase("MLP-S3-08", "pass", governed_store, "artifact store locks models"),
-    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock=True), "object lock"),
+    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock=True), "object lock from creation"),
     RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock_config=False, replicate=True), "replication"),
     RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock_config=False), "dev is not checked", environment="dev"),
     RuleCase("MLP-S3-08", "pass", lambda: models_bucket(lock_config=False, role="datasets"), "other roles are not checked"),
     RuleCase("MLP-S3-08", "fail", lambda: models_bucket(lock_config=False), "models bucket unprotected", message="neither object lock nor replication"),
-    RuleCase("MLP-S3-08", "fail", lambda: models_bucket(), "lock configuration without bucket lock",
-             message="without objectLockEnabled on the bucket"),
+    RuleCase("MLP-S3-08", "pass", lambda: models_bucket(), "lock configuration on an existing bucket"),
+    RuleCase("MLP-S3-08", "fail", lambda: models_bucket(lock=True, retention=False), "lock without default retention",
+             message="sets no default retention"),
     RuleCase("MLP-S3-08", "fail", lambda: models_bucket(lock_config=False, tags={"mlplat:bucket-role": "datasets", "data-classification": "restricted"}),
              "restricted data", environment="staging", message="(data-classification restricted)"),
     # MLP-KMS-03 deletion window
