@@ -163,10 +163,10 @@ def _s3_log_delivery(ctx: KeyPolicyContext) -> _iam.Statement:
 
 
 def _sns_alarm_publishers(ctx: KeyPolicyContext) -> _iam.Statement:
-    # CloudWatch alarms and EventBridge rules publishing to an encrypted SNS topic of this account.
+    # CloudWatch alarms, EventBridge rules and AWS Budgets publishing to an encrypted SNS topic of this account.
     return _iam.statement(
         sid="AllowAlarmPublishersToEncryptedTopics",
-        principals={"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+        principals={"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]},
         actions=["kms:GenerateDataKey*", "kms:Decrypt"],
         resources="*",
         conditions={"StringEquals": {"aws:SourceAccount": ctx.account_id}},

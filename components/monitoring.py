@@ -71,7 +71,7 @@ __all__ = [
     "topic_policy",
 ]
 
-ALARM_PUBLISHERS: tuple[str, ...] = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+ALARM_PUBLISHERS: tuple[str, ...] = ("budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
 
 # Families docs/DECISIONS.md (Serving) counts as accelerated: ml.p*, ml.g*, ml.inf*, ml.trn*.
 ACCELERATED_FAMILY_PREFIXES: tuple[str, ...] = ("p", "g", "inf", "trn")
@@ -273,7 +273,7 @@ def subscription_suffix(protocol: str, endpoint: str) -> str:
 
 
 def topic_policy(topic_arn: pulumi.Input[str], *, account_id: pulumi.Input[str]) -> _iam.Document:
-    """Who may publish to the alarm topic: CloudWatch alarms and EventBridge rules of this account only."""
+    """Who may publish to the alarm topic: CloudWatch alarms, EventBridge rules and AWS Budgets of this account only."""
     return _iam.document(
         [
             _iam.statement(

@@ -5,6 +5,7 @@ keeps its own `components` package (naming and feature definitions) beside it.
 """
 
 import pulumi
+import pulumi_aws as aws
 
 from components import TeamNaming, customer_activity
 from mlplat.components import (
@@ -75,6 +76,22 @@ propensity = ServingEndpoint("propensity", ServingEndpointArgs(
     name_prefix=naming.prefix,
     model_family="propensity",
 ))
+
+# The team's monthly budget (costs tagged with its owner): alerts to the alarm topic, and the limit
+# MLP-COST-01 compares the plan's fixed monthly estimate with.
+aws.budgets.Budget(
+    "budget",
+    name=f"{naming.prefix}budget",
+    budget_type="COST",
+    limit_amount=config.require("budget_usd_per_month"),
+    limit_unit="USD",
+    time_unit="MONTHLY",
+    cost_filters=[aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:owner${owner}"])],
+    notifications=[aws.budgets.BudgetNotificationArgs(
+        comparison_operator="GREATER_THAN", notification_type="ACTUAL", threshold=80, threshold_type="PERCENTAGE",
+        subscriber_sns_topic_arns=[alarms.arn],
+    )],
+)
 
 pulumi.export("bucket_names", store.bucket_names)
 pulumi.export("feature_group_names", features.feature_group_names)

@@ -1,9 +1,9 @@
 """The dated price table: on-demand list prices (USD) and the instance attributes other code needs.
 
-The vendored table is package data (`mlplat/core/data/prices.json`, schema `schemas/prices.schema.json`),
-built by `tools/build_price_table.py`: instance attributes and the types each region offers come from EC2
-DescribeInstanceTypes / DescribeInstanceTypeOfferings data (moto's copy), prices from cited sources, each price
-naming its source. `mlplat prices refresh --region R` writes the same format from the AWS Price List API.
+The vendored table is package data (`mlplat/core/data/prices.json`; its schema `PRICES_SCHEMA` is published as
+`schemas/prices.schema.json` by `make schema`), built by `tools/build_price_table.py`: instance attributes and the
+types each region offers come from EC2 DescribeInstanceTypes / DescribeInstanceTypeOfferings data (moto's copy),
+prices from cited sources, each price naming its source. `mlplat prices refresh --region R` writes the same format from the AWS Price List API.
 
 A price the table does not hold is `None`, never 0: the estimate lists such an item as unpriced. Pure code (no
 pulumi), so the policy pack and the plan share it.
@@ -21,11 +21,13 @@ from typing import Any, Literal, Mapping
 from mlplat.core.errors import ConfigError, Problem
 
 __all__ = [
-    "HOURS_PER_MONTH", "InstanceAttributes", "Price", "PriceSource", "PriceTable", "SageMakerUse", "STALE_AFTER_DAYS",
+    "HOURS_PER_MONTH", "InstanceAttributes", "Price", "PRICES_SCHEMA", "PriceSource", "PriceTable", "SageMakerUse",
+    "STALE_AFTER_DAYS",
     "VENDORED_TABLE", "load_price_table", "parse_price_table",
 ]
 
 VENDORED_TABLE = Path(__file__).parent / "data" / "prices.json"
+PRICES_SCHEMA = Path(__file__).parent / "data" / "prices.schema.json"
 HOURS_PER_MONTH = 730
 STALE_AFTER_DAYS = 120
 SageMakerUse = Literal["hosting", "training", "processing"]

@@ -15,6 +15,7 @@ caps. A section that fails validation is left out of the checks that need it; th
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import Annotated, Any, Mapping, Optional
 
@@ -111,6 +112,17 @@ class PlatformConfig(StrictModel):
         description="Model family (one of model_registry.families) -> its training pipeline (prepare, train, "
         "evaluate, register when the metric holds), which the family's drift loops retrain. Omitted: none.",
     )
+    budget_usd_per_month: Optional[float] = Field(
+        default=None,
+        description="The environment's monthly budget in USD: an AWS Budget (costs tagged with this project) that "
+        "alerts the alarm topic at 80% actual and 100% forecast, and the limit MLP-COST-01 compares the plan's fixed "
+        "monthly estimate with (mandatory in staging and prod). Omitted: no budget (MLP-COST-01 reports it).",
+    )
+    team_budgets_usd_per_month: dict[str, float] = Field(
+        default_factory=dict,
+        description="Team (the `owner` tag value its resources carry) -> its monthly budget in USD: an AWS Budget on "
+        "that tag, and a limit MLP-COST-01 compares the team's share of the estimate with. Omitted: none.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -179,9 +191,22 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
         families = ({e.name: (i, e.model_family) for i, e in enumerate(serving.endpoints)}
                     if serving is not None else None)
         problems += check_drift_targets(monitoring.drift, families, pipelines)
+    problems += _budget_problems(sections.get("budget_usd_per_month"), sections.get("team_budgets_usd_per_month") or {})
     if env is not None and env != "dev" and sections.get("deletion_protection") is False:
         problems.append(Problem("platform.deletion_protection",
                                 f"must be true in {env} (stateful resources are protected outside dev)", False))
+    return problems
+
+
+def _budget_problems(budget: Optional[float], teams: Mapping[str, float]) -> list[Problem]:
+    problems = []
+    if budget is not None and not (math.isfinite(budget) and budget > 0):
+        problems.append(Problem("platform.budget_usd_per_month", "must be a positive amount of USD", budget))
+    for team, amount in teams.items():
+        if not team.strip():
+            problems.append(Problem("platform.team_budgets_usd_per_month", "has an empty team name", team))
+        if not (math.isfinite(amount) and amount > 0):
+            problems.append(Problem(f"platform.team_budgets_usd_per_month.{team}", "must be a positive amount of USD", amount))
     return problems
 
 

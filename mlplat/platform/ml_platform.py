@@ -52,6 +52,7 @@ from mlplat.components.training_pipeline import TrainingPipeline, TrainingPipeli
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
+from .budget import declare_budgets
 from .config import PlatformConfig, stack_file_label
 from .config_ml_lifecycle import deploy_token, deployment_notes
 from .config_serving import ServingEndpointConfig, deprecation_notices
@@ -138,6 +139,9 @@ class MLPlatform(pulumi.ComponentResource):
         for index, endpoint in enumerate(config.serving.endpoints):
             self.endpoints[endpoint.name] = self._serve(index, endpoint, here)
         self.training = self._training(name, config, cluster_domain, here) if cluster_domain else None
+        self.budgets = declare_budgets(name, project=project, environment=env, budget=config.budget_usd_per_month,
+                                       team_budgets=config.team_budgets_usd_per_month, topic_arn=self.alarm_topic.arn,
+                                       opts=here)
         outputs: dict[str, Any] = {
             "vpc_id": self.network.vpc_id,
             "key_arns": self.encryption.key_arns,

@@ -2,8 +2,9 @@
 
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
-                [--baseline FILE] [--registry FILE]
+                [--baseline FILE] [--registry FILE] [--prices FILE]
                 [--invoke-results FILE] [--stack-references FILE]
+    mlplat prices refresh --region R [--out FILE] [--instance-type T ...]
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
     mlplat verify --stack prod --state FILE [--format text|json] [--region R] [--endpoint-url URL] [--cwd DIR]
@@ -26,6 +27,10 @@ and reports what differs from the state, what is unhealthy and what no longer ex
 
 `drift` reads a `pulumi preview --refresh --json` and tells drift from a pending deployment (an
 endpoint serving `latest-approved` whose group has a newer approved package): exit 1 on drift only.
+
+`plan` estimates the stack's monthly cost from the price table (the vendored one, or --prices FILE);
+with --baseline it shows the difference. `prices refresh` rebuilds a region's prices from the AWS Price
+List API (needs credentials).
 
 `preflight` compares what the stack's offline plan runs at its maximum (endpoint, training and
 processing instances per SageMaker instance type; EC2 vCPUs of the GPU pools) with the account's
@@ -71,7 +76,7 @@ from .stackfile import load_project, load_stack_config
 from .state import load_deployment
 from .verify import DEFAULT_WORKERS
 
-__all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "EXIT_INTERNAL_ERROR", "main"]
+__all__ = ["EXIT_CHECKS_FAILED", "EXIT_CONFIG_ERROR", "EXIT_INTERNAL_ERROR", "main", "write_refreshed_prices"]
 
 EXIT_CHECKS_FAILED = 1
 EXIT_CONFIG_ERROR = 2
@@ -97,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     plan.add_argument("--baseline", help="a previous plan's JSON (this command's --format json, or pulumi preview --json): "
                       "feature groups the change would replace are reported, and refused in staging and prod")
+    plan.add_argument("--prices", metavar="FILE", help="the price table of the cost estimate (a `mlplat prices refresh` "
+                      "output; default: the table mlplat ships)")
     plan.add_argument("--registry", metavar="FILE", help="a registry snapshot answering `model_package: latest-approved`: "
                       "a JSON object of model package group name to its ModelPackageSummaryList, as `aws sagemaker "
                       "list-model-packages --query ModelPackageSummaryList` prints it (default: registry.<stack>.json "
@@ -174,6 +181,17 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("markdown", "json"), default="markdown")
     rules.add_argument("--out", help="write the catalogue to this file (docs/GOVERNANCE.md is `--format markdown`)")
 
+    prices = sub.add_parser("prices", help="the price table of the cost estimate")
+    prices_commands = prices.add_subparsers(dest="prices_command", required=True)
+    refresh = prices_commands.add_parser("refresh", help="rebuild a region's prices from the AWS Price List API "
+                                         "(GetProducts; needs AWS credentials)")
+    refresh.add_argument("--region", required=True, help="the region to price (the API itself answers from us-east-1)")
+    refresh.add_argument("--out", default="prices.json", help="the table to write (default: prices.json); pass it "
+                         "to `mlplat plan --prices`")
+    refresh.add_argument("--instance-type", action="append", default=[], metavar="TYPE",
+                         help="also price this type (EC2, or ml.* for SageMaker); repeatable")
+    refresh.add_argument("--endpoint-url", help="Price List API endpoint URL (an emulator)")
+
     schema = sub.add_parser("schema", help="write the JSON Schemas of the stack file")
     schema.add_argument("--out", default="schemas", help="directory to write to (default: schemas)")
     return parser
@@ -221,7 +239,46 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _policy_config(args)
     if args.command == "policy-pack":
         return _policy_pack_init(args)
+    if args.command == "prices":
+        return _prices_refresh(args)
     return _plan(args)
+
+
+def _prices_refresh(args: argparse.Namespace) -> int:
+    import boto3
+
+    from mlplat.core.aws_models import regions
+
+    from .price_refresh import PRICING_API_REGION, vendored_document
+
+    if args.region not in regions("ec2"):
+        print(f"mlplat prices refresh: --region {args.region!r} is not an AWS region botocore knows (e.g. us-east-1)",
+              file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    session = boto3.session.Session()
+    if session.get_credentials() is None:
+        print("mlplat prices refresh: no AWS credentials (the standard chain: environment, profile, SSO, instance role)",
+              file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    client = session.client("pricing", region_name=PRICING_API_REGION, endpoint_url=args.endpoint_url)
+    return write_refreshed_prices(client, args.region, Path(args.out), vendored_document(), args.instance_type)
+
+
+def write_refreshed_prices(client, region: str, out: Path, vendored: dict, instance_types: Sequence[str] = ()) -> int:
+    """Run the refresh with `client` and write the table; exit status 2 (one message) when the API refuses."""
+    from datetime import date
+
+    from .price_refresh import refresh_prices
+
+    try:
+        result = refresh_prices(client, region, vendored, date.today(), instance_types)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"mlplat prices refresh: the Price List API refused: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    out.write_text(json.dumps(result.table, separators=(",", ":")) + "\n")
+    print(f"wrote {out}: {result.refreshed} prices from the Price List API, {len(result.kept)} kept from the "
+          f"vendored table" + (f" ({', '.join(result.kept)})" if result.kept else ""))
+    return 0
 
 
 def _policy_config(args: argparse.Namespace) -> int:
@@ -412,6 +469,26 @@ def _baseline_findings(args: argparse.Namespace, plan) -> list:
     return replacement_findings(baseline, plan, args.environment or _stack_environment(plan) or "prod")
 
 
+def _cost(args: argparse.Namespace, plan):
+    """The plan's cost estimate (and its difference with --baseline); ConfigError for an unreadable table or baseline."""
+    from datetime import date
+
+    from mlplat.core.prices import load_price_table
+
+    from .cost_report import plan_cost
+
+    table = load_price_table(Path(args.prices) if args.prices else None)
+    baseline = None
+    if args.baseline:
+        try:
+            baseline = json.loads(Path(args.baseline).read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError([Problem("--baseline", f"is not a readable plan JSON ({exc})", args.baseline)]) from None
+        if not isinstance(baseline, dict):
+            raise ConfigError([Problem("--baseline", "is not a plan JSON object (with a 'steps' list)", args.baseline)])
+    return plan_cost(plan, table, date.today(), baseline)
+
+
 @dataclass(frozen=True)
 class _PolicySource:
     """Where `mlplat plan` takes the pack configuration from, settled (and its files checked) before the program runs."""
@@ -500,8 +577,13 @@ def _plan(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    try:
+        cost = _cost(args, plan)
+    except PlatformError as exc:
+        print(f"mlplat plan: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, policy_source, plan),
-                        feature_group_findings=_baseline_findings(args, plan), kubernetes=kubernetes)
+                        feature_group_findings=_baseline_findings(args, plan), kubernetes=kubernetes, cost=cost)
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

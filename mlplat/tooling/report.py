@@ -40,6 +40,7 @@ class PlanReport:
     policy: Optional[PolicyReport] = None
     feature_group_findings: list[Any] = field(default_factory=list)  # mlplat.feature_changes.Finding
     kubernetes: Optional[Any] = None  # mlplat.k8s_validation.K8sValidationReport, when the plan has objects
+    cost: Optional[Any] = None  # mlplat.tooling.cost_report.PlanCost, when the plan has a region
 
     @property
     def failed(self) -> bool:
@@ -283,6 +284,8 @@ def render_text(report: PlanReport) -> str:
     lines += ["", f"Contract checks against the AWS API models: {len(report.contract_errors)} errors"]
     lines += [f"  {e.render()}" for e in report.contract_errors]
     lines += _kubernetes_lines(report, "  ")
+    if report.cost is not None:
+        lines += report.cost.lines_text()
     lines += policy_text_lines(report.policy)
     lines += _feature_group_lines(report, "  ")
     return plan.redactor().text("\n".join(lines) + "\n")
@@ -294,6 +297,7 @@ def render_markdown(report: PlanReport) -> str:
     lines = [
         f"### mlplat offline plan: `{plan.stack}`",
         "",
+        *(report.cost.lead_markdown() if report.cost is not None else []),
         f"{len(plan.custom_resources)} resources in {len(components)} components"
         + (" (preview: computed values unknown)" if plan.preview else ""),
         "",
@@ -319,6 +323,8 @@ def render_markdown(report: PlanReport) -> str:
     else:
         lines += ["", "Contract checks against the AWS API models: no errors."]
     lines += _kubernetes_lines(report, "- ")
+    if report.cost is not None:
+        lines += report.cost.lines_markdown()
     lines += policy_markdown_lines(report.policy)
     lines += _feature_group_lines(report, "- ")
     return plan.redactor().text("\n".join(lines) + "\n")
@@ -336,6 +342,8 @@ def render_json(report: PlanReport) -> str:
             "problems": [p.to_json() for p in report.kubernetes.problems],
             "skipped": [{"urn": u, "reason": r} for u, r in report.kubernetes.skipped],
         }
+    if report.cost is not None:
+        extra["costEstimate"] = report.cost.to_json()
     if report.feature_group_findings:
         extra["featureGroupFindings"] = [
             {"severity": f.severity, "urn": f.urn, "message": f.message} for f in report.feature_group_findings

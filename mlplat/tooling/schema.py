@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
 
 from mlplat.core import aws_models
+from mlplat.core.prices import PRICES_SCHEMA
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, ENVIRONMENTS
 from mlplat.platform.config import PlatformConfig
 from mlplat.platform.environments import ENDPOINT_OVERLAYS, ENVIRONMENT_OVERLAYS, PIPELINE_OVERLAYS
 
 __all__ = [
-    "PLATFORM_SCHEMA_FILE", "STACK_SCHEMA_FILE", "aws_regions", "platform_config_schema", "render", "stack_file_schema",
+    "PLATFORM_SCHEMA_FILE", "PRICES_SCHEMA_FILE", "STACK_SCHEMA_FILE", "aws_regions", "platform_config_schema", "render", "stack_file_schema",
     "write_schemas",
 ]
 
@@ -36,6 +37,7 @@ __all__ = [
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 PLATFORM_SCHEMA_FILE = "platform-config.schema.json"
 STACK_SCHEMA_FILE = "stack-file.schema.json"
+PRICES_SCHEMA_FILE = "prices.schema.json"
 ENDPOINTS = ("serving", "endpoints", "[]")  # the overlay of each endpoint sits under this path
 PIPELINES = ("pipelines", "{}")  # and each family's pipeline's under this one
 
@@ -164,4 +166,8 @@ def write_schemas(directory: str | Path) -> list[Path]:
         path = directory / filename
         path.write_text(render(schema))
         written.append(path)
+    # The price table's schema ships with the table (mlplat.core); published here beside the stack's.
+    path = directory / PRICES_SCHEMA_FILE
+    path.write_text(render(json.loads(PRICES_SCHEMA.read_text())))
+    written.append(path)
     return written

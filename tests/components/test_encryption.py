@@ -164,7 +164,7 @@ def test_domains_opt_into_named_key_users():
     )
     plan = plan_of(args)
     alerts = {s["Sid"]: s for s in policy(plan, "alerts")["Statement"]}
-    assert alerts["AllowAlarmPublishersToEncryptedTopics"]["Principal"] == {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+    assert alerts["AllowAlarmPublishersToEncryptedTopics"]["Principal"] == {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]}
     assert alerts["AllowAlarmPublishersToEncryptedTopics"]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     cluster = {s["Sid"]: s for s in policy(plan, "cluster-train")["Statement"]}
     role = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"

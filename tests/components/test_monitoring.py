@@ -196,7 +196,7 @@ def test_topic_policy_admits_only_cloudwatch_and_eventbridge_of_this_account(pla
             {
                 "Sid": "AllowAlarmPublishers",
                 "Effect": "Allow",
-                "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]},
                 "Action": "sns:Publish",
                 "Resource": topic_arn(plan),
                 "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
