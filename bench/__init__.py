@@ -45,6 +45,7 @@ PACKAGES: tuple[str, ...] = ("pulumi", "pulumi-aws", "pulumi-policy", "pydantic"
 TARGET_OVERHEAD_RATIO = 1.15  # mlplat program / bare SDK replay of the same resources
 TARGET_GROWTH_EXPONENT = 1.1  # whole plan time ~ N^k over generated platforms of N units
 TARGET_POLICY_SHARE = 0.10  # policy evaluation / whole plan time
+TARGET_COST_SHARE = 0.02  # the cost estimate / whole plan time
 
 POLICY_RUNNER_MODULE = "mlplat.tooling.policy_runner"
 POLICY_RUNNER_FUNCTION = "evaluate"
@@ -252,14 +253,28 @@ def policy_runner() -> PolicyRunnerStatus:
 
 
 def plan_phases(status: Optional[PolicyRunnerStatus] = None) -> list[Phase]:
-    """The phases after the program, in `mlplat plan`'s order: contracts, then policies if available."""
+    """The phases after the program, as `mlplat plan` runs them: contracts, policies if available, the cost estimate."""
     from mlplat.tooling.contracts import check_plan
 
     phases = [Phase("contracts", check_plan)]
     status = status or policy_runner()
     if status.available and status.evaluate is not None:
         phases.append(Phase("policies", status.evaluate))
+    phases.append(Phase("cost", estimate_plan_cost))
     return phases
+
+
+def estimate_plan_cost(plan: Any) -> Any:
+    """What `mlplat plan` adds for the cost: the estimate with the vendored table, and its report lines."""
+    from datetime import date
+
+    from mlplat.core.prices import load_price_table
+    from mlplat.tooling.cost_report import plan_cost
+
+    cost = plan_cost(plan, load_price_table(), date.today())
+    if cost is not None:
+        cost.to_json(), cost.lines_text()
+    return cost
 
 
 def run_phases(plan: Any, phases: Sequence[Phase]) -> dict[str, float]:

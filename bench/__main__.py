@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from . import REFERENCE_STACKS, REPO_ROOT, machine, plan_phases, policy_runner, profile
-from . import generic_path, overhead, policy_cost, scale, suite_time, verify_time
+from . import cost_share, generic_path, overhead, policy_cost, scale, suite_time, verify_time
 
 MEASURES = ("overhead", "scale", "policy", "generic", "verify", "suite")
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
@@ -135,6 +135,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "generic" in only:
         section("generic", f"generic path: {', '.join(map(str, generic_units))} units x {runs} interleaved runs",
                 lambda: generic_path.measure(generic_units, runs=runs, warmup=min(args.warmup, 1)))
+    measured_plans = {k: v for k in ("overhead", "scale") if isinstance(v := results.get(k), dict) and "error" not in v}
+    if measured_plans:
+        section("cost_share", "cost: shares of the plans measured above",
+                lambda: cost_share.summarize(measured_plans.get("overhead"), measured_plans.get("scale")))
     if "verify" in only:
         section("verify", f"verify: {', '.join(map(str, verify_sizes))} resources against moto x {runs} interleaved runs",
                 lambda: verify_time.measure(verify_sizes, runs=runs))
@@ -149,7 +153,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results["targets"] = [
         section_result["target"]
         for section_result in (results.get("overhead"), results.get("scale"), results.get("policy_cost"),
-                               results.get("generic"), results.get("verify"))
+                               results.get("cost_share"), results.get("generic"), results.get("verify"))
         if isinstance(section_result, dict) and "target" in section_result
     ]
     section("profiles", "profiles where a target is missed", lambda: _profiles(results, args.profile, stacks))
@@ -230,7 +234,7 @@ def render(results: dict[str, Any]) -> str:
         f"mlplat bench  {m['date']}  {m['cpu_count']} CPUs  {m['platform']}  Python {m['python']}  {packages}",
         f"load average at start: {m['load_average']}; runs per measure: {results['options']['runs']} (interleaved, medians [min-max])",
     ]
-    for name in ("overhead", "scale", "policy_cost", "generic", "verify", "suite", "profiles"):
+    for name in ("overhead", "scale", "policy_cost", "cost_share", "generic", "verify", "suite", "profiles"):
         if name in results and not _ok(results, name):
             out.append(f"{name}: FAILED {results[name]['error']}")
     if _ok(results, "overhead"):
@@ -288,6 +292,12 @@ def render(results: dict[str, Any]) -> str:
                  "-" if p["ms_per_resource"] is None else f"{p['ms_per_resource']:.2f}", _pct(p["share"])]
                 for p in pc["plans"]
             ]))
+    if _ok(results, "cost_share"):
+        cs = results["cost_share"]
+        out += ["", "3b. Cost estimate: its share of each whole plan (same runs)",
+                _table(["plan", "res", "cost ms", "whole plan ms", "share"], [
+                    [p["plan"], str(p["resources"]), _ms(p["ms"]["cost"]), _ms(p["ms"]["whole_plan"]), _pct(p["share"])]
+                    for p in cs["plans"]])]
     if _ok(results, "verify"):
         ve = results["verify"]
         out += ["", "4. verify against moto in server mode: mlplat verify vs the same reads with sequential plain boto3 (ms)",
