@@ -118,6 +118,16 @@ def test_policy_cost_is_measured_or_says_why_not(results):
         assert pc["runner"]["detail"].startswith("not available")
 
 
+def test_the_cost_estimate_share_is_read_from_the_same_plans(results):
+    cs = results["cost_share"]
+    assert_target(cs["target"])
+    assert cs["status"] == "measured" and cs["target"]["limit"] == 0.02
+    assert {p["plan"] for p in cs["plans"]} == {"stack dev", "generated N=1", "generated N=2"}
+    assert all(0 < p["share"] < 1 for p in cs["plans"])  # the estimate is one phase of the whole plan
+    for p in cs["plans"]:
+        assert_stats(p["ms"]["cost"], 1)
+
+
 def test_quick_runs_skip_the_suite_and_every_target_is_listed(results):
     assert results["suite"]["status"] == "skipped"
     assert len(results["targets"]) == 5
@@ -126,6 +136,7 @@ def test_quick_runs_skip_the_suite_and_every_target_is_listed(results):
     text = bench_cli.render(results)
     assert "Targets" in text and "1. Framework overhead" in text and "2. Scale" in text and "4. verify" in text
     assert "Generic path" in text
+    assert "3b. Cost estimate" in text
 
 
 def test_profiles_see_every_thread_and_name_functions():
