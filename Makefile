@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mlplat-installed
 STACK  ?= dev
 FORMAT ?= text
+PLAN_ARGS ?=
 
 .PHONY: plan test bench schema policy-config docs lint layers clean
 
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 ## plan: the offline plan of a stack (default dev): resources, settings, checks
 plan: $(STAMP)
-	$(BIN)/mlplat plan --stack $(STACK) --format $(FORMAT)
+	$(BIN)/mlplat plan --stack $(STACK) --format $(FORMAT) $(PLAN_ARGS)
 
 ## test: the whole suite
 test: $(STAMP)

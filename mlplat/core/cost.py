@@ -292,10 +292,21 @@ class CostChange:
     after_usd: float
     before: str
     after: str
+    before_detail: Mapping[str, Any] = field(default_factory=dict)
+    after_detail: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def delta_usd(self) -> float:
         return self.after_usd - self.before_usd
+
+    def what(self) -> str:
+        """"2 -> 4 x ml.g5.xlarge" when only the count changed; else "before -> after", "new: ...", "removed: ..."."""
+        b, a = self.before_detail, self.after_detail
+        if b.get("instanceType") and b.get("instanceType") == a.get("instanceType") and "count" in b and "count" in a:
+            return f"{b['count']} -> {a['count']} x {a['instanceType']}"
+        if self.before and self.after:
+            return f"{self.before} -> {self.after}"
+        return f"new: {self.after}" if self.after else f"removed: {self.before}"
 
 
 @dataclass(frozen=True)
@@ -315,8 +326,8 @@ class CostDifference:
         text = f"{_signed(self.delta_usd)}/month"
         if self.changes:
             top = self.changes[0]
-            what = f"{top.before} -> {top.after}" if top.before and top.after else (top.after or top.before)
-            text += f", mostly `{top.resource}` ({top.component}): {what}"
+            where = f" ({top.component})" if top.component and top.component != "-" else ""
+            text += f", mostly `{top.resource}`{where}: {top.what()}"
         return text
 
     def to_json(self) -> dict[str, Any]:
@@ -324,7 +335,8 @@ class CostDifference:
             "beforeMonthlyUsd": _money(self.before_usd), "afterMonthlyUsd": _money(self.after_usd),
             "deltaMonthlyUsd": _money(self.delta_usd), "headline": self.headline(),
             "changes": [{"urn": c.urn, "resource": c.resource, "component": c.component, "before": c.before,
-                         "after": c.after, "deltaMonthlyUsd": _money(c.delta_usd)} for c in self.changes],
+                         "after": c.after, "what": c.what(), "deltaMonthlyUsd": _money(c.delta_usd)}
+                        for c in self.changes],
         }
 
 
@@ -337,7 +349,8 @@ def cost_difference(before: CostEstimate, after: CostEstimate) -> CostDifference
         if abs(a_usd - b_usd) >= 0.005 or b_text != a_text:
             item = a_item or b_item
             assert item is not None
-            changes.append(CostChange(urn, item.resource, item.component, b_usd, a_usd, b_text, a_text))
+            changes.append(CostChange(urn, item.resource, item.component, b_usd, a_usd, b_text, a_text,
+                                      _single_detail(before, urn), _single_detail(after, urn)))
     changes.sort(key=lambda c: (-abs(c.delta_usd), c.urn))
     return CostDifference(before.fixed_monthly_usd, after.fixed_monthly_usd, tuple(changes))
 
@@ -348,6 +361,12 @@ def _per_urn(estimate: CostEstimate) -> dict[str, tuple[float, str, CostItem]]:
         usd, text, first = out.get(item.urn, (0.0, "", item))
         out[item.urn] = (usd + (item.monthly_usd or 0.0), "; ".join(filter(None, [text, item.description])), first)
     return out
+
+
+def _single_detail(estimate: CostEstimate, urn: str) -> Mapping[str, Any]:
+    """The detail of a resource with one fixed item (instance type and count); {} otherwise."""
+    items = [i for i in estimate.fixed if i.urn == urn]
+    return items[0].detail if len(items) == 1 else {}
 
 
 def _signed(usd: float) -> str:

@@ -203,7 +203,7 @@ def test_the_policy_phase_plugs_in_when_the_runner_exists(monkeypatch):
     monkeypatch.setitem(sys.modules, bench.POLICY_RUNNER_MODULE, fake_module())
     missing = bench.policy_runner()
     assert not missing.available and "has no evaluate" in missing.detail
-    assert [p.name for p in bench.plan_phases(missing)] == ["contracts"]
+    assert [p.name for p in bench.plan_phases(missing)] == ["contracts", "cost"]
     assert policy_cost.summarize(missing)["status"] == "not available"
 
     calls = []
@@ -211,7 +211,7 @@ def test_the_policy_phase_plugs_in_when_the_runner_exists(monkeypatch):
     present = bench.policy_runner()
     assert present.available
     phases = bench.plan_phases(present)
-    assert [p.name for p in phases] == ["contracts", "policies"]
+    assert [p.name for p in phases] == ["contracts", "policies", "cost"]
     bench.run_phases(scale.plan_units(1), phases)
     assert len(calls) == 1
 

@@ -145,8 +145,7 @@ def test_the_difference_names_the_largest_change(table):
     difference = cost_difference(before, after)
     delta = 2 * 730 * table.sagemaker_hourly(REGION, "hosting", "ml.g5.xlarge").usd
     assert difference.delta_usd == pytest.approx(delta)
-    assert difference.headline() == (f"+${delta:,.0f}/month, mostly `churn-config` (-): variant primary: 2 x ml.g5.xlarge "
-                                     f"x 730 h -> variant primary: 4 x ml.g5.xlarge x 730 h")
+    assert difference.headline() == f"+${delta:,.0f}/month, mostly `churn-config`: 2 -> 4 x ml.g5.xlarge"
     assert cost_difference(after, after).headline() == "no change in the fixed monthly estimate"
 
 
@@ -184,7 +183,9 @@ def test_plan_json_markdown_and_baseline(tmp_path, capsys):
     assert main(["plan", "--stack", "dev", "--cwd", str(ROOT), "--format", "markdown", "--baseline", str(baseline)]) == 0
     lines = capsys.readouterr().out.splitlines()
     rate = load_price_table().ec2_hourly(REGION, instance_type).usd
-    assert lines[2].startswith(f"**Cost: -${730 * rate:,.0f}/month, mostly `platform-training-system`")
+    assert lines[2].startswith(f"**Cost: -${730 * rate:,.0f}/month, mostly `platform-training-system` "
+                               f"(TrainingCluster platform-training): ")
+    assert "-> " in lines[2] and f"x {instance_type}" in lines[2]
 
 
 def test_an_unreadable_price_table_exits_2_with_one_message(tmp_path, capsys):
