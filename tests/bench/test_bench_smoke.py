@@ -130,7 +130,7 @@ def test_the_cost_estimate_share_is_read_from_the_same_plans(results):
 
 def test_quick_runs_skip_the_suite_and_every_target_is_listed(results):
     assert results["suite"]["status"] == "skipped"
-    assert len(results["targets"]) == 5
+    assert len(results["targets"]) == 6
     for entry in results["targets"]:
         assert_target(entry)
     text = bench_cli.render(results)
