@@ -297,3 +297,111 @@ def cluster_queue(team: str, *, cohort_name: str, cpu: str, memory: str, gpus: M
             "resourceGroups": groups,
         },
     }
+
+
+# --- Karpenter -------------------------------------------------------------------------------
+
+NODE_POOL_API = "karpenter.sh/v1"
+NODE_CLASS_API = "karpenter.k8s.aws/v1"
+NODE_CLASS_GROUP = "karpenter.k8s.aws"
+CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+POOL_TAG = "mlplat:gpu-pool"
+
+
+def node_pool_name(pool: str) -> str:
+    return f"gpu-{pool}"
+
+
+def node_pool(pool: str, *, instance_types: Sequence[str], instance_families: Sequence[str], capacity_types: Sequence[str],
+              labels: Mapping[str, str], max_nodes: int, max_gpus: int, consolidate_after: str) -> Obj:
+    """A GPU pool's NodePool: what Karpenter may launch for it, and when it may take nodes away.
+
+    Nodes carry the pool's labels (the Kueue flavor selects `mlplat.io/gpu-pool`) and the GPU taint;
+    limits cap the pool at `max_nodes` nodes and `max_gpus` GPUs. A running training job is never
+    interrupted by Karpenter's own decisions: nodes never expire (`expireAfter: Never`), are
+    consolidated only when empty, and are not replaced when they drift (a new AMI or node class
+    reaches a GPU node when it is next launched); `karpenter.sh/do-not-disrupt` on a pod is
+    honoured as always. Spot reclaims and reservation ends still interrupt: jobs checkpoint.
+    """
+    requirements: list[Obj] = []
+    if instance_types:
+        requirements.append({"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(instance_types)})
+    if instance_families:
+        requirements.append({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(instance_families)})
+    requirements += [
+        {"key": CAPACITY_TYPE_LABEL, "operator": "In", "values": list(capacity_types)},
+        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+    ]
+    return {
+        "apiVersion": NODE_POOL_API,
+        "kind": "NodePool",
+        "metadata": _meta(node_pool_name(pool), labels={POOL_LABEL: pool}),
+        "spec": {
+            "template": {
+                "metadata": {"labels": {**labels, POOL_LABEL: pool, "nvidia.com/gpu.present": "true"}},
+                "spec": {
+                    "nodeClassRef": {"group": NODE_CLASS_GROUP, "kind": "EC2NodeClass", "name": node_pool_name(pool)},
+                    "requirements": requirements,
+                    "taints": [dict(GPU_TAINT)],
+                    "expireAfter": "Never",
+                },
+            },
+            "disruption": {
+                "consolidationPolicy": "WhenEmpty",
+                "consolidateAfter": consolidate_after,
+                "budgets": [
+                    {"nodes": "0", "reasons": ["Drifted", "Underutilized"]},
+                    {"nodes": "1", "reasons": ["Empty"]},
+                ],
+            },
+            "limits": {"nodes": str(max_nodes), GPU_RESOURCE: str(max_gpus)},
+        },
+    }
+
+
+def ec2_node_class(pool: str, *, cluster_name: str, instance_profile: pulumi.Input[str], discovery_tag: str,
+                   ami_alias: str, disk_gib: int, key_arn: pulumi.Input[str], hop_limit: int,
+                   tags: Mapping[str, str], capacity_reservations: Sequence[Mapping[str, Any]]) -> Obj:
+    """A GPU pool's EC2NodeClass: the AL2023 EKS AMI (its NVIDIA variant on GPU types), the named
+    instance profile (IAM has no private endpoint: the controller cannot create one in an isolated
+    VPC), the private subnets and the cluster security group by the platform's discovery tag,
+    IMDSv2 only, an encrypted gp3 root volume with the cluster key, no public IP, the platform's
+    tags and the pool's, and the pool's capacity reservations."""
+    selector = [{"tags": {discovery_tag: cluster_name}}]
+    spec: Obj = {
+        "amiSelectorTerms": [{"alias": ami_alias}],
+        "instanceProfile": instance_profile,
+        "subnetSelectorTerms": selector,
+        "securityGroupSelectorTerms": selector,
+        "associatePublicIPAddress": False,
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": hop_limit,
+            "httpTokens": "required",
+        },
+        "blockDeviceMappings": [
+            {
+                "deviceName": "/dev/xvda",
+                "rootVolume": True,
+                "ebs": {
+                    "volumeSize": f"{disk_gib}Gi",
+                    "volumeType": "gp3",
+                    "encrypted": True,
+                    "kmsKeyID": key_arn,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
+        "tags": {**tags, POOL_TAG: pool},
+    }
+    if capacity_reservations:
+        spec["capacityReservationSelectorTerms"] = [dict(term) for term in capacity_reservations]
+    return {
+        "apiVersion": NODE_CLASS_API,
+        "kind": "EC2NodeClass",
+        "metadata": _meta(node_pool_name(pool), labels={POOL_LABEL: pool}),
+        "spec": spec,
+    }

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
-KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes"]
+KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes", "eventbridge-to-sqs"]
 _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _ALIAS_PREFIX = re.compile(r"^alias/[a-zA-Z0-9/_-]+$")
 
@@ -195,11 +195,23 @@ def _autoscaling_volumes(ctx: KeyPolicyContext) -> list[_iam.Statement]:
     ]
 
 
+def _eventbridge_to_sqs(ctx: KeyPolicyContext) -> _iam.Statement:
+    # EventBridge rules of this account delivering to an SQS queue encrypted with the key (Karpenter's interruptions).
+    return _iam.statement(
+        sid="AllowEventBridgeToEncryptedQueues",
+        principals=_iam.service("events.amazonaws.com"),
+        actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+        resources="*",
+        conditions={"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+    )
+
+
 KEY_USERS: dict[str, Callable[[KeyPolicyContext], Any]] = {
     "cloudwatch-logs": _cloudwatch_logs,
     "s3-log-delivery": _s3_log_delivery,
     "sns-alarm-publishers": _sns_alarm_publishers,
     "autoscaling-volumes": _autoscaling_volumes,
+    "eventbridge-to-sqs": _eventbridge_to_sqs,
 }
 
 

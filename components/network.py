@@ -327,6 +327,7 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr_block: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
+    subnet_ids: list[pulumi.Input[str]]  # the same, one Input per subnet (for resources declared per subnet)
     endpoint_security_group_id: pulumi.Output[Optional[str]]
     route_table_ids: pulumi.Output[list[str]]
 
@@ -355,6 +356,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = pulumi.Output.from_input(existing.vpc_id)
         self.vpc_cidr_block = pulumi.Output.from_input(existing.cidr_block)
         self.private_subnet_ids = pulumi.Output.from_input(list(existing.private_subnet_ids))
+        self.subnet_ids = list(existing.private_subnet_ids)
         self.endpoint_security_group_id = pulumi.Output.from_input(existing.endpoint_security_group_id)
         # The adopted VPC's route tables are not managed here, so none is reported.
         self.route_table_ids = pulumi.Output.from_input([])
@@ -442,6 +444,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.vpc_cidr_block = vpc.cidr_block
         self.private_subnet_ids = pulumi.Output.all(*subnet_ids).apply(list)
+        self.subnet_ids = list(subnet_ids)
         self.endpoint_security_group_id = endpoint_sg.id
         self.route_table_ids = pulumi.Output.all(route_table.id).apply(list)
 

@@ -26,6 +26,12 @@ from .network import Network
 __all__ = [
     "A",
     "admin_suffix",
+    "CapacityReservationSpec",
+    "check_gpu_pool",
+    "KARPENTER_CHART",
+    "KARPENTER_VERSION",
+    "LEGACY_CAPACITY_TYPES",
+    "SUPPORTED_KARPENTER_VERSIONS",
     "check_chart",
     "check_cluster_name",
     "check_gpu_instance_types",
@@ -86,15 +92,22 @@ _ACCELERATED_FAMILY = re.compile(r"^(p|g|gr|inf|trn|dl|f|vt)\d")
 _GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*$")
 
 # Interface endpoints nodes and add-ons need in a network without internet route (besides the S3
-# gateway every created network has): EC2 for the VPC CNI, ECR for images, STS for IRSA, EKS for
-# the deployer inside the VPC.
-REQUIRED_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ec2", "ecr.api", "ecr.dkr", "eks", "sts")
+# gateway every created network has): EC2 for the VPC CNI and Karpenter, ECR for images, STS for
+# IRSA, EKS for the deployer inside the VPC, SSM (AMI parameters) and SQS (interruptions) for Karpenter.
+REQUIRED_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ec2", "ecr.api", "ecr.dkr", "eks", "sts", "ssm", "sqs")
 
 KUEUE_VERSION = "0.19.2"  # the v1beta2 objects below are validated against its CRDs
 SUPPORTED_KUEUE_VERSIONS: tuple[str, ...] = (KUEUE_VERSION,)
+KARPENTER_VERSION = "1.14.1"  # the karpenter.sh/v1 and karpenter.k8s.aws/v1 objects are validated against its CRDs
+SUPPORTED_KARPENTER_VERSIONS: tuple[str, ...] = (KARPENTER_VERSION,)
+LEGACY_CAPACITY_TYPES: dict[str, str] = {"ON_DEMAND": "on-demand", "SPOT": "spot"}
 
 
 
+_RESERVATION_ID = re.compile(r"^cr-[0-9a-z]+$")  # the EC2NodeClass CRD's pattern
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_DURATION = re.compile(r"^([0-9]+(s|m|h))+$")  # a NodePool's consolidateAfter (Never is not offered: empty GPU nodes cost)
+_AMI_VERSION = re.compile(r"^(latest|v[0-9]{8})$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _TEAM_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -132,30 +145,76 @@ class SystemNodesArgs(_Part):
     disk_size_gib: StrictInt = Field(default=50, description="Encrypted gp3 root volume size. Omitted: 50 GiB.")
 
 
+class CapacityReservationSpec(Spec):
+    """A capacity reservation a GPU pool launches into: by id, or by tags (Capacity Blocks for ML included)."""
+
+    id: Optional[str] = Field(default=None, description="The reservation's id (`cr-...`). Omitted: select by `tags`.")
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags that select reservations ('*' matches any value). Omitted: select by `id`.",
+    )
+    owner_id: Optional[str] = Field(
+        default=None, description="Account that owns the tagged reservations (12 digits; only with `tags`). Omitted: any.",
+    )
+
+
 class GpuPoolSpec(Spec):
-    """One GPU node group, one Kueue ResourceFlavor (each of the stack config's `training.gpu_pools`)."""
+    """One GPU pool: a Karpenter NodePool and EC2NodeClass, one Kueue ResourceFlavor (each of the stack
+    config's `training.gpu_pools`)."""
 
     name: str = Field(description=f"DNS label of at most {MAX_POOL_NAME} characters; the node label `mlplat.io/gpu-pool` "
                       "and the flavor `gpu-<name>` carry it.")
     instance_types: tuple[str, ...] = Field(
-        description="NVIDIA GPU EC2 types of one size class (see NVIDIA_GPU_FAMILIES), e.g. ('g5.xlarge',)."
+        default=(),
+        description="NVIDIA GPU EC2 types Karpenter may launch (see NVIDIA_GPU_FAMILIES), e.g. ('g5.xlarge',). "
+        "Omitted: only `instance_families` (one of the two is required).",
     )
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
-        default="ON_DEMAND", description="ON_DEMAND or SPOT. Omitted: ON_DEMAND."
+    instance_families: tuple[str, ...] = Field(
+        default=(),
+        description="NVIDIA GPU instance families (any size), e.g. ('g6e',). Omitted: only `instance_types`.",
     )
-    min_size: StrictInt = Field(default=0, description="Omitted: 0 (no GPU node runs, nor is billed, while idle).")
-    desired_size: Optional[StrictInt] = Field(
+    capacity_types: Optional[tuple[Literal["on-demand", "spot", "reserved"], ...]] = Field(
         default=None,
-        description="Initial node count; later changes (an autoscaler's, an operator's) are kept. Omitted: min_size.",
+        description="Karpenter capacity types: on-demand, spot, reserved (the pool's `capacity_reservations`, "
+        "used first when they have room). Omitted: `capacity_type` if given, else on-demand.",
+    )
+    capacity_type: Optional[Literal["ON_DEMAND", "SPOT"]] = Field(
+        default=None,
+        description="Deprecated alias of `capacity_types` (ON_DEMAND is on-demand, SPOT is spot). Omitted: not used.",
+    )
+    capacity_reservations: tuple[CapacityReservationSpec, ...] = Field(
+        default=(),
+        description="Capacity reservations (on-demand capacity reservations, Capacity Blocks for ML) the pool "
+        "launches into; needs `reserved` in capacity_types. Omitted: none.",
+    )
+    min_size: StrictInt = Field(
+        default=0, description="Deprecated (node groups): must be 0; Karpenter starts nodes for pending pods only. Omitted: 0.",
+    )
+    desired_size: Optional[StrictInt] = Field(
+        default=None, description="Deprecated (node groups): must be omitted or 0. Omitted: not used.",
     )
     max_size: StrictInt = Field(
-        default=2, description="At most the environment's GPU node cap (dev 2, staging 4, prod 16). Omitted: 2."
+        default=2, description="Most nodes of the pool (the NodePool's limits), at most the environment's GPU node cap "
+        "(dev 2, staging 4, prod 16). Omitted: 2.",
+    )
+    consolidate_after: str = Field(
+        default="10m",
+        description="How long a node stays empty before Karpenter removes it (e.g. 30s, 10m, 1h). Omitted: 10m.",
     )
     disk_size_gib: StrictInt = Field(default=200, description="Encrypted gp3 root volume size (images are large). Omitted: 200 GiB.")
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Extra node labels. Omitted: only `mlplat.io/gpu-pool` and `nvidia.com/gpu.present`.",
     )
+
+    @property
+    def effective_capacity_types(self) -> tuple[str, ...]:
+        """`capacity_types`, else the deprecated `capacity_type` translated, else on-demand."""
+        if self.capacity_types is not None:
+            return self.capacity_types
+        if self.capacity_type is not None:
+            return (LEGACY_CAPACITY_TYPES[self.capacity_type],)
+        return ("on-demand",)
 
 
 class GpuPoolArgs(GpuPoolSpec, _Part):
@@ -240,6 +299,7 @@ DEVICE_PLUGIN_CHART = HelmChartArgs(
     chart="nvidia-device-plugin", version="0.17.4", repository="https://nvidia.github.io/k8s-device-plugin"
 )
 KUEUE_CHART = HelmChartArgs(chart="kueue", version=KUEUE_VERSION, repository="oci://registry.k8s.io/kueue/charts")
+KARPENTER_CHART = HelmChartArgs(chart="karpenter", version=KARPENTER_VERSION, repository="oci://public.ecr.aws/karpenter")
 KUBERAY_CHART = HelmChartArgs(
     chart="kuberay-operator", version="1.4.2", repository="https://ray-project.github.io/kuberay-helm/"
 )
@@ -267,7 +327,12 @@ class TrainingClusterSpec(Spec):
     )
     gpu_pools: tuple[GpuPoolSpec, ...] = Field(
         default_factory=lambda: (GpuPoolSpec(name="gpu", instance_types=("g5.xlarge",)),),
-        description="GPU node groups. Omitted: one on-demand pool `gpu` of g5.xlarge, 0 to 2 nodes.",
+        description="GPU pools (Karpenter NodePools). Omitted: one on-demand pool `gpu` of g5.xlarge, 0 to 2 nodes.",
+    )
+    node_ami_version: str = Field(
+        default="latest",
+        description="Release of the AL2023 EKS AMI Karpenter launches GPU nodes from (`al2023@<version>`, e.g. "
+        "v20251120; pin it in prod). Omitted: latest.",
     )
     teams: tuple[TeamSpec, ...] = Field(default=(), description="Teams using the cluster. Omitted: none.")
     image_cache_prefix: Optional[str] = Field(
@@ -338,6 +403,16 @@ class TrainingClusterArgs(TrainingClusterSpec, ParentArgs):
         "the cluster key).",
     )
     kueue: HelmChartArgs = Field(default=KUEUE_CHART, description=f"Kueue chart. Omitted: {KUEUE_VERSION}.")
+    karpenter: HelmChartArgs = Field(
+        default=KARPENTER_CHART,
+        description=f"Karpenter chart; its CRDs come from the `karpenter-crd` chart of the same repository and "
+        f"version. Omitted: {KARPENTER_VERSION}.",
+    )
+    node_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags of the EC2 instances, volumes and interfaces Karpenter launches (they are not Pulumi "
+        "resources, so the stack's tags do not reach them). Omitted: only the pool tag `mlplat:gpu-pool`.",
+    )
     kuberay: Optional[HelmChartArgs] = Field(
         default=None, description="KubeRay operator chart (e.g. KUBERAY_CHART). Omitted: not installed."
     )
@@ -408,6 +483,65 @@ def check_gpu_instance_types(path: str, types: Sequence[str]) -> list[Problem]:
                 Problem(path, f"is not an NVIDIA GPU type the {GPU_AMI_TYPE} AMI runs (families: {', '.join(NVIDIA_GPU_FAMILIES)})",
                         instance_type)
             )
+    return problems
+
+
+def check_gpu_instance_families(path: str, families: Sequence[str]) -> list[Problem]:
+    problems = []
+    known = {instance_family(t) for t in ec2_instance_types()}
+    for family in families:
+        if family not in known:
+            problems.append(Problem(path, "is not an EC2 instance family (no type of botocore's ec2 InstanceType enum has it)", family))
+        elif family not in NVIDIA_GPU_FAMILIES:
+            problems.append(
+                Problem(path, f"is not an NVIDIA GPU family the {GPU_AMI_TYPE} AMI runs (families: {', '.join(NVIDIA_GPU_FAMILIES)})",
+                        family)
+            )
+    return problems
+
+
+def check_gpu_pool(path: str, pool: GpuPoolSpec) -> list[Problem]:
+    """A pool's instance choice, capacity types, reservations and disruption setting (its sizes are `check_scaling`'s)."""
+    problems: list[Problem] = []
+    if not pool.instance_types and not pool.instance_families:
+        problems.append(Problem(f"{path}.instance_types", "is empty and so is instance_families (list NVIDIA GPU instance "
+                                "types or families)", ()))
+    elif pool.instance_types:
+        problems += check_gpu_instance_types(f"{path}.instance_types", pool.instance_types)
+    problems += check_gpu_instance_families(f"{path}.instance_families", pool.instance_families)
+    if pool.capacity_types is not None and pool.capacity_type is not None:
+        problems.append(Problem(f"{path}.capacity_type", "is set with capacity_types (it is their deprecated alias; keep "
+                                "capacity_types only)", pool.capacity_type))
+    types = pool.effective_capacity_types
+    if pool.capacity_types is not None and not types:
+        problems.append(Problem(f"{path}.capacity_types", "is empty (allowed: on-demand, spot, reserved)", ()))
+    if len(set(types)) != len(types):
+        problems.append(Problem(f"{path}.capacity_types", "lists a capacity type twice", types))
+    if "reserved" in types and not pool.capacity_reservations:
+        problems.append(Problem(f"{path}.capacity_types", "has reserved but the pool names no capacity_reservations", types))
+    if pool.capacity_reservations and "reserved" not in types:
+        problems.append(Problem(f"{path}.capacity_reservations", "are named but capacity_types has no reserved (add it, "
+                                "or Karpenter never launches into them)", types))
+    for j, reservation in enumerate(pool.capacity_reservations):
+        where = f"{path}.capacity_reservations.{j}"
+        if (reservation.id is None) == (not reservation.tags):
+            problems.append(Problem(where, "names neither or both of id and tags (give exactly one)"))
+        if reservation.id is not None and not _RESERVATION_ID.match(reservation.id):
+            problems.append(Problem(f"{where}.id", "is not a capacity reservation id (cr- and lowercase letters or digits)",
+                                    reservation.id))
+        if reservation.owner_id is not None and (reservation.id is not None or not _ACCOUNT_ID.match(reservation.owner_id)):
+            problems.append(Problem(f"{where}.owner_id", "is not an account id (12 digits) beside tags", reservation.owner_id))
+        for key, value in reservation.tags.items():
+            if not key or not value:
+                problems.append(Problem(f"{where}.tags", "has an empty key or value", {key: value}))
+    if not _DURATION.match(pool.consolidate_after):
+        problems.append(Problem(f"{path}.consolidate_after", "is not a duration such as 30s, 10m or 1h", pool.consolidate_after))
+    if pool.min_size != 0:
+        problems.append(Problem(f"{path}.min_size", "must be 0: Karpenter starts GPU nodes for pending pods only (no "
+                                "node idles waiting; drop the key)", pool.min_size))
+    if pool.desired_size not in (None, 0):
+        problems.append(Problem(f"{path}.desired_size", "must be omitted: Karpenter starts GPU nodes for pending pods only",
+                                pool.desired_size))
     return problems
 
 
@@ -592,8 +726,8 @@ def cluster_problems(
             problems.append(Problem(f"{path}.name", "is used by another pool (pool names are unique)", pool.name))
         pool_names.append(pool.name)
         capacity[pool.name] = max(min(pool.max_size, cap if cap is not None else pool.max_size), 0) * MAX_GPUS_PER_NODE
-        problems += check_gpu_instance_types(f"{path}.instance_types", pool.instance_types)
-        problems += check_scaling(path, pool.min_size, pool.desired_size, pool.max_size, cap, cap_source, base)
+        problems += check_gpu_pool(path, pool)
+        problems += check_scaling(path, 0, None, pool.max_size, cap, cap_source, base)
         if pool.disk_size_gib < 20:
             problems.append(Problem(f"{path}.disk_size_gib", "is too small for the AL2023 EKS AMI (need >= 20)", pool.disk_size_gib))
         elif pool.disk_size_gib > MAX_DISK_SIZE_GIB:
@@ -620,6 +754,9 @@ def cluster_problems(
                     problems.append(Problem(f"{base}.{field}", "names a resource other than cpu and memory", key))
                 else:
                     problems += check_quantity(f"{base}.{field}.{key}", value)
+    if not _AMI_VERSION.match(settings.node_ami_version):
+        problems.append(Problem(f"{base}.node_ami_version", "is not an AL2023 EKS AMI release (latest, or v and 8 digits "
+                                "such as v20251120)", settings.node_ami_version))
     prefix = settings.image_cache_prefix if settings.image_cache_prefix is not None else cluster_name
     if prefix is not None and (settings.image_cache_prefix is not None or not name_problems):  # a bad name is reported once
         problems += check_image_cache_prefix(prefix, settings.image_cache_prefix is not None, f"{base}.image_cache_prefix")
@@ -631,6 +768,13 @@ def cluster_problems(
                 Problem(f"{base}.kueue.version",
                         f"is not a Kueue version the queue objects are written and validated for (allowed: "
                         f"{', '.join(SUPPORTED_KUEUE_VERSIONS)}; its CRDs are the test data)", args.kueue.version)
+            )
+        problems += check_chart(f"{base}.karpenter", args.karpenter)
+        if args.karpenter.version not in SUPPORTED_KARPENTER_VERSIONS:
+            problems.append(
+                Problem(f"{base}.karpenter.version",
+                        f"is not a Karpenter version the NodePools and EC2NodeClasses are written and validated for "
+                        f"(allowed: {', '.join(SUPPORTED_KARPENTER_VERSIONS)}; its CRDs are the test data)", args.karpenter.version)
             )
         if args.kuberay is not None:
             problems += check_chart(f"{base}.kuberay", args.kuberay)

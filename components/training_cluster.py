@@ -42,14 +42,16 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import _iam
+from . import _karpenter as karpenter
 from ._wiring import lookup, require_args
 from . import _k8s_objects as objects
 from mlplat.core.naming import child
 from mlplat.core.errors import ConfigError, Problem
+from mlplat.core.vocabulary import MAX_GPUS_PER_NODE
 from .training_args import (  # the arguments, their validation and the pinned choices
     A,
-    GPU_AMI_TYPE,
     SYSTEM_AMI_TYPE,
+    CapacityReservationSpec,
     HelmChartArgs,
     TeamArgs,
     TrainingClusterArgs,
@@ -64,6 +66,8 @@ __all__ = [
     "CLUSTER_POLICY",
     "CONTROL_PLANE_LOG_TYPES",
     "deep_merge",
+    "GPU_NODE_POLICIES",
+    "SYSTEM_NODE_LABEL",
     "DEVICE_PLUGIN_MIRROR_HELP",
     "IMAGE_CACHE_ACTIONS",
     "image_cache_policy",
@@ -92,6 +96,11 @@ NODE_POLICIES: dict[str, str] = {
 CLUSTER_KEY_ACTIONS: tuple[str, ...] = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 IMAGE_CACHE_ACTIONS: tuple[str, ...] = ("ecr:CreateRepository", "ecr:BatchImportUpstreamImage")
 IRSA_AUDIENCE = "sts.amazonaws.com"
+GPU_NODE_POLICIES: dict[str, str] = {
+    **NODE_POLICIES,
+    "ssm": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",  # Karpenter's documented node role; SSM instead of SSH
+}
+SYSTEM_NODE_LABEL = "mlplat.io/node-role"
 ROOT_DEVICE = "/dev/xvda"  # the root volume of the AL2023 EKS AMIs
 PRIORITY_CLASSES: dict[str, tuple[int, str, str]] = {
     # name: (value, preemption policy, description)
@@ -271,6 +280,7 @@ class TrainingCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=associations),
         )
         kueue = self._add_ons(name, args, registry, mirror, caches, system, vpc_cni)
+        self._karpenter(name, args, cluster, registry, caches, system, region, account_id)
         self._queues_and_teams(name, args, kueue, region)
 
         self.node_role_arn: pulumi.Output[str] = self.node_role.arn
@@ -285,6 +295,8 @@ class TrainingCluster(pulumi.ComponentResource):
                 "oidc_provider_arn": self.oidc_provider_arn,
                 "kubeconfig": self.kubeconfig,
                 "node_role_arn": self.node_role_arn,
+                "gpu_node_role_arn": self.gpu_node_role.arn,
+                "interruption_queue_url": self.interruption_queue.url,
                 "team_role_arns": self.team_role_arns,
             }
         )
@@ -370,7 +382,7 @@ class TrainingCluster(pulumi.ComponentResource):
     # --- images --------------------------------------------------------------------------------
 
     def _image_caches(self, name: str, args: TrainingClusterArgs) -> dict[str, aws.ecr.PullThroughCacheRule]:
-        upstreams = {"k8s": "registry.k8s.io"}
+        upstreams = {"k8s": "registry.k8s.io", "ecr": "public.ecr.aws"}
         if args.kuberay is not None:
             upstreams["quay"] = "quay.io"
         return {
@@ -418,17 +430,21 @@ class TrainingCluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(child(name, f"node-role-{suffix}"), role=role.name, policy_arn=arn, opts=here)
             for suffix, arn in NODE_POLICIES.items()
         ]
-        repositories = [
-            pulumi.Output.concat("arn:aws:ecr:", region, ":", account_id, ":repository/", rule.ecr_repository_prefix, "/*")
-            for rule in caches.values()
-        ]
         self._node_attachments.append(
             aws.iam.RolePolicy(
-                child(name, "node-role-image-cache"), role=role.id, policy=_iam.to_json(image_cache_policy(repositories)),
-                opts=here,
+                child(name, "node-role-image-cache"), role=role.id,
+                policy=_iam.to_json(image_cache_policy(self._cache_repositories(caches, region, account_id))), opts=here,
             )
         )
         return role
+
+    @staticmethod
+    def _cache_repositories(caches: Mapping[str, aws.ecr.PullThroughCacheRule], region: pulumi.Output[str],
+                            account_id: pulumi.Output[str]) -> list[pulumi.Output[str]]:
+        return [
+            pulumi.Output.concat("arn:aws:ecr:", region, ":", account_id, ":repository/", rule.ecr_repository_prefix, "/*")
+            for rule in caches.values()
+        ]
 
     def _ssh(self, name: str, args: TrainingClusterArgs, cluster: aws.eks.Cluster) -> Optional[dict[str, Any]]:
         if args.dev_ssh is None:
@@ -511,24 +527,14 @@ class TrainingCluster(pulumi.ComponentResource):
             name, "system", cluster, self._launch_template(name, "system", args, system.disk_size_gib, ssh),
             instance_types=system.instance_types, ami_type=SYSTEM_AMI_TYPE, capacity_type="ON_DEMAND",
             min_size=system.min_size, desired_size=system.desired_size, max_size=system.max_size,
-            labels={"mlplat.io/node-role": "system"}, taints=(), depends_on=ready,
+            labels={SYSTEM_NODE_LABEL: "system"}, taints=(), depends_on=ready,
         )
-        for pool in args.gpu_pools:
-            suffix = f"gpu-{pool.name}"
-            self.node_groups[pool.name] = self._node_group(
-                name, suffix, cluster, self._launch_template(name, suffix, args, pool.disk_size_gib, ssh),
-                instance_types=pool.instance_types, ami_type=GPU_AMI_TYPE, capacity_type=pool.capacity_type,
-                min_size=pool.min_size, desired_size=pool.desired_size, max_size=pool.max_size,
-                # The device plugin's DaemonSet selects nodes with nvidia.com/gpu.present=true.
-                labels={**pool.labels, objects.POOL_LABEL: pool.name, "nvidia.com/gpu.present": "true"},
-                taints=[{**objects.GPU_TAINT, "effect": "NO_SCHEDULE"}], depends_on=ready,
-            )
         return self.node_groups["system"]
 
     # --- add-ons -------------------------------------------------------------------------------
 
     def _release(self, name: str, suffix: str, chart: HelmChartArgs, namespace: str, defaults: Mapping[str, Any],
-                 depends_on: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
+                 depends_on: Sequence[pulumi.Resource], **extra: Any) -> k8s.helm.v3.Release:
         reference: dict[str, Any]
         if chart.repository.startswith("oci://"):
             reference = {"chart": f"{chart.repository.rstrip('/')}/{chart.chart}"}
@@ -542,6 +548,7 @@ class TrainingCluster(pulumi.ComponentResource):
             version=chart.version,
             values=deep_merge(defaults, chart.values),
             **reference,
+            **extra,
             opts=self._in_cluster(depends_on=list(depends_on)),
         )
         self.releases[suffix] = release
@@ -588,13 +595,135 @@ class TrainingCluster(pulumi.ComponentResource):
             )
         return kueue
 
+    # --- Karpenter -----------------------------------------------------------------------------
+
+    def _karpenter(self, name: str, args: TrainingClusterArgs, cluster: aws.eks.Cluster, registry: pulumi.Output[str],
+                   caches: Mapping[str, aws.ecr.PullThroughCacheRule], system: aws.eks.NodeGroup,
+                   region: pulumi.Output[str], account_id: pulumi.Output[str]) -> None:
+        """Karpenter: its nodes' identity, the interruption queue, its controller (IRSA, Helm) and one
+        EC2NodeClass and NodePool per GPU pool."""
+        here = pulumi.ResourceOptions(parent=self)
+        # GPU nodes get their own role: EKS gives a managed node group's role its access entry, this one is declared.
+        role = aws.iam.Role(
+            child(name, "gpu-node-role"),
+            description=f"mlplat {name}: Karpenter GPU nodes of {args.cluster_name}",
+            assume_role_policy=_iam.to_json(service_trust_policy("ec2.amazonaws.com")),
+            opts=here,
+        )
+        self.gpu_node_role = role
+        node_ready: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(child(name, f"gpu-node-role-{suffix}"), role=role.name, policy_arn=arn, opts=here)
+            for suffix, arn in GPU_NODE_POLICIES.items()
+        ]
+        node_ready.append(aws.iam.RolePolicy(
+            child(name, "gpu-node-role-image-cache"), role=role.id,
+            policy=_iam.to_json(image_cache_policy(self._cache_repositories(caches, region, account_id))), opts=here,
+        ))
+        profile = aws.iam.InstanceProfile(child(name, "gpu-node-profile"), role=role.name, opts=here)
+        access = aws.eks.AccessEntry(
+            child(name, "gpu-node-access"), cluster_name=cluster.name, principal_arn=role.arn, type="EC2_LINUX", opts=here,
+        )
+        # The node classes find the private subnets and the cluster security group by this tag.
+        discovery: list[pulumi.Resource] = [
+            aws.ec2.Tag(child(name, "discovery-sg"), resource_id=cluster.vpc_config.cluster_security_group_id,
+                        key=karpenter.DISCOVERY_TAG, value=args.cluster_name, opts=here)
+        ]
+        for i, subnet_id in enumerate(args.network.subnet_ids):
+            discovery.append(aws.ec2.Tag(child(name, f"discovery-subnet-{i}"), resource_id=subnet_id,
+                                         key=karpenter.DISCOVERY_TAG, value=args.cluster_name, opts=here))
+
+        queue = aws.sqs.Queue(
+            child(name, "interruption-queue"),
+            message_retention_seconds=300,  # an interruption notice older than five minutes is moot
+            kms_master_key_id=args.cluster_key.arn,
+            opts=here,
+        )
+        self.interruption_queue = queue
+        queue_policy = aws.sqs.QueuePolicy(
+            child(name, "interruption-queue-policy"), queue_url=queue.url,
+            policy=_iam.to_json(karpenter.interruption_queue_policy(queue.arn, account_id)), opts=here,
+        )
+        for suffix, (source, detail_type) in karpenter.INTERRUPTION_EVENTS.items():
+            rule = aws.cloudwatch.EventRule(
+                child(name, f"interruption-{suffix}"),
+                description=f"mlplat {name}: {detail_type} to Karpenter ({args.cluster_name})",
+                event_pattern=json.dumps({"source": [source], "detail-type": [detail_type]}),
+                opts=here,
+            )
+            aws.cloudwatch.EventTarget(
+                child(name, f"interruption-{suffix}-target"), rule=rule.name, arn=queue.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[queue_policy]),
+            )
+
+        trust = pulumi.Output.all(self.oidc_provider.arn, self.oidc_issuer).apply(
+            lambda parts: json.dumps(irsa_trust_policy(parts[0], parts[1], [karpenter.KARPENTER_NAMESPACE],
+                                                       karpenter.KARPENTER_SERVICE_ACCOUNT))
+        )
+        controller_role = aws.iam.Role(
+            child(name, "karpenter-role"), description=f"mlplat {name}: Karpenter controller of {args.cluster_name} (IRSA)",
+            assume_role_policy=trust, opts=here,
+        )
+        documents = karpenter.controller_policies(
+            cluster_name=args.cluster_name, region=region, account_id=account_id, node_role_arn=role.arn, queue_arn=queue.arn,
+        )
+        permissions: list[pulumi.Resource] = []
+        for policy_name, document in documents.items():
+            policy = aws.iam.Policy(
+                child(name, f"karpenter-{policy_name}"),
+                description=f"mlplat {name}: Karpenter {policy_name} ({args.cluster_name})",
+                policy=_iam.to_json(document), opts=here,
+            )
+            permissions.append(aws.iam.RolePolicyAttachment(
+                child(name, f"karpenter-{policy_name}-attachment"), role=controller_role.name, policy_arn=policy.arn, opts=here,
+            ))
+        permissions.append(aws.iam.RolePolicy(
+            child(name, "karpenter-key"), role=controller_role.id,
+            policy=_iam.to_json(karpenter.controller_key_policy(args.cluster_key.arn)), opts=here,
+        ))
+
+        crd_chart = HelmChartArgs(chart="karpenter-crd", version=args.karpenter.version, repository=args.karpenter.repository)
+        # Helm installs a chart's crds/ once and never upgrades them: the CRD chart owns them as templates.
+        crds = self._release(name, "karpenter-crd", crd_chart, karpenter.KARPENTER_NAMESPACE, {}, depends_on=[system])
+        values = karpenter.controller_values(
+            cluster_name=args.cluster_name, cluster_endpoint=cluster.endpoint, queue_name=queue.name,
+            role_arn=controller_role.arn,
+            image_repository=pulumi.Output.concat(registry, "/", args.cache_prefix, "/ecr/karpenter/controller"),
+            system_selector={SYSTEM_NODE_LABEL: "system"},
+        )
+        controller = self._release(
+            name, "karpenter", args.karpenter, karpenter.KARPENTER_NAMESPACE, values,
+            depends_on=[crds, system, caches["ecr"], queue, *permissions], skip_crds=True,
+        )
+        cap = args.gpu_node_cap
+        for pool in args.gpu_pools:
+            node_class = self._object(
+                child(name, f"nodeclass-{pool.name}"),
+                objects.ec2_node_class(
+                    pool.name, cluster_name=args.cluster_name, instance_profile=profile.name,
+                    discovery_tag=karpenter.DISCOVERY_TAG, ami_alias=f"al2023@{args.node_ami_version}",
+                    disk_gib=pool.disk_size_gib, key_arn=args.cluster_key.arn, hop_limit=args.metadata_hop_limit,
+                    tags=args.node_tags, capacity_reservations=[_reservation_term(r) for r in pool.capacity_reservations],
+                ),
+                [controller, crds, profile, access, *node_ready, *discovery],
+            )
+            max_nodes = min(pool.max_size, cap)
+            self._object(
+                child(name, f"nodepool-{pool.name}"),
+                objects.node_pool(
+                    pool.name, instance_types=pool.instance_types, instance_families=pool.instance_families,
+                    capacity_types=pool.effective_capacity_types, labels=pool.labels, max_nodes=max_nodes,
+                    max_gpus=max_nodes * MAX_GPUS_PER_NODE, consolidate_after=pool.consolidate_after,
+                ),
+                [controller, crds, node_class],
+            )
+
     # --- Kubernetes objects --------------------------------------------------------------------
 
     def _object(self, logical: str, obj: Mapping[str, Any], depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.CustomResource:
         """Declare one object built by `_k8s_objects` with the pulumi_kubernetes class of its kind."""
         opts = self._in_cluster(depends_on=list(depends_on))
         api_version, kind = obj["apiVersion"], obj["kind"]
-        if api_version.startswith("kueue.x-k8s.io/"):
+        if api_version.startswith(("kueue.x-k8s.io/", "karpenter.sh/", "karpenter.k8s.aws/")):
             return k8s.apiextensions.CustomResource(
                 logical, api_version=api_version, kind=kind, metadata=obj["metadata"], spec=obj.get("spec"), opts=opts,
             )
@@ -657,6 +786,16 @@ class TrainingCluster(pulumi.ComponentResource):
             _grant(store.datasets, team.dataset_access, role, prefix)
             _grant(store.models, team.model_access, role, prefix)
         return role
+
+
+def _reservation_term(reservation: CapacityReservationSpec) -> dict[str, Any]:
+    """A pool's capacity reservation as an EC2NodeClass selector term."""
+    if reservation.id is not None:
+        return {"id": reservation.id}
+    term: dict[str, Any] = {"tags": dict(reservation.tags)}
+    if reservation.owner_id is not None:
+        term["ownerID"] = reservation.owner_id
+    return term
 
 
 def _grant(bucket: Any, access: str, role: aws.iam.Role, prefix: str) -> None:

@@ -37,7 +37,7 @@ ENVIRONMENT_OVERLAYS: dict[str, dict[str, Any]] = {
         "training": {
             "endpoint_public_access": True,
             "log_retention_days": 30,
-            "gpu_pools": [{"name": "g5", "instance_types": ["g5.xlarge"], "capacity_type": "SPOT", "max_size": 2}],
+            "gpu_pools": [{"name": "g5", "instance_types": ["g5.xlarge"], "capacity_types": ["spot"], "max_size": 2}],
         },
         "monitoring": {
             "drift_schedule_expression": DAILY_AT_MIDNIGHT,

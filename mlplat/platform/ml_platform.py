@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import pulumi
 
-from mlplat.components import family_tags, tag_transform
+from mlplat.components import family_tags, platform_tags, tag_transform
 from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs, ArtifactStoreSpec
 from mlplat.components.drift import DriftMonitor, DriftMonitorArgs, DriftMonitorSpec
 from mlplat.components.encryption import DEFAULT_DOMAINS, Encryption, EncryptionArgs, EncryptionSpec
@@ -95,7 +95,7 @@ class MLPlatform(pulumi.ComponentResource):
         domains = DEFAULT_DOMAINS + (ALERTS_DOMAIN,) + ((cluster_domain,) if cluster_domain else ())
         key_users: dict[str, Any] = {"logs": ("cloudwatch-logs",), ALERTS_DOMAIN: ("sns-alarm-publishers",)}
         if cluster_domain:
-            key_users[cluster_domain] = ("autoscaling-volumes",)
+            key_users[cluster_domain] = ("autoscaling-volumes", "eventbridge-to-sqs")
         encryption_args = EncryptionArgs(
             domains=domains,
             key_users=key_users,
@@ -346,6 +346,12 @@ class MLPlatform(pulumi.ComponentResource):
                 artifact_store=self.artifacts,
                 kuberay=KUBERAY_CHART if t.kuberay else None,
                 image_cache_prefix=t.image_cache_prefix,
+                # Karpenter's instances are not Pulumi resources: the stack's tag transform never sees them.
+                node_tags=platform_tags(
+                    owner=config.tags.owner, cost_center=config.tags.cost_center, project=config.tags.project,
+                    environment=config.environment, data_classification=config.tags.data_classification,
+                    extra=config.tags.extra,
+                ),
                 protect=config.deletion_protection,
             ),
             here,

@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--policy-pack-config", help="a --policy-pack-config file, as passed to pulumi preview")
     policy.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     plan.add_argument("--baseline", help="a previous plan's JSON (this command's --format json, or pulumi preview --json): "
+                      "the resources the change creates, deletes and updates (and which inputs) are listed; "
                       "feature groups the change would replace are reported, and refused in staging and prod")
     plan.add_argument("--prices", metavar="FILE", help="the price table of the cost estimate (a `mlplat prices refresh` "
                       "output; default: the table mlplat ships)")
@@ -489,6 +490,15 @@ def _cost(args: argparse.Namespace, plan):
     return plan_cost(plan, table, date.today(), baseline)
 
 
+def _baseline_diff(args: argparse.Namespace, plan):
+    """What the plan creates, deletes and updates against --baseline (resources matched by URN)."""
+    if not args.baseline:
+        return None
+    from .plan_diff import diff_plans
+
+    return diff_plans(json.loads(Path(args.baseline).read_text()), plan)
+
+
 @dataclass(frozen=True)
 class _PolicySource:
     """Where `mlplat plan` takes the pack configuration from, settled (and its files checked) before the program runs."""
@@ -584,6 +594,7 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_CONFIG_ERROR
     report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, policy_source, plan),
                         feature_group_findings=_baseline_findings(args, plan), kubernetes=kubernetes, cost=cost)
+    report.baseline_diff = _baseline_diff(args, plan)
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

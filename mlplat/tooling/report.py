@@ -41,6 +41,7 @@ class PlanReport:
     feature_group_findings: list[Any] = field(default_factory=list)  # mlplat.feature_changes.Finding
     kubernetes: Optional[Any] = None  # mlplat.k8s_validation.K8sValidationReport, when the plan has objects
     cost: Optional[Any] = None  # mlplat.tooling.cost_report.PlanCost, when the plan has a region
+    baseline_diff: Optional[Any] = None  # mlplat.tooling.plan_diff.PlanDiff, with --baseline
 
     @property
     def failed(self) -> bool:
@@ -71,6 +72,19 @@ def _feature_group_lines(report: "PlanReport", bullet: str) -> list[str]:
         return []
     lines = ["", "Feature group changes against the baseline:"]
     lines += [f"{bullet}{f.severity}: {_short(f.urn)}: {f.message}" for f in report.feature_group_findings]
+    return lines
+
+
+def _baseline_lines(report: "PlanReport", bullet: str) -> list[str]:
+    diff = report.baseline_diff
+    if diff is None:
+        return []
+    lines = ["", f"Changes against the baseline: {diff.summary()}"]
+    for change in diff.changes:
+        if change.op == "delete":
+            lines.append(f"{bullet}delete  {change.type}  {_short(change.urn)}")
+        elif change.op == "update":
+            lines.append(f"{bullet}update  {change.type}  {_short(change.urn)}: {', '.join(change.keys)}")
     return lines
 
 
@@ -288,6 +302,7 @@ def render_text(report: PlanReport) -> str:
         lines += report.cost.lines_text()
     lines += policy_text_lines(report.policy)
     lines += _feature_group_lines(report, "  ")
+    lines += _baseline_lines(report, "  ")
     return plan.redactor().text("\n".join(lines) + "\n")
 
 
@@ -327,6 +342,7 @@ def render_markdown(report: PlanReport) -> str:
         lines += report.cost.lines_markdown()
     lines += policy_markdown_lines(report.policy)
     lines += _feature_group_lines(report, "- ")
+    lines += _baseline_lines(report, "- ")
     return plan.redactor().text("\n".join(lines) + "\n")
 
 
@@ -348,6 +364,8 @@ def render_json(report: PlanReport) -> str:
         extra["featureGroupFindings"] = [
             {"severity": f.severity, "urn": f.urn, "message": f.message} for f in report.feature_group_findings
         ]
+    if report.baseline_diff is not None:
+        extra["baselineDiff"] = report.baseline_diff.to_json()
     # Values at secret paths are `[secret]` already; a secret copied into another value or a message is masked too.
     document = report.plan.redactor().data(report.plan.to_preview_json(**extra))
     return json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"

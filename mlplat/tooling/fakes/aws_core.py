@@ -184,6 +184,24 @@ def _iam_role(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]
     }
 
 
+@fake("aws:iam/instanceProfile:InstanceProfile")
+def _iam_instance_profile(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    name = ctx.name_from(props, "name")
+    path = props.get("path") or "/"
+    return name, {
+        "name": name,
+        "arn": ctx.arn("iam", f"instance-profile{path}{name}", region=False),
+        "uniqueId": "AIPA" + ctx.hex(17).upper(),
+        "createDate": "2026-01-01T00:00:00Z",
+    }
+
+
+@fake("aws:ec2/tag:Tag")
+def _ec2_tag(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    # The provider's id is `<resource id>,<key>`.
+    return f"{props.get('resourceId')},{props.get('key')}", {}
+
+
 @fake("aws:iam/policy:Policy")
 def _iam_policy(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
     name = ctx.name_from(props, "name")

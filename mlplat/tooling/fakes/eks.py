@@ -1,5 +1,5 @@
 """Fakes for training clusters: EKS, the IAM OIDC provider, launch templates, ECR pull-through
-cache rules, Kubernetes objects (built-in kinds, Kueue and KubeRay custom resources, Helm
+cache rules, Kubernetes objects (built-in kinds, Kueue, Karpenter and KubeRay custom resources, Helm
 releases) and the S3 prefix-list invoke (ECR repositories are faked in `ml_lifecycle`).
 
 Kubernetes objects come back as the API server returns them: the inputs, with the metadata the
@@ -182,6 +182,8 @@ CUSTOM_RESOURCE_SCOPES: dict[str, bool] = {
     "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor": False,
     "kubernetes:kueue.x-k8s.io/v1beta2:WorkloadPriorityClass": False,
     "kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue": True,
+    "kubernetes:karpenter.sh/v1:NodePool": False,
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": False,
     "kubernetes:ray.io/v1:RayCluster": True,
     "kubernetes:ray.io/v1:RayJob": True,
     "kubernetes:ray.io/v1:RayService": True,
