@@ -56,6 +56,17 @@ PRIORITY_CLASS = "kubernetes:scheduling.k8s.io/v1:PriorityClass"
 CLUSTER_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"
 LOCAL_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue"
 FLAVOR = "kubernetes:kueue.x-k8s.io/v1beta2:ResourceFlavor"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+EC2_TAG = "aws:ec2/tag:Tag"
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+POLICY = "aws:iam/policy:Policy"
+INTERRUPTIONS = ("health", "spot", "rebalance", "state-change", "reservation")
+CONTROLLER_POLICIES = ("node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery")
 COHORT = "kubernetes:kueue.x-k8s.io/v1beta2:Cohort"
 
 ACCOUNT = "123456789012"
@@ -75,7 +86,7 @@ def cluster_program(
     *,
     teams: tuple[TeamArgs, ...] = (VISION,),
     store: bool = True,
-    extra_endpoints: tuple[str, ...] = ("ec2", "eks"),
+    extra_endpoints: tuple[str, ...] = ("ec2", "eks", "ssm", "sqs"),
     tags: bool = False,
     after: Optional[Callable[[TrainingCluster], Any]] = None,
     **overrides: Any,
@@ -90,7 +101,7 @@ def cluster_program(
             "enc",
             EncryptionArgs(
                 domains=("data", "models", "logs", "cluster-training"),
-                key_users={"logs": ("cloudwatch-logs",), "cluster-training": ("autoscaling-volumes",)},
+                key_users={"logs": ("cloudwatch-logs",), "cluster-training": ("autoscaling-volumes", "eventbridge-to-sqs")},
                 s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes("store"),
             ),
         )
@@ -128,7 +139,7 @@ def default_plan() -> Plan:
 OTHER_ADMIN = "arn:aws:iam::123456789012:role/ci/Deployer_Role"
 POOLS = (
     GpuPoolArgs(name="a10g", instance_types=("g5.2xlarge", "g5.4xlarge"), capacity_type="SPOT", max_size=4,
-                desired_size=1, labels={"team.example.com/tier": "batch"}),
+                labels={"team.example.com/tier": "batch"}),
     GpuPoolArgs(name="h100", instance_types=("p5.48xlarge",), max_size=2),
 )
 TEAMS = (
@@ -188,7 +199,6 @@ GOLDEN_TREE = sorted(
     [
         (f"{_C}::training", TC),
         (f"{_C}$aws:cloudwatch/logGroup:LogGroup::training-control-plane-logs", LOG_GROUP),
-        (f"{_C}$aws:ec2/launchTemplate:LaunchTemplate::training-gpu-gpu-lt", LAUNCH_TEMPLATE),
         (f"{_C}$aws:ec2/launchTemplate:LaunchTemplate::training-system-lt", LAUNCH_TEMPLATE),
         (f"{_C}$aws:ecr/pullThroughCacheRule:PullThroughCacheRule::training-image-cache-k8s", CACHE_RULE),
         (f"{_C}$aws:ecr/repository:Repository::training-device-plugin-mirror", REPOSITORY),
@@ -196,7 +206,6 @@ GOLDEN_TREE = sorted(
         (f"{_C}$aws:eks/accessPolicyAssociation:AccessPolicyAssociation::training-admin-platform-admin-policy", ASSOCIATION),
         (f"{_C}$aws:eks/addon:Addon::training-vpc-cni", ADDON),
         (f"{_C}$aws:eks/cluster:Cluster::training-cluster", CLUSTER_TYPE),
-        (f"{_C}$aws:eks/nodeGroup:NodeGroup::training-gpu-gpu", NODE_GROUP),
         (f"{_C}$aws:eks/nodeGroup:NodeGroup::training-system", NODE_GROUP),
         (f"{_C}$aws:iam/openIdConnectProvider:OpenIdConnectProvider::training-oidc", OIDC),
         (f"{_C}$aws:iam/role:Role::training-cluster-role", ROLE),
@@ -226,6 +235,31 @@ GOLDEN_TREE = sorted(
         (f"{_C}$kubernetes:scheduling.k8s.io/v1:PriorityClass::training-priority-serving", PRIORITY_CLASS),
         (f"{_C}$kubernetes:scheduling.k8s.io/v1:PriorityClass::training-priority-training", PRIORITY_CLASS),
         (f"{_C}$pulumi:providers:kubernetes::training-k8s", K8S_PROVIDER),
+        # Karpenter: the GPU nodes' identity, the interruption queue and its rules, the controller, one pool.
+        (f"{_C}$aws:ecr/pullThroughCacheRule:PullThroughCacheRule::training-image-cache-ecr", CACHE_RULE),
+        (f"{_C}$aws:iam/role:Role::training-gpu-node-role", ROLE),
+        *[(f"{_C}$aws:iam/rolePolicyAttachment:RolePolicyAttachment::training-gpu-node-role-{s}", ATTACHMENT)
+          for s in ("worker", "ecr-read", "cni", "ssm")],
+        (f"{_C}$aws:iam/rolePolicy:RolePolicy::training-gpu-node-role-image-cache", ROLE_POLICY),
+        (f"{_C}$aws:iam/instanceProfile:InstanceProfile::training-gpu-node-profile", INSTANCE_PROFILE),
+        (f"{_C}$aws:eks/accessEntry:AccessEntry::training-gpu-node-access", ENTRY),
+        (f"{_C}$aws:ec2/tag:Tag::training-discovery-sg", EC2_TAG),
+        (f"{_C}$aws:ec2/tag:Tag::training-discovery-subnet-0", EC2_TAG),
+        (f"{_C}$aws:ec2/tag:Tag::training-discovery-subnet-1", EC2_TAG),
+        (f"{_C}$aws:sqs/queue:Queue::training-interruption-queue", QUEUE),
+        (f"{_C}$aws:sqs/queuePolicy:QueuePolicy::training-interruption-queue-policy", QUEUE_POLICY),
+        *[(f"{_C}$aws:cloudwatch/eventRule:EventRule::training-interruption-{e}", EVENT_RULE) for e in INTERRUPTIONS],
+        *[(f"{_C}$aws:cloudwatch/eventTarget:EventTarget::training-interruption-{e}-target", EVENT_TARGET)
+          for e in INTERRUPTIONS],
+        (f"{_C}$aws:iam/role:Role::training-karpenter-role", ROLE),
+        *[(f"{_C}$aws:iam/policy:Policy::training-karpenter-{p}", POLICY) for p in CONTROLLER_POLICIES],
+        *[(f"{_C}$aws:iam/rolePolicyAttachment:RolePolicyAttachment::training-karpenter-{p}-attachment", ATTACHMENT)
+          for p in CONTROLLER_POLICIES],
+        (f"{_C}$aws:iam/rolePolicy:RolePolicy::training-karpenter-key", ROLE_POLICY),
+        (f"{_C}$kubernetes:helm.sh/v3:Release::training-karpenter-crd", RELEASE),
+        (f"{_C}$kubernetes:helm.sh/v3:Release::training-karpenter", RELEASE),
+        (f"{_C}$kubernetes:karpenter.k8s.aws/v1:EC2NodeClass::training-nodeclass-gpu", NODE_CLASS),
+        (f"{_C}$kubernetes:karpenter.sh/v1:NodePool::training-nodepool-gpu", NODE_POOL),
     ]
 )
 
@@ -245,7 +279,7 @@ def test_in_cluster_children_use_the_components_own_kubernetes_provider() -> Non
     plan = default_plan()
     provider = res(plan, "training-k8s", K8S_PROVIDER)
     in_cluster = [r for r in plan.descendants(res(plan, "training", TC).urn) if r.type.startswith("kubernetes:")]
-    assert len(in_cluster) == 17
+    assert len(in_cluster) == 21
     for r in in_cluster:
         assert r.provider == f"{provider.urn}::{provider.id}", r.urn
 
@@ -381,11 +415,11 @@ def test_node_role_has_the_three_node_policies_and_scoped_cache_permissions() ->
     cache = res(plan, "training-node-role-image-cache", ROLE_POLICY)
     assert doc(cache)["Statement"] == [
         {"Sid": "PullThroughCache", "Effect": "Allow", "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
-         "Resource": [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{CLUSTER}/k8s/*"]}
+         "Resource": [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{CLUSTER}/{short}/*" for short in ("k8s", "ecr")]}
     ], cache.urn
 
 
-@pytest.mark.parametrize("group", ["system", "gpu-gpu"])
+@pytest.mark.parametrize("group", ["system"])
 def test_launch_templates_require_imdsv2_and_encrypt_volumes_with_the_cluster_key(group: str) -> None:
     plan = default_plan()
     template = res(plan, f"training-{group}-lt", LAUNCH_TEMPLATE)
@@ -411,46 +445,178 @@ def test_launch_templates_require_imdsv2_and_encrypt_volumes_with_the_cluster_ke
     assert "remoteAccess" not in group_resource.inputs, group_resource.urn
 
 
-def test_gpu_pool_is_tainted_labelled_and_scales_from_zero() -> None:
+def test_gpu_pool_is_a_karpenter_node_pool_that_never_interrupts_a_running_job() -> None:
     plan = default_plan()
-    pool = res(plan, "training-gpu-gpu", NODE_GROUP)
-    subnets = [res(plan, f"net-private-{i}", "aws:ec2/subnet:Subnet").id for i in range(2)]
-    expected = {
-        "clusterName": CLUSTER,
-        "nodeRoleArn": res(plan, "training-node-role", ROLE).outputs["arn"],
-        "subnetIds": subnets,
-        "instanceTypes": ["g5.xlarge"],
-        "amiType": "AL2023_x86_64_NVIDIA",
-        "capacityType": "ON_DEMAND",
-        "scalingConfig": {"minSize": 0, "desiredSize": 0, "maxSize": 2},
-        "updateConfig": {"maxUnavailable": 1},
-        "launchTemplate": {"id": res(plan, "training-gpu-gpu-lt", LAUNCH_TEMPLATE).id, "version": "1"},
-        "labels": {"mlplat.io/gpu-pool": "gpu", "nvidia.com/gpu.present": "true"},
-        "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
-    }
-    assert pool.declared_inputs == expected, pool.urn
-    assert pool.options["ignoreChanges"] == ["scalingConfig.desiredSize"], pool.urn
-    assert res(plan, "training-vpc-cni", ADDON).urn in pool.dependencies, pool.urn
+    pool = res(plan, "training-nodepool-gpu", NODE_POOL)
+    assert pool.inputs["metadata"] == {"name": "gpu-gpu", "labels": {**MANAGED, "mlplat.io/gpu-pool": "gpu"}}, pool.urn
+    assert pool.inputs["spec"] == {
+        "template": {
+            "metadata": {"labels": {"mlplat.io/gpu-pool": "gpu", "nvidia.com/gpu.present": "true"}},
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu-gpu"},
+                "requirements": [
+                    {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge"]},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                ],
+                "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+                "expireAfter": "Never",
+            },
+        },
+        "disruption": {
+            "consolidationPolicy": "WhenEmpty",
+            "consolidateAfter": "10m",
+            "budgets": [{"nodes": "0", "reasons": ["Drifted", "Underutilized"]}, {"nodes": "1", "reasons": ["Empty"]}],
+        },
+        # prod's cap is 16 nodes; the default pool asks for 2, of at most 8 GPUs each.
+        "limits": {"nodes": "2", "nvidia.com/gpu": "16"},
+    }, pool.urn
+    node_class = res(plan, "training-nodeclass-gpu", NODE_CLASS)
+    assert node_class.urn in pool.dependencies, pool.urn
+    assert res(plan, "training-karpenter", RELEASE).urn in pool.dependencies, pool.urn
     system = res(plan, "training-system", NODE_GROUP)
     assert system.inputs["amiType"] == "AL2023_x86_64_STANDARD"
     assert system.inputs["capacityType"] == "ON_DEMAND"
     assert system.inputs["instanceTypes"] == ["m6i.large"]
     assert system.inputs["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 3}
     assert "taints" not in system.inputs, system.urn
+    assert [r.name for r in plan.of_type(NODE_GROUP)] == ["training-system"]
+
+
+def test_node_class_names_the_profile_selects_tagged_subnets_and_requires_imdsv2_and_encryption() -> None:
+    plan = default_plan()
+    node_class = res(plan, "training-nodeclass-gpu", NODE_CLASS)
+    profile = res(plan, "training-gpu-node-profile", INSTANCE_PROFILE)
+    selector = [{"tags": {"karpenter.sh/discovery": CLUSTER}}]
+    assert node_class.inputs["spec"] == {
+        "amiSelectorTerms": [{"alias": "al2023@latest"}],
+        "instanceProfile": profile.outputs["name"],
+        "subnetSelectorTerms": selector,
+        "securityGroupSelectorTerms": selector,
+        "associatePublicIPAddress": False,
+        "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1,
+                            "httpTokens": "required"},
+        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "rootVolume": True, "ebs": {
+            "volumeSize": "200Gi", "volumeType": "gp3", "encrypted": True, "kmsKeyID": key_arn(plan, "cluster-training"),
+            "deleteOnTermination": True}}],
+        "tags": {"mlplat:gpu-pool": "gpu"},
+    }, node_class.urn
+    # The tag the selectors look for is on both private subnets and the cluster security group.
+    tagged = sorted(r.inputs["resourceId"] for r in plan.of_type(EC2_TAG)
+                    if r.inputs["key"] == "karpenter.sh/discovery" and r.inputs["value"] == CLUSTER)
+    subnets = [res(plan, f"net-private-{i}", "aws:ec2/subnet:Subnet").id for i in range(2)]
+    cluster_sg = res(plan, "training-cluster", CLUSTER_TYPE).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert tagged == sorted([*subnets, cluster_sg])
+    for tag in plan.of_type(EC2_TAG):
+        assert tag.urn in node_class.dependencies, tag.urn
+
+
+def test_gpu_nodes_have_their_own_role_profile_and_ec2_linux_access_entry() -> None:
+    plan = default_plan()
+    role = res(plan, "training-gpu-node-role", ROLE)
+    attached = sorted(r.inputs["policyArn"] for r in plan.of_type(ATTACHMENT) if r.inputs["role"] == role.id)
+    assert attached == [
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    ]
+    assert res(plan, "training-gpu-node-profile", INSTANCE_PROFILE).inputs["role"] == role.outputs["name"]
+    entry = res(plan, "training-gpu-node-access", ENTRY)
+    assert entry.inputs == {"clusterName": CLUSTER, "principalArn": role.outputs["arn"], "type": "EC2_LINUX"}, entry.urn
+
+
+def test_interruption_queue_is_encrypted_and_receives_every_documented_event() -> None:
+    plan = default_plan()
+    queue = res(plan, "training-interruption-queue", QUEUE)
+    assert queue.inputs["kmsMasterKeyId"] == key_arn(plan, "cluster-training"), queue.urn
+    assert queue.inputs["messageRetentionSeconds"] == 300, queue.urn
+    patterns = {}
+    for event in INTERRUPTIONS:
+        rule = res(plan, f"training-interruption-{event}", EVENT_RULE)
+        target = res(plan, f"training-interruption-{event}-target", EVENT_TARGET)
+        assert (target.inputs["rule"], target.inputs["arn"]) == (rule.outputs["name"], queue.outputs["arn"]), target.urn
+        pattern = json.loads(rule.inputs["eventPattern"])
+        patterns[pattern["detail-type"][0]] = pattern["source"][0]
+    assert patterns == {
+        "AWS Health Event": "aws.health",
+        "EC2 Spot Instance Interruption Warning": "aws.ec2",
+        "EC2 Instance Rebalance Recommendation": "aws.ec2",
+        "EC2 Instance State-change Notification": "aws.ec2",
+        "EC2 Capacity Reservation Instance Interruption Warning": "aws.ec2",
+    }
+    statements = doc(res(plan, "training-interruption-queue-policy", QUEUE_POLICY))["Statement"]
+    assert statements[0]["Principal"] == {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]}
+    assert (statements[0]["Action"], statements[0]["Resource"]) == ("sqs:SendMessage", queue.outputs["arn"])
+    assert statements[1]["Effect"] == "Deny" and statements[1]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # The cluster key admits EventBridge (it encrypts what it delivers to the queue).
+    key_policy = doc(res(plan, "enc-cluster-training-key", "aws:kms/key:Key"))
+    senders = [s for s in key_policy["Statement"] if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert senders and set(senders[0]["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+
+
+def test_karpenter_controller_role_is_irsa_for_its_service_account_with_the_documented_policies() -> None:
+    plan = default_plan()
+    role = res(plan, "training-karpenter-role", ROLE)
+    host = issuer_host(plan)
+    condition = doc(role, "assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"]
+    assert condition == {f"{host}:sub": "system:serviceaccount:kube-system:karpenter", f"{host}:aud": "sts.amazonaws.com"}
+    attached = {r.inputs["policyArn"] for r in plan.of_type(ATTACHMENT) if r.inputs["role"] == role.outputs["name"]}
+    policies = {p: res(plan, f"training-karpenter-{p}", POLICY) for p in CONTROLLER_POLICIES}
+    assert attached == {p.outputs["arn"] for p in policies.values()}
+    actions = {p: sorted(a for st in doc(r)["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"]))
+               for p, r in policies.items()}
+    assert actions["interruption"] == ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]
+    assert actions["eks-integration"] == ["eks:DescribeCluster"]
+    assert "ec2:DescribeCapacityReservations" in actions["resource-discovery"]
+    lifecycle = doc(policies["node-lifecycle"])["Statement"]
+    tagged = [st for st in lifecycle if st["Sid"] == "AllowScopedEC2InstanceActionsWithTags"][0]
+    assert tagged["Condition"]["StringEquals"][f"aws:RequestTag/kubernetes.io/cluster/{CLUSTER}"] == "owned"
+    passed = [st for st in doc(policies["iam-integration"])["Statement"] if st["Action"] == "iam:PassRole"][0]
+    assert passed["Resource"] == res(plan, "training-gpu-node-role", ROLE).outputs["arn"]
+    queue_arn = res(plan, "training-interruption-queue", QUEUE).outputs["arn"]
+    assert doc(policies["interruption"])["Statement"][0]["Resource"] == queue_arn
+
+
+def test_karpenter_charts_install_crds_separately_and_run_the_controller_on_system_nodes() -> None:
+    plan = default_plan()
+    crds = res(plan, "training-karpenter-crd", RELEASE)
+    controller = res(plan, "training-karpenter", RELEASE)
+    assert (crds.inputs["chart"], crds.inputs["version"], crds.inputs["namespace"]) == (
+        "oci://public.ecr.aws/karpenter/karpenter-crd", "1.14.1", "kube-system")
+    assert (controller.inputs["chart"], controller.inputs["version"]) == ("oci://public.ecr.aws/karpenter/karpenter", "1.14.1")
+    assert controller.inputs["skipCrds"] is True, controller.urn
+    assert crds.urn in controller.dependencies, controller.urn
+    values = controller.inputs["values"]
+    queue = res(plan, "training-interruption-queue", QUEUE)
+    assert values["settings"] == {
+        "clusterName": CLUSTER,
+        "clusterEndpoint": res(plan, "training-cluster", CLUSTER_TYPE).outputs["endpoint"],
+        "interruptionQueue": queue.outputs["name"],
+        "isolatedVPC": True,
+    }
+    assert values["nodeSelector"] == {"mlplat.io/node-role": "system"}
+    assert values["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": res(plan, "training-karpenter-role", ROLE).outputs["arn"]}
+    assert values["controller"]["image"]["repository"] == f"{REGISTRY}/{CLUSTER}/ecr/karpenter/controller"
 
 
 def test_spot_pools_labels_and_hop_limit_follow_args() -> None:
     plan = variant_plan()
-    pool = res(plan, "training-gpu-a10g", NODE_GROUP)
-    assert pool.inputs["capacityType"] == "SPOT"
-    assert pool.inputs["instanceTypes"] == ["g5.2xlarge", "g5.4xlarge"]
-    assert pool.inputs["scalingConfig"] == {"minSize": 0, "desiredSize": 1, "maxSize": 4}
-    assert pool.inputs["labels"] == {"team.example.com/tier": "batch", "mlplat.io/gpu-pool": "a10g", "nvidia.com/gpu.present": "true"}
-    for lt in ("training-gpu-a10g-lt", "training-gpu-h100-lt", "training-system-lt"):
-        template = res(plan, lt, LAUNCH_TEMPLATE)
-        assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2, template.urn
-    h100 = res(plan, "training-gpu-h100", NODE_GROUP)
-    assert (h100.inputs["capacityType"], h100.inputs["instanceTypes"]) == ("ON_DEMAND", ["p5.48xlarge"])
+    pool = res(plan, "training-nodepool-a10g", NODE_POOL)
+    spec = pool.inputs["spec"]
+    requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.sh/capacity-type"] == ["spot"]
+    assert requirements["node.kubernetes.io/instance-type"] == ["g5.2xlarge", "g5.4xlarge"]
+    assert spec["limits"] == {"nodes": "4", "nvidia.com/gpu": "32"}
+    assert spec["template"]["metadata"]["labels"] == {
+        "team.example.com/tier": "batch", "mlplat.io/gpu-pool": "a10g", "nvidia.com/gpu.present": "true"}
+    for node_class in plan.of_type(NODE_CLASS):
+        assert node_class.inputs["spec"]["metadataOptions"]["httpPutResponseHopLimit"] == 2, node_class.urn
+    assert res(plan, "training-system-lt", LAUNCH_TEMPLATE).inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    h100 = res(plan, "training-nodepool-h100", NODE_POOL).inputs["spec"]["template"]["spec"]["requirements"]
+    assert {r["key"]: r["values"] for r in h100}["karpenter.sh/capacity-type"] == ["on-demand"]
 
 
 def test_dev_ssh_opt_in_admits_only_the_listed_security_groups() -> None:
@@ -462,7 +628,7 @@ def test_dev_ssh_opt_in_admits_only_the_listed_security_groups() -> None:
         "referencedSecurityGroupId": "sg-0123456789abcdef0",
     }, rule.urn
     cluster_sg = res(plan, "training-cluster", CLUSTER_TYPE).outputs["vpcConfig"]["clusterSecurityGroupId"]
-    for lt in ("training-system-lt", "training-gpu-gpu-lt"):
+    for lt in ("training-system-lt",):  # GPU nodes take no SSH key: they are reached through SSM
         template = res(plan, lt, LAUNCH_TEMPLATE)
         assert template.inputs["keyName"] == "dev-key", template.urn
         assert template.inputs["vpcSecurityGroupIds"] == [cluster_sg, group.id], template.urn
@@ -477,6 +643,7 @@ def test_pull_through_caches_mirror_and_releases_point_images_at_ecr() -> None:
     assert {r.name: r.inputs for r in plan.of_type(CACHE_RULE)} == {
         "training-image-cache-k8s": {"ecrRepositoryPrefix": f"{CLUSTER}/k8s", "upstreamRegistryUrl": "registry.k8s.io"},
         "training-image-cache-quay": {"ecrRepositoryPrefix": f"{CLUSTER}/quay", "upstreamRegistryUrl": "quay.io"},
+        "training-image-cache-ecr": {"ecrRepositoryPrefix": f"{CLUSTER}/ecr", "upstreamRegistryUrl": "public.ecr.aws"},
     }
     mirror = res(plan, "training-device-plugin-mirror", REPOSITORY)
     assert mirror.inputs == {
@@ -531,7 +698,7 @@ def test_chart_values_merge_over_defaults_and_an_adopted_mirror_creates_no_repos
     assert res(plan, "training-kueue", RELEASE).inputs["chart"] == "oci://mirror.example.com/charts/kueue"
     plugin = res(plan, "training-nvidia-device-plugin", RELEASE).inputs["values"]["image"]
     assert plugin["repository"] == ADOPTED_MIRROR
-    assert [r.inputs["ecrRepositoryPrefix"] for r in plan.of_type(CACHE_RULE)] == ["ml/prod/k8s"]
+    assert sorted(r.inputs["ecrRepositoryPrefix"] for r in plan.of_type(CACHE_RULE)) == ["ml/prod/ecr", "ml/prod/k8s"]
 
 
 # --- teams: namespaces, quotas, policies, queues ---------------------------------------------
@@ -760,7 +927,8 @@ def test_outputs_and_team_role_wiring() -> None:
                      "error": "TrainingCluster 'training'.team_role: team 'nlp' is not a team of this cluster "
                               "(allowed: vision)"}
     outputs = res(plan, "training", TC).outputs
-    assert set(outputs) == {"cluster_name", "cluster_arn", "endpoint", "oidc_provider_arn", "kubeconfig", "node_role_arn", "team_role_arns"}
+    assert set(outputs) == {"cluster_name", "cluster_arn", "endpoint", "oidc_provider_arn", "kubeconfig", "node_role_arn",
+                            "gpu_node_role_arn", "interruption_queue_url", "team_role_arns"}
     assert outputs["cluster_name"] == CLUSTER
     assert outputs["team_role_arns"] == {"vision": res(plan, "training-team-vision-role", ROLE).outputs["arn"]}
 
@@ -833,11 +1001,24 @@ ERROR_CASES: dict[str, dict[str, Any]] = {
         "container_default_limit": {"cpu": "1", "gpu": "1"},
     },
     "missing-endpoints": {"network": "bare"},
+    "karpenter-pools": {
+        "gpu_pools": (
+            {"name": "a", "instance_families": ("g9", "m5", "g6e"), "capacity_types": ("reserved", "spot", "spot"),
+             "capacity_reservations": ({"id": "cr-0123456789abcdef0"}, {"id": "res-1"}, {"tags": {"k": "v"}, "id": "cr-1"},
+                                       {}, {"tags": {"team": "nlp"}, "owner_id": "42"}),
+             "consolidate_after": "Never"},
+            {"name": "b", "instance_types": ("g5.xlarge",), "capacity_type": "SPOT", "capacity_types": ("spot",),
+             "capacity_reservations": ({"id": "cr-0a"},)},
+            {"name": "c", "instance_types": ("g5.xlarge",), "capacity_types": ("reserved",)},
+        ),
+        "node_ami_version": "2025.11",
+        "karpenter": {"chart": "karpenter", "version": "1.8.0", "repository": "oci://public.ecr.aws/karpenter"},
+    },
     "labels": {"gpu_pools": ({"name": "gpu", "instance_types": GPU,
                               "labels": {"mlplat.io/gpu-pool": "x", "bad key!": "v", "tier": "bad value!"}},)},
     "long-cluster-name": {"cluster_name": "mlplat-staging-training-gpu"},
     "no-admins": {"admin_role_arns": ()},
-    "types-and-keys": {"teams": ({"name": "a", "gpus": {"gpu": "two"}, "quota": 1},), "gpu_pools": ({"name": "p"},)},
+    "types-and-keys": {"teams": ({"name": "a", "gpus": {"gpu": "two"}, "quota": 1},), "gpu_pools": ({"instance_types": ("g5.xlarge",)},)},
 }
 
 
@@ -853,8 +1034,9 @@ def error_messages() -> dict[str, str]:
     def program() -> None:
         keys = Encryption("enc", EncryptionArgs(domains=("logs", "cluster")))
         networks = {
-            "net": Network("net", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("ec2", "eks"))),
-            "bare": Network("bare", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("eks",))),
+            "net": Network("net", NetworkArgs(log_key=keys.key("logs"),
+                                              extra_interface_endpoints=("ec2", "eks", "ssm", "sqs"))),
+            "bare": Network("bare", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("eks", "ssm"))),
         }
         base = dict(cluster_name=CLUSTER, network=networks["net"], cluster_key=keys.key("cluster"), log_key=keys.key("logs"),
                     admin_role_arns=(ADMIN,))
@@ -933,8 +1115,10 @@ def test_names_versions_instance_types_and_caps() -> None:
         "TrainingClusterArgs.max_gpu_nodes_cap",
         "TrainingClusterArgs.gpu_pools.1.name: 'GPU' is not a pool name (a DNS label, at most 20 characters)",
         "TrainingClusterArgs.gpu_pools.1.name: 'GPU' is used by another pool (pool names are unique)",
-        "TrainingClusterArgs.gpu_pools.1.instance_types: () is empty (list at least one NVIDIA GPU instance type)",
-        "TrainingClusterArgs.gpu_pools.1.desired_size: 0 is not between min_size (1) and max_size (1)",
+        "TrainingClusterArgs.gpu_pools.1.instance_types: () is empty and so is instance_families (list NVIDIA GPU "
+        "instance types or families)",
+        "TrainingClusterArgs.gpu_pools.1.min_size: 1 must be 0: Karpenter starts GPU nodes for pending pods only (no "
+        "node idles waiting; drop the key)",
     ]
 
 
@@ -971,7 +1155,7 @@ def test_ssh_charts_caches_and_network_endpoints() -> None:
     assert lines("ssh-in-prod") == [
         "TrainingClusterArgs.dev_ssh: is not allowed in prod (no SSH to nodes outside dev; use SSM)",
         "TrainingClusterArgs.dev_ssh.source_security_group_ids: () is empty (SSH needs the security groups it admits)",
-        "TrainingClusterArgs.network: has no interface endpoint for ec2, which nodes need without an internet route "
+        "TrainingClusterArgs.network: has no interface endpoint for ec2, sqs, which nodes need without an internet route "
         "(add them to NetworkArgs.extra_interface_endpoints of Network 'bare')",
     ]
     assert lines("charts-and-names") == [
@@ -985,9 +1169,42 @@ def test_ssh_charts_caches_and_network_endpoints() -> None:
         "for (allowed: 0.19.2; its CRDs are the test data)",
     ]
     assert lines("missing-endpoints") == [
-        "TrainingClusterArgs.network: has no interface endpoint for ec2, which nodes need without an internet route "
+        "TrainingClusterArgs.network: has no interface endpoint for ec2, sqs, which nodes need without an internet route "
         "(add them to NetworkArgs.extra_interface_endpoints of Network 'bare')"
     ]
+
+
+def test_karpenter_pool_settings_name_their_key() -> None:
+    assert lines("karpenter-pools") == [
+        "TrainingClusterArgs.gpu_pools.0.instance_families: 'g9' is not an EC2 instance family (no type of botocore's "
+        "ec2 InstanceType enum has it)",
+        "TrainingClusterArgs.gpu_pools.0.instance_families: 'm5' is not an NVIDIA GPU family the AL2023_x86_64_NVIDIA AMI "
+        "runs (families: g4dn, g5, g6, g6e, g6f, gr6, gr6f, g7, g7e, p3, p3dn, p4d, p4de, p5, p5e, p5en, p6-b200, p6-b300)",
+        "TrainingClusterArgs.gpu_pools.0.capacity_types: ('reserved', 'spot', 'spot') lists a capacity type twice",
+        "TrainingClusterArgs.gpu_pools.0.capacity_reservations.1.id: 'res-1' is not a capacity reservation id (cr- and "
+        "lowercase letters or digits)",
+        "TrainingClusterArgs.gpu_pools.0.capacity_reservations.2: names neither or both of id and tags (give exactly one)",
+        "TrainingClusterArgs.gpu_pools.0.capacity_reservations.3: names neither or both of id and tags (give exactly one)",
+        "TrainingClusterArgs.gpu_pools.0.capacity_reservations.4.owner_id: '42' is not an account id (12 digits) beside tags",
+        "TrainingClusterArgs.gpu_pools.0.consolidate_after: 'Never' is not a duration such as 30s, 10m or 1h",
+        "TrainingClusterArgs.gpu_pools.1.capacity_type: 'SPOT' is set with capacity_types (it is their deprecated alias; "
+        "keep capacity_types only)",
+        "TrainingClusterArgs.gpu_pools.1.capacity_reservations: ('spot',) are named but capacity_types has no reserved "
+        "(add it, or Karpenter never launches into them)",
+        "TrainingClusterArgs.gpu_pools.2.capacity_types: ('reserved',) has reserved but the pool names no "
+        "capacity_reservations",
+        "TrainingClusterArgs.node_ami_version: '2025.11' is not an AL2023 EKS AMI release (latest, or v and 8 digits such "
+        "as v20251120)",
+        "TrainingClusterArgs.karpenter.version: '1.8.0' is not a Karpenter version the NodePools and EC2NodeClasses are "
+        "written and validated for (allowed: 1.14.1; its CRDs are the test data)",
+    ]
+
+
+def test_deprecated_capacity_type_is_an_alias_of_capacity_types() -> None:
+    assert GpuPoolArgs(name="p", instance_types=("g5.xlarge",), capacity_type="SPOT").effective_capacity_types == ("spot",)
+    assert GpuPoolArgs(name="p", instance_types=("g5.xlarge",), capacity_type="ON_DEMAND").effective_capacity_types == (
+        "on-demand",)
+    assert GpuPoolArgs(name="p", instance_types=("g5.xlarge",)).effective_capacity_types == ("on-demand",)
 
 
 def test_pool_labels_are_kubernetes_labels_outside_reserved_prefixes() -> None:
@@ -1013,7 +1230,7 @@ def test_long_cluster_name_needs_an_image_cache_prefix_and_empty_admins_are_refu
 
 def test_type_errors_and_unknown_keys_name_their_position() -> None:
     assert lines("types-and-keys") == [
-        "TrainingClusterArgs.gpu_pools.0.instance_types: is required",
+        "TrainingClusterArgs.gpu_pools.0.name: is required",
         "TrainingClusterArgs.teams.0.gpus.gpu: 'two' is a string, not a whole number",
         "TrainingClusterArgs.teams.0.quota: is not a known key (allowed: cpu, dataset_access, gpu_borrowing_limit, gpus, "
         "max_gpus, memory, model_access, name, namespaces, pod_security, service_account)",
