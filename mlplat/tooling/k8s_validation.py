@@ -11,7 +11,10 @@ validation (`kubectl apply --validate=strict`): unknown fields are errors, not s
   unknown fields; `x-kubernetes-int-or-string` admits both); `metadata` is checked against
   ObjectMeta, and the object's scope (cluster or namespaced) against `metadata.namespace`. A kind
   or version those CRDs do not serve is a problem (the API server has no such resource). CEL rules
-  (`x-kubernetes-validations`) and admission webhooks are not evaluated here.
+  (`x-kubernetes-validations`) are not evaluated by the schema validator: those of Karpenter's CRDs
+  that concern what a platform writes are restated in `mlplat.tooling.k8s_rules`, which also ties
+  each NodePool to its EC2NodeClass and each Kueue ResourceFlavor to a node that carries its
+  labels. Admission webhooks are not evaluated.
 
 Objects of other custom resource groups, Helm releases (rendered inside the provider) and
 server-side-apply patches are reported as skipped, never as passed.
@@ -32,6 +35,7 @@ import jsonschema
 from referencing import Registry, Resource
 
 from .crds import CRD_GROUPS, CrdVersion, LoadedCrds, crd_sets_for, load_crd_set
+from .k8s_rules import cross_object_problems, object_problems
 from .plan import Plan, PlannedResource, is_unknown
 
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -205,7 +209,8 @@ def validate_object(
         crd = known.get((api_version, kind))
         if crd is None:
             return [("", _not_served(group, api_version, kind, known))]
-        return _validate_custom(cleaned, crd, version, unknown)
+        # CEL rules see the object as written: a field whose value is only unknown is present.
+        return _validate_custom(cleaned, crd, version, unknown) + object_problems(obj)
     schema = _builtin_schema(version, api_version, kind)
     if schema is None:
         return None
@@ -275,6 +280,12 @@ def check_plan(
         name = str((obj.get("metadata") or {}).get("name", resource.name))
         for path, message in problems:
             report.problems.append(K8sProblem(resource.urn, str(obj.get("apiVersion")), str(obj.get("kind")), name, path, message))
+    by_urn = {resource.urn: obj for resource, obj in objects}
+    node_group_labels = [r.inputs.get("labels") or {} for r in plan.of_type("aws:eks/nodeGroup:NodeGroup")]
+    for urn, path, message in cross_object_problems(by_urn.items(), [g for g in node_group_labels if isinstance(g, Mapping)]):
+        obj = by_urn[urn]
+        name = str((obj.get("metadata") or {}).get("name", ""))
+        report.problems.append(K8sProblem(urn, str(obj.get("apiVersion")), str(obj.get("kind")), name, path, message))
     return report
 
 

@@ -28,7 +28,7 @@ SHIPPED_KUEUE = "Kueue 0.19.2 (shipped with mlplat)"
 
 def cluster_program() -> None:
     keys = Encryption("enc", EncryptionArgs(domains=("logs", "cluster")))
-    network = Network("net", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("ec2", "eks")))
+    network = Network("net", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("ec2", "eks", "ssm", "sqs")))
     TrainingCluster(
         "training",
         TrainingClusterArgs(
@@ -71,13 +71,13 @@ def test_every_object_the_cluster_declares_validates(preview: bool, monkeypatch:
     declared = {r.urn for r in kv.kubernetes_objects(p)}
     assert set(report.validated) == declared
     kinds = sorted({r.type.rsplit(":", 1)[-1] for r in kv.kubernetes_objects(p)})
-    assert kinds == ["ClusterQueue", "Cohort", "LimitRange", "LocalQueue", "Namespace", "NetworkPolicy", "PriorityClass",
-                     "ResourceFlavor", "ResourceQuota", "ServiceAccount"]
+    assert kinds == ["ClusterQueue", "Cohort", "EC2NodeClass", "LimitRange", "LocalQueue", "Namespace", "NetworkPolicy",
+                     "NodePool", "PriorityClass", "ResourceFlavor", "ResourceQuota", "ServiceAccount"]
     assert sorted(urn.rsplit("::", 1)[-1] for urn, _ in report.skipped) == [
-        "training-kuberay", "training-kueue", "training-nvidia-device-plugin",
+        "training-karpenter", "training-karpenter-crd", "training-kuberay", "training-kueue", "training-nvidia-device-plugin",
     ]
     assert report.schema_version == "1.34.0"
-    assert report.crd_sources == (SHIPPED_KUEUE,)  # no Karpenter objects in this plan: its CRDs are not read
+    assert report.crd_sources == (SHIPPED_KUEUE, "Karpenter 1.14.1 (shipped with mlplat)")
 
 
 # --- where the CRDs come from ----------------------------------------------------------------
@@ -118,7 +118,7 @@ def test_the_environment_variable_replaces_the_shipped_kueue_crds(tmp_path: Path
             (tmp_path / file.name).write_text(file.read_text())
     monkeypatch.setenv(crd_data.KUEUE.env, str(tmp_path))
     report = kv.check_plan(plan(), kubernetes_version="1.34")
-    assert report.crd_sources == (f"{tmp_path.resolve()} ($MLPLAT_KUEUE_CRDS)",)
+    assert report.crd_sources == (f"{tmp_path.resolve()} ($MLPLAT_KUEUE_CRDS)", "Karpenter 1.14.1 (shipped with mlplat)")
     unserved = {(p.kind, p.path, p.message) for p in report.problems}
     assert {kind for kind, _, _ in unserved} == {"ClusterQueue"}  # this folder has no ClusterQueue CRD
     (_, path, message), = {(k, p, m) for k, p, m in unserved if m.startswith("kueue.x-k8s.io/v1beta2 ClusterQueue")}
@@ -319,5 +319,87 @@ def test_a_broken_node_class_names_each_field() -> None:
     node_class["spec"]["blockDeviceMappings"][0]["ebs"]["volumeSize"] = "lots"
     found = dict(problems(node_class))
     assert set(found) == {"spec.amiSelectorTerms", "spec.metadataOptions.httpTokens",
-                          "spec.blockDeviceMappings[0].ebs.volumeSize"}
+                          "spec.blockDeviceMappings[0].ebs.volumeSize", "spec"}
     assert found["spec.amiSelectorTerms"] == "is required"
+    # The CRD's CEL rule, which the schema alone does not say: without an alias term, amiFamily is required.
+    assert found["spec"] == "amiFamily must be specified if amiSelectorTerms does not contain an alias"
+
+
+# --- Karpenter: the CRDs' CEL rules and what ties objects together ----------------------------
+
+
+def test_cel_rules_of_the_node_class_that_the_schema_does_not_say() -> None:
+    node_class = ec2_node_class()
+    node_class["spec"]["instanceProfile"] = "mlplat-prod-gpu-node-profile"  # with role: both
+    node_class["spec"]["amiSelectorTerms"] = [{"alias": "ubuntu@latest"}, {"id": "ami-0123456789abcdef0"}]
+    node_class["spec"]["subnetSelectorTerms"] = [{"id": "subnet-0123456789abcdef0", "tags": {"a": "b"}}, {}]
+    node_class["spec"]["tags"] = {"karpenter.sh/nodepool": "x", "kubernetes.io/cluster/mlplat": "owned", "team": "nlp"}
+    node_class["spec"]["capacityReservationSelectorTerms"] = [{"ownerID": "123456789012"}]
+    node_class["spec"]["blockDeviceMappings"] = [
+        {"deviceName": "/dev/xvda", "rootVolume": True, "ebs": {"volumeSize": "200Gi"}},
+        {"deviceName": "/dev/xvdb", "rootVolume": True, "ebs": {"volumeType": "gp3"}},
+    ]
+    assert problems(node_class) == [
+        ("spec", "must specify exactly one of ['role', 'instanceProfile']"),
+        ("spec.amiSelectorTerms", "'alias' is mutually exclusive, cannot be set with a combination of other amiSelectorTerms"),
+        ("spec.amiSelectorTerms[0].alias", "family is not supported, must be one of the following: al2, al2023, "
+                                           "bottlerocket, windows2019, windows2022, windows2025"),
+        ("spec.subnetSelectorTerms[0]", "'id' is mutually exclusive, cannot be set with a combination of other fields in a term"),
+        ("spec.subnetSelectorTerms[1]", "expected at least one, got none, ['tags', 'id']"),
+        ("spec.capacityReservationSelectorTerms[0]", "expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']"),
+        ("spec.tags", "tag contains a restricted tag matching 'karpenter.sh/nodepool'"),
+        ("spec.tags", "tag contains a restricted tag matching 'kubernetes.io/cluster/mlplat'"),
+        ("spec.blockDeviceMappings", "must have only one blockDeviceMappings with rootVolume"),
+        ("spec.blockDeviceMappings[1].ebs", "snapshotID or volumeSize must be defined"),
+    ]
+
+
+def test_cel_rules_of_the_node_pool_that_the_schema_does_not_say() -> None:
+    pool = node_pool()
+    pool["spec"]["template"]["metadata"]["labels"] = {"karpenter.sh/nodepool": "x", "karpenter.k8s.aws/team": "a", "tier": "b"}
+    pool["spec"]["template"]["spec"]["requirements"] = [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": ["a"]},
+        {"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["1", "2"]},
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": []},
+        {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge"], "minValues": 2},
+    ]
+    pool["spec"]["disruption"]["budgets"] = [{"nodes": "1", "schedule": "@daily"}]
+    assert problems(pool) == [
+        ("spec.template.metadata.labels", "label \"karpenter.sh/nodepool\" is restricted ('karpenter.sh/nodepool')"),
+        ("spec.template.metadata.labels", "label domain \"karpenter.k8s.aws\" is restricted ('karpenter.k8s.aws/team')"),
+        ("spec.template.spec.requirements[0].key", "label \"kubernetes.io/hostname\" is restricted"),
+        ("spec.template.spec.requirements[1]",
+         "requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive integer value"),
+        ("spec.template.spec.requirements[2]", "requirements with operator 'In' must have a value defined"),
+        ("spec.template.spec.requirements[3]",
+         "requirements with 'minValues' must have at least that many values specified in the 'values' field"),
+        ("spec.disruption.budgets[0]", "'schedule' must be set with 'duration'"),
+    ]
+
+
+def test_the_objects_the_training_cluster_writes_pass_the_cel_rules() -> None:
+    for resource in plan().resources:
+        if resource.type.startswith(("kubernetes:karpenter.sh/", "kubernetes:karpenter.k8s.aws/")):
+            obj = {**resource.inputs, "apiVersion": resource.type.split(":")[1], "kind": resource.type.rsplit(":", 1)[-1]}
+            assert kv.validate_object(obj, kubernetes_version="1.34") == [], resource.urn
+
+
+def test_a_flavor_no_node_carries_and_a_pool_without_its_class_are_problems() -> None:
+    p = copy.deepcopy(plan())
+    flavor = next(r for r in p.resources if r.name == "training-flavor-l4")
+    flavor.inputs["spec"]["nodeLabels"] = {"mlplat.io/gpu-pool": "h100"}
+    pool = next(r for r in p.resources if r.name == "training-nodepool-a10g")
+    pool.inputs["spec"]["template"]["spec"]["nodeClassRef"]["name"] = "gpu-missing"
+    report = kv.check_plan(p, kubernetes_version="1.34")
+    assert [(prob.urn.rsplit("::", 1)[-1], prob.path, prob.message) for prob in report.problems] == [
+        ("training-nodepool-a10g", "spec.template.spec.nodeClassRef.name",
+         "names EC2NodeClass 'gpu-missing', which the plan does not declare (EC2NodeClasses: gpu-a10g, gpu-l4): the pool "
+         "launches nothing"),
+        ("training-flavor-l4", "spec.nodeLabels",
+         "ResourceFlavor 'gpu-l4' selects mlplat.io/gpu-pool=h100, which no node of the plan carries (node sources: "
+         "NodePool 'gpu-a10g', NodePool 'gpu-l4', node group 0): workloads admitted on it stay Pending"),
+    ]
+    # A flavor may also select a value a pool's requirements offer (an instance type it may launch).
+    flavor.inputs["spec"]["nodeLabels"] = {"node.kubernetes.io/instance-type": "g6.xlarge"}
+    pool.inputs["spec"]["template"]["spec"]["nodeClassRef"]["name"] = "gpu-a10g"
+    assert kv.check_plan(p, kubernetes_version="1.34").problems == []
