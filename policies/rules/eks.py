@@ -1,5 +1,5 @@
-"""Training clusters on EKS (MLP-EKS-01..05): private API endpoint, secrets encryption, control
-plane logging, node group remote access, GPU node groups.
+"""Training clusters on EKS (MLP-EKS-01..06): private API endpoint, secrets encryption, control
+plane logging, node group remote access, GPU node groups and Karpenter NodePools, node templates.
 
 All five are resource rules over the inputs of `aws:eks/cluster:Cluster` and
 `aws:eks/nodeGroup:NodeGroup` (pulumi-aws 7, whose `encryptionConfig` is one object; the list
@@ -290,14 +290,16 @@ def node_group_capacity(r: ResourceView) -> GpuCapacity:
     id="MLP-EKS-05", name="mlplat-eks-nodegroup-limit-gpu-capacity", severity="medium",
     description=(
         "GPU capacity (EC2 p*, g*, inf*, trn* instance types, or a GPU/Neuron AMI type), in whatever form the cluster "
-        "declares it (managed node groups, with the instance type read from their launch template when they name none), "
-        "uses allow-listed instance types and scales to at most the environment's node cap (dev 2, staging 4, prod 16)"
+        "declares it (managed node groups, with the instance type read from their launch template when they name none; "
+        "Karpenter NodePools, whose instance families count as every size of the family), uses allow-listed instance "
+        "types and scales to at most the environment's node cap (dev 2, staging 4, prod 16)"
     ),
     remediation=(
         "Use an allow-listed GPU instance type (in the node group's instance_types or its launch template's instance_type), "
         "or extend allowed_gpu_instance_types in the pack configuration (reviewed).",
         "Lower scaling_config.max_size to the environment's cap, or split the capacity into several pools with their own Kueue flavors.",
         "Declare the launch template in the same stack as the node group, so its instance type can be checked.",
+        "For a NodePool: restrict node.kubernetes.io/instance-type (or karpenter.k8s.aws/instance-family) with In, and set limits.nodes.",
     ),
     frameworks=("NIST-800-53:CM-7",), levels=("advisory", "mandatory"), config=GpuNodeGroupConfig, joins=True,
 )
@@ -324,7 +326,84 @@ def gpu_node_groups(r: ResourceView, cfg: GpuNodeGroupConfig, ctx: RuleContext) 
         )
 
 
+
+
+# --- Karpenter (MLP-EKS-05 for NodePools, MLP-EKS-06) ------------------------------------------
+
+NODE_POOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+def _requirement_values(requirements: Any, key: str) -> list[str]:
+    values: list[str] = []
+    for requirement in requirements if isinstance(requirements, Sequence) and not isinstance(requirements, str) else []:
+        if isinstance(requirement, Mapping) and requirement.get("key") == key and requirement.get("operator") == "In":
+            values += strings(requirement.get("values"))
+    return values
+
+
+@capacity_reader(NODE_POOL_TYPE)
+def node_pool_capacity(r: ResourceView) -> Optional[GpuCapacity]:
+    """A Karpenter NodePool: the instance types and families its requirements allow (a family as
+    `<family>.*`, so the allow-list must admit every size of it), GPU by its taint or its GPU limit
+    too, and `limits.nodes` as its node cap."""
+    template = r.get("spec.template.spec") or {}
+    requirements = template.get("requirements") if isinstance(template, Mapping) else None
+    taints = template.get("taints") if isinstance(template, Mapping) else None
+    limits = r.get("spec.limits") or {}
+    types = _requirement_values(requirements, "node.kubernetes.io/instance-type")
+    families = _requirement_values(requirements, "karpenter.k8s.aws/instance-family")
+    gpu_marked = any(isinstance(t, Mapping) and t.get("key") == GPU_RESOURCE for t in (taints or [])) or (
+        isinstance(limits, Mapping) and GPU_RESOURCE in limits)
+    nodes = limits.get("nodes") if isinstance(limits, Mapping) else None
+    try:
+        count = int(str(nodes)) if nodes is not None else None
+    except ValueError:
+        count = None
+    unreadable = None
+    if not types and not families:
+        unreadable = ("does not restrict instance types (no node.kubernetes.io/instance-type or "
+                      "karpenter.k8s.aws/instance-family requirement with In): Karpenter may launch any type")
+    return GpuCapacity(
+        kind="NodePool", instance_types=(*types, *(f"{f}.*" for f in families)), where="its requirements",
+        accelerated_image=gpu_marked, image="nvidia.com/gpu" if gpu_marked else "", max_nodes=count,
+        max_nodes_where="limits.nodes", unreadable=unreadable,
+    )
+
+
+@resource_rule(
+    id="MLP-EKS-06", name="mlplat-eks-node-template-require-imdsv2-and-encryption", severity="high",
+    description=(
+        "Node templates (Karpenter EC2NodeClasses, EC2 launch templates) require IMDSv2 (httpTokens required) and "
+        "encrypt every EBS volume they define; an EC2NodeClass that defines no volume gets Karpenter's unencrypted default"
+    ),
+    remediation=(
+        "Set metadataOptions.httpTokens to 'required' (EC2NodeClass) or metadata_options.http_tokens='required' (launch template).",
+        "Define the root volume in blockDeviceMappings with encrypted: true and the cluster's KMS key (kmsKeyID / kms_key_id).",
+    ),
+    frameworks=("CKV_AWS_79", "CKV_AWS_8", "NIST-800-53:SC-28"), levels=("advisory", "mandatory"),
+    types=(NODE_CLASS_TYPE, LAUNCH_TEMPLATE_TYPE),
+)
+def node_template_imds_and_encryption(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iterable[Finding]:
+    karpenter = r.type == NODE_CLASS_TYPE
+    tokens = r.get("spec.metadataOptions.httpTokens" if karpenter else "metadataOptions.httpTokens")
+    # Karpenter's own default is required; EC2's default for a launch template is optional.
+    if (tokens is None and not karpenter) or (tokens is not None and tokens != "required"):
+        yield Finding(f"instance metadata allows IMDSv1 (httpTokens is {tokens or 'not set'}; require IMDSv2)", key="imdsv2")
+    mappings = r.get("spec.blockDeviceMappings" if karpenter else "blockDeviceMappings")
+    volumes = [m for m in (mappings or []) if isinstance(m, Mapping) and isinstance(m.get("ebs"), Mapping)]
+    if not volumes:
+        yield Finding("no EBS volume is defined: the root volume takes the default, which is not encrypted with the "
+                      "platform's key", key="no-volumes")
+    for mapping in volumes:
+        encrypted = mapping["ebs"].get("encrypted")
+        if encrypted not in (True, "true"):
+            yield Finding(f"EBS volume {mapping.get('deviceName', '?')} is not encrypted", key=str(mapping.get("deviceName")))
+
+
 __all__ = [
     "CAPACITY_READERS", "GpuCapacity", "capacity_reader", "is_accelerated_image_type", "is_accelerated_instance_type",
-    "node_group_capacity",
+    "node_group_capacity", "node_pool_capacity",
 ]

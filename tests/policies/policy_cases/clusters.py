@@ -114,6 +114,60 @@ def sg_id() -> str:
     return "sg-0123456789abcdef0"
 
 
+# --- Karpenter -------------------------------------------------------------------------------
+
+NODE_POOL_SPEC: dict[str, Any] = {
+    "template": {
+        "metadata": {"labels": {"mlplat.io/gpu-pool": "a10g"}},
+        "spec": {
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu-a10g"},
+            "requirements": [
+                {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.12xlarge"]},
+                {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]},
+            ],
+            "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+            "expireAfter": "Never",
+        },
+    },
+    "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m"},
+    "limits": {"nodes": "8", "nvidia.com/gpu": "64"},
+}
+NODE_CLASS_SPEC: dict[str, Any] = {
+    "amiSelectorTerms": [{"alias": "al2023@latest"}],
+    "instanceProfile": "mlplat-prod-gpu-nodes",
+    "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "mlplat-prod-training"}}],
+    "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": "mlplat-prod-training"}}],
+    "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+    "blockDeviceMappings": [{"deviceName": "/dev/xvda", "rootVolume": True,
+                             "ebs": {"volumeSize": "200Gi", "volumeType": "gp3", "encrypted": True}}],
+}
+
+
+def node_pool(**changes: Any) -> None:
+    """A governed GPU NodePool: allow-listed type, tainted, within prod's cap."""
+    k8s.apiextensions.CustomResource("gpu-pool", api_version="karpenter.sh/v1", kind="NodePool",
+                                     metadata={"name": "gpu-a10g"}, spec=_merged(NODE_POOL_SPEC, changes), opts=provider())
+
+
+def node_pool_requirements(*requirements: dict[str, Any]) -> Callable[[], None]:
+    return lambda: node_pool(template={"spec": {"requirements": list(requirements)}})
+
+
+def node_class(**changes: Any) -> None:
+    """A governed EC2NodeClass: IMDSv2 only, an encrypted root volume."""
+    k8s.apiextensions.CustomResource("gpu-class", api_version="karpenter.k8s.aws/v1", kind="EC2NodeClass",
+                                     metadata={"name": "gpu-a10g"}, spec=_merged(NODE_CLASS_SPEC, changes), opts=provider())
+
+
+def launch_template(**changes: Any) -> None:
+    args: dict[str, Any] = {
+        "metadata_options": {"http_endpoint": "enabled", "http_tokens": "required"},
+        "block_device_mappings": [{"device_name": "/dev/xvda", "ebs": {"volume_size": 50, "encrypted": "true"}}],
+    }
+    args.update(changes)
+    aws.ec2.LaunchTemplate("lt", **{k: v for k, v in args.items() if v is not DELETE})
+
+
 # --- Kubernetes ------------------------------------------------------------------------------
 
 DIGEST = "sha256:" + "4f" * 32
@@ -292,6 +346,41 @@ CASES = [
                                                       scaling_config={"min_size": 0, "desired_size": 0, "max_size": 5}),
              "gpu type without gpu ami counts", environment="staging", message="exceeds the staging cap of 4"),
     RuleCase("MLP-EKS-05", "fail", node_group_with_launch_template, "types only in launch template", message="launch template"),
+    # MLP-EKS-05 for Karpenter NodePools
+    RuleCase("MLP-EKS-05", "pass", node_pool, "allow-listed gpu node pool within cap"),
+    RuleCase("MLP-EKS-05", "pass", node_pool, "gpu node pool in preview", preview=True),
+    RuleCase("MLP-EKS-05", "pass", node_pool_requirements({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g6"]}),
+             "a family every size of which is allowed"),
+    RuleCase("MLP-EKS-05", "pass", lambda: node_pool(
+                 template={"spec": {"taints": [], "requirements": [
+                     {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m7i.2xlarge"]}]}},
+                 limits={"nodes": "40", "nvidia.com/gpu": DELETE}),
+             "a cpu node pool is not a gpu pool"),
+    RuleCase("MLP-EKS-05", "fail", node_pool_requirements({"key": "node.kubernetes.io/instance-type", "operator": "In",
+                                                           "values": ["p5.48xlarge"]}),
+             "node pool type not allow-listed", message="p5.48xlarge is not allowed in prod"),
+    RuleCase("MLP-EKS-05", "fail", node_pool_requirements({"key": "karpenter.k8s.aws/instance-family", "operator": "In",
+                                                           "values": ["g5"]}),
+             "staging allows some g5 sizes, not the family", environment="staging", message="family g5 (any size)"),
+    RuleCase("MLP-EKS-05", "fail", node_pool_requirements({"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot"]}),
+             "tainted gpu pool without type restriction", message="does not restrict instance types"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_pool(limits={"nodes": "17"}), "node pool over the prod cap",
+             message="limits.nodes 17 exceeds the prod cap of 16"),
+    RuleCase("MLP-EKS-05", "fail", lambda: node_pool(limits={"nodes": DELETE}), "node pool without a node limit",
+             message="no limits.nodes"),
+    # MLP-EKS-06 node templates
+    RuleCase("MLP-EKS-06", "pass", node_class, "imdsv2 and an encrypted root volume"),
+    RuleCase("MLP-EKS-06", "pass", node_class, "node class in preview", preview=True),
+    RuleCase("MLP-EKS-06", "pass", lambda: node_class(metadataOptions={"httpTokens": DELETE}), "karpenter's default is required"),
+    RuleCase("MLP-EKS-06", "pass", launch_template, "launch template with imdsv2 and encryption"),
+    RuleCase("MLP-EKS-06", "fail", lambda: node_class(metadataOptions={"httpTokens": "optional"}), "imdsv1 allowed",
+             message="allows IMDSv1"),
+    RuleCase("MLP-EKS-06", "fail", lambda: node_class(blockDeviceMappings=[{"deviceName": "/dev/xvda", "rootVolume": True,
+                                                                            "ebs": {"volumeSize": "200Gi"}}]),
+             "unencrypted root volume", message="/dev/xvda is not encrypted"),
+    RuleCase("MLP-EKS-06", "fail", lambda: node_class(blockDeviceMappings=DELETE), "default volume", message="no EBS volume"),
+    RuleCase("MLP-EKS-06", "fail", lambda: launch_template(metadata_options=DELETE), "launch template default imds",
+             message="allows IMDSv1"),
     # MLP-K8S-01 host access: the baseline in every kind, then one mutation per check
     *[RuleCase("MLP-K8S-01", "pass", (lambda k=kind: workload(k)), f"governed {kind}") for kind in KINDS],
     *[RuleCase("MLP-K8S-01", "fail", (lambda k=kind: workload(k, pod=pod_spec(containers=[safe_container(security_context={"privileged": True})]))),
