@@ -167,7 +167,8 @@ def test_dev_declares_no_dispatch() -> None:
     plan = run_callable(build_platform, project="ml-platform", stack="dev", config=copy.deepcopy(values),
                         secret_keys=secret_keys)
     assert plan.of_type("aws:cloudwatch/eventConnection:EventConnection") == []
-    assert plan.of_type("aws:sqs/queue:Queue") == []
+    # The only queue is the training cluster's (Karpenter's interruptions), no dispatch dead-letter queue.
+    assert [q.name for q in plan.of_type("aws:sqs/queue:Queue")] == ["platform-training-interruption-queue"]
 
 
 

@@ -112,10 +112,16 @@ def test_training_clusters_differ_by_environment(plans):
     prod = plans["prod"].of_type("aws:eks/cluster:Cluster")[0]
     assert dev.inputs["vpcConfig"]["endpointPublicAccess"] is True and dev.inputs["vpcConfig"]["publicAccessCidrs"]
     assert prod.inputs["vpcConfig"]["endpointPublicAccess"] is False
-    dev_pool = [n for n in plans["dev"].of_type("aws:eks/nodeGroup:NodeGroup") if n.name.endswith("-g5")][0]
-    prod_pool = [n for n in plans["prod"].of_type("aws:eks/nodeGroup:NodeGroup") if n.name.endswith("-a100")][0]
-    assert dev_pool.inputs["capacityType"] == "SPOT" and dev_pool.inputs["scalingConfig"]["maxSize"] == 2
-    assert prod_pool.inputs["capacityType"] == "ON_DEMAND" and prod_pool.inputs["scalingConfig"]["maxSize"] == 16
+    def pool(env: str, name: str) -> tuple[list[str], str]:
+        (nodes,) = [n for n in plans[env].of_type("kubernetes:karpenter.sh/v1:NodePool") if n.name.endswith(f"-{name}")]
+        requirements = {r["key"]: r["values"] for r in nodes.inputs["spec"]["template"]["spec"]["requirements"]}
+        return requirements["karpenter.sh/capacity-type"], nodes.inputs["spec"]["limits"]["nodes"]
+
+    assert pool("dev", "g5") == (["spot"], "2")
+    assert pool("prod", "a100") == (["on-demand"], "16")
+    # GPU pools are Karpenter's: the only managed node group is the system group.
+    for env in ("dev", "prod"):
+        assert [n.name for n in plans[env].of_type("aws:eks/nodeGroup:NodeGroup")] == ["platform-training-system"]
     teams = {r.inputs["metadata"]["name"] for r in plans["prod"].of_type("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")}
     assert len(teams) == 1 and len(plans["prod"].of_type("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")) == 2
 
