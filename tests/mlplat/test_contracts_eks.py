@@ -23,12 +23,13 @@ EKS_TYPES = (
     "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon", "aws:eks/accessEntry:AccessEntry",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:ec2/launchTemplate:LaunchTemplate",
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+    "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/tag:Tag",
 )  # fmt: skip
 
 
 def cluster_program() -> None:
     keys = Encryption("enc", EncryptionArgs(domains=("logs", "cluster"), key_users={"logs": ("cloudwatch-logs",), "cluster": ("autoscaling-volumes",)}))
-    network = Network("net", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("ec2", "eks")))
+    network = Network("net", NetworkArgs(log_key=keys.key("logs"), extra_interface_endpoints=("ec2", "eks", "ssm", "sqs")))
     TrainingCluster(
         "training",
         TrainingClusterArgs(
@@ -86,7 +87,7 @@ def test_create_cluster_request_shape() -> None:
 
 def test_create_nodegroup_request_shape_and_instance_types() -> None:
     p = plan()
-    group = p.named("training-gpu-gpu", "aws:eks/nodeGroup:NodeGroup")
+    group = p.named("training-system", "aws:eks/nodeGroup:NodeGroup")
     create, describe = requests_of(group, p)
     assert (create.service, create.operation) == ("eks", "CreateNodegroup")
     assert create.params == {
@@ -94,23 +95,22 @@ def test_create_nodegroup_request_shape_and_instance_types() -> None:
         "nodegroupName": group.outputs["nodeGroupName"],
         "nodeRole": p.named("training-node-role", "aws:iam/role:Role").outputs["arn"],
         "subnets": group.inputs["subnetIds"],
-        "instanceTypes": ["g5.xlarge"],
-        "amiType": "AL2023_x86_64_NVIDIA",
+        "instanceTypes": ["m6i.large"],
+        "amiType": "AL2023_x86_64_STANDARD",
         "capacityType": "ON_DEMAND",
-        "scalingConfig": {"minSize": 0, "desiredSize": 0, "maxSize": 2},
+        "scalingConfig": {"minSize": 2, "desiredSize": 2, "maxSize": 3},
         "updateConfig": {"maxUnavailable": 1},
         "launchTemplate": {"id": group.inputs["launchTemplate"]["id"], "version": "1"},
-        "labels": {"mlplat.io/gpu-pool": "gpu", "nvidia.com/gpu.present": "true"},
-        "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}],
+        "labels": {"mlplat.io/node-role": "system"},
     }
     assert (describe.service, describe.operation, describe.params) == (
-        "ec2", "DescribeInstanceTypes", {"InstanceTypes": ["g5.xlarge"]},
+        "ec2", "DescribeInstanceTypes", {"InstanceTypes": ["m6i.large"]},
     )
 
 
 def test_launch_template_request_turns_string_booleans_into_booleans() -> None:
     p = plan()
-    template = p.named("training-gpu-gpu-lt", "aws:ec2/launchTemplate:LaunchTemplate")
+    template = p.named("training-system-lt", "aws:ec2/launchTemplate:LaunchTemplate")
     (request,) = requests_of(template, p)
     assert request.params["LaunchTemplateName"] == template.inputs["name"]
     assert request.params["LaunchTemplateData"] == {
@@ -118,7 +118,7 @@ def test_launch_template_request_turns_string_booleans_into_booleans() -> None:
         "BlockDeviceMappings": [
             {
                 "DeviceName": "/dev/xvda",
-                "Ebs": {"VolumeSize": 200, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True,
+                "Ebs": {"VolumeSize": 50, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True,
                         "KmsKeyId": p.named("enc-cluster-key", "aws:kms/key:Key").outputs["arn"]},
             }
         ],
@@ -160,6 +160,23 @@ def test_bad_values_are_named_with_the_api_field() -> None:
     assert errors[("pool", "ec2:DescribeInstanceTypes", "InstanceTypes[1]")].startswith("'g9.mega' is not one of the API's values")
     assert errors[("bad", "eks:CreateCluster", "name")].startswith("'bad name!' does not match the API pattern")
     assert errors[("pool", "eks:CreateNodegroup", "taints[0].effect")].startswith("'NoSchedule' is not one of the API's values")
+
+
+def test_karpenter_instance_profile_and_discovery_tag_requests() -> None:
+    p = plan()
+    profile = p.named("training-gpu-node-profile", "aws:iam/instanceProfile:InstanceProfile")
+    requests = [(r.operation, r.params) for r in eks_contracts.instance_profile(profile, p)]
+    role = p.named("training-gpu-node-role", "aws:iam/role:Role").outputs["name"]
+    assert requests == [("CreateInstanceProfile", {"InstanceProfileName": profile.outputs["name"]}),
+                        ("AddRoleToInstanceProfile", {"InstanceProfileName": profile.outputs["name"], "RoleName": role})]
+
+    def program() -> None:
+        aws.iam.InstanceProfile("profile", name="gpu nodes!", role="r")
+        aws.ec2.Tag("tag", resource_id="subnet-0123456789abcdef0", key="karpenter.sh/discovery", value="c")
+
+    errors = {(e.urn.rsplit("::", 1)[-1], e.operation, e.path) for e in check_plan(run_callable(program))}
+    assert errors == {("profile", "iam:CreateInstanceProfile", "InstanceProfileName"),
+                      ("profile", "iam:AddRoleToInstanceProfile", "InstanceProfileName")}
 
 
 def test_an_unmapped_property_is_a_mapping_gap() -> None:

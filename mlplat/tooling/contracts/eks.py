@@ -12,7 +12,10 @@
 - `aws:ec2/launchTemplate:LaunchTemplate` -> ec2 CreateLaunchTemplate (metadata options, block
   devices; the provider's string booleans become booleans);
 - `aws:ecr/pullThroughCacheRule:PullThroughCacheRule` -> ecr CreatePullThroughCacheRule;
-- `aws:iam/openIdConnectProvider:OpenIdConnectProvider` -> iam CreateOpenIDConnectProvider.
+- `aws:iam/openIdConnectProvider:OpenIdConnectProvider` -> iam CreateOpenIDConnectProvider;
+- `aws:iam/instanceProfile:InstanceProfile` -> iam CreateInstanceProfile and AddRoleToInstanceProfile
+  (Karpenter's GPU nodes), `aws:ec2/tag:Tag` -> ec2 CreateTags (the discovery tags on the subnets
+  and the cluster security group).
 
 Provider-only properties (region, name prefixes, update flags) are dropped; any other property
 without a member in the request raises MappingGap, so a new field cannot slip past unchecked.
@@ -23,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 
-from ..plan import Plan, PlannedResource, is_unknown
+from ..plan import UNKNOWN, Plan, PlannedResource, is_unknown
 from ._core import MappingGap, Request, contract, input_shape, planned_name, tag_list, to_request
 
 _PROVIDER_ONLY = ("region",)
@@ -177,3 +180,35 @@ def oidc_provider(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
 
 
 __all__ = ["MappingGap"]
+
+
+# --- Karpenter's AWS side --------------------------------------------------------------------
+
+
+@contract("aws:iam/instanceProfile:InstanceProfile")
+def instance_profile(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
+    props = dict(resource.inputs)
+    tags = _tags(props)
+    extra = sorted(set(props) - {"name", "namePrefix", "path", "role", *_PROVIDER_ONLY})
+    if extra:
+        raise MappingGap(f"property {extra[0]!r} has no member in CreateInstanceProfile")
+    name = planned_name(resource, "name", plan)
+    params: dict[str, Any] = {"InstanceProfileName": name}
+    if props.get("path") is not None:
+        params["Path"] = props["path"]
+    if tags:
+        params["Tags"] = tag_list(tags)
+    yield Request("iam", "CreateInstanceProfile", params)
+    if props.get("role") is not None:
+        yield Request("iam", "AddRoleToInstanceProfile", {"InstanceProfileName": name, "RoleName": props["role"]})
+
+
+@contract("aws:ec2/tag:Tag")
+def ec2_tag(resource: PlannedResource, plan: Plan) -> Iterable[Request]:
+    props = dict(resource.inputs)
+    extra = sorted(set(props) - {"resourceId", "key", "value", *_PROVIDER_ONLY})
+    if extra:
+        raise MappingGap(f"property {extra[0]!r} has no member in CreateTags")
+    # A value only known after `pulumi up` (a subnet's id in a preview) is absent from the inputs.
+    yield Request("ec2", "CreateTags", {"Resources": [props.get("resourceId", UNKNOWN)],
+                                        "Tags": [{"Key": props.get("key", UNKNOWN), "Value": props.get("value", UNKNOWN)}]})
