@@ -413,7 +413,7 @@ def _preflight(args: argparse.Namespace) -> int:
     except PlatformError as exc:
         print(f"mlplat preflight: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    node_types = [t for g in plan.of_type("aws:eks/nodeGroup:NodeGroup") for t in g.inputs.get("instanceTypes") or []]
+    node_types = preflight.node_instance_types(plan)
     try:
         needs = preflight.needs_of(plan, vcpus=preflight.instance_vcpus(node_types, clients))
         results = preflight.check(needs, clients)

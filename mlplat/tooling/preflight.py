@@ -8,7 +8,8 @@ What a plan needs (`needs_of`, pure, from the offline plan):
 - SageMaker training, spot training and processing job usage per instance type: the steps of the
   training pipelines (instance counts from the step or the pipeline parameter's default) and the
   Model Monitor job definitions;
-- EC2 vCPUs per instance class (P, G and VT, Standard, ...) for the EKS node groups at their maximum
+- EC2 vCPUs per instance class (P, G and VT, Standard, ...) for the EKS node groups and Karpenter
+  NodePools at their maximum
   size, on-demand and spot counted apart (EC2's quotas are vCPUs per class, not instances).
 
 Quotas are looked up by name in `service-quotas` ListServiceQuotas (the account's applied values),
@@ -24,7 +25,7 @@ from typing import Any, Iterable, Optional
 
 from .plan import Plan
 
-__all__ = ["EC2_CLASSES", "ec2_class", "instance_vcpus", "Need", "PreflightResult", "check", "needs_of", "render_text"]
+__all__ = ["EC2_CLASSES", "ec2_class", "instance_vcpus", "Need", "PreflightResult", "check", "needs_of", "node_instance_types", "render_text"]
 
 SAGEMAKER = "sagemaker"
 EC2 = "ec2"
@@ -102,7 +103,33 @@ def needs_of(plan: Plan, *, vcpus: Optional[dict[str, int]] = None) -> list[Need
         # A node group may use any of its types: the largest one bounds the vCPUs.
         per_node = max(vcpus.get(t, 0) for t in types)
         _add(needs, EC2, quota, size * per_node, f"node group {group.name}: {size} x {types[0]} ({per_node} vCPUs)")
+    for pool in plan.of_type("kubernetes:karpenter.sh/v1:NodePool"):
+        for quota, amount, why in _node_pool_needs(pool, vcpus or {}):
+            _add(needs, EC2, quota, amount, why)
     return sorted(needs.values(), key=lambda n: (n.service_code, n.quota_name))
+
+
+def _node_pool_needs(pool: Any, vcpus: dict[str, int]) -> list[tuple[str, int, str]]:
+    """A Karpenter NodePool at its `limits.nodes`, of its largest listed instance type, in each quota its
+    capacity types may draw on (all its nodes could be spot, or all on demand; reservations count as on demand).
+    Pools that name only instance families are left out (their sizes are not listed)."""
+    spec = pool.inputs.get("spec") or {}
+    requirements = ((spec.get("template") or {}).get("spec") or {}).get("requirements") or []
+    by_key = {r.get("key"): r.get("values") or [] for r in requirements if isinstance(r, dict) and r.get("operator") == "In"}
+    types = [t for t in by_key.get("node.kubernetes.io/instance-type", []) if t in vcpus]
+    try:
+        nodes = int(str((spec.get("limits") or {}).get("nodes")))
+    except ValueError:
+        return []
+    if not types:
+        return []
+    largest = max(types, key=lambda t: vcpus[t])
+    klass = ec2_class(largest)
+    capacity = by_key.get("karpenter.sh/capacity-type", ["on-demand"])
+    quotas = ([f"All {klass} Spot Instance Requests"] if "spot" in capacity else []) + (
+        [f"Running On-Demand {klass} instances"] if {"on-demand", "reserved"} & set(capacity) else [])
+    why = f"NodePool {pool.name}: {nodes} x {largest} ({vcpus[largest]} vCPUs)"
+    return [(quota, nodes * vcpus[largest], why) for quota in quotas]
 
 
 def _autoscaling_maxima(plan: Plan) -> dict[str, int]:
@@ -170,6 +197,16 @@ def _quotas(client: Any, service_code: str) -> dict[str, dict[str, Any]]:
             for quota in page.get("Quotas", []):
                 found[quota["QuotaName"]] = quota
     return found
+
+
+def node_instance_types(plan: Plan) -> list[str]:
+    """The EC2 types the plan's node groups and Karpenter NodePools (their instance-type requirements) may launch."""
+    types = [t for g in plan.of_type("aws:eks/nodeGroup:NodeGroup") for t in g.inputs.get("instanceTypes") or []]
+    for pool in plan.of_type("kubernetes:karpenter.sh/v1:NodePool"):
+        requirements = (((pool.inputs.get("spec") or {}).get("template") or {}).get("spec") or {}).get("requirements") or []
+        types += [t for r in requirements if isinstance(r, dict) and r.get("key") == "node.kubernetes.io/instance-type"
+                  and r.get("operator") == "In" for t in r.get("values") or []]
+    return list(dict.fromkeys(types))
 
 
 def instance_vcpus(needs_types: Iterable[str], clients: Any) -> dict[str, int]:

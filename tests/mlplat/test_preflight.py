@@ -46,9 +46,11 @@ def test_endpoints_count_their_autoscaling_maximum_twice_when_deployed_blue_gree
 
 
 def test_gpu_pools_need_vcpus_of_their_class_at_their_maximum(prod_plan):
-    pool = next(g for g in prod_plan.of_type("aws:eks/nodeGroup:NodeGroup") if g.inputs["instanceTypes"] == ["p4d.24xlarge"])
+    pool = next(p for p in prod_plan.of_type("kubernetes:karpenter.sh/v1:NodePool") if p.name.endswith("-a100"))
     needs = _by_name(needs_of(prod_plan, vcpus={"p4d.24xlarge": 96, "m6i.large": 2}))
-    assert needs["Running On-Demand P instances"].amount == pool.inputs["scalingConfig"]["maxSize"] * 96
+    # The Karpenter NodePool at its node limit (16 in prod), on demand.
+    assert needs["Running On-Demand P instances"].amount == int(pool.inputs["spec"]["limits"]["nodes"]) * 96 == 16 * 96
+    assert "NodePool platform-training-nodepool-a100: 16 x p4d.24xlarge" in needs["Running On-Demand P instances"].reasons[0]
     assert needs[f"Running On-Demand {STANDARD_CLASS} instances"].amount == 3 * 2  # the system group: at most 3
     assert not any(n.service_code == "ec2" for n in needs_of(prod_plan))  # no vCPU figures: no EC2 needs
 
@@ -63,6 +65,20 @@ def test_spot_pools_count_against_the_spot_quota():
 
     needs = _by_name(needs_of(run_callable(program), vcpus={"g5.12xlarge": 48}))
     assert needs["All G and VT Spot Instance Requests"].amount == 4 * 48
+
+
+def test_a_node_pool_with_spot_and_on_demand_may_fill_either_quota():
+    import pulumi_kubernetes as k8s
+
+    def program():
+        k8s.apiextensions.CustomResource("pool", api_version="karpenter.sh/v1", kind="NodePool", metadata={"name": "p"}, spec={
+            "template": {"spec": {"requirements": [
+                {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["g5.xlarge", "g5.12xlarge"]},
+                {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot", "on-demand"]}]}},
+            "limits": {"nodes": "3"}})
+
+    needs = _by_name(needs_of(run_callable(program), vcpus={"g5.xlarge": 4, "g5.12xlarge": 48}))
+    assert needs["All G and VT Spot Instance Requests"].amount == needs["Running On-Demand G and VT instances"].amount == 3 * 48
 
 
 def test_pipeline_steps_need_their_instances_from_parameter_defaults():
