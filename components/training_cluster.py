@@ -706,6 +706,14 @@ class TrainingCluster(pulumi.ComponentResource):
                 ),
                 [controller, crds, profile, access, *node_ready, *discovery],
             )
+            if pool.capacity_reservations:
+                others = [t for t in pool.effective_capacity_types if t != "reserved"]
+                pulumi.log.info(
+                    f"GPU pool {pool.name!r} launches into its capacity reservations first: "
+                    f"{'; '.join(_describe_reservation(r) for r in pool.capacity_reservations)}"
+                    f" (then {', '.join(others) if others else 'nothing else: without room in them, its pods wait'})",
+                    resource=node_class,
+                )
             max_nodes = min(pool.max_size, cap)
             self._object(
                 child(name, f"nodepool-{pool.name}"),
@@ -796,6 +804,13 @@ def _reservation_term(reservation: CapacityReservationSpec) -> dict[str, Any]:
     if reservation.owner_id is not None:
         term["ownerID"] = reservation.owner_id
     return term
+
+
+def _describe_reservation(reservation: CapacityReservationSpec) -> str:
+    if reservation.id is not None:
+        return reservation.id
+    tags = ", ".join(f"{k}={v}" for k, v in sorted(reservation.tags.items()))
+    return f"tagged {tags}" + (f" (owner {reservation.owner_id})" if reservation.owner_id else "")
 
 
 def _grant(bucket: Any, access: str, role: aws.iam.Role, prefix: str) -> None:

@@ -140,7 +140,8 @@ OTHER_ADMIN = "arn:aws:iam::123456789012:role/ci/Deployer_Role"
 POOLS = (
     GpuPoolArgs(name="a10g", instance_types=("g5.2xlarge", "g5.4xlarge"), capacity_type="SPOT", max_size=4,
                 labels={"team.example.com/tier": "batch"}),
-    GpuPoolArgs(name="h100", instance_types=("p5.48xlarge",), max_size=2),
+    GpuPoolArgs(name="h100", instance_types=("p5.48xlarge",), max_size=2, capacity_types=("reserved", "on-demand"),
+                capacity_reservations=({"id": "cr-0123456789abcdef0"}, {"tags": {"purpose": "llm"}, "owner_id": ACCOUNT})),
 )
 TEAMS = (
     TeamArgs(name="vision", gpus={"a10g": 4, "h100": 8}, namespaces=("vision", "vision-eval")),
@@ -616,7 +617,19 @@ def test_spot_pools_labels_and_hop_limit_follow_args() -> None:
         assert node_class.inputs["spec"]["metadataOptions"]["httpPutResponseHopLimit"] == 2, node_class.urn
     assert res(plan, "training-system-lt", LAUNCH_TEMPLATE).inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
     h100 = res(plan, "training-nodepool-h100", NODE_POOL).inputs["spec"]["template"]["spec"]["requirements"]
-    assert {r["key"]: r["values"] for r in h100}["karpenter.sh/capacity-type"] == ["on-demand"]
+    assert {r["key"]: r["values"] for r in h100}["karpenter.sh/capacity-type"] == ["reserved", "on-demand"]
+
+
+def test_reserved_capacity_is_selected_in_the_node_class_and_the_plan_says_which() -> None:
+    plan = variant_plan()
+    node_class = res(plan, "training-nodeclass-h100", NODE_CLASS)
+    assert node_class.inputs["spec"]["capacityReservationSelectorTerms"] == [
+        {"id": "cr-0123456789abcdef0"}, {"tags": {"purpose": "llm"}, "ownerID": ACCOUNT}]
+    assert "capacityReservationSelectorTerms" not in res(plan, "training-nodeclass-a10g", NODE_CLASS).inputs["spec"]
+    (note,) = [d for d in plan.diagnostics if "capacity reservations" in d.message]
+    assert note.severity == "info" and note.urn == node_class.urn
+    assert note.message == ("GPU pool 'h100' launches into its capacity reservations first: cr-0123456789abcdef0; "
+                            f"tagged purpose=llm (owner {ACCOUNT}) (then on-demand)")
 
 
 def test_dev_ssh_opt_in_admits_only_the_listed_security_groups() -> None:
