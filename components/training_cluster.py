@@ -10,12 +10,19 @@ What it declares (type token `mlplat:training:TrainingCluster`):
   (`authenticationMode=API`, the creator gets no implicit admin): each admin role gets the
   cluster admin access policy; an IAM OIDC provider for IRSA; the VPC CNI add-on with network
   policy enforcement (NetworkPolicies are inert without it);
-- node groups: a small on-demand `system` group for add-ons and one group per GPU pool
-  (`AL2023_x86_64_NVIDIA`, tainted `nvidia.com/gpu=true:NoSchedule`, scaling from 0 up to the
-  environment's cap), all from launch templates that require IMDSv2 and encrypt the root volume
-  with the cluster key. No SSH, except in dev behind an explicit opt-in;
+- nodes: a small on-demand managed `system` node group for add-ons (a launch template that
+  requires IMDSv2 and encrypts the root volume with the cluster key; no SSH, except in dev behind
+  an explicit opt-in), and GPU pools that Karpenter 1.14.1 provisions: per pool a NodePool
+  (instance types or families, capacity types, tainted `nvidia.com/gpu=true:NoSchedule`, limits
+  from the environment's cap, never disrupted while busy) and an EC2NodeClass (the AL2023 AMI,
+  the GPU nodes' instance profile, subnets and security group by discovery tag, IMDSv2 only, a
+  root volume encrypted with the cluster key, capacity reservations). Karpenter itself: the
+  `karpenter-crd` and `karpenter` charts (controller on the system nodes, isolated VPC), its IRSA
+  role with the policies Karpenter documents, the interruption queue (encrypted with the cluster
+  key) fed by five EventBridge rules, the GPU node role, instance profile and `EC2_LINUX` access
+  entry (`_karpenter.py` holds the documents);
 - images: the network has no internet route, so the add-ons' images come from ECR pull-through
-  caches (registry.k8s.io always, quay.io with KubeRay). nvcr.io (the NVIDIA device plugin) is
+  caches (registry.k8s.io and ECR Public always, quay.io with KubeRay). nvcr.io (the NVIDIA device plugin) is
   not a registry ECR can cache: its image comes from a private ECR mirror repository this
   component creates and the platform team fills once per version (see `DEVICE_PLUGIN_MIRROR_HELP`);
 - in the cluster, through a Kubernetes provider the component owns: the NVIDIA device plugin,
@@ -211,9 +218,16 @@ class TrainingCluster(pulumi.ComponentResource):
     `-cluster-role-encryption`, `-control-plane-logs`, `-cluster`, `-oidc`, `-admin-<role name>`
     and `-admin-<role name>-policy` per admin role, `-vpc-cni`, `-node-role`,
     `-node-role-<worker|ecr-read|cni>`, `-node-role-image-cache`, `-image-cache-k8s`
-    (`-image-cache-quay` with KubeRay), `-device-plugin-mirror` (unless adopted), `-system-lt`,
-    `-system`, `-gpu-<pool>-lt`, `-gpu-<pool>` per pool (`-ssh` and `-ssh-from-<i>` with dev SSH),
-    `-k8s` (the Kubernetes provider), `-nvidia-device-plugin`, `-kueue` (`-kuberay`),
+    `-image-cache-ecr` (`-image-cache-quay` with KubeRay), `-device-plugin-mirror` (unless adopted),
+    `-system-lt`, `-system` (`-ssh` and `-ssh-from-<i>` with dev SSH), `-k8s` (the Kubernetes
+    provider), `-nvidia-device-plugin`, `-kueue` (`-kuberay`); Karpenter's `-gpu-node-role`,
+    `-gpu-node-role-<worker|ecr-read|cni|ssm>`, `-gpu-node-role-image-cache`, `-gpu-node-profile`,
+    `-gpu-node-access`, `-discovery-sg`, `-discovery-subnet-<i>`, `-interruption-queue`,
+    `-interruption-queue-policy`, `-interruption-<event>` and `-interruption-<event>-target` per
+    event, `-karpenter-role`, `-karpenter-<policy>` and `-karpenter-<policy>-attachment` per
+    documented policy, `-karpenter-key`, `-karpenter-crd`, `-karpenter`, and per GPU pool
+    `-nodeclass-<pool>` and `-nodepool-<pool>` (the GPU node groups `-gpu-<pool>` and
+    `-gpu-<pool>-lt` of earlier releases are gone);
     `-priority-<class>`, `-flavor-default`, `-flavor-<pool>`, `-cohort`; per team `-team-<team>-role`
     and `-team-<team>-queue`; per team namespace `-ns-<ns>` and `-ns-<ns>-<quota|limits|sa|queue>`,
     `-ns-<ns>-<policy name>` per NetworkPolicy. Bucket grants are children of the artifact store.
@@ -821,7 +835,8 @@ def _grant(bucket: Any, access: str, role: aws.iam.Role, prefix: str) -> None:
 
 
 def _check_role_name_room(name: str, args: TrainingClusterArgs) -> None:
-    """Team roles are auto-named `<name>-team-<team>-role-<7 hex>`, which IAM caps at 64 characters."""
+    """Team roles are auto-named `<name>-team-<team>-role-<7 hex>`, which IAM caps at 64 characters (as are
+    Karpenter's roles and interruption rules, `<name>-<suffix>-<7 hex>`)."""
     problems = []
     for i, team in enumerate(args.teams):
         length = len(child(name, f"team-{team.name}-role")) + 8
@@ -830,6 +845,15 @@ def _check_role_name_room(name: str, args: TrainingClusterArgs) -> None:
                 Problem(f"{A}.teams.{i}.name",
                         f"makes the role name of component {name!r} {length} characters (IAM allows {MAX_IAM_ROLE_NAME}); "
                         "shorten the team or component name", team.name)
+            )
+    # Auto-named children of the component's own: IAM role names and EventBridge rule names stop at 64.
+    for suffix in ("gpu-node-role", "karpenter-role", *(f"interruption-{e}" for e in karpenter.INTERRUPTION_EVENTS)):
+        length = len(child(name, suffix)) + 8
+        if length > MAX_IAM_ROLE_NAME:
+            problems.append(
+                Problem(f"TrainingCluster {name!r}",
+                        f"makes the auto-name of its child {child(name, suffix)!r} {length} characters (IAM and "
+                        f"EventBridge allow {MAX_IAM_ROLE_NAME}); shorten the component name")
             )
     if problems:
         raise ConfigError(problems)
