@@ -82,7 +82,8 @@ def _canonical(value: Any) -> str:
 
 
 def diff_plans(baseline: Baseline, plan: Baseline) -> PlanDiff:
-    """Every resource of the baseline and the plan (a Plan, or its preview JSON), with what the plan does to it (sorted by URN)."""
+    """Every resource of the baseline and the plan (a Plan or its preview JSON), with what the plan does
+    to it, sorted by URN."""
     before, after = resources_of(baseline), resources_of(plan)
     changes: list[Change] = []
     for urn in sorted(set(before) | set(after)):
