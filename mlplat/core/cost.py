@@ -425,6 +425,30 @@ def _node_group(r: CostResource, ctx: PricingContext) -> list[CostItem]:
                    f"up to {maximum} x {instance_type}", {"instanceType": instance_type, "count": desired})]
 
 
+def _requirement_values(requirements: Any, key: str) -> list[str]:
+    return [v for req in requirements or [] if isinstance(req, Mapping) and req.get("key") == key and req.get("operator") == "In"
+            for v in req.get("values") or [] if isinstance(v, str)]
+
+
+@pricer("kubernetes:karpenter.sh/v1:NodePool")
+def _node_pool(r: CostResource, ctx: PricingContext) -> list[CostItem]:
+    """A Karpenter NodePool runs no node until a pod asks: $0 fixed, "up to" its node limit at the dearest type it
+    may launch (a pool naming only instance families is left unpriced: the size is Karpenter's choice)."""
+    requirements = r.get("spec.template.spec.requirements")
+    types = _requirement_values(requirements, "node.kubernetes.io/instance-type")
+    if not types:
+        return []
+    priced = [(ctx.rate("ec2", t)[0], t) for t in types]
+    instance_type = max(priced, key=lambda p: p[0].usd if p[0] else -1.0)[1]
+    try:
+        limit = int(str(r.get("spec.limits.nodes")))
+    except ValueError:
+        return []
+    return [_fixed(r, ctx, "ec2", instance_type, 0, "instance-hour", f"0 x {instance_type} until a job asks",
+                   limit * ctx.hours, f"up to {limit} x {instance_type} (limits.nodes)",
+                   {"instanceType": instance_type, "count": 0})]
+
+
 @pricer("aws:ec2/capacityReservation:CapacityReservation")
 def _capacity_reservation(r: CostResource, ctx: PricingContext) -> list[CostItem]:
     instance_type, count = r.get("instanceType"), _int(r.get("instanceCount"))

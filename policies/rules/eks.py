@@ -230,6 +230,7 @@ class GpuCapacity:
     max_nodes: Optional[int] = None
     max_nodes_where: str = "maxSize"
     unreadable: Optional[str] = None
+    node_limit_required: bool = False  # no bound without max_nodes (a NodePool; a node group always has maxSize)
 
     @property
     def gpu_types(self) -> list[str]:
@@ -312,8 +313,11 @@ def gpu_node_groups(r: ResourceView, cfg: GpuNodeGroupConfig, ctx: RuleContext) 
     for instance_type in capacity.gpu_types:
         if not any(fnmatch.fnmatchcase(instance_type, pattern) for pattern in allowed):
             listed = ", ".join(allowed) or "none"
+            # A NodePool's family reads as `<family>.*`: allowed only when the list admits every size of it.
+            what = (f"instance family {instance_type[:-2]} (any size)" if instance_type.endswith(".*")
+                    else f"instance type {instance_type}")
             yield Finding(
-                f"GPU instance type {instance_type} is not allowed in {ctx.environment} (allowed: {listed}; read from {capacity.where})",
+                f"GPU {what} is not allowed in {ctx.environment} (allowed: {listed}; read from {capacity.where})",
                 key=instance_type,
             )
     if capacity.unreadable is not None:
@@ -324,6 +328,9 @@ def gpu_node_groups(r: ResourceView, cfg: GpuNodeGroupConfig, ctx: RuleContext) 
             f"GPU {capacity.kind} {capacity.max_nodes_where} {capacity.max_nodes} exceeds the {ctx.environment} cap of {cap} nodes",
             key="max-size",
         )
+    elif capacity.max_nodes is None and capacity.node_limit_required and cap is not None:
+        yield Finding(f"GPU {capacity.kind} has no {capacity.max_nodes_where}: it may launch GPU nodes without bound "
+                      f"(the {ctx.environment} cap is {cap} nodes)", key="max-size")
 
 
 
@@ -369,7 +376,7 @@ def node_pool_capacity(r: ResourceView) -> Optional[GpuCapacity]:
     return GpuCapacity(
         kind="NodePool", instance_types=(*types, *(f"{f}.*" for f in families)), where="its requirements",
         accelerated_image=gpu_marked, image="nvidia.com/gpu" if gpu_marked else "", max_nodes=count,
-        max_nodes_where="limits.nodes", unreadable=unreadable,
+        max_nodes_where="limits.nodes", unreadable=unreadable, node_limit_required=True,
     )
 
 

@@ -20,6 +20,7 @@ from mlplat.tooling.policy_runner import evaluate
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 
@@ -52,6 +53,10 @@ def _expected_line(resource, plan, table) -> tuple[float, float]:
         scaling = resource.inputs["scalingConfig"]
         desired = scaling.get("desiredSize", scaling["minSize"])
         return desired * hours * rate, scaling["maxSize"] * hours * rate
+    if resource.type == NODE_POOL:
+        types = [v for req in resource.inputs["spec"]["template"]["spec"]["requirements"]
+                 if req["key"] == "node.kubernetes.io/instance-type" for v in req["values"]]
+        return 0.0, int(resource.inputs["spec"]["limits"]["nodes"]) * hours * max(_hourly(table, "ec2", t) for t in types)
     if resource.type == ENDPOINT_CONFIG:
         fixed = up_to = 0.0
         for variant in resource.inputs["productionVariants"]:
@@ -96,7 +101,7 @@ def test_prods_estimate_is_explained_line_by_line_by_the_tables_prices(prod, tab
     # The lines a reviewer checks first: the control plane, the GPU pool at zero and up to its maximum.
     cluster = next(i for i in estimate.fixed if i.type == "aws:eks/cluster:Cluster")
     assert cluster.monthly_usd == pytest.approx(730 * table.service(REGION, "eks_cluster_hour").usd)
-    gpu = next(i for i in estimate.fixed if i.type == NODE_GROUP and i.detail["instanceType"] == "p4d.24xlarge")
+    gpu = next(i for i in estimate.fixed if i.type == NODE_POOL and i.detail["instanceType"] == "p4d.24xlarge")
     assert gpu.monthly_usd == 0 and gpu.up_to_monthly_usd == pytest.approx(16 * 730 * table.ec2_hourly(REGION, "p4d.24xlarge").usd)
 
 
