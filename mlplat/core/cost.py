@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
 
 from mlplat.core.prices import HOURS_PER_MONTH, Price, PriceTable, SageMakerUse
+from mlplat.core.paths import value_at
 from mlplat.core.vocabulary import FAMILY_TAG
 
 __all__ = [
@@ -44,15 +45,7 @@ class CostResource:
     parent: Optional[str] = None
 
     def get(self, path: str, default: Any = None) -> Any:
-        current: Any = self.props
-        for part in path.split("."):
-            if isinstance(current, Mapping) and part in current:
-                current = current[part]
-            elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-                current = current[int(part)]
-            else:
-                return default
-        return current
+        return value_at(self.props, path, default)
 
     @property
     def tags(self) -> Mapping[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from mlplat.core.paths import value_at
+
 from .pulumi_compat import UNKNOWN
 from .secrets import SECRET, Redactor, redact_paths, values_at
 
@@ -72,15 +74,7 @@ class PlannedResource:
 
     def get(self, path: str, default: Any = None) -> Any:
         """An input by dotted path (`versioningConfiguration.status`), or `default`."""
-        current: Any = self.inputs
-        for part in path.split("."):
-            if isinstance(current, dict) and part in current:
-                current = current[part]
-            elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-                current = current[int(part)]
-            else:
-                return default
-        return current
+        return value_at(self.inputs, path, default)
 
     @property
     def tags(self) -> dict[str, Any]:

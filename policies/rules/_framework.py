@@ -45,6 +45,7 @@ from pulumi_policy import (
 )
 from pydantic import BaseModel, ConfigDict
 
+from mlplat.core.paths import value_at
 from mlplat.core.sdk_compat import UnknownValueError
 from mlplat.core.vocabulary import ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
 
@@ -107,15 +108,7 @@ class ResourceView:
         return self._index().referencing(self, types, props)
 
     def get(self, path: str, default: Any = None) -> Any:
-        current: Any = self.props
-        for part in path.split("."):
-            if isinstance(current, Mapping) and part in current:
-                current = current[part]
-            elif isinstance(current, Sequence) and not isinstance(current, str) and part.isdigit() and int(part) < len(current):
-                current = current[int(part)]
-            else:
-                return default
-        return current
+        return value_at(self.props, path, default)
 
     def known(self, path: str, default: Any = None) -> Any:
         """Like `get`, but an unknown value reads as `default` (for values a rule only joins on)."""
