@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Optional
 
-from mlplat.core.cost import CostDifference, CostEstimate, CostResource, cost_difference, estimate_cost
+from mlplat.core.cost import CostDifference, CostEstimate, CostItem, CostResource, cost_difference, estimate_cost
 from mlplat.core.prices import STALE_AFTER_DAYS, PriceTable
 
 from .plan import Plan
@@ -19,6 +19,7 @@ from .plan import Plan
 __all__ = ["PlanCost", "baseline_resources", "plan_cost", "plan_resources", "plan_region"]
 
 _SHOWN = 8  # rows of the short table
+_GROUPINGS = (("per model family", "family"), ("per team (owner tag)", "team"))
 
 
 def plan_region(plan: Plan) -> Optional[str]:
@@ -94,6 +95,13 @@ class PlanCost:
             document["baseline"] = self.difference.to_json()
         return document
 
+    def _largest_fixed(self) -> list[CostItem]:
+        return sorted(self.estimate.fixed, key=lambda i: -(i.monthly_usd or 0.0))[:_SHOWN]
+
+    def _totals(self, key: str) -> dict[str, float]:
+        """Non-zero totals per model family or team; "-" (resources without the tag) left out."""
+        return {k: v for k, v in self.estimate.by(key).items() if k != "-" and v}
+
     def lines_text(self) -> list[str]:
         e = self.estimate
         lines = ["", f"Cost estimate: {self.headline()}", f"  {self.basis()}"]
@@ -101,17 +109,14 @@ class PlanCost:
             lines.append(f"  against the baseline: {self.difference.headline()}")
         lines += [f"  warning: {w}" for w in self.warnings()]
         lines.append("  largest fixed items:")
-        for item in sorted(e.fixed, key=lambda i: -(i.monthly_usd or 0.0))[:_SHOWN]:
+        for item in self._largest_fixed():
             amount = f"${item.monthly_usd:>10,.2f}" if item.monthly_usd is not None else "  unpriced "
             lines.append(f"    {amount}  {item.resource}: {item.description}")
         lines.append("  per component:")
-        lines += [f"    ${usd:>10,.2f}  {name}" for name, usd in e.by("component").items() if usd]
-        families = {k: v for k, v in e.by("family").items() if k != "-" and v}
-        if families:
-            lines.append("  per model family: " + ", ".join(f"{k} ${v:,.0f}" for k, v in families.items()))
-        teams = {k: v for k, v in e.by("team").items() if k != "-" and v}
-        if teams:
-            lines.append("  per team (owner tag): " + ", ".join(f"{k} ${v:,.0f}" for k, v in teams.items()))
+        lines += [f"    ${usd:>10,.2f}  {name}" for name, usd in self.estimate.by("component").items() if usd]
+        for label, key in _GROUPINGS:
+            if totals := self._totals(key):
+                lines.append(f"  {label}: " + ", ".join(f"{k} ${v:,.0f}" for k, v in totals.items()))
         if e.usage:
             lines.append(f"  usage-based, not in the total: {len(e.usage)} items (storage, data processed, job hours)")
         return lines
@@ -121,17 +126,14 @@ class PlanCost:
         lines = ["", f"#### Cost: {self.headline()}", "", f"{self.basis()}."]
         lines += [f"> **Warning**: {w}" for w in self.warnings()]
         lines += ["", "| monthly | resource | what |", "| ---: | --- | --- |"]
-        for item in sorted(e.fixed, key=lambda i: -(i.monthly_usd or 0.0))[:_SHOWN]:
+        for item in self._largest_fixed():
             amount = f"${item.monthly_usd:,.2f}" if item.monthly_usd is not None else "unpriced"
             lines.append(f"| {amount} | `{item.resource}` | {item.description} |")
         lines += ["", "<details><summary>Per component, family and team; usage-based items</summary>", ""]
-        lines += [f"- {name}: ${usd:,.2f}" for name, usd in e.by("component").items() if usd]
-        families = {k: v for k, v in e.by("family").items() if k != "-" and v}
-        if families:
-            lines.append("- per model family: " + ", ".join(f"{k} ${v:,.2f}" for k, v in families.items()))
-        teams = {k: v for k, v in e.by("team").items() if k != "-" and v}
-        if teams:
-            lines.append("- per team (owner tag): " + ", ".join(f"{k} ${v:,.2f}" for k, v in teams.items()))
+        lines += [f"- {name}: ${usd:,.2f}" for name, usd in self.estimate.by("component").items() if usd]
+        for label, key in _GROUPINGS:
+            if totals := self._totals(key):
+                lines.append(f"- {label}: " + ", ".join(f"{k} ${v:,.2f}" for k, v in totals.items()))
         if e.usage:
             lines += ["", "Usage-based (not in the total):", ""]
             for item in e.usage:

@@ -26,6 +26,8 @@ from typing import Any, Iterable, Iterator, Optional
 
 from pydantic import Field
 
+from mlplat.core.paths import value_at
+
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
 from ._framework import MISSING as _MISSING, UNKNOWN as _UNKNOWN, state as _state
 
@@ -60,14 +62,6 @@ def _steps(steps: Any) -> Iterator[dict[str, Any]]:
         if step.get("Type") == "Condition" and isinstance(arguments, dict):
             yield from _steps(arguments.get("IfSteps"))
             yield from _steps(arguments.get("ElseSteps"))
-
-
-def _at(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
 
 
 def _is_expression(value: Any) -> bool:
@@ -132,13 +126,13 @@ def pipeline_steps_isolated(r: ResourceView, cfg: Any, ctx: RuleContext) -> Iter
             for path in switches:
                 if path in _ISOLATION and name in cfg.isolation_exempt_steps:
                     continue
-                value = _at(arguments, path)
+                value = value_at(arguments, path)
                 if value is not True:
                     shown = "a pipeline expression (whoever starts the pipeline decides)" if _is_expression(value) else (
                         "not set (the default is off)" if value is None else repr(value))
                     yield Finding(f"pipeline {r.name}: step {name}: {path} is {shown}", key=f"{name}:{path}")
             for path in values:
-                if not _set(_at(arguments, path)):
+                if not _set(value_at(arguments, path)):
                     yield Finding(f"pipeline {r.name}: step {name}: {path} is not set", key=f"{name}:{path}")
 
 
@@ -168,7 +162,7 @@ def pipeline_registration_approval(r: ResourceView, cfg: Any, ctx: RuleContext) 
             if step.get("Type") != "RegisterModel":
                 continue
             name = step.get("Name")
-            status = _at(step.get("Arguments"), "ModelApprovalStatus")
+            status = value_at(step.get("Arguments"), "ModelApprovalStatus")
             problem = _approval_problem(status, parameters)
             if problem is not None:
                 yield Finding(f"pipeline {r.name}: step {name} registers models {problem}", key=str(name))

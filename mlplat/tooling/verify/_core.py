@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ...core.paths import value_at
 from ..plan import PlannedResource
 from ..state import Deployment
 
@@ -120,15 +121,7 @@ class Context:
         """The first of `names` the state records, outputs first (the provider's view), then inputs."""
         for source in (self.resource.outputs, self.resource.inputs):
             for name in names:
-                current: Any = source
-                for part in name.split("."):
-                    if isinstance(current, dict) and part in current:
-                        current = current[part]
-                    elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-                        current = current[int(part)]
-                    else:
-                        current = None
-                        break
+                current = value_at(source, name)
                 if current not in (None, ""):
                     return current
         return default
