@@ -96,3 +96,22 @@ def test_a_malformed_table_is_a_config_error_naming_it(tmp_path):
 
 def test_the_published_date_is_a_date():
     assert isinstance(load_price_table().published, date)
+
+
+def test_every_vendored_price_is_quoted_by_its_source():
+    """A hand-curated price is the number its source states (no typo, no rounding, no invented rate)."""
+    table = load_price_table()
+    for region in table.regions:
+        for section in ("ec2", "sagemaker_hosting", "sagemaker_training", "sagemaker_processing", "services"):
+            for key in table.priced(region, section):
+                price = table._price(region, section, key)
+                quoted = f"{price.usd:.10f}".rstrip("0").rstrip(".")
+                assert quoted in table.sources[price.source].note, (region, section, key, quoted, price.source)
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "us-west-2", "eu-west-1"])
+@pytest.mark.parametrize("instance_type", ["m6i.large", "m5.large", "g5.xlarge", "g5.2xlarge", "p4d.24xlarge"])
+def test_the_node_group_and_gpu_pool_types_are_priced_in_every_vendored_region(region, instance_type):
+    """The EC2 types of the config defaults and environment overlays (system nodes, dev/staging/prod GPU pools)."""
+    price = load_price_table().ec2_hourly(region, instance_type)
+    assert price is not None and price.usd > 0
