@@ -48,6 +48,7 @@ from .config_ml_lifecycle import (
 )
 from .config_monitoring import MonitoringConfig, check_monitoring
 from .config_pipelines import check_drift_targets, check_pipelines
+from .config_pricing import ALLOW_UNPRICED_KEY, unpriced_instance_type_problems
 from .config_serving import ServingConfig, ServingEndpointConfig, check_serving
 from .config_training import TrainingConfig, check_training
 from .environments import with_environment_defaults
@@ -117,6 +118,13 @@ class PlatformConfig(StrictModel):
         description="The environment's monthly budget in USD: an AWS Budget (costs tagged with this project) that "
         "alerts the alarm topic at 80% actual and 100% forecast, and the limit MLP-COST-01 compares the plan's fixed "
         "monthly estimate with (mandatory in staging and prod). Omitted: no budget (MLP-COST-01 reports it).",
+    )
+    allow_unpriced_instance_types: StrictBool = Field(
+        default=False,
+        description="Accept node-group, GPU-pool and endpoint instance types the price table does not price (or "
+        "does not list as offered) in the stack's region: the plan lists them as unpriced, the fixed monthly "
+        "estimate and MLP-COST-01 leave them out, and the plan's cost warnings say this is set. Omitted: refused, "
+        "naming the key, the type and the types the table prices there.",
     )
     team_budgets_usd_per_month: dict[str, float] = Field(
         default_factory=dict,
@@ -192,6 +200,8 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
                     if serving is not None else None)
         problems += check_drift_targets(monitoring.drift, families, pipelines)
     problems += _budget_problems(sections.get("budget_usd_per_month"), sections.get("team_budgets_usd_per_month") or {})
+    if ALLOW_UNPRICED_KEY in sections:
+        problems += unpriced_instance_type_problems(sections, sections.get("region") or aws_region)
     if env is not None and env != "dev" and sections.get("deletion_protection") is False:
         problems.append(Problem("platform.deletion_protection",
                                 f"must be true in {env} (stateful resources are protected outside dev)", False))

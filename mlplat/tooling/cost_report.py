@@ -16,10 +16,21 @@ from mlplat.core.prices import STALE_AFTER_DAYS, PriceTable
 
 from .plan import Plan
 
-__all__ = ["PlanCost", "baseline_resources", "plan_cost", "plan_resources", "plan_region"]
+ALLOW_UNPRICED_KEY = "allow_unpriced_instance_types"  # the stack-config key (mlplat.platform.config_pricing)
+
+__all__ = ["PlanCost", "baseline_resources", "plan_allows_unpriced", "plan_cost", "plan_resources", "plan_region"]
 
 _SHOWN = 8  # rows of the short table
 _GROUPINGS = (("per model family", "family"), ("per team (owner tag)", "team"))
+
+
+def _platform_config(plan: Plan) -> Mapping[str, Any]:
+    raw = plan.config.get("ml-platform:platform")
+    try:
+        platform = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        platform = {}
+    return platform if isinstance(platform, dict) else {}
 
 
 def plan_region(plan: Plan) -> Optional[str]:
@@ -27,13 +38,13 @@ def plan_region(plan: Plan) -> Optional[str]:
     region = plan.config.get("aws:region")
     if isinstance(region, str) and region:
         return region
-    raw = plan.config.get("ml-platform:platform")
-    try:
-        platform = json.loads(raw) if isinstance(raw, str) else {}
-    except ValueError:
-        platform = {}
-    value = platform.get("region") if isinstance(platform, dict) else None
+    value = _platform_config(plan).get("region")
     return value if isinstance(value, str) else None
+
+
+def plan_allows_unpriced(plan: Plan) -> bool:
+    """Whether the stack config opts in to instance types the price table does not price."""
+    return _platform_config(plan).get(ALLOW_UNPRICED_KEY) is True
 
 
 def plan_resources(plan: Plan) -> list[CostResource]:
@@ -59,6 +70,7 @@ class PlanCost:
     table: PriceTable
     today: date
     difference: Optional[CostDifference] = None
+    allows_unpriced: bool = False  # the stack config sets allow_unpriced_instance_types
 
     @property
     def stale(self) -> bool:
@@ -73,6 +85,9 @@ class PlanCost:
         if self.stale:
             warnings.append(f"the price table is {self.table.age_days(self.today)} days old (over {STALE_AFTER_DAYS}): "
                             f"refresh it with `mlplat prices refresh --region {self.estimate.region}`")
+        if self.allows_unpriced:
+            warnings.append(f"the stack config sets {ALLOW_UNPRICED_KEY}: instance types the price table does not "
+                            f"price are accepted ({len(self.estimate.unpriced)} fixed items unpriced in this plan)")
         if self.estimate.unpriced:
             reasons = sorted({i.unpriced for i in self.estimate.unpriced})
             shown = "; ".join(reasons[:4]) + (f"; and {len(reasons) - 4} more" if len(reasons) > 4 else "")
@@ -158,4 +173,4 @@ def plan_cost(plan: Plan, table: PriceTable, today: date, baseline: Optional[Map
     difference = None
     if baseline is not None:
         difference = cost_difference(estimate_cost(baseline_resources(baseline), table, region), estimate)
-    return PlanCost(estimate, table, today, difference)
+    return PlanCost(estimate, table, today, difference, plan_allows_unpriced(plan))
