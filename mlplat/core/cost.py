@@ -463,10 +463,11 @@ def _endpoint_configuration(r: CostResource, ctx: PricingContext) -> list[CostIt
         name = str(variant.get("variantName", "primary"))
         serverless = variant.get("serverlessConfig")
         if isinstance(serverless, Mapping):
-            memory = serverless.get("memorySizeInMb")
+            memory = _int(serverless.get("memorySizeInMb"))
+            size = f"{memory} MB = {memory / 1024:g} GB-seconds per second of inference" if memory else "memory unknown"
             items.append(_usage(r, ctx, "services", "sagemaker_serverless_gb_second", "GB-second",
-                                f"variant {name}: serverless, {memory} MB per invocation",
-                                "billed per second of inference x memory (GB); no charge while idle"))
+                                f"variant {name}: serverless, {size}",
+                                "seconds of inference a month (invocations x duration); no charge while idle"))
             provisioned = _int(serverless.get("provisionedConcurrency"))
             if provisioned:
                 items.append(_usage(r, ctx, "services", "sagemaker_serverless_provisioned_gb_second", "GB-second",

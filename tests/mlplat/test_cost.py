@@ -241,3 +241,37 @@ def test_budgets_are_aws_budgets_alerting_the_alarm_topic(prod):
     for budget in (environment, team):
         assert {n["notificationType"] for n in budget.inputs["notifications"]} == {"ACTUAL", "FORECASTED"}
         assert all(n["subscriberSnsTopicArns"] == [topic.outputs["arn"]] for n in budget.inputs["notifications"])
+
+
+def _serverless(memory_mb: int = 2048, provisioned: int = 0) -> list[CostResource]:
+    config = {"memorySizeInMb": memory_mb, "maxConcurrency": 5}
+    if provisioned:
+        config["provisionedConcurrency"] = provisioned
+    return [CostResource("urn:serverless-config", ENDPOINT_CONFIG, "serverless-config",
+                         {"productionVariants": [{"variantName": "primary", "serverlessConfig": config}]})]
+
+
+def test_serverless_inference_is_usage_at_the_sourced_gb_second_rate(table):
+    estimate = estimate_cost(_serverless(2048), table, REGION)
+    [item] = estimate.usage
+    assert item.price_key == "services/sagemaker_serverless_gb_second"
+    assert item.rate == table.service(REGION, "sagemaker_serverless_gb_second")
+    assert item.rate.usd > 0 and item.rate.source in table.sources
+    assert "2048 MB = 2 GB-seconds per second of inference" in item.description
+    assert estimate.fixed == [] and estimate.fixed_monthly_usd == 0  # billed by use, never in the fixed total
+
+
+def test_rates_no_source_gives_stay_unpriced_with_the_reason(table):
+    """Provisioned concurrency, MLflow tracking server sizes and the feature store's online storage: no cited source
+    prices them (README, Cost), so the estimate names them unpriced rather than counting $0."""
+    usage = estimate_cost(_serverless(1024, provisioned=2), table, REGION).usage
+    provisioned = next(i for i in usage if i.price_key == "services/sagemaker_serverless_provisioned_gb_second")
+    assert provisioned.rate is None and "no services price" in provisioned.unpriced
+    server = CostResource("urn:mlflow", "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", "mlflow",
+                          {"trackingServerSize": "Medium"})
+    [item] = estimate_cost([server], table, REGION).unpriced
+    assert item.monthly_usd is None and "mlflow_tracking_server_medium_hour" in item.unpriced
+    group = CostResource("urn:fg", "aws:sagemaker/featureGroup:FeatureGroup", "fg",
+                         {"onlineStoreConfig": {"enableOnlineStore": True}})
+    [online] = estimate_cost([group], table, REGION).usage
+    assert online.rate is None and "feature_store_online_gb_month" in online.unpriced
