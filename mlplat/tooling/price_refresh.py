@@ -20,11 +20,32 @@ __all__ = ["PRICING_API_REGION", "RefreshResult", "refresh_prices", "vendored_do
 
 PRICING_API_REGION = "us-east-1"
 _SAGEMAKER_COMPONENTS = {"hosting": "Hosting", "training": "Training", "processing": "Processing"}
-# Service rates refreshed from the API: table key -> (service code, filters, unit the rate must be in).
-_SERVICE_QUERIES: dict[str, tuple[str, dict[str, str], str]] = {
-    "eks_cluster_hour": ("AmazonEKS", {"usagetype": "AmazonEKS-Hours:perCluster"}, "Hrs"),
-    "kms_key_month": ("awskms", {"usagetype": "KMS-Keys"}, "Keys"),
-    "interface_endpoint_az_hour": ("AmazonVPC", {"productFamily": "VpcEndpoint", "endpointType": "PrivateLink"}, "Hrs"),
+
+
+@dataclass(frozen=True)
+class _ServiceRate:
+    """Where a service rate is in the Price List: the query (service code, product family) and, among the products it
+    answers, the one whose usage type ends with `usage_type` in `unit`.
+
+    Usage types carry a region prefix that is not regular (`USE1-`, `USW2-`, `EU-` for eu-west-1, and KMS's full
+    region name: `us-east-1-KMS-Keys`), so they are matched by suffix on the answers, never sent as a filter (an exact
+    `usagetype` filter matches no region). The suffix also keeps EKS extended support
+    (`AmazonEKS-Hours:extendedSupport`), EKS on Outposts (`AmazonEKS-Local-Outposts-Hours:perCluster`) and Gateway
+    Load Balancer endpoints (`VpcEndpoint-GWLBE-Hours`) out."""
+
+    service: str
+    product_family: str
+    usage_type: str
+    unit: str
+
+
+# Service rates refreshed from the API (table key -> where it is). Attribute names and values as the AmazonEKS,
+# awskms and AmazonVPC offers record them (productFamily Compute / Encryption Key / VpcEndpoint).
+_SERVICE_RATES: dict[str, _ServiceRate] = {
+    "eks_cluster_hour": _ServiceRate("AmazonEKS", "Compute", "AmazonEKS-Hours:perCluster", "Hrs"),
+    "kms_key_month": _ServiceRate("awskms", "Encryption Key", "KMS-Keys", "Keys"),
+    "interface_endpoint_az_hour": _ServiceRate("AmazonVPC", "VpcEndpoint", "VpcEndpoint-Hours", "Hrs"),
+    "interface_endpoint_gb": _ServiceRate("AmazonVPC", "VpcEndpoint", "VpcEndpoint-Bytes", "GB"),
 }
 
 
@@ -55,8 +76,14 @@ def refresh_prices(client: Any, region: str, vendored: Mapping[str, Any], today:
             filters = {"regionCode": region, "instanceName": instance_type, "component": component}
             _store(fresh[f"sagemaker_{use}"], sources, instance_type,
                    _first_rate(client, "AmazonSageMaker", filters, "Hrs"), today)
-    for key, (service, filters, unit) in _SERVICE_QUERIES.items():
-        _store(fresh["services"], sources, key, _first_rate(client, service, {"regionCode": region, **filters}, unit), today)
+    answers: dict[tuple[str, str], list[dict[str, Any]]] = {}  # one query per service and product family
+    for key, where in _SERVICE_RATES.items():
+        query = (where.service, where.product_family)
+        if query not in answers:
+            filters = {"regionCode": region, "productFamily": where.product_family}
+            answers[query] = list(_products(client, where.service, filters))
+        matching = [item for item in answers[query] if _usage_type_matches(item, where.usage_type)]
+        _store(fresh["services"], sources, key, _rate_of(matching, where.service, where.unit), today)
     kept = []
     for section, prices in fresh.items():
         for key, value in base.get(section, {}).items():
@@ -110,13 +137,26 @@ def _store(into: dict[str, list[Any]], sources: dict[str, dict[str, str]], key: 
 
 def _first_rate(client: Any, service: str, filters: Mapping[str, str], unit: str) -> Optional[_Rate]:
     """The on-demand rate in USD per `unit` of the first product matching every filter."""
-    for item in _products(client, service, filters):
+    return _rate_of(_products(client, service, filters), service, unit)
+
+
+def _rate_of(items: Iterable[Mapping[str, Any]], service: str, unit: str) -> Optional[_Rate]:
+    """The first product's on-demand rate in USD per `unit`: its first tier (a tiered rate, such as endpoint GB, is
+    quoted from 0; later tiers are cheaper and need the usage)."""
+    for item in items:
         for term in (item.get("terms", {}).get("OnDemand") or {}).values():
             for dimension in (term.get("priceDimensions") or {}).values():
                 usd = (dimension.get("pricePerUnit") or {}).get("USD")
-                if dimension.get("unit") == unit and usd is not None and float(usd) > 0:
+                first_tier = str(dimension.get("beginRange", "0")) in ("0", "0.0")
+                if dimension.get("unit") == unit and first_tier and usd is not None and float(usd) > 0:
                     return _Rate(float(usd), service, str(item.get("version", "")), str(item.get("publicationDate", "")))
     return None
+
+
+def _usage_type_matches(item: Mapping[str, Any], suffix: str) -> bool:
+    """`USE1-AmazonEKS-Hours:perCluster`, `EU-...`, `us-east-1-KMS-Keys` or the bare `suffix` (no region prefix)."""
+    usage_type = str(((item.get("product") or {}).get("attributes") or {}).get("usagetype", ""))
+    return usage_type == suffix or usage_type.endswith(f"-{suffix}")
 
 
 def _products(client: Any, service: str, filters: Mapping[str, str]) -> Iterator[dict[str, Any]]:

@@ -62,7 +62,7 @@ def test_refresh_takes_each_rate_and_names_its_offer_and_version():
             ("AmazonSageMaker", [_entry("AmazonSageMaker", "20261118000000", {"instanceName": "ml.m5.large", "component": "Hosting"}, "0.1280000000")]),
             ("AmazonEKS", [_entry("AmazonEKS", "20261001000000", {"usagetype": "EU-AmazonEKS-Hours:perCluster"}, "0.1000000000")]),
             ("awskms", []),  # no answer: the vendored rate stays, and the report says so
-            ("AmazonVPC", [_entry("AmazonVPC", "20261110000000", {"endpointType": "PrivateLink"}, "0.0110000000")]),
+            ("AmazonVPC", [_entry("AmazonVPC", "20261110000000", {"usagetype": "EU-VpcEndpoint-Hours"}, "0.0110000000")]),
         ])
         result = refresh_prices(client, "eu-west-1", _small_vendored(), TODAY)
         stubber.assert_no_pending_responses()
@@ -74,7 +74,7 @@ def test_refresh_takes_each_rate_and_names_its_offer_and_version():
     assert table.sagemaker_hourly("eu-west-1", "hosting", "ml.m5.large").usd == 0.128
     assert table.service("eu-west-1", "interface_endpoint_az_hour").usd == 0.011
     assert table.service("eu-west-1", "kms_key_month").source == "kms-page"  # kept from the vendored table
-    assert result.refreshed == 4 and result.kept == ["services/kms_key_month"]
+    assert result.refreshed == 4 and result.kept == ["services/kms_key_month"]  # no endpoint GB rate in the vendored eu-west-1
     # Other regions are untouched.
     assert table.ec2_hourly("us-east-1", "m5.large") == parse_price_table(vendored_document()).ec2_hourly("us-east-1", "m5.large")
 
@@ -134,3 +134,92 @@ def test_the_command_needs_its_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
+
+
+def _product(offer: str, sku: str, attributes: dict, dimensions: list[tuple[str, str, str]], family: str) -> str:
+    """A PriceList entry as GetProducts returns it: product (family, attributes as the offer records them), OnDemand
+    terms with one dimension per (unit, USD, beginRange), version and publication date."""
+    return json.dumps({
+        "product": {"productFamily": family, "attributes": {"servicecode": offer, **attributes}, "sku": sku},
+        "serviceCode": offer,
+        "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {
+            "priceDimensions": {f"{sku}.JRTCKXETXF.{i}": {
+                "unit": unit, "beginRange": begin, "endRange": "Inf", "description": "", "appliesTo": [],
+                "rateCode": f"{sku}.{i}", "pricePerUnit": {"USD": usd}} for i, (unit, usd, begin) in enumerate(dimensions)},
+            "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z", "offerTermCode": "JRTCKXETXF", "termAttributes": {}}}},
+        "version": "20261120000000", "publicationDate": "2026-11-20T00:00:00Z",
+    })
+
+
+def _filters(region: str, family: str) -> list[dict]:
+    return [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
+            {"Type": "TERM_MATCH", "Field": "productFamily", "Value": family}]
+
+
+def test_service_rates_are_queried_by_the_offers_attribute_names_and_picked_by_usage_type():
+    """EKS, KMS and interface endpoints: one query per offer and product family (regionCode, productFamily), then
+    the product whose usage type ends with the rate's (region prefixes differ: USE1-, EU-, us-east-1-)."""
+    region = "eu-west-1"
+    eks = [  # extended support first, Outposts second: neither is the standard per-cluster hour
+        _product("AmazonEKS", "EXT", {"usagetype": "EU-AmazonEKS-Hours:extendedSupport", "operation": "ExtendedSupport",
+                                      "locationType": "AWS Region", "regionCode": region}, [("Hrs", "0.6000000000", "0")],
+                 "Compute"),
+        _product("AmazonEKS", "OUT", {"usagetype": "EU-AmazonEKS-Local-Outposts-Hours:perCluster",
+                                      "operation": "CreateOperation", "locationType": "AWS Outposts",
+                                      "regionCode": region}, [("Hrs", "0.0300000000", "0")], "Compute"),
+        _product("AmazonEKS", "STD", {"usagetype": "EU-AmazonEKS-Hours:perCluster", "operation": "CreateOperation",
+                                      "locationType": "AWS Region", "regionCode": region}, [("Hrs", "0.1000000000", "0")],
+                 "Compute"),
+    ]
+    kms = [
+        _product("awskms", "REQ", {"usagetype": "eu-west-1-KMS-Requests", "regionCode": region},
+                 [("Requests", "0.0000030000", "0")], "Encryption Key"),
+        _product("awskms", "KEY", {"usagetype": "eu-west-1-KMS-Keys", "regionCode": region},
+                 [("Keys", "1.0000000000", "0")], "Encryption Key"),
+    ]
+    vpc = [
+        _product("AmazonVPC", "GWLBE", {"usagetype": "EU-VpcEndpoint-GWLBE-Hours", "operation": "VpcEndpoint",
+                                        "regionCode": region}, [("Hrs", "0.0040000000", "0")], "VpcEndpoint"),
+        _product("AmazonVPC", "BYTES", {"usagetype": "EU-VpcEndpoint-Bytes", "operation": "VpcEndpoint",
+                                        "group": "VPCE:VpcEndpoint", "regionCode": region},
+                 [("GB", "0.0040000000", "5242880"), ("GB", "0.0060000000", "1048576"), ("GB", "0.0100000000", "0")],
+                 "VpcEndpoint"),
+        _product("AmazonVPC", "HOURS", {"usagetype": "EU-VpcEndpoint-Hours", "operation": "VpcEndpoint",
+                                        "group": "VPCE:VpcEndpoint", "endpointType": "PrivateLink",
+                                        "regionCode": region}, [("Hrs", "0.0110000000", "0")], "VpcEndpoint"),
+    ]
+    document = _small_vendored()
+    document["regions"][region]["ec2"] = {}
+    document["regions"][region]["sagemaker_hosting"] = {}
+    for other in document["regions"].values():  # nothing to ask but the services
+        other["ec2"], other["sagemaker_hosting"] = {}, {}
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    with Stubber(client) as stubber:
+        for offer, family, answer in (("AmazonEKS", "Compute", eks), ("awskms", "Encryption Key", kms),
+                                      ("AmazonVPC", "VpcEndpoint", vpc)):
+            stubber.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": answer},
+                                 {"ServiceCode": offer, "Filters": _filters(region, family), "FormatVersion": "aws_v1",
+                                  "MaxResults": 100})
+        result = refresh_prices(client, region, document, TODAY)
+        stubber.assert_no_pending_responses()
+    services = result.table["regions"][region]["services"]
+    assert services["eks_cluster_hour"][0] == 0.1
+    assert services["kms_key_month"][0] == 1.0
+    assert services["interface_endpoint_az_hour"][0] == 0.011
+    assert services["interface_endpoint_gb"][0] == 0.01  # the first tier (up to 1 PB), not a later, cheaper one
+    assert all(value[1].startswith("price-list:") for value in services.values())
+    assert result.kept == []
+
+
+def test_a_usage_type_filter_is_never_sent():
+    """An exact `usagetype` filter matches no region (the prefix differs by region): the query never sends one."""
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    sent: list[dict] = []
+    client.meta.events.register("before-parameter-build.pricing.GetProducts", lambda params, **_: sent.append(params))
+    with Stubber(client) as stubber:
+        for service in ("AmazonEC2", "AmazonSageMaker", "AmazonEKS", "awskms", "AmazonVPC"):
+            stubber.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": []},
+                                 {"ServiceCode": service, "Filters": ANY, "FormatVersion": "aws_v1", "MaxResults": 100})
+        refresh_prices(client, "us-west-2", _small_vendored(), TODAY)
+    fields = {f["Field"] for params in sent for f in params["Filters"]}
+    assert "usagetype" not in fields and {"regionCode", "productFamily", "instanceType", "instanceName"} <= fields
