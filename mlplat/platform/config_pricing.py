@@ -1,16 +1,17 @@
 """The stack config's instance types against the price table: a fixed cost the estimate cannot price is refused.
 
 The fixed monthly estimate (what MLP-COST-01 compares with the budget) counts endpoint instances, node groups and
-GPU pools ("up to"). A type the vendored table does not price in the stack's region would leave that item out of the total,
-so the config refuses it, naming the key, the value and the types the table prices there, unless the stack opts in
-with `allow_unpriced_instance_types: true` (the plan then says so in its cost warnings).
+GPU pools ("up to"). A type the vendored table does not price in the stack's region would leave that item out of
+the total, so the config refuses it, naming the key, the value and the types the table prices there, unless the
+stack opts in with `allow_unpriced_instance_types: true` (the plan then says so in its cost warnings).
 
 Job instance types (training, processing, Model Monitor) are billed per job-hour: the estimate lists them as usage,
 never in the fixed total, with their rate or "rate not in the table"; they are not narrowed. A region the table has
 no prices for is not narrowed either: the whole estimate is marked unpriced there.
 
-    fixed_instance_type_keys(config) -> [InstanceTypeKey("platform.serving.endpoints.0.variants.0.instance_type",
-                                                         "sagemaker_hosting", "ml.m5.xlarge"), ...]
+    unpriced_instance_type_problems(sections, "eu-west-1")  # sections: PlatformConfig's, by field name
+    fixed_instance_type_keys(sections) -> [InstanceTypeKey("platform.serving.endpoints.0.variants.0.instance_type",
+                                                           "sagemaker_hosting", "ml.c5.2xlarge"), ...]
 """
 
 from __future__ import annotations

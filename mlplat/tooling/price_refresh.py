@@ -149,7 +149,8 @@ def _rate_of(items: Iterable[Mapping[str, Any]], service: str, unit: str) -> Opt
                 usd = (dimension.get("pricePerUnit") or {}).get("USD")
                 first_tier = str(dimension.get("beginRange", "0")) in ("0", "0.0")
                 if dimension.get("unit") == unit and first_tier and usd is not None and float(usd) > 0:
-                    return _Rate(float(usd), service, str(item.get("version", "")), str(item.get("publicationDate", "")))
+                    return _Rate(float(usd), service, str(item.get("version", "")),
+                                 str(item.get("publicationDate", "")))
     return None
 
 

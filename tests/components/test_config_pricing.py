@@ -46,7 +46,8 @@ def _accepted(raw: dict, region: str) -> bool:
 def test_every_endpoint_type_the_config_accepts_is_priced_where_offered(region):
     table = load_price_table()
     accepted = [t for t in sorted(hosting_instance_types()) if _accepted(_endpoint(t), region)]
-    unpriced = [t for t in accepted if table.offered(region, t) and table.sagemaker_hourly(region, "hosting", t) is None]
+    unpriced = [t for t in accepted
+                if table.offered(region, t) and table.sagemaker_hourly(region, "hosting", t) is None]
     assert unpriced == []
     # The narrowing keeps every priced type the other checks accept (us-west-2 prices none: nothing is accepted).
     opted_in = {t for t in table.priced(region, "sagemaker_hosting")
@@ -109,7 +110,8 @@ def test_the_plan_says_when_the_stack_accepts_unpriced_types():
     assert cost_report.ALLOW_UNPRICED_KEY == ALLOW_UNPRICED_KEY  # the tooling layer restates the platform's key
     variant = {"variantName": "primary", "instanceType": "ml.c5.2xlarge", "initialInstanceCount": 1}
     resource = PlannedResource(urn="urn:pulumi:dev::p::aws:sagemaker/endpointConfiguration:EndpointConfiguration::c",
-                               type="aws:sagemaker/endpointConfiguration:EndpointConfiguration", name="c", custom=True, parent=None,
+                               type="aws:sagemaker/endpointConfiguration:EndpointConfiguration", name="c",
+                               custom=True, parent=None,
                                inputs={"productionVariants": [variant]})
     table = load_price_table()
 
