@@ -75,6 +75,7 @@ __all__ = [
     "output_is_secret",
     "failed_rpc_traceback",
     "output_type_properties",
+    "output_type_property_docs",
     "is_output_type",
     "secret_envelope",
     "serialize_properties",
@@ -306,6 +307,14 @@ def output_type_properties(cls: type) -> tuple[tuple[str, Any], ...]:
     return tuple(
         (pulumi_name, prop.fget.__annotations__.get("return")) for _, pulumi_name, prop in _types._py_properties(cls)
     )
+
+
+def output_type_property_docs(cls: type) -> dict[str, str]:
+    """Engine name -> docstring of every `@pulumi.getter` property of an output type (the provider's
+    documentation of the field: what it is, the default it takes)."""
+    from pulumi import _types
+
+    return {pulumi_name: prop.__doc__ or "" for _, pulumi_name, prop in _types._py_properties(cls)}
 
 
 # --- the policy pack's analyzer ------------------------------------------------------------------

@@ -44,7 +44,19 @@ def test_every_program_plans_to_completion_and_says_what_was_generated(plans):
         for type_token, (count, properties) in plan.generated_outputs.items():
             resources = plan.of_type(type_token)
             assert len(resources) == count and properties, type_token
-            assert all(all(p in r.outputs for p in properties) for r in resources), type_token
+            assert all(all(_present(r.outputs, p) for p in properties) for r in resources), type_token
+
+
+def _present(outputs: dict, path: str) -> bool:
+    """Whether a generated property (`arn`, `origins[].connectionAttempts`) is in the outputs; a
+    nested path counts when some element of its list holds it (the one the program's value topped up)."""
+    head, _, rest = path.partition(".")
+    if head.endswith("[]"):
+        items = outputs.get(head[:-2])
+        return isinstance(items, list) and any(_present(item, rest) if rest else True for item in items)
+    if head not in outputs:
+        return False
+    return _present(outputs[head], rest) if rest else True
 
 
 def test_lambda_and_api_gateway_outputs_have_the_providers_formats(plans):
@@ -217,3 +229,45 @@ def test_a_custom_resource_without_a_class_gets_the_api_servers_metadata():
     widget = plan.named("pool")
     assert widget.id == f"team/{widget.outputs['metadata']['name']}" and widget.outputs["metadata"]["uid"]
     assert plan.undescribed_types == {"kubernetes:example.com/v1:Widget": 1}
+
+
+def test_nested_inputs_given_in_part_are_topped_up_with_what_the_provider_adds():
+    def program():
+        listener = aws.lb.Listener(
+            "http", load_balancer_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/lb/0123456789abcdef",
+            port=80, default_actions=[
+                {"type": "forward", "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/0123456789abcdef"},
+                {"type": "redirect", "redirect": {"status_code": "HTTP_301", "port": "443"}},
+            ],
+        )
+        cdn = aws.cloudfront.Distribution(
+            "cdn", enabled=True,
+            origins=[{"domain_name": "example.com", "origin_id": "o", "connection_timeout": 5}],
+            default_cache_behavior={"allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"],
+                                    "target_origin_id": "o", "viewer_protocol_policy": "redirect-to-https", "min_ttl": 60},
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate={"cloudfront_default_certificate": True},
+        )
+        eks = aws.eks.Cluster("eks", role_arn="arn:aws:iam::123456789012:role/eks", vpc_config={"subnet_ids": ["subnet-1"]})
+        pulumi.export("orders", listener.default_actions.apply(lambda actions: [a.order for a in actions]))
+        pulumi.export("redirect", listener.default_actions.apply(lambda actions: actions[1].redirect.host + ":" + actions[1].redirect.port))
+        pulumi.export("attempts", cdn.origins.apply(lambda origins: origins[0].connection_attempts + origins[0].connection_timeout))
+        pulumi.export("cache", cdn.default_cache_behavior.apply(lambda b: (b.min_ttl, b.compress)))
+        pulumi.export("eks_sg", eks.vpc_config.cluster_security_group_id)
+
+    plan = run_callable(program)
+    # Documented defaults fill what the program left out; what it gave (a timeout, a port, a TTL) stays.
+    assert plan.outputs["orders"] == [1, 2]
+    assert plan.outputs["redirect"] == "#{host}:443"
+    assert plan.outputs["attempts"] == 3 + 5
+    assert plan.outputs["cache"] == [60, False]
+    listener = plan.named("http").outputs["defaultActions"]
+    assert "redirect" not in listener[0] and listener[0]["targetGroupArn"].endswith("targetgroup/tg/0123456789abcdef")
+    assert re.fullmatch(f"sg-{HEX17}", plan.outputs["eks_sg"])  # "created by Amazon EKS": a value the service assigns
+    assert plan.named("eks").outputs["vpcConfig"]["subnetIds"] == ["subnet-1"]
+    # An optional field without a documented default is not invented.
+    assert "originPath" not in plan.named("cdn").outputs["origins"][0]
+    # The plan says which nested fields were added.
+    _, properties = plan.generated_outputs["aws:lb/listener:Listener"]
+    assert {"defaultActions[].order", "defaultActions[].redirect.host"} <= set(properties)
+    assert "defaultActions[].redirect.port" not in properties  # the program gave it

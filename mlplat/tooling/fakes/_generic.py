@@ -15,7 +15,12 @@ per type token into a list of small functions (the per-resource cost is a loop o
   account and region properties the run's, statuses the service's "ready" value from botocore's
   enum when it has one;
 - numbers, booleans, lists (one element), maps and nested objects follow their declared types;
-  `tagsAll` repeats `tags`, and whatever the program gave as an input is kept as it is.
+  `tagsAll` repeats `tags`, and whatever the program gave as an input is kept as it is;
+- a nested object the program gave in part (a listener's action, a distribution's origin) is
+  topped up with the fields its output type says the provider adds: a required field left out (as
+  above), the default the field's documentation names (`connectionAttempts` 3, a listener action's
+  `order` its position in the list), a value the documentation says the service assigns (an EKS
+  cluster's `vpcConfig.clusterSecurityGroupId`); every value the program gave is kept.
 
 Values derive from the resource's URN (an invoke's token and arguments), so they are stable from run
 to run; the region and account are the run's.
@@ -35,13 +40,17 @@ from mlplat.core.aws_models import python_pattern, service_model
 from ._core import FakeContext, fake_uuid, generated_name, stable_hex
 from mlplat.core.sdk_types import input_parameters
 
-from ._shapes import ASSET, BOOL, FLOAT, INT, LIST, MAP, OBJECT, STR, Prop, invoke_shape, resource_shape, snake_case
+from ._shapes import (
+    ASSET, BOOL, FLOAT, INT, LIST, MAP, OBJECT, POSITION, STR, Prop, invoke_shape, resource_shape, snake_case,
+)  # fmt: skip
 
 __all__ = ["CREATED_AT", "generic_invoke", "generic_resource", "has_generic_resource"]
 
 CREATED_AT = "2026-01-01T00:00:00Z"
 
 Generator = Callable[[FakeContext, Mapping[str, Any]], Any]
+# (value the program gave, position in its list) -> (value topped up, paths of the fields added)
+TopUp = Callable[[FakeContext, Mapping[str, Any], Any, int], tuple[Any, tuple[str, ...]]]
 
 # Pulumi module -> botocore service, where the names differ.
 _BOTOCORE_SERVICE = {
@@ -90,29 +99,110 @@ def generic_resource(ctx: FakeContext, type_token: str, inputs: Mapping[str, Any
     compiled = _compiled_resource(type_token)
     if compiled is None:
         return None
-    id_of, generators = compiled
+    id_of, generators, top_ups = compiled
     out: dict[str, Any] = {}
     for name, generate in generators:
         current = inputs.get(name)
         if current is None:
             out[name] = generate(ctx, inputs)
-    return id_of(ctx, inputs), out, tuple(out)
+    generated = list(out)
+    for name, top_up in top_ups:
+        current = inputs.get(name)
+        if current is not None:
+            value, added = top_up(ctx, inputs, current, 0)
+            if added:
+                out[name] = value
+                generated.extend(name + path for path in added)
+    return id_of(ctx, inputs), out, tuple(generated)
+
+
+_Compiled = tuple[Generator, tuple[tuple[str, Generator], ...], tuple[tuple[str, TopUp], ...]]
 
 
 @functools.lru_cache(maxsize=None)
-def _compiled_resource(type_token: str) -> Optional[tuple[Generator, tuple[tuple[str, Generator], ...]]]:
+def _compiled_resource(type_token: str) -> Optional[_Compiled]:
     shape = resource_shape(type_token)
     if shape is None:
         return None
     kind = _Kind.of(type_token)
     inputs = input_parameters(type_token)
-    generators = []
+    generators, top_ups = [], []
     for prop in shape:
         if prop.required and prop.kind != ASSET:
             generate = _generator(prop, kind, 0, twin=snake_case(prop.name) in inputs)
             if generate is not None:
                 generators.append((prop.name, generate))
-    return _id_generator(kind), tuple(generators)
+        top_up = _top_up(prop, kind, 0)
+        if top_up is not None:
+            top_ups.append((prop.name, top_up))
+    return _id_generator(kind), tuple(generators), tuple(top_ups)
+
+
+def _top_up(prop: Prop, kind: "_Kind", depth: int) -> Optional[TopUp]:
+    """How to add to a value the program gave what the provider would: None when nothing can be added.
+
+    Objects get their left-out fields (see `_filler`) and their given fields topped up in turn; the
+    elements of a list are topped up one by one (each with its own seed and position)."""
+    if depth >= _MAX_VALUE_DEPTH:
+        return None
+    if prop.kind == LIST and prop.item is not None:
+        item = _top_up(prop.item, kind, depth + 1)
+        if item is None:
+            return None
+
+        def top_up_list(ctx: FakeContext, inputs: Mapping[str, Any], value: Any, position: int) -> tuple[Any, tuple[str, ...]]:
+            if not isinstance(value, (list, tuple)):
+                return value, ()
+            result, added = [], set()
+            for index, element in enumerate(value):
+                own = FakeContext(ctx.region, ctx.account, f"{ctx.seed}[{index}]", ctx.name)
+                element, paths = item(own, inputs, element, index)
+                result.append(element)
+                added.update(paths)
+            return result, tuple(f"[]{path}" for path in sorted(added))
+
+        return top_up_list
+    if prop.kind != OBJECT or not prop.fields:
+        return None
+    fillers = tuple((f.name, filler) for f in prop.fields if (filler := _filler(f, kind, depth + 1)) is not None)
+    nested = tuple((f.name, sub) for f in prop.fields if (sub := _top_up(f, kind, depth + 1)) is not None)
+    if not fillers and not nested:
+        return None
+
+    def top_up_object(ctx: FakeContext, inputs: Mapping[str, Any], value: Any, position: int) -> tuple[Any, tuple[str, ...]]:
+        if not isinstance(value, Mapping):
+            return value, ()
+        result, added = dict(value), []
+        for name, fill in fillers:
+            if result.get(name) is None:
+                result[name] = fill(ctx, inputs, position)
+                added.append(f".{name}")
+        for name, sub in nested:
+            given = value.get(name)
+            if given is not None:
+                own = FakeContext(ctx.region, ctx.account, f"{ctx.seed}.{name}", ctx.name)
+                result[name], paths = sub(own, inputs, given, position)
+                added.extend(f".{name}{path}" for path in paths)
+        return result, tuple(added)
+
+    return top_up_object
+
+
+def _filler(field: Prop, kind: "_Kind", depth: int) -> Optional[Callable[[FakeContext, Mapping[str, Any], int], Any]]:
+    """The value of a field the program left out of a nested object it gave: None when the provider
+    adds nothing this module can know (an optional field without a documented default)."""
+    if field.kind == ASSET:
+        return None
+    if field.default is POSITION:
+        return lambda ctx, inputs, position: position + 1
+    if field.default is not None:
+        default = field.default
+        return lambda ctx, inputs, position: default
+    if field.required or field.assigned:
+        generate = _generator(field, kind, depth, twin=True)
+        if generate is not None:
+            return lambda ctx, inputs, position: generate(ctx, inputs)
+    return None
 
 
 # --- invokes ---------------------------------------------------------------------------------

@@ -6,6 +6,11 @@ A generated resource class declares every property of the resource's state as a
 when the provider may leave it out. A data source's function returns an `@pulumi.output_type`
 result class declared the same way. `resource_shape` and `invoke_shape` turn those declarations into
 `Prop` trees (engine names, kinds, which properties are always present), once per type token.
+
+The SDK does not mark which fields of a nested type the provider computes; what its documentation
+of a field says is read instead: the default the provider reports when the field is left out
+("Defaults to `false`", "Default: `10`", "Defaults to the position in the list") and whether the
+service itself assigns the value ("created by Amazon EKS").
 """
 
 from __future__ import annotations
@@ -17,15 +22,15 @@ import re
 import sys
 import threading
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 from mlplat.core.sdk_compat import module_classes, registered_modules
 from mlplat.core.sdk_types import resource_class
 
-from ..pulumi_compat import is_output_type, output_type_properties
+from ..pulumi_compat import is_output_type, output_type_properties, output_type_property_docs
 
-__all__ = ["Prop", "invoke_function", "invoke_shape", "resource_shape", "snake_case"]
+__all__ = ["POSITION", "Prop", "invoke_function", "invoke_shape", "resource_shape", "snake_case"]
 
 # Kinds of value a property holds.
 STR, INT, FLOAT, BOOL, LIST, MAP, OBJECT, ANY, ASSET = "str", "int", "float", "bool", "list", "map", "object", "any", "asset"
@@ -42,6 +47,16 @@ class Prop:
     fields: tuple["Prop", ...] = ()  # the properties of an object
     enum: tuple[str, ...] = ()  # the values of an enum-typed string
     type_name: str = ""  # the output type's class name (objects)
+    default: Any = None  # the value the provider reports when the field is left out, as documented
+    assigned: bool = False  # documented as set by the service, never by the program
+
+
+class _Position:
+    def __repr__(self) -> str:
+        return "POSITION"
+
+
+POSITION = _Position()  # a documented default of "the position in the list" (a listener action's `order`)
 
 
 @functools.lru_cache(maxsize=None)
@@ -129,7 +144,11 @@ def _properties(cls: type, depth: int) -> tuple[Prop, ...]:
         _BUILDING.add(cls)
         try:
             module = sys.modules.get(cls.__module__)
-            props = tuple(_prop(name, annotation, module, depth) for name, annotation in output_type_properties(cls))
+            docs = output_type_property_docs(cls) if depth else {}  # only nested fields use them
+            props = tuple(
+                _documented(_prop(name, annotation, module, depth), docs.get(name, ""))
+                for name, annotation in output_type_properties(cls)
+            )
         finally:
             _BUILDING.discard(cls)
         if not _BUILDING:  # a type read inside a cycle may be cut short: cache the outermost only
@@ -175,6 +194,40 @@ def _typed(name: str, hint: Any, required: bool, module: Any, depth: int) -> Pro
     if isinstance(hint, type) and hint.__module__.startswith("pulumi.asset"):
         return Prop(name, ASSET, required)
     return Prop(name, ANY, required)
+
+
+_DEFAULT = re.compile(r"\b[Dd]efaults? (?:to|is|value is)\s+(`[^`]*`|[^\s,;)]+)|\b[Dd]efault:\s+(`[^`]*`|[^\s,;)]+)")
+_POSITION = re.compile(r"[Dd]efaults? to the position in the list")
+_ASSIGNED = re.compile(r"\b(?:created|assigned|generated|allocated) (?:by|for you by) (?:AWS|Amazon|the service|the provider)\b")
+
+
+def _documented(prop: Prop, doc: str) -> Prop:
+    """The default the field's documentation names, when it is a literal of the field's kind."""
+    if not doc or prop.required:
+        return prop
+    if prop.kind == STR and _ASSIGNED.search(doc):
+        return replace(prop, assigned=True)
+    if _POSITION.search(doc):
+        return replace(prop, default=POSITION) if prop.kind == INT else prop
+    found = _DEFAULT.search(doc)
+    if found is None:
+        return prop
+    default = _literal(found.group(1) or found.group(2), prop)
+    return prop if default is None else replace(prop, default=default)
+
+
+def _literal(text: str, prop: Prop) -> Any:
+    quoted = text.startswith("`")
+    text = text.strip("`").rstrip(".").strip('"')
+    if prop.kind == BOOL and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if prop.kind == INT and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if prop.kind == FLOAT and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text)
+    if prop.kind == STR and text and (text in prop.enum or (quoted and not prop.enum)):
+        return text
+    return None
 
 
 def _abc_sequence() -> Any:
