@@ -303,20 +303,24 @@ class RecordingMonitor(MockMonitor):
             autonamed=autonamed,
         )
 
-        if not request.custom:
+        if not request.custom and not request.remote:
             with self._lock:
                 self.registrations[urn] = registration
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
+        # A remote component (a multi-language component: Helm's v4 Chart, awsx, pulumi-eks) gets its
+        # outputs from its provider's plugin, as a custom resource does: the mocks answer for both.
         mock_inputs = {k: (None if v == UNKNOWN else v) for k, v in inputs.items()}
         resource_args = MockResourceArgs(
             typ=request.type, name=request.name, inputs=mock_inputs, provider=request.provider,
-            resource_id=request.importId, custom=True, transforms=[],
+            resource_id=request.importId, custom=bool(request.custom), transforms=[],
         )
         resource_args.urn = urn  # type: ignore[attr-defined]
         id_, state = self.mocks.new_resource(resource_args)
         # An input unknown at plan time stays unknown in the state, as the engine reports it.
         state = {**state, **{k: inputs[k] for k in plain.unknown_keys}}
+        if not request.custom:
+            id_ = ""  # a component has no id
         registration.id = id_ or None
         registration.outputs = coerce_numbers(state)
         registration.output_secret_paths = _output_secret_paths(secret_paths, request.additionalSecretOutputs, state)

@@ -90,6 +90,11 @@ def run_callable(
         try:
             with model_package_source(model_packages or NoModelPackages()):
                 _run_in_fresh_loop(program)
+        except Exception as error:
+            # A lookup in a chart nothing rendered (`get_resource`) fails far from its cause: name it.
+            for chart in mocks.generic.unrendered_charts:
+                error.add_note(f"note: Helm chart not rendered offline: {chart}")
+            raise
         finally:
             monitor.close_thread_loops()
     generic = mocks.generic
@@ -122,6 +127,14 @@ def generic_diagnostics(generic: GenericUse) -> list[Diagnostic]:
         found.append(Diagnostic("warning", f"{type_token} ({count} resource{'s' if count != 1 else ''}): no installed "
                                            "provider SDK describes this type: only its inputs (and, for a Kubernetes object, the metadata "
                                            "every object gets) are known"))
+    for type_token, count in sorted(generic.remote_components.items()):
+        found.append(Diagnostic("warning", f"{type_token} ({count} component{'s' if count != 1 else ''}): a remote component "
+                                           "(its provider's plugin creates its children); the offline plan has its outputs "
+                                           "only, none of its children: they are not checked by the policies nor priced"))
+    for chart in generic.unrendered_charts:
+        found.append(Diagnostic("warning", f"Helm chart not rendered offline: {chart}. The Kubernetes provider renders "
+                                           "charts with Helm; the offline plan does not, so the chart's objects are not "
+                                           "planned, checked by the policies nor priced"))
     seen: set[str] = set()
     for token, args in generic.invokes:
         shown = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in sorted(args.items()))

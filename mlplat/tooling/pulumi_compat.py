@@ -214,8 +214,53 @@ def serialize_properties(values: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def deserialize_properties(struct: Any) -> Any:
     """A Struct the SDK sent, as Python values: unknowns kept (`is_unknown_value`), secrets kept as
-    envelopes (`is_secret_envelope`), internal keys dropped."""
+    envelopes (`is_secret_envelope`), internal keys dropped, resource references as their URN."""
+    if _has_resource_reference(struct):
+        copied = type(struct)()
+        copied.CopyFrom(struct)
+        _references_to_urns(copied)
+        struct = copied
     return rpc.deserialize_properties(struct, keep_unknowns=True, keep_internal=False)
+
+
+def _is_resource_reference(struct: Any) -> bool:
+    sig = struct.fields.get(rpc._special_sig_key)
+    return sig is not None and sig.string_value == rpc._special_resource_sig
+
+
+def _has_resource_reference(struct: Any) -> bool:
+    if _is_resource_reference(struct):
+        return True
+    return any(_value_has_reference(value) for value in struct.fields.values())
+
+
+def _value_has_reference(value: Any) -> bool:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return _has_resource_reference(value.struct_value)
+    if kind == "list_value":
+        return any(_value_has_reference(item) for item in value.list_value.values)
+    return False
+
+
+def _references_to_urns(struct: Any) -> None:
+    """Replace resource references by their URN in place. Deserialising one would rebuild the
+    resource (a component's outputs naming its children: a v3 Chart's `resources`) on the monitor's
+    thread, outside the program's event loop, where the SDK cannot construct it."""
+    for value in list(struct.fields.values()):
+        _value_references_to_urns(value)
+
+
+def _value_references_to_urns(value: Any) -> None:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        if _is_resource_reference(value.struct_value):
+            value.string_value = value.struct_value.fields["urn"].string_value
+        else:
+            _references_to_urns(value.struct_value)
+    elif kind == "list_value":
+        for item in value.list_value.values:
+            _value_references_to_urns(item)
 
 
 def is_secret_envelope(value: Mapping[str, Any]) -> bool:

@@ -35,9 +35,11 @@ def plans() -> dict[str, object]:
 
 def test_every_program_plans_to_completion_and_says_what_was_generated(plans):
     assert set(plans) == {"serverless_api", "fargate_service", "web_server", "static_site", "database", "workflow",
-                          "kubernetes_app"}
+                          "kubernetes_app", "helm_charts"}
     for name, plan in plans.items():
         assert plan.outputs and not any(value is None for value in plan.outputs.values()), name
+        if not plan.generated_outputs:  # the Helm program: only hand-written fakes answer it
+            continue
         generated_types = set(plan.generated_outputs)
         noted = [d.message for d in plan.diagnostics if "outputs generated from the provider SDK's types" in d.message]
         assert len(noted) == len(generated_types), name
@@ -271,3 +273,58 @@ def test_nested_inputs_given_in_part_are_topped_up_with_what_the_provider_adds()
     _, properties = plan.generated_outputs["aws:lb/listener:Listener"]
     assert {"defaultActions[].order", "defaultActions[].redirect.host"} <= set(properties)
     assert "defaultActions[].redirect.port" not in properties  # the program gave it
+
+
+def test_helm_charts_plan_and_say_their_objects_are_not_rendered(plans):
+    plan = plans["helm_charts"]
+    assert plan.outputs["ingress_objects"] == 0 and plan.outputs["cache_objects"] == 0
+    warnings = [d.message for d in plan.diagnostics if d.severity == "warning" and "Helm chart not rendered" in d.message]
+    assert len(warnings) == 2
+    v3 = next(w for w in warnings if "helm.sh/v3:Chart 'ingress'" in w)
+    assert "'ingress-nginx', version 4.11.0" in v3 and "--invoke-results" in v3 and "kubernetes:helm:template" in v3
+    v4 = next(w for w in warnings if "helm.sh/v4:Chart 'cache'" in w)
+    assert "`resources` output is empty" in v4 and "cannot be pinned" in v4
+    # The v4 Chart is a remote component: it is in the plan (with its inputs), as a component.
+    chart = plan.named("cache")
+    assert chart.type == "kubernetes:helm.sh/v4:Chart" and not chart.custom and chart.inputs["version"] == "20.1.0"
+    # Plain manifests are decoded offline: the ConfigMap is planned and gets the API server's metadata.
+    config_map = plan.of_type("kubernetes:core/v1:ConfigMap")[0]
+    assert config_map.inputs["data"] == {"mode": "standalone"}
+    assert plan.outputs["settings_uid"] == config_map.outputs["metadata"]["uid"]
+
+
+RENDERED = [
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ingress"},
+     "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}},
+    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "ingress"},
+     "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {
+         "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}},
+]
+
+
+def _chart_program():
+    import pulumi_kubernetes as k8s
+
+    chart = k8s.helm.v3.Chart("ingress", k8s.helm.v3.ChartOpts(chart="ingress-nginx", namespace="ingress"))
+    service = chart.get_resource("v1/Service", "ingress/web")
+    pulumi.export("hostname", service.status.load_balancer.ingress[0].hostname)
+    pulumi.export("objects", chart.resources.apply(len))
+
+
+def test_a_v3_charts_rendered_objects_can_be_pinned_and_are_planned():
+    plan = run_callable(_chart_program, region=REGION, invoke_results={"kubernetes:helm:template": {"result": RENDERED}})
+    assert plan.outputs["objects"] == 2
+    assert re.fullmatch(rf"a[0-9a-f]{{32}}-\d+\.{REGION}\.elb\.amazonaws\.com", plan.outputs["hostname"])
+    deployment = plan.of_type("kubernetes:apps/v1:Deployment")[0]
+    assert deployment.parent == plan.named("ingress").urn and deployment.outputs["status"]["readyReplicas"] == 2
+    assert not any("not rendered" in d.message for d in plan.diagnostics)
+
+
+def test_a_lookup_in_a_chart_nothing_rendered_names_the_chart(tmp_path):
+    from mlplat.tooling.program_errors import explain
+
+    with pytest.raises(KeyError) as raised:
+        run_callable(_chart_program)
+    message = explain(raised.value, tmp_path).message
+    assert "KeyError: 'v1/Service:ingress/web'" in message
+    assert "Helm chart not rendered offline: kubernetes:helm.sh/v3:Chart 'ingress'" in message

@@ -141,6 +141,9 @@ class UnknownStackReferenceError(OfflineAnswerError):
 
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+# Helm's v4 Chart: a component the Kubernetes provider renders (with Helm) and whose objects it
+# returns as its `resources` output. Offline nothing renders it: the plan says so.
+HELM_V4_CHART = "kubernetes:helm.sh/v4:Chart"
 
 
 InvokeResults = Mapping[str, Any]  # token -> result for any arguments, or [{"args": {...}, "result": {...}}, ...]
@@ -153,6 +156,8 @@ class GenericUse:
     resources: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)  # type -> (count, properties)
     undescribed: dict[str, int] = field(default_factory=dict)  # types no SDK describes: inputs only
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (token, arguments)
+    unrendered_charts: list[str] = field(default_factory=list)  # Helm charts whose objects the plan lacks
+    remote_components: dict[str, int] = field(default_factory=dict)  # type -> count: outputs only, no children
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def resource(self, type_token: str, properties: Sequence[str]) -> None:
@@ -168,6 +173,14 @@ class GenericUse:
     def invoke(self, token: str, args: Mapping[str, Any]) -> None:
         with self._lock:
             self.invokes.append((token, dict(args)))
+
+    def remote_component(self, type_token: str) -> None:
+        with self._lock:
+            self.remote_components[type_token] = self.remote_components.get(type_token, 0) + 1
+
+    def unrendered_chart(self, description: str) -> None:
+        with self._lock:
+            self.unrendered_charts.append(description)
 
 
 @dataclass
@@ -197,6 +210,14 @@ class RealisticMocks(Mocks):
         if self.preview:
             return "", inputs
         ctx = FakeContext(self.region, self.account, self.seed_of(args), args.name)
+        if args.typ == HELM_V4_CHART:
+            chart = inputs.get("chart")
+            self.generic.unrendered_chart(
+                f"{HELM_V4_CHART} {args.name!r} (chart {chart!r}{_version_of(inputs)}): its `resources` output is empty "
+                "(the provider registers the chart's objects itself: they cannot be pinned; a v3 Chart's can)"
+            )
+        elif not getattr(args, "custom", True):
+            self.generic.remote_component(args.typ)
         if fn is None:
             return self._without_fake(ctx, args.typ, inputs)
         resource_id, computed = fn(ctx, inputs)
@@ -247,6 +268,11 @@ class RealisticMocks(Mocks):
             )
         self.generic.invoke(args.token, args.args)
         return result, []
+
+
+def _version_of(options: Mapping[str, Any]) -> str:
+    version = options.get("version")
+    return f", version {version}" if version else ""
 
 
 def pinned_result(results: InvokeResults, token: str, args: Mapping[str, Any]) -> Optional[dict[str, Any]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from typing import Any, Mapping, Optional
 
 import pulumi_kubernetes  # noqa: F401  (registers the Kubernetes resource modules enumerated below)
@@ -24,7 +25,7 @@ import pulumi_kubernetes  # noqa: F401  (registers the Kubernetes resource modul
 from mlplat.core.sdk_compat import module_classes, registered_modules
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION
 
-from ._core import FakeContext, Outputs, RealisticMocks, fallback, fake, fake_uuid, invoke, stable_hex
+from ._core import HELM_V4_CHART, FakeContext, Outputs, RealisticMocks, fallback, fake, fake_uuid, invoke, stable_hex
 
 __all__ = ["CREATED_AT", "CUSTOM_RESOURCE_SCOPES", "HELM_RELEASE", "S3_PREFIX_LIST_CIDRS"]
 
@@ -174,6 +175,7 @@ def _pull_through_cache_rule(ctx: FakeContext, props: Mapping[str, Any]) -> tupl
 # --- Kubernetes ------------------------------------------------------------------------------
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+HELM_TEMPLATE = "kubernetes:helm:template"  # the provider's rendering of a v3 Chart
 
 # Custom resources the platform declares (`kubernetes:<group>/<version>:<Kind>`), by scope.
 CUSTOM_RESOURCE_SCOPES: dict[str, bool] = {
@@ -387,7 +389,42 @@ def _helm_release(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outp
     }
 
 
+@fake(HELM_V4_CHART)
+def _helm_chart_v4(ctx: FakeContext, props: Mapping[str, Any]) -> tuple[str, Outputs]:
+    """The provider renders the chart with Helm and registers its objects: offline there are none."""
+    return f"{props.get('namespace') or 'default'}/{props.get('name') or ctx.name}", {"resources": []}
+
+
 # --- invokes ---------------------------------------------------------------------------------
+
+
+@invoke("kubernetes:yaml:decode")
+def _yaml_decode(m: "RealisticMocks", args: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider's YAML decoding (`yaml.ConfigFile`, `yaml.ConfigGroup`): the same documents, parsed here."""
+    import yaml
+
+    return {"result": [doc for doc in yaml.safe_load_all(str(args.get("text") or "")) if doc]}
+
+
+@invoke(HELM_TEMPLATE)
+def _helm_template(m: "RealisticMocks", args: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm's v3 Chart asks the provider to render the chart (`helm template`): offline no object comes back,
+    and the plan says so (pin the rendered objects with `--invoke-results` to plan them)."""
+    try:
+        options = json.loads(args.get("jsonOpts") or "{}")
+    except (TypeError, ValueError):
+        options = {}
+    fetch = options.get("fetch_opts") or {}
+    chart = options.get("path") or options.get("chart") or "?"
+    version = options.get("version") or fetch.get("version")
+    release = options.get("release_name") or "?"
+    m.generic.unrendered_chart(
+        f"kubernetes:helm.sh/v3:Chart {release!r} (chart {chart!r}{f', version {version}' if version else ''}): "
+        "no object of the chart is in the plan and `get_resource` finds none; to plan them, render the chart "
+        "(`helm template`) and pin its objects: --invoke-results FILE with "
+        "`kubernetes:helm:template: {result: [<object>, ...]}`"
+    )
+    return {"result": []}
 
 # The S3 prefix list (us-east-1's ranges; every region's list has this shape). `sagemaker.py`
 # answers the same invoke for adopted VPCs; whichever module imports last answers.
