@@ -35,7 +35,7 @@ def plans() -> dict[str, object]:
 
 def test_every_program_plans_to_completion_and_says_what_was_generated(plans):
     assert set(plans) == {"serverless_api", "fargate_service", "web_server", "static_site", "database", "workflow",
-                          "kubernetes_app", "helm_charts"}
+                          "kubernetes_app", "helm_charts", "events", "certificate"}
     for name, plan in plans.items():
         assert plan.outputs and not any(value is None for value in plan.outputs.values()), name
         if not plan.generated_outputs:  # the Helm program: only hand-written fakes answer it
@@ -328,3 +328,36 @@ def test_a_lookup_in_a_chart_nothing_rendered_names_the_chart(tmp_path):
     message = explain(raised.value, tmp_path).message
     assert "KeyError: 'v1/Service:ingress/web'" in message
     assert "Helm chart not rendered offline: kubernetes:helm.sh/v3:Chart 'ingress'" in message
+
+
+def test_events_sns_to_sqs_and_a_dynamodb_stream_into_lambda(plans):
+    plan = plans["events"]
+    topic, queue = plan.of_type("aws:sns/topic:Topic")[0], plan.of_type("aws:sqs/queue:Queue")[0]
+    uuid = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}"
+    assert re.fullmatch(rf"{re.escape(topic.outputs['arn'])}:{uuid}", plan.outputs["subscription"])
+    assert plan.of_type("aws:sns/topicSubscription:TopicSubscription")[0].inputs["endpoint"] == queue.outputs["arn"]
+    table = plan.of_type("aws:dynamodb/table:Table")[0]
+    assert table.outputs["streamArn"] == f"{table.outputs['arn']}/stream/{table.outputs['streamLabel']}"
+    assert plan.outputs["stream_label"] == table.outputs["streamLabel"]
+    assert re.fullmatch(rf"{uuid} Enabled", plan.outputs["stream_mapping"])
+    worker = plan.of_type("aws:lambda/function:Function")[0]
+    # A mapping given the function's name reports the function's ARN (the same the function has).
+    assert plan.outputs["queue_mapping_function"] == worker.outputs["arn"]
+
+
+def test_certificate_validated_through_route53_and_a_secret_config_value(plans):
+    plan = plans["certificate"]
+    certificate = plan.of_type("aws:acm/certificate:Certificate")[0]
+    arn = shape_pattern("acm", "Arn")
+    assert arn is None or arn.fullmatch(plan.outputs["certificate"])
+    assert re.fullmatch(rf"arn:aws:acm:{REGION}:{FAKE_ACCOUNT_ID}:certificate/[0-9a-f-]{{36}}", plan.outputs["certificate"])
+    options = certificate.outputs["domainValidationOptions"]
+    assert [o["domainName"] for o in options] == ["app.example.org", "www.app.example.org"]
+    records = sorted(plan.of_type("aws:route53/record:Record"), key=lambda r: r.name)
+    for option, record in zip(options, records):
+        assert re.fullmatch(rf"_[0-9a-f]{{32}}\.{re.escape(option['domainName'])}\.", record.inputs["name"])
+        assert record.inputs["type"] == "CNAME" and record.inputs["records"][0].endswith(".acm-validations.aws.")
+    assert plan.outputs["expires"] > "2026-01-01T00:00:00Z"
+    # The password read with require_secret stays secret: in the input that takes it and the output built from it.
+    assert "database_url" in plan.output_secret_paths
+    assert "secretString" in plan.of_type("aws:secretsmanager/secretVersion:SecretVersion")[0].secret_paths

@@ -47,6 +47,7 @@ from ._shapes import (
 __all__ = ["CREATED_AT", "generic_invoke", "generic_resource", "has_generic_resource"]
 
 CREATED_AT = "2026-01-01T00:00:00Z"
+EXPIRES_AT = "2027-01-31T23:59:59Z"
 
 Generator = Callable[[FakeContext, Mapping[str, Any]], Any]
 # (value the program gave, position in its list) -> (value topped up, paths of the fields added)
@@ -327,7 +328,7 @@ _ARN_RESOURCES = {
     ("lb", "listener"): "listener/app/{name}/{hex}/{hex}", ("alb", "loadBalancer"): "loadbalancer/{lbkind}/{name}/{hex}",
     ("alb", "targetGroup"): "targetgroup/{name}/{hex}", ("cloudfront", "distribution"): "distribution/{id}",
     ("route53", "zone"): "hostedzone/{id}", ("sns", "topic"): "{name}", ("sqs", "queue"): "{name}",
-    ("dynamodb", "table"): "table/{name}", ("ec2", "instance"): "instance/{id}",
+    ("dynamodb", "table"): "table/{name}", ("ec2", "instance"): "instance/{id}", ("acm", "certificate"): "certificate/{uuid}",
 }  # fmt: skip
 
 
@@ -349,7 +350,9 @@ def _resource_arn(ctx: FakeContext, kind: _Kind, inputs: Mapping[str, Any], reso
         lbkind = "net" if inputs.get("loadBalancerType") == "network" else "app"
         if "{id}" in template and resource_id is None:
             resource_id = _id_generator(kind)(ctx, inputs)
-        return prefix + template.format(name=name, id=resource_id, hex=ctx.hex(16), cluster=cluster, lbkind=lbkind)
+        return prefix + template.format(
+            name=name, id=resource_id, hex=ctx.hex(16), cluster=cluster, lbkind=lbkind, uuid=fake_uuid(ctx.seed)
+        )
     candidates = (f"{kind.subject}/{name}", f"{kind.subject}:{name}", f"{_kebab(kind.subject)}/{name}",
                   f"{_kebab(kind.subject)}:{name}", name)  # fmt: skip
     pattern = _arn_pattern(kind.service, kind.subject)
@@ -443,6 +446,8 @@ def _generator(
         if prop.name == "tagsAll":
             return lambda ctx, inputs: dict(inputs.get("tags") or {})
         return lambda ctx, inputs: {}
+    if prop.kind == LIST and depth == 0 and (kind.module, kind.subject, prop.name) == ("acm", "certificate", "domainValidationOptions"):
+        return _acm_validation_options
     if prop.kind == LIST:
         if prop.item is None or depth >= _MAX_VALUE_DEPTH or twin:
             return lambda ctx, inputs: []
@@ -496,8 +501,12 @@ def _string_generator(prop: Prop, kind: _Kind, depth: int, invoke: bool, twin: b
         )
     if name.endswith(("Id", "ID")) and len(name) > 2:
         return _id_property(name[:-2], kind)
+    if name == "notAfter":  # a certificate's expiry: 13 months after its creation, as ACM issues them
+        return lambda ctx, inputs: EXPIRES_AT
     if _is_date(name):
         return lambda ctx, inputs: CREATED_AT
+    if name == "uuid" or name.endswith("Uuid"):
+        return lambda ctx, inputs: fake_uuid(ctx.seed + name)
     if name == "fqdn":
         return lambda ctx, inputs: str(inputs.get("name") or _host(ctx, kind)).rstrip(".")
     if _is_host(name):
@@ -565,9 +574,48 @@ def _special_string(name: str, kind: _Kind) -> Optional[Generator]:
         return lambda ctx, inputs: f"ns-{int(ctx.hex(3), 16) % 2048}.awsdns-{int(ctx.hex(2), 16) % 64:02d}.org"
     if kind.module == "ecs" and kind.subject == "taskDefinition" and name == "arnWithoutRevision":
         return lambda ctx, inputs: _resource_arn(ctx, kind, inputs).rsplit(":", 1)[0]
+    if kind.module == "lambda" and name == "functionArn":  # the function the program named, by name or ARN
+        return lambda ctx, inputs: _function_arn(ctx, inputs.get("functionName"))
+    if kind.module == "lambda" and kind.subject == "eventSourceMapping" and name == "state":
+        return lambda ctx, inputs: "Enabled" if inputs.get("enabled", True) is not False else "Disabled"
+    if kind.module == "secretsmanager" and name == "versionId":
+        return lambda ctx, inputs: fake_uuid(ctx.seed + name)
+    if kind.module == "dynamodb" and kind.subject == "table" and name in ("streamArn", "streamLabel"):
+        # A stream's label is its creation time; its ARN the table's ARN and the label. No stream: empty.
+        if name == "streamLabel":
+            return lambda ctx, inputs: _STREAM_LABEL if inputs.get("streamEnabled") else ""
+        return lambda ctx, inputs: (
+            f"{_resource_arn(ctx, kind, inputs)}/stream/{_STREAM_LABEL}" if inputs.get("streamEnabled") else ""
+        )
     if kind.module == "sqs" and name in ("url", "id"):
         return lambda ctx, inputs: f"https://sqs.{ctx.region}.amazonaws.com/{ctx.account}/{_name_of(ctx, inputs)}"
     return None
+
+
+_STREAM_LABEL = CREATED_AT.replace("Z", ".000")
+
+
+def _acm_validation_options(ctx: FakeContext, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One DNS validation record per name the certificate covers (its domain, then its alternative
+    names), as ACM gives them: `_<32 hex>.<domain>.` CNAME `_<32 hex>.<10 letters>.acm-validations.aws.`."""
+    names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
+    options = []
+    for name in dict.fromkeys(str(n) for n in names if n):  # ACM lists each name once
+        bare = name.removeprefix("*.")
+        options.append({
+            "domainName": name,
+            "resourceRecordName": f"_{stable_hex(ctx.seed + name, 32)}.{bare}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{stable_hex(ctx.seed + name + 'value', 32)}.{_lower_id(ctx, 10, name)}.acm-validations.aws.",
+        })
+    return options
+
+
+def _function_arn(ctx: FakeContext, function: Any) -> str:
+    if isinstance(function, str) and function.startswith("arn:"):
+        return function.removesuffix(":$LATEST")
+    name = function if isinstance(function, str) and function else generated_name(ctx.name, ctx.seed)
+    return f"arn:aws:lambda:{ctx.region}:{ctx.account}:function:{name}"
 
 
 def _lambda_invoke_arn(ctx: FakeContext, function_arn: str) -> str:
@@ -613,7 +661,8 @@ def _invoke_id(kind: _Kind) -> Generator:
 
 
 def _is_date(name: str) -> bool:
-    return name.endswith(("Date", "Time", "Timestamp", "At")) or name in ("lastModified", "created", "createdTime", "creationTime")
+    return name.endswith(("Date", "Time", "Timestamp", "At")) or name in (
+        "lastModified", "created", "createdTime", "creationTime", "notBefore")  # fmt: skip
 
 
 def _is_host(name: str) -> bool:
