@@ -361,3 +361,28 @@ def test_certificate_validated_through_route53_and_a_secret_config_value(plans):
     # The password read with require_secret stays secret: in the input that takes it and the output built from it.
     assert "database_url" in plan.output_secret_paths
     assert "secretString" in plan.of_type("aws:secretsmanager/secretVersion:SecretVersion")[0].secret_paths
+
+
+def test_a_policy_document_is_rendered_as_the_provider_renders_it():
+    def program():
+        base = aws.iam.get_policy_document(statements=[{"sid": "Read", "actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::b/*"]}])
+        document = aws.iam.get_policy_document(
+            source_policy_documents=[base.json],
+            statements=[{
+                "effect": "Deny", "actions": ["s3:*"], "resources": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                "principals": [{"type": "*", "identifiers": ["*"]}],
+                "conditions": [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}],
+            }],
+        )
+        pulumi.export("policy", document.json)
+        pulumi.export("user", aws.ecr.get_authorization_token().user_name)
+
+    plan = run_callable(program)
+    assert json.loads(plan.outputs["policy"]) == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"], "Principal": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]}
+    # Computed exactly, so not listed among the invented answers; the ECR token is.
+    assert [token for token, _ in plan.generic_invokes] == ["aws:ecr/getAuthorizationToken:getAuthorizationToken"]
+    assert plan.outputs["user"] == "AWS"

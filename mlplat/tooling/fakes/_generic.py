@@ -574,6 +574,8 @@ def _special_string(name: str, kind: _Kind) -> Optional[Generator]:
         return lambda ctx, inputs: f"ns-{int(ctx.hex(3), 16) % 2048}.awsdns-{int(ctx.hex(2), 16) % 64:02d}.org"
     if kind.module == "ecs" and kind.subject == "taskDefinition" and name == "arnWithoutRevision":
         return lambda ctx, inputs: _resource_arn(ctx, kind, inputs).rsplit(":", 1)[0]
+    if kind.module == "ecr" and kind.subject == "authorizationToken" and name == "userName":
+        return lambda ctx, inputs: "AWS"  # ECR's registry login user, always
     if kind.module == "lambda" and name == "functionArn":  # the function the program named, by name or ARN
         return lambda ctx, inputs: _function_arn(ctx, inputs.get("functionName"))
     if kind.module == "lambda" and kind.subject == "eventSourceMapping" and name == "state":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from ._core import FakeContext, Outputs, RealisticMocks, fake, fake_uuid, invoke, stable_hex
@@ -255,3 +256,70 @@ def _azs(m: "RealisticMocks", args: Mapping[str, Any]) -> dict[str, Any]:
         "id": m.region,
         "state": args.get("state"),
     }
+
+
+@invoke("aws:iam/getPolicyDocument:getPolicyDocument")
+def _policy_document(m: "RealisticMocks", args: Mapping[str, Any]) -> dict[str, Any]:
+    """The policy JSON the provider renders from the statements (not an AWS call: computed exactly):
+    one-element lists become strings, a statement's effect defaults to Allow, the statements of
+    `sourcePolicyDocuments` come first and `overridePolicyDocuments` replace those with the same Sid."""
+    statements: list[dict[str, Any]] = []
+    for source in args.get("sourcePolicyDocuments") or []:
+        statements.extend(_statements_of(source))
+    statements.extend(_statement(s) for s in args.get("statements") or [])
+    for override in args.get("overridePolicyDocuments") or []:
+        for statement in _statements_of(override):
+            same = [i for i, s in enumerate(statements) if statement.get("Sid") and s.get("Sid") == statement.get("Sid")]
+            if same:
+                statements[same[0]] = statement
+            else:
+                statements.append(statement)
+    document: dict[str, Any] = {"Version": args.get("version") or "2012-10-17"}
+    if args.get("policyId"):
+        document["Id"] = args["policyId"]
+    document["Statement"] = statements
+    rendered = json.dumps(document, indent=2)
+    return {
+        **dict(args),
+        "id": str(int(stable_hex(rendered, 8), 16)),
+        "json": rendered,
+        "minifiedJson": json.dumps(document, separators=(",", ":")),
+    }
+
+
+def _statements_of(document: Any) -> list[dict[str, Any]]:
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return []
+    found = parsed.get("Statement", []) if isinstance(parsed, Mapping) else []
+    return [dict(s) for s in ([found] if isinstance(found, Mapping) else found) if isinstance(s, Mapping)]
+
+
+def _one_or_many(values: Any) -> Any:
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    return values[0] if len(values) == 1 else values
+
+
+def _statement(given: Mapping[str, Any]) -> dict[str, Any]:
+    statement: dict[str, Any] = {}
+    if given.get("sid"):
+        statement["Sid"] = given["sid"]
+    statement["Effect"] = given.get("effect") or "Allow"
+    for key, field in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
+                       ("notResources", "NotResource")):  # fmt: skip
+        if given.get(key):
+            statement[field] = _one_or_many(given[key])
+    for key, field in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+        principals = given.get(key) or []
+        if principals:
+            if any(p.get("type") == "*" for p in principals):
+                statement[field] = "*"
+            else:
+                statement[field] = {p.get("type"): _one_or_many(p.get("identifiers") or []) for p in principals}
+    conditions: dict[str, dict[str, Any]] = {}
+    for condition in given.get("conditions") or []:
+        conditions.setdefault(condition.get("test"), {})[condition.get("variable")] = _one_or_many(condition.get("values") or [])
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
