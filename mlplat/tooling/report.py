@@ -275,13 +275,21 @@ def _tree_lines(plan: Plan, indent: str = "  ") -> list[str]:
     return lines
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _resource_count_line(plan: Plan, components: list[PlannedResource]) -> str:
+    return f"{_counted(len(plan.custom_resources), 'resource')} in {_counted(len(components), 'component')}"
+
+
 def render_text(report: PlanReport) -> str:
     plan = report.plan
     mode = "preview (computed values unknown)" if plan.preview else "up (computed values filled by fakes)"
     components = [r for r in plan.resources if not r.custom]
     lines = [
         f"Offline plan of stack {plan.stack!r} (project {plan.project}), {mode}",
-        f"{len(plan.custom_resources)} resources in {len(components)} components",
+        _resource_count_line(plan, components),
         "",
         *_tree_lines(plan),
         "",
@@ -313,7 +321,7 @@ def render_markdown(report: PlanReport) -> str:
         f"### mlplat offline plan: `{plan.stack}`",
         "",
         *(report.cost.lead_markdown() if report.cost is not None else []),
-        f"{len(plan.custom_resources)} resources in {len(components)} components"
+        _resource_count_line(plan, components)
         + (" (preview: computed values unknown)" if plan.preview else ""),
         "",
         "| type | count |",
