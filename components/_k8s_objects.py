@@ -9,9 +9,12 @@ reviewed in a plan and validated against the Kubernetes OpenAPI schema and the K
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
+
+from mlplat.core.cost import RESERVATIONS_ANNOTATION
 
 Obj = dict[str, Any]
 
@@ -314,7 +317,8 @@ def node_pool_name(pool: str) -> str:
 
 
 def node_pool(pool: str, *, instance_types: Sequence[str], instance_families: Sequence[str], capacity_types: Sequence[str],
-              labels: Mapping[str, str], max_nodes: int, max_gpus: int, consolidate_after: str) -> Obj:
+              labels: Mapping[str, str], max_nodes: int, max_gpus: int, consolidate_after: str,
+              efa_label: Optional[str] = None) -> Obj:
     """A GPU pool's NodePool: what Karpenter may launch for it, and when it may take nodes away.
 
     Nodes carry the pool's labels (the Kueue flavor selects `mlplat.io/gpu-pool`) and the GPU taint;
@@ -323,6 +327,7 @@ def node_pool(pool: str, *, instance_types: Sequence[str], instance_families: Se
     consolidated only when empty, and are not replaced when they drift (a new AMI or node class
     reaches a GPU node when it is next launched); `karpenter.sh/do-not-disrupt` on a pod is
     honoured as always. Spot reclaims and reservation ends still interrupt: jobs checkpoint.
+    An EFA pool passes only its types with EFA and `efa_label`, which its nodes carry ("true").
     """
     requirements: list[Obj] = []
     if instance_types:
@@ -340,7 +345,8 @@ def node_pool(pool: str, *, instance_types: Sequence[str], instance_families: Se
         "metadata": _meta(node_pool_name(pool), labels={POOL_LABEL: pool}),
         "spec": {
             "template": {
-                "metadata": {"labels": {**labels, POOL_LABEL: pool, "nvidia.com/gpu.present": "true"}},
+                "metadata": {"labels": {**labels, POOL_LABEL: pool, "nvidia.com/gpu.present": "true",
+                                        **({efa_label: "true"} if efa_label else {})}},
                 "spec": {
                     "nodeClassRef": {"group": NODE_CLASS_GROUP, "kind": "EC2NodeClass", "name": node_pool_name(pool)},
                     "requirements": requirements,
@@ -361,20 +367,37 @@ def node_pool(pool: str, *, instance_types: Sequence[str], instance_families: Se
     }
 
 
+def efa_network_interfaces(count: int) -> list[Obj]:
+    """The primary ENA interface (card 0, device 0) and `count` EFA-only interfaces: card 0 device 1, then device
+    0 of cards 1 to count-1 (EC2's recommended layout: at most one EFA per network card)."""
+    interfaces: list[Obj] = [{"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"}]
+    for card in range(count):
+        interfaces.append({"networkCardIndex": card, "deviceIndex": 1 if card == 0 else 0, "interfaceType": "efa-only"})
+    return interfaces
+
+
 def ec2_node_class(pool: str, *, cluster_name: str, instance_profile: pulumi.Input[str], discovery_tag: str,
                    ami_alias: str, disk_gib: int, key_arn: pulumi.Input[str], hop_limit: int,
-                   tags: Mapping[str, str], capacity_reservations: Sequence[Mapping[str, Any]]) -> Obj:
+                   tags: Mapping[str, str], capacity_reservations: Sequence[Mapping[str, Any]],
+                   efa_interfaces: int = 0, security_group_ids: Sequence[pulumi.Input[str]] = (),
+                   placement_group: Optional[Mapping[str, Any]] = None,
+                   reservation_costs: Sequence[Mapping[str, Any]] = ()) -> Obj:
     """A GPU pool's EC2NodeClass: the AL2023 EKS AMI (its NVIDIA variant on GPU types), the named
     instance profile (IAM has no private endpoint: the controller cannot create one in an isolated
     VPC), the private subnets and the cluster security group by the platform's discovery tag,
     IMDSv2 only, an encrypted gp3 root volume with the cluster key, no public IP, the platform's
-    tags and the pool's, and the pool's capacity reservations."""
+    tags and the pool's, and the pool's capacity reservations.
+
+    EFA (`efa_interfaces` > 0): the primary ENA interface on network card 0, an EFA-only interface beside it and
+    one on each further card up to the count (the layout EC2 recommends for EFA instance types), and the
+    `security_group_ids` (the group EFA traffic needs) beside the tagged one. `placement_group`: a
+    `placementGroupSelector` ({"name": ...} or {"id": ...})."""
     selector = [{"tags": {discovery_tag: cluster_name}}]
     spec: Obj = {
         "amiSelectorTerms": [{"alias": ami_alias}],
         "instanceProfile": instance_profile,
         "subnetSelectorTerms": selector,
-        "securityGroupSelectorTerms": selector,
+        "securityGroupSelectorTerms": selector + [{"id": group} for group in security_group_ids],
         "associatePublicIPAddress": False,
         "metadataOptions": {
             "httpEndpoint": "enabled",
@@ -399,9 +422,17 @@ def ec2_node_class(pool: str, *, cluster_name: str, instance_profile: pulumi.Inp
     }
     if capacity_reservations:
         spec["capacityReservationSelectorTerms"] = [dict(term) for term in capacity_reservations]
+    annotations = {}
+    if reservation_costs:
+        # What the pool's reservations hold, for the cost estimate (they are not resources of the plan).
+        annotations[RESERVATIONS_ANNOTATION] = json.dumps(list(reservation_costs), sort_keys=True)
+    if efa_interfaces > 0:
+        spec["networkInterfaces"] = efa_network_interfaces(efa_interfaces)
+    if placement_group:
+        spec["placementGroupSelector"] = dict(placement_group)
     return {
         "apiVersion": NODE_CLASS_API,
         "kind": "EC2NodeClass",
-        "metadata": _meta(node_pool_name(pool), labels={POOL_LABEL: pool}),
+        "metadata": _meta(node_pool_name(pool), labels={POOL_LABEL: pool}, annotations=annotations),
         "spec": spec,
     }

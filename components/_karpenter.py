@@ -1,9 +1,12 @@
 """What Karpenter needs in AWS, as pure data: its controller's IAM policies, the interruption
 events, the interruption queue's policy and the controller's Helm values.
 
-The controller policies are the five Karpenter 1.14 documents for its controller role (node
-lifecycle, IAM integration, EKS integration, interruption, resource discovery), scoped to one
-cluster, its region and account, and its node role. The platform encrypts the interruption queue
+The controller policies are the six Karpenter 1.14 documents for its controller role (node
+lifecycle, IAM integration, EKS integration, interruption, resource discovery, zonal shift; the
+getting-started cloudformation.yaml of v1.14), scoped to one cluster, its region and account, and
+its node role. Deliberate narrowings: `iam:ListInstanceProfiles` names the account's instance profiles
+and `arc-zonal-shift:GetManagedResource` the cluster instead of "*", and the queue policy admits EventBridge
+from this account only. The platform encrypts the interruption queue
 and the nodes' volumes with the cluster's KMS key, which Karpenter's documents do not cover:
 `controller_key_policy` is that addition, kept apart so the documented set stays as documented.
 """
@@ -46,7 +49,7 @@ INTERRUPTION_EVENTS: dict[str, tuple[str, str]] = {
 }
 
 CONTROLLER_POLICIES: tuple[str, ...] = (
-    "node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery",
+    "node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery", "zonal-shift",
 )  # fmt: skip
 
 # The cluster key encrypts the queue (receiving needs Decrypt) and the nodes' root volumes (EC2
@@ -143,11 +146,9 @@ def controller_policies(
             conditions={"StringEquals": profile_tags, "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}},
         ),
     ])
+    cluster_arn = pulumi.Output.concat("arn:aws:eks:", region, ":", account_id, ":cluster/", cluster_name)
     eks_integration = _iam.document([
-        _iam.statement(
-            sid="AllowAPIServerEndpointDiscovery", actions=["eks:DescribeCluster"],
-            resources=pulumi.Output.concat("arn:aws:eks:", region, ":", account_id, ":cluster/", cluster_name),
-        ),
+        _iam.statement(sid="AllowAPIServerEndpointDiscovery", actions=["eks:DescribeCluster"], resources=cluster_arn),
     ])
     interruption = _iam.document([
         _iam.statement(
@@ -159,7 +160,8 @@ def controller_policies(
         _iam.statement(
             sid="AllowRegionalReadActions",
             actions=["ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
-                     "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
+                     "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
+                     "ec2:DescribeLaunchTemplates",
                      "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory",
                      "ec2:DescribeSubnets"],
             resources="*", conditions={"StringEquals": {"aws:RequestedRegion": region}},
@@ -173,12 +175,21 @@ def controller_policies(
         _iam.statement(sid="AllowUnscopedInstanceProfileListAction", actions=["iam:ListInstanceProfiles"], resources=profiles),
         _iam.statement(sid="AllowInstanceProfileReadActions", actions=["iam:GetInstanceProfile"], resources=profiles),
     ])
+    # The controller reads whether ARC zonal shift has moved traffic away from a zone of the cluster. Documented on
+    # "*" with the cluster as the condition; the action takes the managed resource's ARN, so it names the cluster.
+    zonal_shift = _iam.document([
+        _iam.statement(
+            sid="AllowZonalShiftStatusReadOnly", actions=["arc-zonal-shift:GetManagedResource"], resources=cluster_arn,
+            conditions={"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
+        ),
+    ])
     return {
         "node-lifecycle": node_lifecycle,
         "iam-integration": iam_integration,
         "eks-integration": eks_integration,
         "interruption": interruption,
         "resource-discovery": resource_discovery,
+        "zonal-shift": zonal_shift,
     }
 
 

@@ -21,10 +21,14 @@ from .artifact_store import ArtifactStore
 from mlplat.core.validators import check_log_retention, check_public_access
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, GPU_NODE_CAPS, MAX_GPUS_PER_NODE, SUPPORTED_KUBERNETES_VERSIONS
 from mlplat.core.errors import Problem
+from mlplat.core.prices import load_price_table
+from .monitoring import AlarmTopic
 from .network import Network
+from .version_skew import version_skew
 
 __all__ = [
     "A",
+    "add_on_versions",
     "admin_suffix",
     "CapacityReservationSpec",
     "check_gpu_pool",
@@ -47,7 +51,14 @@ __all__ = [
     "default_max_gpus",
     "deterministic_cluster_name",
     "DEVICE_PLUGIN_CHART",
+    "DCGM_EXPORTER_CHART",
+    "DCGM_EXPORTER_IMAGE_TAG",
     "DevSshArgs",
+    "EFA_DEVICE_PLUGIN_CHART",
+    "EFA_LABEL",
+    "efa_instance_types",
+    "efa_interface_count",
+    "placement_group_name",
     "ec2_instance_types",
     "Environment",
     "GPU_AMI_TYPE",
@@ -104,6 +115,9 @@ LEGACY_CAPACITY_TYPES: dict[str, str] = {"ON_DEMAND": "on-demand", "SPOT": "spot
 
 
 
+EFA_LABEL = "mlplat.io/efa"  # on the nodes of EFA pools: the EFA device plugin runs there
+_PLACEMENT_GROUP_ID = re.compile(r"^pg-[0-9a-z]+$")  # the EC2NodeClass CRD's pattern
+_PLACEMENT_GROUP_NAME = re.compile(r"^[\x20-\x7e]{1,255}$")  # EC2: up to 255 ASCII characters
 _RESERVATION_ID = re.compile(r"^cr-[0-9a-z]+$")  # the EC2NodeClass CRD's pattern
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _DURATION = re.compile(r"^([0-9]+(s|m|h))+$")  # a NodePool's consolidateAfter (Never is not offered: empty GPU nodes cost)
@@ -156,6 +170,24 @@ class CapacityReservationSpec(Spec):
     owner_id: Optional[str] = Field(
         default=None, description="Account that owns the tagged reservations (12 digits; only with `tags`). Omitted: any.",
     )
+    instance_type: Optional[str] = Field(
+        default=None,
+        description="The reservation's instance type, for the cost estimate (a reservation bills at the full on-demand "
+        "price whether used or not). Omitted: the estimate lists the reservation as unpriced.",
+    )
+    instance_count: Optional[StrictInt] = Field(
+        default=None, description="How many instances the reservation holds (with instance_type). Omitted: unpriced.",
+    )
+    capacity_block: StrictBool = Field(
+        default=False,
+        description="The reservation is a Capacity Block for ML (prepaid at purchase for its whole duration). "
+        "Omitted: an on-demand capacity reservation (billed by the hour while active).",
+    )
+    placement_group: Optional[str] = Field(
+        default=None,
+        description="The cluster placement group the reservation was made in (its name or `pg-` id); a pool with a "
+        "placement group must name the same one. Omitted: the reservation is in no placement group.",
+    )
 
 
 class GpuPoolSpec(Spec):
@@ -205,6 +237,22 @@ class GpuPoolSpec(Spec):
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Extra node labels. Omitted: only `mlplat.io/gpu-pool` and `nvidia.com/gpu.present`.",
+    )
+    efa: StrictBool = Field(
+        default=False,
+        description="Elastic Fabric Adapter for multi-node training: only instance types with EFA (of a family, its "
+        "sizes with EFA), launched with every EFA interface the pool's smallest type has, the EFA device plugin "
+        "and a security group open within itself. Omitted: no EFA.",
+    )
+    placement_group: Optional[str] = Field(
+        default=None,
+        description="An existing cluster placement group the pool launches into (its name or `pg-` id); it must be "
+        "the placement group of the pool's capacity reservations. Omitted: none (or `create_placement_group`).",
+    )
+    create_placement_group: StrictBool = Field(
+        default=False,
+        description="Create a cluster-strategy placement group `<cluster>-<pool>` for the pool (nodes close together "
+        "for EFA); not with capacity reservations (a reservation's group exists before it). Omitted: none.",
     )
 
     @property
@@ -300,6 +348,16 @@ DEVICE_PLUGIN_CHART = HelmChartArgs(
 )
 KUEUE_CHART = HelmChartArgs(chart="kueue", version=KUEUE_VERSION, repository="oci://registry.k8s.io/kueue/charts")
 KARPENTER_CHART = HelmChartArgs(chart="karpenter", version=KARPENTER_VERSION, repository="oci://public.ecr.aws/karpenter")
+# The EFA device plugin's image is on ECR Public (public.ecr.aws/eks/aws-efa-k8s-device-plugin): the ECR Public
+# pull-through cache serves it; the tag is the chart's own.
+EFA_DEVICE_PLUGIN_CHART = HelmChartArgs(
+    chart="aws-efa-k8s-device-plugin", version="0.5.20", repository="https://aws.github.io/eks-charts"
+)
+# nvcr.io is not an ECR pull-through upstream: the image comes from a private mirror (see DCGM_EXPORTER_IMAGE_TAG).
+DCGM_EXPORTER_CHART = HelmChartArgs(
+    chart="dcgm-exporter", version="4.1.3", repository="https://nvidia.github.io/dcgm-exporter/helm-charts"
+)
+DCGM_EXPORTER_IMAGE_TAG = "4.2.3-4.1.3-ubuntu22.04"  # DCGM 4.2.3 with exporter 4.1.3: the chart's image
 KUBERAY_CHART = HelmChartArgs(
     chart="kuberay-operator", version="1.4.2", repository="https://ray-project.github.io/kuberay-helm/"
 )
@@ -340,6 +398,20 @@ class TrainingClusterSpec(Spec):
         description="ECR repository prefix of the pull-through caches (`<prefix>/k8s`, `<prefix>/quay`) and the "
         f"device plugin mirror; at most {MAX_IMAGE_CACHE_PREFIX} characters, unique in the account and region. "
         "Omitted: the cluster name.",
+    )
+
+    container_insights: StrictBool = Field(
+        default=True,
+        description="CloudWatch Container Insights with enhanced observability (the amazon-cloudwatch-observability "
+        "add-on, its agent's role through IRSA): node, pod and GPU metrics in CloudWatch. Omitted: on.",
+    )
+    idle_gpu_utilization_percent: StrictInt = Field(
+        default=10,
+        description="The idle-GPU alarm fires when a GPU node's utilization (Container Insights node_gpu_utilization) "
+        "stays below this for idle_gpu_minutes. Omitted: 10 (%).",
+    )
+    idle_gpu_minutes: StrictInt = Field(
+        default=60, description="How long a GPU node idles before the alarm fires (a multiple of 5). Omitted: 60.",
     )
 
     def problems_at(self, base: str, *, environment: str = "prod", cluster_name: Optional[str] = None,
@@ -403,6 +475,11 @@ class TrainingClusterArgs(TrainingClusterSpec, ParentArgs):
         "the cluster key).",
     )
     kueue: HelmChartArgs = Field(default=KUEUE_CHART, description=f"Kueue chart. Omitted: {KUEUE_VERSION}.")
+    efa_device_plugin: HelmChartArgs = Field(
+        default=EFA_DEVICE_PLUGIN_CHART,
+        description="AWS EFA device plugin chart, installed when a GPU pool has `efa` (on those pools' nodes). "
+        f"Omitted: {EFA_DEVICE_PLUGIN_CHART.version}.",
+    )
     karpenter: HelmChartArgs = Field(
         default=KARPENTER_CHART,
         description=f"Karpenter chart; its CRDs come from the `karpenter-crd` chart of the same repository and "
@@ -415,6 +492,24 @@ class TrainingClusterArgs(TrainingClusterSpec, ParentArgs):
     )
     kuberay: Optional[HelmChartArgs] = Field(
         default=None, description="KubeRay operator chart (e.g. KUBERAY_CHART). Omitted: not installed."
+    )
+    dcgm_exporter: Optional[HelmChartArgs] = Field(
+        default=DCGM_EXPORTER_CHART,
+        description="NVIDIA DCGM exporter chart, on GPU nodes only (Prometheus GPU metrics with the pod of each "
+        f"GPU). None: not installed. Omitted: {DCGM_EXPORTER_CHART.version}.",
+    )
+    dcgm_exporter_image_repository: Optional[str] = Field(
+        default=None,
+        description="An existing private mirror of nvcr.io/nvidia/k8s/dcgm-exporter. Omitted: a mirror repository "
+        "`<prefix>/nvcr/nvidia/k8s/dcgm-exporter` is created (immutable tags, scan on push, the cluster key).",
+    )
+    cloudwatch_observability_version: Optional[str] = Field(
+        default=None,
+        description="amazon-cloudwatch-observability add-on version. Omitted: EKS's default for the cluster version.",
+    )
+    alarm_topic: Optional[AlarmTopic] = Field(
+        default=None,
+        description="The AlarmTopic the idle-GPU alarm notifies (with Container Insights). Omitted: no idle-GPU alarm.",
     )
     vpc_cni_version: Optional[str] = Field(
         default=None, description="VPC CNI add-on version. Omitted: EKS's default for the cluster version."
@@ -500,8 +595,87 @@ def check_gpu_instance_families(path: str, families: Sequence[str]) -> list[Prob
     return problems
 
 
+def efa_instance_types(pool: GpuPoolSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(types with EFA, types without) of a pool, by the price table's instance attributes: its `instance_types`,
+    and every size of its `instance_families` the table knows. A type the table does not know is without."""
+    table = load_price_table()
+    candidates = list(pool.instance_types)
+    families = set(pool.instance_families)
+    if families:
+        known = sorted(t for t in ec2_instance_types() if instance_family(t) in families)
+        candidates += [t for t in known if table.instance_attributes(t) is not None and t not in candidates]
+    with_efa, without = [], []
+    for instance_type in candidates:
+        attributes = table.instance_attributes(instance_type)
+        (with_efa if attributes is not None and attributes.efa_supported else without).append(instance_type)
+    return tuple(with_efa), tuple(without)
+
+
+def efa_interface_count(instance_types: Sequence[str]) -> int:
+    """EFA interfaces a node class can give every one of `instance_types`: the fewest any of them takes."""
+    table = load_price_table()
+    counts = [a.maximum_efa_interfaces for a in map(table.instance_attributes, instance_types) if a is not None]
+    return min(counts) if counts else 0
+
+
+def placement_group_name(cluster_name: str, pool: str) -> str:
+    """The name of the cluster placement group the platform creates for a pool (`create_placement_group`)."""
+    return f"{cluster_name}-{pool}"
+
+
+def _check_efa(path: str, pool: GpuPoolSpec) -> list[Problem]:
+    if not pool.efa:
+        return []
+    with_efa, without = efa_instance_types(pool)
+    problems: list[Problem] = []
+    unknown = [t for t in pool.instance_types if t in ec2_instance_types() and load_price_table().instance_attributes(t) is None]
+    if unknown:
+        problems.append(Problem(f"{path}.efa", "is true but the price table has no instance attributes for "
+                                f"{', '.join(unknown)} (EFA support unknown; `mlplat prices refresh` adds them)"))
+    explicit_without = [t for t in pool.instance_types if t in without and t not in unknown]
+    if explicit_without:
+        problems.append(Problem(f"{path}.efa", f"is true but these instance types have no EFA: {', '.join(explicit_without)} "
+                                "(instance attributes efa_supported; list types with EFA, or drop efa)"))
+    for family in pool.instance_families:
+        if not any(instance_family(t) == family for t in with_efa):
+            problems.append(Problem(f"{path}.efa", f"is true but no size of family {family!r} has EFA (instance "
+                                    "attributes efa_supported)"))
+    return problems
+
+
+def _check_placement(path: str, pool: GpuPoolSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    group = pool.placement_group
+    if group is not None and not (_PLACEMENT_GROUP_ID.match(group) or (not group.startswith("pg-") and _PLACEMENT_GROUP_NAME.match(group))):
+        problems.append(Problem(f"{path}.placement_group", "is not a placement group name (1 to 255 ASCII characters) "
+                                "or id (pg- and lowercase letters or digits)", group))
+    if pool.create_placement_group and group is not None:
+        problems.append(Problem(f"{path}.create_placement_group", f"is true with placement_group {group!r} (name an "
+                                "existing group or create one, not both)"))
+    elif pool.create_placement_group and pool.capacity_reservations:
+        problems.append(Problem(f"{path}.create_placement_group", "is true but the pool names capacity_reservations: "
+                                "a reservation's placement group exists before it (name it in placement_group)"))
+    for j, reservation in enumerate(pool.capacity_reservations):
+        theirs = reservation.placement_group
+        if pool.create_placement_group or theirs == group:
+            continue
+        where = f"{path}.capacity_reservations.{j}.placement_group"
+        if group is None:
+            problems.append(Problem(where, "is a placement group the pool does not launch into (set the pool's "
+                                    "placement_group to it: instances outside it cannot use the reservation)", theirs))
+        elif theirs is None:
+            problems.append(Problem(where, f"is omitted but the pool launches into placement group {group!r}: its "
+                                    "instances cannot use a reservation outside that group (name the reservation's "
+                                    "placement group, the same as the pool's)"))
+        else:
+            problems.append(Problem(where, f"does not match the pool's placement_group {group!r} (instances in one "
+                                    "placement group cannot use a reservation made in another)", theirs))
+    return problems
+
+
 def check_gpu_pool(path: str, pool: GpuPoolSpec) -> list[Problem]:
-    """A pool's instance choice, capacity types, reservations and disruption setting (its sizes are `check_scaling`'s)."""
+    """A pool's instance choice, capacity types, reservations, EFA, placement and disruption setting (its sizes are
+    `check_scaling`'s)."""
     problems: list[Problem] = []
     if not pool.instance_types and not pool.instance_families:
         problems.append(Problem(f"{path}.instance_types", "is empty and so is instance_families (list NVIDIA GPU instance "
@@ -534,6 +708,13 @@ def check_gpu_pool(path: str, pool: GpuPoolSpec) -> list[Problem]:
         for key, value in reservation.tags.items():
             if not key or not value:
                 problems.append(Problem(f"{where}.tags", "has an empty key or value", {key: value}))
+        if (reservation.instance_type is None) != (reservation.instance_count is None):
+            problems.append(Problem(where, "names one of instance_type and instance_count (give both, or neither)"))
+        if reservation.instance_type is not None and reservation.instance_type not in ec2_instance_types():
+            problems.append(Problem(f"{where}.instance_type", "is not an EC2 instance type (botocore's ec2 InstanceType "
+                                    "enum)", reservation.instance_type))
+        if reservation.instance_count is not None and reservation.instance_count < 1:
+            problems.append(Problem(f"{where}.instance_count", "must be at least 1", reservation.instance_count))
     if not _DURATION.match(pool.consolidate_after):
         problems.append(Problem(f"{path}.consolidate_after", "is not a duration such as 30s, 10m or 1h", pool.consolidate_after))
     if pool.min_size != 0:
@@ -542,6 +723,9 @@ def check_gpu_pool(path: str, pool: GpuPoolSpec) -> list[Problem]:
     if pool.desired_size not in (None, 0):
         problems.append(Problem(f"{path}.desired_size", "must be omitted: Karpenter starts GPU nodes for pending pods only",
                                 pool.desired_size))
+    if not any(p.path.startswith((f"{path}.instance_types", f"{path}.instance_families")) for p in problems):
+        problems += _check_efa(path, pool)  # only once the types themselves are valid
+    problems += _check_placement(path, pool)
     return problems
 
 
@@ -754,6 +938,12 @@ def cluster_problems(
                     problems.append(Problem(f"{base}.{field}", "names a resource other than cpu and memory", key))
                 else:
                     problems += check_quantity(f"{base}.{field}.{key}", value)
+    if not 1 <= settings.idle_gpu_utilization_percent <= 100:
+        problems.append(Problem(f"{base}.idle_gpu_utilization_percent", "must be between 1 and 100",
+                                settings.idle_gpu_utilization_percent))
+    if settings.idle_gpu_minutes < 5 or settings.idle_gpu_minutes % 5 or settings.idle_gpu_minutes > 1440:
+        problems.append(Problem(f"{base}.idle_gpu_minutes", "must be a multiple of 5 from 5 to 1440 (the alarm "
+                                "evaluates 5-minute periods over at most a day)", settings.idle_gpu_minutes))
     if not _AMI_VERSION.match(settings.node_ami_version):
         problems.append(Problem(f"{base}.node_ami_version", "is not an AL2023 EKS AMI release (latest, or v and 8 digits "
                                 "such as v20251120)", settings.node_ami_version))
@@ -763,6 +953,10 @@ def cluster_problems(
     if args is not None:
         problems += check_chart(f"{base}.device_plugin", args.device_plugin)
         problems += check_chart(f"{base}.kueue", args.kueue)
+        if any(pool.efa for pool in args.gpu_pools):
+            problems += check_chart(f"{base}.efa_device_plugin", args.efa_device_plugin)
+        if args.dcgm_exporter is not None:
+            problems += check_chart(f"{base}.dcgm_exporter", args.dcgm_exporter)
         if args.kueue.version not in SUPPORTED_KUEUE_VERSIONS:
             problems.append(
                 Problem(f"{base}.kueue.version",
@@ -778,18 +972,33 @@ def cluster_problems(
             )
         if args.kuberay is not None:
             problems += check_chart(f"{base}.kuberay", args.kuberay)
-        problems += missing_network_endpoints(args.network)
+        for skew in version_skew(settings.version, add_on_versions(args)):
+            if skew.severity == "problem":
+                problems.append(Problem(f"{base}.version", f"is too old for a pinned add-on: {skew.message}", settings.version))
+        problems += missing_network_endpoints(args.network, ("logs",) if args.container_insights else ())
     return problems
 
 
-def missing_network_endpoints(network: Network) -> list[Problem]:
-    """A created network has no internet route: the endpoints nodes need must be in it.
+def add_on_versions(args: TrainingClusterArgs) -> dict[str, str]:
+    """The add-ons the cluster runs whose Kubernetes support `version_skew` checks: name -> pinned chart version."""
+    versions = {"karpenter": args.karpenter.version, "kueue": args.kueue.version,
+                "nvidia-device-plugin": args.device_plugin.version}
+    if args.dcgm_exporter is not None:
+        versions["dcgm-exporter"] = args.dcgm_exporter.version
+    if any(pool.efa for pool in args.gpu_pools):
+        versions["aws-efa-k8s-device-plugin"] = args.efa_device_plugin.version
+    return versions
+
+
+def missing_network_endpoints(network: Network, extra: Sequence[str] = ()) -> list[Problem]:
+    """A created network has no internet route: the endpoints nodes need must be in it (and `extra`: `logs` for
+    the Container Insights agent, which sends its metrics as embedded-metric-format logs).
 
     An adopted VPC is not checked (it may route through a NAT or have endpoints of its own).
     """
     if getattr(network, "vpc", None) is None:
         return []
-    missing = [s for s in REQUIRED_INTERFACE_ENDPOINTS if s not in network.endpoints]
+    missing = [s for s in (*REQUIRED_INTERFACE_ENDPOINTS, *extra) if s not in network.endpoints]
     if not missing:
         return []
     return [

@@ -51,6 +51,7 @@ import pulumi_kubernetes as k8s
 from . import _iam
 from . import _karpenter as karpenter
 from ._wiring import lookup, require_args
+from .version_skew import version_skew
 from . import _k8s_objects as objects
 from mlplat.core.naming import child
 from mlplat.core.errors import ConfigError, Problem
@@ -58,12 +59,19 @@ from mlplat.core.vocabulary import MAX_GPUS_PER_NODE
 from .training_args import (  # the arguments, their validation and the pinned choices
     A,
     SYSTEM_AMI_TYPE,
+    DCGM_EXPORTER_IMAGE_TAG,
+    EFA_LABEL,
     CapacityReservationSpec,
+    GpuPoolSpec,
     HelmChartArgs,
     TeamArgs,
     TrainingClusterArgs,
+    add_on_versions,
     admin_suffix,
     default_max_gpus,
+    efa_instance_types,
+    efa_interface_count,
+    placement_group_name,
 )
 
 __all__ = [
@@ -76,6 +84,9 @@ __all__ = [
     "GPU_NODE_POLICIES",
     "SYSTEM_NODE_LABEL",
     "DEVICE_PLUGIN_MIRROR_HELP",
+    "CLOUDWATCH_AGENT_POLICY",
+    "DCGM_EXPORTER_MIRROR_HELP",
+    "idle_gpu_query",
     "IMAGE_CACHE_ACTIONS",
     "image_cache_policy",
     "IRSA_AUDIENCE",
@@ -103,9 +114,11 @@ NODE_POLICIES: dict[str, str] = {
 CLUSTER_KEY_ACTIONS: tuple[str, ...] = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 IMAGE_CACHE_ACTIONS: tuple[str, ...] = ("ecr:CreateRepository", "ecr:BatchImportUpstreamImage")
 IRSA_AUDIENCE = "sts.amazonaws.com"
+# Karpenter 1.14's documented node role: worker, CNI, ECR pull only (no listing or describing) and SSM (instead of SSH).
 GPU_NODE_POLICIES: dict[str, str] = {
     **NODE_POLICIES,
-    "ssm": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",  # Karpenter's documented node role; SSM instead of SSH
+    "ecr-read": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+    "ssm": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
 }
 SYSTEM_NODE_LABEL = "mlplat.io/node-role"
 ROOT_DEVICE = "/dev/xvda"  # the root volume of the AL2023 EKS AMIs
@@ -114,6 +127,14 @@ PRIORITY_CLASSES: dict[str, tuple[int, str, str]] = {
     "mlplat-serving": (100000, "PreemptLowerPriority", "mlplat: online inference; may preempt training pods."),
     "mlplat-training": (1000, "Never", "mlplat: training jobs; wait for capacity rather than evict others (Kueue preempts)."),
 }
+DCGM_EXPORTER_MIRROR_HELP = (
+    "nvcr.io is not an ECR pull-through cache upstream: copy the pinned DCGM exporter image into the mirror "
+    "repository {repository} once per version, from a machine with internet access: "
+    "`crane copy nvcr.io/nvidia/k8s/dcgm-exporter:{tag} <account>.dkr.ecr.<region>.amazonaws.com/{repository}:{tag}`"
+)
+CLOUDWATCH_AGENT_POLICY = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+CLOUDWATCH_NAMESPACE = "amazon-cloudwatch"  # where the amazon-cloudwatch-observability add-on runs its agent
+CLOUDWATCH_SERVICE_ACCOUNT = "cloudwatch-agent"
 DEVICE_PLUGIN_MIRROR_HELP = (
     "nvcr.io is not an ECR pull-through cache upstream: copy the pinned NVIDIA device plugin image into the "
     "mirror repository {repository} once per version, from a machine with internet access: "
@@ -250,6 +271,9 @@ class TrainingCluster(pulumi.ComponentResource):
         _check_role_name_room(name, args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._args = args
+        for skew in version_skew(args.version, add_on_versions(args)):
+            if skew.severity == "warning":  # problems were raised with the Args
+                pulumi.log.warn(f"version skew: {skew.message}", resource=self)
         here = pulumi.ResourceOptions(parent=self)
         region = _iam.current_region()
         account_id = _iam.caller_account_id()
@@ -295,6 +319,7 @@ class TrainingCluster(pulumi.ComponentResource):
         )
         kueue = self._add_ons(name, args, registry, mirror, caches, system, vpc_cni)
         self._karpenter(name, args, cluster, registry, caches, system, region, account_id)
+        self._observability(name, args, cluster, registry, system, vpc_cni)
         self._queues_and_teams(name, args, kueue, region)
 
         self.node_role_arn: pulumi.Output[str] = self.node_role.arn
@@ -708,8 +733,12 @@ class TrainingCluster(pulumi.ComponentResource):
             name, "karpenter", args.karpenter, karpenter.KARPENTER_NAMESPACE, values,
             depends_on=[crds, system, caches["ecr"], queue, *permissions], skip_crds=True,
         )
+        efa_group = self._efa(name, args, cluster, registry, caches) if any(p.efa for p in args.gpu_pools) else None
         cap = args.gpu_node_cap
         for pool in args.gpu_pools:
+            efa_types: tuple[str, ...] = efa_instance_types(pool)[0] if pool.efa else ()
+            efa_interfaces = efa_interface_count(efa_types) if pool.efa else 0
+            placement = self._placement(name, args, pool)
             node_class = self._object(
                 child(name, f"nodeclass-{pool.name}"),
                 objects.ec2_node_class(
@@ -717,9 +746,20 @@ class TrainingCluster(pulumi.ComponentResource):
                     discovery_tag=karpenter.DISCOVERY_TAG, ami_alias=f"al2023@{args.node_ami_version}",
                     disk_gib=pool.disk_size_gib, key_arn=args.cluster_key.arn, hop_limit=args.metadata_hop_limit,
                     tags=args.node_tags, capacity_reservations=[_reservation_term(r) for r in pool.capacity_reservations],
+                    efa_interfaces=efa_interfaces,
+                    security_group_ids=[efa_group.id] if pool.efa and efa_group is not None else [],
+                    placement_group=placement[0] if placement else None,
+                    reservation_costs=[_reservation_cost(r) for r in pool.capacity_reservations],
                 ),
-                [controller, crds, profile, access, *node_ready, *discovery],
+                [controller, crds, profile, access, *node_ready, *discovery,
+                 *([efa_group] if pool.efa and efa_group is not None else []), *(placement[1] if placement else [])],
             )
+            if pool.efa:
+                pulumi.log.info(
+                    f"GPU pool {pool.name!r} launches EFA types only ({', '.join(efa_types)}) with {efa_interfaces} EFA "
+                    f"interface(s) per node (the fewest of those types); pods request vpc.amazonaws.com/efa",
+                    resource=node_class,
+                )
             if pool.capacity_reservations:
                 others = [t for t in pool.effective_capacity_types if t != "reserved"]
                 pulumi.log.info(
@@ -732,12 +772,152 @@ class TrainingCluster(pulumi.ComponentResource):
             self._object(
                 child(name, f"nodepool-{pool.name}"),
                 objects.node_pool(
-                    pool.name, instance_types=pool.instance_types, instance_families=pool.instance_families,
+                    pool.name, instance_types=efa_types if pool.efa else pool.instance_types,
+                    instance_families=pool.instance_families,
                     capacity_types=pool.effective_capacity_types, labels=pool.labels, max_nodes=max_nodes,
                     max_gpus=max_nodes * MAX_GPUS_PER_NODE, consolidate_after=pool.consolidate_after,
+                    efa_label=EFA_LABEL if pool.efa else None,
                 ),
                 [controller, crds, node_class],
             )
+
+    def _efa(self, name: str, args: TrainingClusterArgs, cluster: aws.eks.Cluster, registry: pulumi.Output[str],
+             caches: Mapping[str, aws.ecr.PullThroughCacheRule]) -> aws.ec2.SecurityGroup:
+        """What EFA pools share: a security group that admits all traffic from and to itself (EFA's OS-bypass
+        traffic is matched by group, not by address; EKS's cluster group has no self egress rule), and the EFA
+        device plugin on the EFA pools' nodes (it advertises `vpc.amazonaws.com/efa`)."""
+        here = pulumi.ResourceOptions(parent=self)
+        group = aws.ec2.SecurityGroup(
+            child(name, "efa-sg"), vpc_id=args.network.vpc_id,
+            description=f"mlplat {name}: EFA traffic between the GPU nodes of {args.cluster_name}", opts=here,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            child(name, "efa-sg-ingress"), security_group_id=group.id, referenced_security_group_id=group.id,
+            ip_protocol="-1", description="EFA: all traffic from the group itself", opts=here,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            child(name, "efa-sg-egress"), security_group_id=group.id, referenced_security_group_id=group.id,
+            ip_protocol="-1", description="EFA: all traffic to the group itself", opts=here,
+        )
+        self._release(
+            name, "efa-device-plugin", args.efa_device_plugin, "kube-system",
+            {
+                "image": {"repository": pulumi.Output.concat(registry, "/", args.cache_prefix, "/ecr/eks/aws-efa-k8s-device-plugin")},
+                "nodeSelector": {EFA_LABEL: "true"},
+                "tolerations": [{"key": objects.GPU_TAINT["key"], "operator": "Exists", "effect": objects.GPU_TAINT["effect"]}],
+            },
+            depends_on=[caches["ecr"]],
+        )
+        return group
+
+    def _placement(self, name: str, args: TrainingClusterArgs,
+                   pool: GpuPoolSpec) -> Optional[tuple[dict[str, Any], list[pulumi.Resource]]]:
+        """The pool's placementGroupSelector (and the group when the platform creates it), None without one."""
+        if pool.create_placement_group:
+            group = aws.ec2.PlacementGroup(
+                child(name, f"placement-{pool.name}"), name=placement_group_name(args.cluster_name, pool.name),
+                strategy="cluster", opts=pulumi.ResourceOptions(parent=self),
+            )
+            return {"name": group.name}, [group]
+        if pool.placement_group is not None:
+            key = "id" if pool.placement_group.startswith("pg-") else "name"
+            return {key: pool.placement_group}, []
+        return None
+
+    # --- GPU observability ---------------------------------------------------------------------
+
+    def _observability(self, name: str, args: TrainingClusterArgs, cluster: aws.eks.Cluster, registry: pulumi.Output[str],
+                       system: aws.eks.NodeGroup, vpc_cni: aws.eks.Addon) -> None:
+        """The DCGM exporter on GPU nodes, Container Insights (GPU utilisation and memory per node and pod in
+        CloudWatch) and the idle-GPU alarm."""
+        here = pulumi.ResourceOptions(parent=self)
+        if args.dcgm_exporter is not None:
+            repository = self._mirror(name, args, "dcgm-exporter-mirror", "nvcr/nvidia/k8s/dcgm-exporter",
+                                      args.dcgm_exporter_image_repository, registry,
+                                      DCGM_EXPORTER_MIRROR_HELP, tag=DCGM_EXPORTER_IMAGE_TAG)
+            self._release(
+                name, "dcgm-exporter", args.dcgm_exporter, "kube-system",
+                {
+                    "image": {"repository": repository, "tag": DCGM_EXPORTER_IMAGE_TAG, "pullPolicy": "IfNotPresent"},
+                    # GPU nodes only: they carry the pool label and the GPU taint.
+                    "nodeSelector": {"nvidia.com/gpu.present": "true"},
+                    "tolerations": [{"key": objects.GPU_TAINT["key"], "operator": "Exists",
+                                     "effect": objects.GPU_TAINT["effect"]}],
+                    "serviceMonitor": {"enabled": False},  # no Prometheus operator CRDs in the cluster
+                },
+                depends_on=[vpc_cni],
+            )
+        if not args.container_insights:
+            return
+        # The agent's EMF performance log group exists first, with retention and the logs key.
+        logs = aws.cloudwatch.LogGroup(
+            child(name, "container-insights-logs"), name=f"/aws/containerinsights/{args.cluster_name}/performance",
+            retention_in_days=args.log_retention_days, kms_key_id=args.log_key.arn, opts=here,
+        )
+        trust = pulumi.Output.all(self.oidc_provider.arn, self.oidc_issuer).apply(
+            lambda parts: json.dumps(irsa_trust_policy(parts[0], parts[1], [CLOUDWATCH_NAMESPACE], CLOUDWATCH_SERVICE_ACCOUNT))
+        )
+        role = aws.iam.Role(
+            child(name, "cloudwatch-role"),
+            description=f"mlplat {name}: CloudWatch agent of {args.cluster_name} (Container Insights, IRSA)",
+            assume_role_policy=trust, opts=here,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            child(name, "cloudwatch-role-policy"), role=role.name, policy_arn=CLOUDWATCH_AGENT_POLICY, opts=here,
+        )
+        aws.eks.Addon(
+            child(name, "cloudwatch-observability"),
+            cluster_name=cluster.name,
+            addon_name="amazon-cloudwatch-observability",
+            addon_version=args.cloudwatch_observability_version,
+            service_account_role_arn=role.arn,
+            # Metrics only: container logs would go to log groups the agent creates without retention or a key.
+            configuration_values=json.dumps({"containerLogs": {"enabled": False}}),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[system, vpc_cni, logs, attachment]),
+        )
+        if args.alarm_topic is None:
+            return  # an alarm that notifies no one is no alarm
+        minutes = args.idle_gpu_minutes
+        topic = [args.alarm_topic.arn]
+        aws.cloudwatch.MetricAlarm(
+            child(name, "idle-gpus"),
+            alarm_description=(
+                f"mlplat {name}: a GPU node of {args.cluster_name} has used under {args.idle_gpu_utilization_percent}% of "
+                f"its GPUs for {minutes} minutes (paid GPUs doing nothing; pools: "
+                f"{', '.join(p.name for p in args.gpu_pools) or 'none'}). No data (no GPU node) is not idle."
+            ),
+            comparison_operator="LessThanThreshold",
+            threshold=float(args.idle_gpu_utilization_percent),
+            evaluation_periods=minutes // 5,
+            datapoints_to_alarm=minutes // 5,
+            treat_missing_data="notBreaching",
+            metric_queries=[aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="idlest", expression=idle_gpu_query(args.cluster_name), period=300, return_data=True,
+                label="Least used GPU node (node_gpu_utilization, %)",
+            )],
+            alarm_actions=topic, ok_actions=topic,
+            opts=here,
+        )
+
+    def _mirror(self, name: str, args: TrainingClusterArgs, suffix: str, path: str, adopted: Optional[str],
+                registry: pulumi.Output[str], help_text: str, *, tag: str) -> pulumi.Input[str]:
+        """A private ECR mirror repository for an image ECR cannot cache (nvcr.io), unless one is adopted."""
+        if adopted is not None:
+            return adopted
+        repository_name = f"{args.cache_prefix}/{path}"
+        repository = aws.ecr.Repository(
+            child(name, suffix),
+            name=repository_name,
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration={"scan_on_push": True},
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.cluster_key.arn}],
+            force_delete=not args.protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        pulumi.log.info(help_text.format(repository=repository_name, tag=tag), resource=repository)
+        return pulumi.Output.concat(registry, "/", repository_name)
 
     # --- Kubernetes objects --------------------------------------------------------------------
 
@@ -810,6 +990,12 @@ class TrainingCluster(pulumi.ComponentResource):
         return role
 
 
+def idle_gpu_query(cluster_name: str) -> str:
+    """The idle-GPU alarm's Metrics Insights query: the least used GPU node of the cluster (Container Insights'
+    `node_gpu_utilization`, every dimension set that has ClusterName: the per-node series bound the minimum)."""
+    return (f'SELECT MIN(node_gpu_utilization) FROM "ContainerInsights" WHERE ClusterName = \'{cluster_name}\'')
+
+
 def _reservation_term(reservation: CapacityReservationSpec) -> dict[str, Any]:
     """A pool's capacity reservation as an EC2NodeClass selector term."""
     if reservation.id is not None:
@@ -818,6 +1004,12 @@ def _reservation_term(reservation: CapacityReservationSpec) -> dict[str, Any]:
     if reservation.owner_id is not None:
         term["ownerID"] = reservation.owner_id
     return term
+
+
+def _reservation_cost(reservation: CapacityReservationSpec) -> dict[str, Any]:
+    """A reservation as the cost estimate reads it from its node class's annotation."""
+    return {"reservation": _describe_reservation(reservation), "instanceType": reservation.instance_type,
+            "count": reservation.instance_count, "capacityBlock": reservation.capacity_block}
 
 
 def _describe_reservation(reservation: CapacityReservationSpec) -> str:

@@ -26,11 +26,14 @@ from mlplat.core.paths import value_at
 from mlplat.core.vocabulary import FAMILY_TAG
 
 __all__ = [
-    "CostEstimate", "CostItem", "CostResource", "PricingContext", "Pricer", "cost_difference", "estimate_cost",
+    "CostEstimate", "CostItem", "CostResource", "PricingContext", "Pricer", "RESERVATIONS_ANNOTATION", "cost_difference",
+    "estimate_cost",
     "pricer", "registered_pricers", "top_contributors",
 ]
 
 ItemKind = Literal["fixed", "usage"]
+# On a GPU pool's EC2NodeClass: the capacity reservations it names, as JSON (they are not resources of the plan).
+RESERVATIONS_ANNOTATION = "mlplat.io/capacity-reservations"
 TEAM_TAG = "owner"  # the team a resource's cost is reported under: its required `owner` tag
 
 
@@ -426,9 +429,12 @@ def _requirement_values(requirements: Any, key: str) -> list[str]:
 @pricer("kubernetes:karpenter.sh/v1:NodePool")
 def _node_pool(r: CostResource, ctx: PricingContext) -> list[CostItem]:
     """A Karpenter NodePool runs no node until a pod asks: $0 fixed, "up to" its node limit at the dearest type it
-    may launch (a pool naming only instance families is left unpriced: the size is Karpenter's choice)."""
+    may launch (of a pool naming only instance families, the dearest size of them the table prices)."""
     requirements = r.get("spec.template.spec.requirements")
     types = _requirement_values(requirements, "node.kubernetes.io/instance-type")
+    if not types:
+        families = set(_requirement_values(requirements, "karpenter.k8s.aws/instance-family"))
+        types = sorted(t for t in ctx.table.priced(ctx.region, "ec2") if t.split(".", 1)[0] in families)
     if not types:
         return []
     priced = [(ctx.rate("ec2", t)[0], t) for t in types]
@@ -440,6 +446,34 @@ def _node_pool(r: CostResource, ctx: PricingContext) -> list[CostItem]:
     return [_fixed(r, ctx, "ec2", instance_type, 0, "instance-hour", f"0 x {instance_type} until a job asks",
                    limit * ctx.hours, f"up to {limit} x {instance_type} (limits.nodes)",
                    {"instanceType": instance_type, "count": 0})]
+
+
+@pricer("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+def _node_class_reservations(r: CostResource, ctx: PricingContext) -> list[CostItem]:
+    """The capacity reservations a GPU pool names, at full price whatever the pool runs: an on-demand capacity
+    reservation bills every hour it is active, used or not; a Capacity Block for ML is prepaid at purchase (its own
+    price, estimated here at the on-demand list price for a month). A reservation without its size is unpriced."""
+    annotations = r.get("metadata.annotations")
+    raw = annotations.get(RESERVATIONS_ANNOTATION) if isinstance(annotations, Mapping) else None  # its key has dots
+    try:
+        reservations = json.loads(raw) if isinstance(raw, str) else []
+    except ValueError:
+        return []
+    items = []
+    for reservation in reservations if isinstance(reservations, list) else []:
+        if not isinstance(reservation, Mapping):
+            continue
+        name, instance_type, count = reservation.get("reservation"), reservation.get("instanceType"), _int(reservation.get("count"))
+        kind = "Capacity Block (prepaid)" if reservation.get("capacityBlock") else "reserved, billed even when idle"
+        if not isinstance(instance_type, str) or count < 1:
+            items.append(CostItem(r.urn, r.name, r.type, "fixed", f"capacity reservation {name} ({kind})", 0.0,
+                                  "instance-hour", "ec2/?", None,
+                                  unpriced="the pool does not say the reservation's instance_type and instance_count"))
+            continue
+        items.append(_fixed(r, ctx, "ec2", instance_type, count * ctx.hours, "instance-hour",
+                            f"capacity reservation {name}: {count} x {instance_type} x {ctx.hours} h ({kind})",
+                            detail={"instanceType": instance_type, "count": count}))
+    return items
 
 
 @pricer("aws:ec2/capacityReservation:CapacityReservation")

@@ -344,6 +344,7 @@ class MLPlatform(pulumi.ComponentResource):
                 environment=config.environment,
                 **t.given(TrainingClusterSpec),
                 artifact_store=self.artifacts,
+                alarm_topic=self.alarm_topic,
                 kuberay=KUBERAY_CHART if t.kuberay else None,
                 image_cache_prefix=t.image_cache_prefix,
                 # Karpenter's instances are not Pulumi resources: the stack's tag transform never sees them.

@@ -9,7 +9,8 @@ with the CRD's own message, so a plan reports what `kubectl apply` would refuse:
   names a known family; `amiFamily` is required without an alias; subnet, security group and
   capacity reservation terms each name something and an `id` term nothing else; tags must not
   use the keys Karpenter sets itself; at most one root volume, each EBS volume sized or from a
-  snapshot;
+  snapshot; network interfaces include the primary ENA one and at most one EFA per network card; a
+  placement group selector names a group by name or id, not both;
 - NodePool: template labels and requirement keys outside the domains Karpenter reserves (and
   never `karpenter.sh/nodepool` or `kubernetes.io/hostname`); `In` has values, `Gt`/`Lt` one
   non-negative integer, `minValues` at most the values; a budget's `schedule` and `duration`
@@ -118,6 +119,21 @@ def _node_class_problems(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key in _map(spec.get("tags")):
         if key == "" or key in _RESTRICTED_TAGS or key.startswith("kubernetes.io/cluster"):
             problems.append(("spec.tags", f"tag contains a restricted tag matching {key!r}"))
+    interfaces = [_map(i) for i in _list(spec.get("networkInterfaces"))]
+    if interfaces and not any(i.get("deviceIndex") == 0 and i.get("networkCardIndex") == 0 and i.get("interfaceType") == "interface"
+                              for i in interfaces):
+        problems.append(("spec.networkInterfaces", "networkInterfaces must include a primary interface with interfaceType='interface'"))
+    slots = [(i.get("networkCardIndex"), i.get("deviceIndex")) for i in interfaces]
+    efa_cards = [i.get("networkCardIndex") for i in interfaces if i.get("interfaceType") == "efa-only"]
+    if len(set(slots)) != len(slots) or len(set(efa_cards)) != len(efa_cards):
+        problems.append(("spec.networkInterfaces", "networkInterfaces must not have duplicate networkCardIndex and deviceIndex "
+                         "pairs, and can have at most one efa device per network card"))
+    if "placementGroupSelector" in spec:
+        placement = _map(spec.get("placementGroupSelector"))
+        if "name" not in placement and "id" not in placement:
+            problems.append(("spec.placementGroupSelector", "expected at least one, got none, ['name', 'id']"))
+        elif "name" in placement and "id" in placement:
+            problems.append(("spec.placementGroupSelector", "'name' and 'id' are mutually exclusive"))
     mappings = _list(spec.get("blockDeviceMappings"))
     if sum(1 for m in mappings if isinstance(m, Mapping) and m.get("rootVolume") is True) > 1:
         problems.append(("spec.blockDeviceMappings", "must have only one blockDeviceMappings with rootVolume"))

@@ -16,6 +16,7 @@ import pytest
 from mlplat.components._tags import platform_tags, register_stack_tags
 from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
 from mlplat.components.encryption import Encryption, EncryptionArgs
+from mlplat.components.monitoring import AlarmTopic, AlarmTopicArgs
 from mlplat.core.errors import ConfigError, WiringError
 from mlplat.components.network import Network, NetworkArgs
 from mlplat.components.training_args import (
@@ -66,8 +67,43 @@ EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 POLICY = "aws:iam/policy:Policy"
 INTERRUPTIONS = ("health", "spot", "rebalance", "state-change", "reservation")
-CONTROLLER_POLICIES = ("node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery")
+CONTROLLER_POLICIES = ("node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery",
+                       "zonal-shift")
+# Karpenter v1.14's getting-started cloudformation.yaml (aws/karpenter-provider-aws,
+# website/content/en/v1.14/getting-started/getting-started-with-karpenter/cloudformation.yaml), transcribed:
+# policy -> {statement Sid: actions}.
+DOCUMENTED_CONTROLLER_POLICIES: dict[str, dict[str, list[str]]] = {
+    "node-lifecycle": {
+        "AllowScopedEC2InstanceAccessActions": ["ec2:CreateFleet", "ec2:RunInstances"],
+        "AllowScopedEC2LaunchTemplateAccessActions": ["ec2:CreateFleet", "ec2:RunInstances"],
+        "AllowScopedEC2InstanceActionsWithTags": ["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"],
+        "AllowScopedResourceCreationTagging": ["ec2:CreateTags"],
+        "AllowScopedResourceTagging": ["ec2:CreateTags"],
+        "AllowScopedDeletion": ["ec2:DeleteLaunchTemplate", "ec2:TerminateInstances"],
+    },
+    "iam-integration": {
+        "AllowPassingInstanceRole": ["iam:PassRole"],
+        "AllowScopedInstanceProfileCreationActions": ["iam:CreateInstanceProfile"],
+        "AllowScopedInstanceProfileTagActions": ["iam:TagInstanceProfile"],
+        "AllowScopedInstanceProfileActions": ["iam:AddRoleToInstanceProfile", "iam:DeleteInstanceProfile",
+                                              "iam:RemoveRoleFromInstanceProfile"],
+    },
+    "eks-integration": {"AllowAPIServerEndpointDiscovery": ["eks:DescribeCluster"]},
+    "interruption": {"AllowInterruptionQueueActions": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]},
+    "zonal-shift": {"AllowZonalShiftStatusReadOnly": ["arc-zonal-shift:GetManagedResource"]},
+    "resource-discovery": {
+        "AllowRegionalReadActions": [
+            "ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings",
+            "ec2:DescribeInstanceTypes", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups",
+            "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
+        "AllowSSMReadActions": ["ssm:GetParameter"],
+        "AllowPricingReadActions": ["pricing:GetProducts"],
+        "AllowUnscopedInstanceProfileListAction": ["iam:ListInstanceProfiles"],
+        "AllowInstanceProfileReadActions": ["iam:GetInstanceProfile"],
+    },
+}
 COHORT = "kubernetes:kueue.x-k8s.io/v1beta2:Cohort"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -88,6 +124,7 @@ def cluster_program(
     store: bool = True,
     extra_endpoints: tuple[str, ...] = ("ec2", "eks", "ssm", "sqs"),
     tags: bool = False,
+    alarms: bool = False,
     after: Optional[Callable[[TrainingCluster], Any]] = None,
     **overrides: Any,
 ) -> Callable[[], None]:
@@ -111,6 +148,8 @@ def cluster_program(
             cluster_name=CLUSTER, network=network, cluster_key=keys.key("cluster-training"), log_key=keys.key("logs"),
             admin_role_arns=(ADMIN,), teams=teams, artifact_store=artifacts,
         )
+        if alarms:
+            args["alarm_topic"] = AlarmTopic("alarms", AlarmTopicArgs(key=keys.key("data")))
         args.update(overrides)
         cluster = TrainingCluster(name, TrainingClusterArgs(**args))
         if after is not None:
@@ -163,6 +202,7 @@ DEV_SSH = DevSshArgs(key_name="dev-key", source_security_group_ids=("sg-01234567
 KUEUE_OVERRIDE = {"chart": "kueue", "version": "0.19.2", "repository": "oci://mirror.example.com/charts",
                   "values": {"controllerManager": {"replicas": 3, "manager": {"image": {"pullPolicy": "Always"}}}}}
 ADOPTED_MIRROR = "111122223333.dkr.ecr.us-east-1.amazonaws.com/nv/dp"
+ADOPTED_DCGM_MIRROR = "111122223333.dkr.ecr.us-east-1.amazonaws.com/nv/dcgm"
 
 
 @functools.cache
@@ -172,6 +212,7 @@ def dev_plan() -> Plan:
         cluster_program(
             teams=(), store=False, environment="dev", endpoint_public_access=True, public_access_cidrs=("203.0.113.0/24",),
             dev_ssh=DEV_SSH, kueue=KUEUE_OVERRIDE, image_cache_prefix="ml/prod", device_plugin_image_repository=ADOPTED_MIRROR,
+            dcgm_exporter_image_repository=ADOPTED_DCGM_MIRROR, container_insights=False,
         )
     )
 
@@ -261,6 +302,13 @@ GOLDEN_TREE = sorted(
         (f"{_C}$kubernetes:helm.sh/v3:Release::training-karpenter", RELEASE),
         (f"{_C}$kubernetes:karpenter.k8s.aws/v1:EC2NodeClass::training-nodeclass-gpu", NODE_CLASS),
         (f"{_C}$kubernetes:karpenter.sh/v1:NodePool::training-nodepool-gpu", NODE_POOL),
+        # GPU observability: the DCGM exporter and its image mirror, Container Insights, the idle-GPU alarm.
+        (f"{_C}$aws:ecr/repository:Repository::training-dcgm-exporter-mirror", REPOSITORY),
+        (f"{_C}$kubernetes:helm.sh/v3:Release::training-dcgm-exporter", RELEASE),
+        (f"{_C}$aws:cloudwatch/logGroup:LogGroup::training-container-insights-logs", LOG_GROUP),
+        (f"{_C}$aws:iam/role:Role::training-cloudwatch-role", ROLE),
+        (f"{_C}$aws:iam/rolePolicyAttachment:RolePolicyAttachment::training-cloudwatch-role-policy", ATTACHMENT),
+        (f"{_C}$aws:eks/addon:Addon::training-cloudwatch-observability", ADDON),  # no topic: no idle-GPU alarm
     ]
 )
 
@@ -280,7 +328,7 @@ def test_in_cluster_children_use_the_components_own_kubernetes_provider() -> Non
     plan = default_plan()
     provider = res(plan, "training-k8s", K8S_PROVIDER)
     in_cluster = [r for r in plan.descendants(res(plan, "training", TC).urn) if r.type.startswith("kubernetes:")]
-    assert len(in_cluster) == 21
+    assert len(in_cluster) == 22
     for r in in_cluster:
         assert r.provider == f"{provider.urn}::{provider.id}", r.urn
 
@@ -518,7 +566,7 @@ def test_gpu_nodes_have_their_own_role_profile_and_ec2_linux_access_entry() -> N
     role = res(plan, "training-gpu-node-role", ROLE)
     attached = sorted(r.inputs["policyArn"] for r in plan.of_type(ATTACHMENT) if r.inputs["role"] == role.id)
     assert attached == [
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
@@ -580,6 +628,20 @@ def test_karpenter_controller_role_is_irsa_for_its_service_account_with_the_docu
     assert doc(policies["interruption"])["Statement"][0]["Resource"] == queue_arn
 
 
+def test_karpenter_controller_policies_are_the_documented_statements_and_actions() -> None:
+    plan = default_plan()
+    declared = {}
+    for policy in CONTROLLER_POLICIES:
+        statements = doc(res(plan, f"training-karpenter-{policy}", POLICY))["Statement"]
+        declared[policy] = {st["Sid"]: sorted([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+                            for st in statements}
+    assert declared == DOCUMENTED_CONTROLLER_POLICIES
+    (zonal,) = doc(res(plan, "training-karpenter-zonal-shift", POLICY))["Statement"]
+    cluster_arn = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
+    assert (zonal["Resource"], zonal["Condition"]) == (
+        cluster_arn, {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}})
+
+
 def test_karpenter_charts_install_crds_separately_and_run_the_controller_on_system_nodes() -> None:
     plan = default_plan()
     crds = res(plan, "training-karpenter-crd", RELEASE)
@@ -626,10 +688,148 @@ def test_reserved_capacity_is_selected_in_the_node_class_and_the_plan_says_which
     assert node_class.inputs["spec"]["capacityReservationSelectorTerms"] == [
         {"id": "cr-0123456789abcdef0"}, {"tags": {"purpose": "llm"}, "ownerID": ACCOUNT}]
     assert "capacityReservationSelectorTerms" not in res(plan, "training-nodeclass-a10g", NODE_CLASS).inputs["spec"]
+    # The reservations' sizes, for the cost estimate (unknown here: the pool does not say them).
+    assert json.loads(node_class.inputs["metadata"]["annotations"]["mlplat.io/capacity-reservations"]) == [
+        {"reservation": "cr-0123456789abcdef0", "instanceType": None, "count": None, "capacityBlock": False},
+        {"reservation": f"tagged purpose=llm (owner {ACCOUNT})", "instanceType": None, "count": None, "capacityBlock": False},
+    ]
+    assert "annotations" not in res(plan, "training-nodeclass-a10g", NODE_CLASS).inputs["metadata"]
     (note,) = [d for d in plan.diagnostics if "capacity reservations" in d.message]
     assert note.severity == "info" and note.urn == node_class.urn
     assert note.message == ("GPU pool 'h100' launches into its capacity reservations first: cr-0123456789abcdef0; "
                             f"tagged purpose=llm (owner {ACCOUNT}) (then on-demand)")
+
+
+EFA_POOLS = (
+    GpuPoolArgs(name="a100", instance_types=("p4d.24xlarge",), max_size=4, efa=True, create_placement_group=True),
+    GpuPoolArgs(name="l40s", instance_families=("g6e",), max_size=2, efa=True, placement_group="pg-0abc123",
+                capacity_types=("reserved", "on-demand"),
+                capacity_reservations=({"id": "cr-0123456789abcdef0", "placement_group": "pg-0abc123",
+                                        "instance_type": "g6e.48xlarge", "instance_count": 2, "capacity_block": True},)),
+    GpuPoolArgs(name="a10g", instance_types=("g5.xlarge",), max_size=2),
+)
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+PLACEMENT_GROUP = "aws:ec2/placementGroup:PlacementGroup"
+
+
+@functools.cache
+def efa_plan() -> Plan:
+    """Prod: an EFA pool with its own placement group, an EFA family pool in a reservation's placement group, a plain pool."""
+    return run_callable(cluster_program(teams=(TeamArgs(name="vision", gpus={"a100": 8}),), gpu_pools=EFA_POOLS, alarms=True,
+                                        idle_gpu_minutes=60))
+
+
+def test_efa_pools_get_efa_interfaces_a_self_referencing_group_and_the_device_plugin() -> None:
+    plan = efa_plan()
+    a100 = res(plan, "training-nodeclass-a100", NODE_CLASS).inputs["spec"]
+    # p4d.24xlarge has 4 EFA interfaces (instance attributes): ENA primary, EFA-only beside it and on cards 1-3.
+    assert a100["networkInterfaces"] == [
+        {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"},
+        {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"},
+        {"networkCardIndex": 1, "deviceIndex": 0, "interfaceType": "efa-only"},
+        {"networkCardIndex": 2, "deviceIndex": 0, "interfaceType": "efa-only"},
+        {"networkCardIndex": 3, "deviceIndex": 0, "interfaceType": "efa-only"},
+    ]
+    group = res(plan, "training-efa-sg", SECURITY_GROUP)
+    assert a100["securityGroupSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": CLUSTER}}, {"id": group.id}]
+    for token, suffix in ((INGRESS_RULE, "ingress"), (EGRESS_RULE, "egress")):
+        rule = res(plan, f"training-efa-sg-{suffix}", token).inputs
+        assert (rule["securityGroupId"], rule["referencedSecurityGroupId"], rule["ipProtocol"]) == (group.id, group.id, "-1")
+    plain = res(plan, "training-nodeclass-a10g", NODE_CLASS).inputs["spec"]
+    assert "networkInterfaces" not in plain and "placementGroupSelector" not in plain
+    assert plain["securityGroupSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": CLUSTER}}]
+    pool = res(plan, "training-nodepool-a100", NODE_POOL).inputs["spec"]["template"]
+    assert pool["metadata"]["labels"]["mlplat.io/efa"] == "true"
+    assert "mlplat.io/efa" not in res(plan, "training-nodepool-a10g", NODE_POOL).inputs["spec"]["template"]["metadata"]["labels"]
+    plugin = res(plan, "training-efa-device-plugin", RELEASE).inputs
+    assert (plugin["chart"], plugin["version"], plugin["namespace"]) == ("aws-efa-k8s-device-plugin", "0.5.20", "kube-system")
+    assert plugin["values"]["image"]["repository"] == f"{REGISTRY}/{CLUSTER}/ecr/eks/aws-efa-k8s-device-plugin"
+    assert plugin["values"]["nodeSelector"] == {"mlplat.io/efa": "true"}
+    assert plugin["values"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    # Without an EFA pool, none of it exists.
+    names = {r.name for r in default_plan().resources}
+    assert not {"training-efa-sg", "training-efa-sg-ingress", "training-efa-device-plugin"} & names
+
+
+def test_an_efa_family_pool_launches_only_its_sizes_with_efa_and_the_fewest_interfaces() -> None:
+    plan = efa_plan()
+    requirements = res(plan, "training-nodepool-l40s", NODE_POOL).inputs["spec"]["template"]["spec"]["requirements"]
+    by_key = {r["key"]: r["values"] for r in requirements}
+    assert by_key["karpenter.k8s.aws/instance-family"] == ["g6e"]
+    # g6e.xlarge, 2xlarge and 4xlarge have no EFA; 24xlarge has 2 interfaces, 48xlarge 4, the others 1.
+    assert sorted(by_key["node.kubernetes.io/instance-type"]) == [
+        "g6e.12xlarge", "g6e.16xlarge", "g6e.24xlarge", "g6e.48xlarge", "g6e.8xlarge"]
+    spec = res(plan, "training-nodeclass-l40s", NODE_CLASS).inputs["spec"]
+    assert [i["interfaceType"] for i in spec["networkInterfaces"]] == ["interface", "efa-only"]
+    (note,) = [d for d in plan.diagnostics if "'l40s' launches EFA types only" in d.message]
+    assert "with 1 EFA interface(s) per node" in note.message
+
+
+def test_placement_groups_are_created_or_selected() -> None:
+    plan = efa_plan()
+    group = res(plan, "training-placement-a100", PLACEMENT_GROUP)
+    assert (group.inputs["name"], group.inputs["strategy"]) == (f"{CLUSTER}-a100", "cluster")
+    assert res(plan, "training-nodeclass-a100", NODE_CLASS).inputs["spec"]["placementGroupSelector"] == {"name": f"{CLUSTER}-a100"}
+    assert res(plan, "training-nodeclass-l40s", NODE_CLASS).inputs["spec"]["placementGroupSelector"] == {"id": "pg-0abc123"}
+    assert [g.name for g in plan.of_type(PLACEMENT_GROUP)] == ["training-placement-a100"]
+    annotation = res(plan, "training-nodeclass-l40s", NODE_CLASS).inputs["metadata"]["annotations"]
+    assert json.loads(annotation["mlplat.io/capacity-reservations"]) == [
+        {"reservation": "cr-0123456789abcdef0", "instanceType": "g6e.48xlarge", "count": 2, "capacityBlock": True}]
+
+
+def test_dcgm_exporter_runs_on_gpu_nodes_only_with_its_image_from_the_mirror() -> None:
+    plan = default_plan()
+    mirror = res(plan, "training-dcgm-exporter-mirror", REPOSITORY)
+    assert mirror.inputs["name"] == f"{CLUSTER}/nvcr/nvidia/k8s/dcgm-exporter"
+    assert mirror.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert mirror.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key_arn(plan, "cluster-training")}]
+    release = res(plan, "training-dcgm-exporter", RELEASE).inputs
+    assert (release["chart"], release["version"], release["namespace"]) == ("dcgm-exporter", "4.1.3", "kube-system")
+    values = release["values"]
+    assert values["image"] == {"repository": f"{REGISTRY}/{CLUSTER}/nvcr/nvidia/k8s/dcgm-exporter",
+                               "tag": "4.2.3-4.1.3-ubuntu22.04", "pullPolicy": "IfNotPresent"}
+    # GPU nodes carry `nvidia.com/gpu.present` (every NodePool's template) and the GPU taint.
+    node_pool_labels = res(plan, "training-nodepool-gpu", NODE_POOL).inputs["spec"]["template"]["metadata"]["labels"]
+    assert all(node_pool_labels.get(k) == v for k, v in values["nodeSelector"].items())
+    assert values["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert values["serviceMonitor"] == {"enabled": False}
+    (note,) = [d for d in plan.diagnostics if "DCGM exporter image" in d.message]
+    assert note.urn == mirror.urn and "crane copy nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04" in note.message
+
+
+def test_container_insights_add_on_with_its_irsa_role_and_a_pre_created_log_group() -> None:
+    plan = default_plan()
+    role = res(plan, "training-cloudwatch-role", ROLE)
+    host = issuer_host(plan)
+    assert doc(role, "assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"] == {
+        f"{host}:sub": "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent", f"{host}:aud": "sts.amazonaws.com"}
+    attached = [r.inputs["policyArn"] for r in plan.of_type(ATTACHMENT) if r.inputs["role"] == role.outputs["name"]]
+    assert attached == ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"]
+    addon = res(plan, "training-cloudwatch-observability", ADDON)
+    assert addon.inputs["addonName"] == "amazon-cloudwatch-observability"
+    assert addon.inputs["serviceAccountRoleArn"] == role.outputs["arn"]
+    assert json.loads(addon.inputs["configurationValues"]) == {"containerLogs": {"enabled": False}}
+    logs = res(plan, "training-container-insights-logs", LOG_GROUP)
+    assert logs.inputs["name"] == f"/aws/containerinsights/{CLUSTER}/performance"
+    assert (logs.inputs["retentionInDays"], logs.inputs["kmsKeyId"]) == (365, key_arn(plan, "logs"))
+    assert logs.urn in addon.dependencies
+
+
+def test_idle_gpu_alarm_watches_the_least_used_gpu_node_and_notifies_the_topic() -> None:
+    plan = efa_plan()
+    alarm = res(plan, "training-idle-gpus", ALARM).inputs
+    topic = res(plan, "alarms-topic", "aws:sns/topic:Topic").outputs["arn"]
+    assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
+    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (
+        "LessThanThreshold", 10, 12, 12)
+    assert alarm["treatMissingData"] == "notBreaching"  # no GPU node: no data, not idle
+    (query,) = alarm["metricQueries"]
+    assert query["expression"] == (
+        f"SELECT MIN(node_gpu_utilization) FROM \"ContainerInsights\" WHERE ClusterName = '{CLUSTER}'")
+    assert (query["period"], query["returnData"]) == (300, True)
+    assert "pools: a100, l40s, a10g" in alarm["alarmDescription"]
 
 
 def test_dev_ssh_opt_in_admits_only_the_listed_security_groups() -> None:
@@ -711,6 +911,9 @@ def test_chart_values_merge_over_defaults_and_an_adopted_mirror_creates_no_repos
     assert res(plan, "training-kueue", RELEASE).inputs["chart"] == "oci://mirror.example.com/charts/kueue"
     plugin = res(plan, "training-nvidia-device-plugin", RELEASE).inputs["values"]["image"]
     assert plugin["repository"] == ADOPTED_MIRROR
+    assert res(plan, "training-dcgm-exporter", RELEASE).inputs["values"]["image"]["repository"] == ADOPTED_DCGM_MIRROR
+    # Container Insights off: no add-on, role, log group or alarm.
+    assert not [r for r in plan.resources if "cloudwatch" in r.name or "container-insights" in r.name or "idle-gpus" in r.name]
     assert sorted(r.inputs["ecrRepositoryPrefix"] for r in plan.of_type(CACHE_RULE)) == ["ml/prod/ecr", "ml/prod/k8s"]
 
 
@@ -1027,6 +1230,21 @@ ERROR_CASES: dict[str, dict[str, Any]] = {
         "node_ami_version": "2025.11",
         "karpenter": {"chart": "karpenter", "version": "1.8.0", "repository": "oci://public.ecr.aws/karpenter"},
     },
+    "efa-and-placement": {
+        "gpu_pools": (
+            {"name": "a", "instance_types": ("g5.xlarge", "g5.12xlarge", "g6.2xlarge"), "efa": True},
+            {"name": "b", "instance_families": ("g5", "g4dn"), "efa": True, "placement_group": "pg-Bad",
+             "create_placement_group": True},
+            {"name": "c", "instance_types": ("p5.48xlarge",), "capacity_types": ("reserved",), "placement_group": "training",
+             "capacity_reservations": ({"id": "cr-0a"}, {"id": "cr-0b", "placement_group": "other"},
+                                       {"id": "cr-0c", "placement_group": "training"})},
+            {"name": "d", "instance_types": ("p5.48xlarge",), "capacity_types": ("reserved",), "create_placement_group": True,
+             "capacity_reservations": ({"id": "cr-0d", "placement_group": "pg-0123"},)},
+            {"name": "e", "instance_types": ("p5.48xlarge",), "capacity_types": ("reserved",),
+             "capacity_reservations": ({"tags": {"purpose": "llm"}, "placement_group": "pg-0123",
+                                        "instance_type": "p5.48xlarge"},)},
+        ),
+    },
     "labels": {"gpu_pools": ({"name": "gpu", "instance_types": GPU,
                               "labels": {"mlplat.io/gpu-pool": "x", "bad key!": "v", "tier": "bad value!"}},)},
     "long-cluster-name": {"cluster_name": "mlplat-staging-training-gpu"},
@@ -1213,6 +1431,28 @@ def test_karpenter_pool_settings_name_their_key() -> None:
     ]
 
 
+def test_efa_on_types_without_it_and_placement_groups_that_miss_the_reservations_name_their_key() -> None:
+    assert lines("efa-and-placement") == [
+        "TrainingClusterArgs.gpu_pools.0.efa: is true but these instance types have no EFA: g5.xlarge, g6.2xlarge "
+        "(instance attributes efa_supported; list types with EFA, or drop efa)",
+        "TrainingClusterArgs.gpu_pools.1.placement_group: 'pg-Bad' is not a placement group name (1 to 255 ASCII "
+        "characters) or id (pg- and lowercase letters or digits)",
+        "TrainingClusterArgs.gpu_pools.1.create_placement_group: is true with placement_group 'pg-Bad' (name an existing "
+        "group or create one, not both)",
+        "TrainingClusterArgs.gpu_pools.2.capacity_reservations.0.placement_group: is omitted but the pool launches into "
+        "placement group 'training': its instances cannot use a reservation outside that group (name the reservation's "
+        "placement group, the same as the pool's)",
+        "TrainingClusterArgs.gpu_pools.2.capacity_reservations.1.placement_group: 'other' does not match the pool's "
+        "placement_group 'training' (instances in one placement group cannot use a reservation made in another)",
+        "TrainingClusterArgs.gpu_pools.3.create_placement_group: is true but the pool names capacity_reservations: a "
+        "reservation's placement group exists before it (name it in placement_group)",
+        "TrainingClusterArgs.gpu_pools.4.capacity_reservations.0: names one of instance_type and instance_count (give "
+        "both, or neither)",
+        "TrainingClusterArgs.gpu_pools.4.capacity_reservations.0.placement_group: 'pg-0123' is a placement group the pool "
+        "does not launch into (set the pool's placement_group to it: instances outside it cannot use the reservation)",
+    ]
+
+
 def test_deprecated_capacity_type_is_an_alias_of_capacity_types() -> None:
     assert GpuPoolArgs(name="p", instance_types=("g5.xlarge",), capacity_type="SPOT").effective_capacity_types == ("spot",)
     assert GpuPoolArgs(name="p", instance_types=("g5.xlarge",), capacity_type="ON_DEMAND").effective_capacity_types == (
@@ -1263,3 +1503,14 @@ def test_team_role_name_must_fit_iam() -> None:
           "allow 64); shorten the component name"
           for event, length in (("health", 68), ("spot", 66), ("rebalance", 71), ("state-change", 74), ("reservation", 73))],
     ]
+
+
+def test_the_plan_warns_of_an_add_on_version_the_skew_table_does_not_know() -> None:
+    chart = {"chart": "nvidia-device-plugin", "version": "0.18.0", "repository": "https://nvidia.github.io/k8s-device-plugin"}
+    plan = run_callable(cluster_program(teams=(), store=False, device_plugin=chart))
+    warnings = [d for d in plan.diagnostics if d.message.startswith("version skew:")]
+    assert [(d.severity, d.urn, d.message) for d in warnings] == [(
+        "warning", res(plan, "training", TC).urn,
+        "version skew: nvidia-device-plugin 0.18.0 has no entry in the version-skew table: whether it supports "
+        "Kubernetes 1.34 is not checked")]
+    assert not [d for d in default_plan().diagnostics if d.message.startswith("version skew:")]

@@ -275,3 +275,42 @@ def test_rates_no_source_gives_stay_unpriced_with_the_reason(table):
                          {"onlineStoreConfig": {"enableOnlineStore": True}})
     [online] = estimate_cost([group], table, REGION).usage
     assert online.rate is None and "feature_store_online_gb_month" in online.unpriced
+
+
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+
+
+def _node_class(reservations: list[dict]) -> CostResource:
+    return CostResource("urn:nodeclass-h100", NODE_CLASS, "training-nodeclass-h100",
+                        {"metadata": {"annotations": {"mlplat.io/capacity-reservations": json.dumps(reservations)}}})
+
+
+def test_a_pools_reservations_count_at_full_price_and_one_without_its_size_is_unpriced(table):
+    estimate = estimate_cost([_node_class([
+        {"reservation": "cr-0123456789abcdef0", "instanceType": "p4d.24xlarge", "count": 2, "capacityBlock": True},
+        {"reservation": "tagged purpose=llm", "instanceType": "g5.12xlarge", "count": 1, "capacityBlock": False},
+        {"reservation": "cr-0abc", "instanceType": None, "count": None, "capacityBlock": False},
+    ])], table, REGION)
+    p4d, g5 = 730 * table.ec2_hourly(REGION, "p4d.24xlarge").usd, 730 * table.ec2_hourly(REGION, "g5.12xlarge").usd
+    assert [(i.description, i.monthly_usd) for i in estimate.fixed if i.rate is not None] == [
+        ("capacity reservation cr-0123456789abcdef0: 2 x p4d.24xlarge x 730 h (Capacity Block (prepaid))", pytest.approx(2 * p4d)),
+        ("capacity reservation tagged purpose=llm: 1 x g5.12xlarge x 730 h (reserved, billed even when idle)", pytest.approx(g5)),
+    ]
+    assert estimate.fixed_monthly_usd == pytest.approx(2 * p4d + g5)
+    (unpriced,) = estimate.unpriced
+    assert unpriced.unpriced == "the pool does not say the reservation's instance_type and instance_count"
+    # A node class without reservations costs nothing of its own.
+    assert estimate_cost([CostResource("urn:nc", NODE_CLASS, "nc", {"metadata": {}})], table, REGION).items == ()
+
+
+def test_a_pool_of_instance_families_is_priced_up_to_its_dearest_size(table):
+    pool = CostResource("urn:pool", NODE_POOL, "training-nodepool-a10g", {"spec": {
+        "template": {"spec": {"requirements": [
+            {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["g5"]}]}},
+        "limits": {"nodes": "2"}}})
+    (item,) = estimate_cost([pool], table, REGION).fixed
+    dearest = max((t for t in table.priced(REGION, "ec2") if t.startswith("g5.")),
+                  key=lambda t: table.ec2_hourly(REGION, t).usd)
+    assert item.monthly_usd == 0
+    assert item.up_to_monthly_usd == pytest.approx(2 * 730 * table.ec2_hourly(REGION, dearest).usd)
+    assert item.up_to_description == f"up to 2 x {dearest} (limits.nodes)"

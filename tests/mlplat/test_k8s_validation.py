@@ -74,7 +74,8 @@ def test_every_object_the_cluster_declares_validates(preview: bool, monkeypatch:
     assert kinds == ["ClusterQueue", "Cohort", "EC2NodeClass", "LimitRange", "LocalQueue", "Namespace", "NetworkPolicy",
                      "NodePool", "PriorityClass", "ResourceFlavor", "ResourceQuota", "ServiceAccount"]
     assert sorted(urn.rsplit("::", 1)[-1] for urn, _ in report.skipped) == [
-        "training-karpenter", "training-karpenter-crd", "training-kuberay", "training-kueue", "training-nvidia-device-plugin",
+        "training-dcgm-exporter", "training-karpenter", "training-karpenter-crd", "training-kuberay", "training-kueue",
+        "training-nvidia-device-plugin",
     ]
     assert report.schema_version == "1.34.0"
     assert report.crd_sources == (SHIPPED_KUEUE, "Karpenter 1.14.1 (shipped with mlplat)")
@@ -352,6 +353,29 @@ def test_cel_rules_of_the_node_class_that_the_schema_does_not_say() -> None:
         ("spec.blockDeviceMappings", "must have only one blockDeviceMappings with rootVolume"),
         ("spec.blockDeviceMappings[1].ebs", "snapshotID or volumeSize must be defined"),
     ]
+
+
+def test_cel_rules_of_efa_interfaces_and_placement_groups() -> None:
+    node_class = ec2_node_class()
+    node_class["spec"]["networkInterfaces"] = [
+        {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"},
+        {"networkCardIndex": 1, "deviceIndex": 0, "interfaceType": "efa-only"},
+        {"networkCardIndex": 1, "deviceIndex": 1, "interfaceType": "efa-only"},
+    ]
+    node_class["spec"]["placementGroupSelector"] = {"name": "training", "id": "pg-0123456789abcdef0"}
+    assert problems(node_class) == [
+        ("spec.networkInterfaces", "networkInterfaces must include a primary interface with interfaceType='interface'"),
+        ("spec.networkInterfaces", "networkInterfaces must not have duplicate networkCardIndex and deviceIndex pairs, "
+                                   "and can have at most one efa device per network card"),
+        ("spec.placementGroupSelector", "'name' and 'id' are mutually exclusive"),
+    ]
+    node_class["spec"]["networkInterfaces"] = [
+        {"networkCardIndex": 0, "deviceIndex": 0, "interfaceType": "interface"},
+        {"networkCardIndex": 0, "deviceIndex": 1, "interfaceType": "efa-only"},
+        {"networkCardIndex": 1, "deviceIndex": 0, "interfaceType": "efa-only"},
+    ]
+    node_class["spec"]["placementGroupSelector"] = {}
+    assert problems(node_class) == [("spec.placementGroupSelector", "expected at least one, got none, ['name', 'id']")]
 
 
 def test_cel_rules_of_the_node_pool_that_the_schema_does_not_say() -> None:
