@@ -59,6 +59,7 @@ __all__ = [
     "efa_instance_types",
     "efa_interface_count",
     "placement_group_name",
+    "pool_instance_types",
     "ec2_instance_types",
     "Environment",
     "GPU_AMI_TYPE",
@@ -407,11 +408,11 @@ class TrainingClusterSpec(Spec):
     )
     idle_gpu_utilization_percent: StrictInt = Field(
         default=10,
-        description="The idle-GPU alarm fires when a GPU node's utilization (Container Insights node_gpu_utilization) "
-        "stays below this for idle_gpu_minutes. Omitted: 10 (%).",
+        description="A pool's idle-GPU alarm fires when its GPUs' average utilization (Container Insights "
+        "node_gpu_utilization) stays below this for idle_gpu_minutes. Omitted: 10 (%).",
     )
     idle_gpu_minutes: StrictInt = Field(
-        default=60, description="How long a GPU node idles before the alarm fires (a multiple of 5). Omitted: 60.",
+        default=60, description="How long a pool's GPUs idle before its alarm fires (a multiple of 5). Omitted: 60.",
     )
 
     def problems_at(self, base: str, *, environment: str = "prod", cluster_name: Optional[str] = None,
@@ -609,6 +610,16 @@ def efa_instance_types(pool: GpuPoolSpec) -> tuple[tuple[str, ...], tuple[str, .
         attributes = table.instance_attributes(instance_type)
         (with_efa if attributes is not None and attributes.efa_supported else without).append(instance_type)
     return tuple(with_efa), tuple(without)
+
+
+def pool_instance_types(pool: GpuPoolSpec) -> tuple[str, ...]:
+    """Every instance type a pool may launch: its EFA types with `efa`, else its `instance_types` and every size of
+    its `instance_families` botocore knows."""
+    if pool.efa:
+        return efa_instance_types(pool)[0]
+    families = set(pool.instance_families)
+    return (*pool.instance_types,
+            *sorted(t for t in ec2_instance_types() if instance_family(t) in families and t not in pool.instance_types))
 
 
 def efa_interface_count(instance_types: Sequence[str]) -> int:

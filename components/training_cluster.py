@@ -71,6 +71,7 @@ from .training_args import (  # the arguments, their validation and the pinned c
     default_max_gpus,
     efa_instance_types,
     efa_interface_count,
+    pool_instance_types,
     placement_group_name,
 )
 
@@ -248,7 +249,11 @@ class TrainingCluster(pulumi.ComponentResource):
     event, `-karpenter-role`, `-karpenter-<policy>` and `-karpenter-<policy>-attachment` per
     documented policy, `-karpenter-key`, `-karpenter-crd`, `-karpenter`, and per GPU pool
     `-nodeclass-<pool>` and `-nodepool-<pool>` (the GPU node groups `-gpu-<pool>` and
-    `-gpu-<pool>-lt` of earlier releases are gone);
+    `-gpu-<pool>-lt` of earlier releases are gone), `-placement-<pool>` per pool that creates one, and
+    with an EFA pool `-efa-sg`, `-efa-sg-ingress`, `-efa-sg-egress`, `-efa-device-plugin`; GPU observability:
+    `-dcgm-exporter-mirror` (unless adopted) and `-dcgm-exporter`, with Container Insights
+    `-container-insights-logs`, `-cloudwatch-role`, `-cloudwatch-role-policy`, `-cloudwatch-observability` and,
+    given an alarm topic, `-idle-gpus-<pool>` per pool;
     `-priority-<class>`, `-flavor-default`, `-flavor-<pool>`, `-cohort`; per team `-team-<team>-role`
     and `-team-<team>-queue`; per team namespace `-ns-<ns>` and `-ns-<ns>-<quota|limits|sa|queue>`,
     `-ns-<ns>-<policy name>` per NetworkPolicy. Bucket grants are children of the artifact store.
@@ -881,25 +886,27 @@ class TrainingCluster(pulumi.ComponentResource):
             return  # an alarm that notifies no one is no alarm
         minutes = args.idle_gpu_minutes
         topic = [args.alarm_topic.arn]
-        aws.cloudwatch.MetricAlarm(
-            child(name, "idle-gpus"),
-            alarm_description=(
-                f"mlplat {name}: a GPU node of {args.cluster_name} has used under {args.idle_gpu_utilization_percent}% of "
-                f"its GPUs for {minutes} minutes (paid GPUs doing nothing; pools: "
-                f"{', '.join(p.name for p in args.gpu_pools) or 'none'}). No data (no GPU node) is not idle."
-            ),
-            comparison_operator="LessThanThreshold",
-            threshold=float(args.idle_gpu_utilization_percent),
-            evaluation_periods=minutes // 5,
-            datapoints_to_alarm=minutes // 5,
-            treat_missing_data="notBreaching",
-            metric_queries=[aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="idlest", expression=idle_gpu_query(args.cluster_name), period=300, return_data=True,
-                label="Least used GPU node (node_gpu_utilization, %)",
-            )],
-            alarm_actions=topic, ok_actions=topic,
-            opts=here,
-        )
+        for pool in args.gpu_pools:
+            types = pool_instance_types(pool)
+            aws.cloudwatch.MetricAlarm(
+                child(name, f"idle-gpus-{pool.name}"),
+                alarm_description=(
+                    f"mlplat {name}: the GPUs of pool {pool.name!r} ({args.cluster_name}) have averaged under "
+                    f"{args.idle_gpu_utilization_percent}% utilization for {minutes} minutes: paid GPUs doing nothing. "
+                    "No data (no node of the pool) is not idle."
+                ),
+                comparison_operator="LessThanThreshold",
+                threshold=float(args.idle_gpu_utilization_percent),
+                evaluation_periods=minutes // 5,
+                datapoints_to_alarm=minutes // 5,
+                treat_missing_data="notBreaching",
+                metric_queries=[aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="pool", expression=idle_gpu_query(args.cluster_name, types), period=300, return_data=True,
+                    label=f"GPU utilization of pool {pool.name} (node_gpu_utilization, %)",
+                )],
+                alarm_actions=topic, ok_actions=topic,
+                opts=here,
+            )
 
     def _mirror(self, name: str, args: TrainingClusterArgs, suffix: str, path: str, adopted: Optional[str],
                 registry: pulumi.Output[str], help_text: str, *, tag: str) -> pulumi.Input[str]:
@@ -990,10 +997,15 @@ class TrainingCluster(pulumi.ComponentResource):
         return role
 
 
-def idle_gpu_query(cluster_name: str) -> str:
-    """The idle-GPU alarm's Metrics Insights query: the least used GPU node of the cluster (Container Insights'
-    `node_gpu_utilization`, every dimension set that has ClusterName: the per-node series bound the minimum)."""
-    return (f'SELECT MIN(node_gpu_utilization) FROM "ContainerInsights" WHERE ClusterName = \'{cluster_name}\'')
+def idle_gpu_query(cluster_name: str, instance_types: Sequence[str]) -> str:
+    """A pool's idle-GPU Metrics Insights query: the average `node_gpu_utilization` of its nodes' GPUs.
+
+    Container Insights has no pool dimension; its per-GPU series (ClusterName, GpuDevice, InstanceId, InstanceType,
+    NodeName) carry the instance type, so a pool is its instance types (pools sharing a type share its GPUs here).
+    """
+    types = " OR ".join(f"InstanceType = '{t}'" for t in instance_types)
+    return ('SELECT AVG(node_gpu_utilization) FROM SCHEMA("ContainerInsights", ClusterName, GpuDevice, InstanceId, '
+            f"InstanceType, NodeName) WHERE ClusterName = '{cluster_name}' AND ({types})")
 
 
 def _reservation_term(reservation: CapacityReservationSpec) -> dict[str, Any]:

@@ -817,19 +817,36 @@ def test_container_insights_add_on_with_its_irsa_role_and_a_pre_created_log_grou
     assert logs.urn in addon.dependencies
 
 
-def test_idle_gpu_alarm_watches_the_least_used_gpu_node_and_notifies_the_topic() -> None:
+def test_an_idle_gpu_alarm_per_pool_watches_its_instance_types_gpus_and_notifies_the_topic() -> None:
     plan = efa_plan()
-    alarm = res(plan, "training-idle-gpus", ALARM).inputs
     topic = res(plan, "alarms-topic", "aws:sns/topic:Topic").outputs["arn"]
-    assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
-    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (
-        "LessThanThreshold", 10, 12, 12)
-    assert alarm["treatMissingData"] == "notBreaching"  # no GPU node: no data, not idle
-    (query,) = alarm["metricQueries"]
-    assert query["expression"] == (
-        f"SELECT MIN(node_gpu_utilization) FROM \"ContainerInsights\" WHERE ClusterName = '{CLUSTER}'")
-    assert (query["period"], query["returnData"]) == (300, True)
-    assert "pools: a100, l40s, a10g" in alarm["alarmDescription"]
+    schema = 'SCHEMA("ContainerInsights", ClusterName, GpuDevice, InstanceId, InstanceType, NodeName)'
+    expected = {
+        "a100": "InstanceType = 'p4d.24xlarge'",
+        # The EFA family pool: its sizes with EFA.
+        "l40s": " OR ".join(f"InstanceType = 'g6e.{size}'" for size in ("12xlarge", "16xlarge", "24xlarge", "48xlarge", "8xlarge")),
+        "a10g": "InstanceType = 'g5.xlarge'",
+    }
+    assert sorted(a.name for a in plan.of_type(ALARM)) == sorted(f"training-idle-gpus-{p}" for p in expected)
+    for pool, types in expected.items():
+        alarm = res(plan, f"training-idle-gpus-{pool}", ALARM).inputs
+        assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
+        assert (alarm["comparisonOperator"], alarm["threshold"], alarm["evaluationPeriods"], alarm["datapointsToAlarm"]) == (
+            "LessThanThreshold", 10, 12, 12)
+        assert alarm["treatMissingData"] == "notBreaching"  # no node of the pool: no data, not idle
+        (query,) = alarm["metricQueries"]
+        assert query["expression"] == (
+            f"SELECT AVG(node_gpu_utilization) FROM {schema} WHERE ClusterName = '{CLUSTER}' AND ({types})"), pool
+        assert (query["period"], query["returnData"]) == (300, True)
+
+
+def test_a_family_pools_alarm_covers_every_size_of_its_families() -> None:
+    from mlplat.components.training_args import ec2_instance_types, pool_instance_types
+
+    pool = GpuPoolArgs(name="l4", instance_families=("g6",), instance_types=("g5.xlarge",))
+    types = pool_instance_types(pool)
+    assert types[0] == "g5.xlarge"
+    assert set(types[1:]) == {t for t in ec2_instance_types() if t.startswith("g6.")}
 
 
 def test_dev_ssh_opt_in_admits_only_the_listed_security_groups() -> None:
