@@ -491,6 +491,12 @@ class TrainingClusterArgs(TrainingClusterSpec, ParentArgs):
         description="Tags of the EC2 instances, volumes and interfaces Karpenter launches (they are not Pulumi "
         "resources, so the stack's tags do not reach them). Omitted: only the pool tag `mlplat:gpu-pool`.",
     )
+    tag_subnets: StrictBool = Field(
+        default=True,
+        description="Whether the component tags the network's subnets with Karpenter's discovery tag "
+        "(`subnet_discovery_tags`). False when the stack that owns the network tags them (a foundation "
+        "layer stack). Omitted: the component tags them.",
+    )
     kuberay: Optional[HelmChartArgs] = Field(
         default=None, description="KubeRay operator chart (e.g. KUBERAY_CHART). Omitted: not installed."
     )

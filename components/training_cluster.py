@@ -98,11 +98,24 @@ __all__ = [
     "PRIORITY_CLASSES",
     "ROOT_DEVICE",
     "service_trust_policy",
+    "subnet_discovery_tags",
     "TrainingCluster",
     "TYPE_TOKEN",
 ]
 
 TYPE_TOKEN = "mlplat:training:TrainingCluster"
+
+
+def subnet_discovery_tags(component_name: str, cluster_name: str, subnet_ids: Sequence[pulumi.Input[str]],
+                          opts: pulumi.ResourceOptions) -> list[aws.ec2.Tag]:
+    """Karpenter's discovery tag on each subnet the GPU nodes launch into, named as the children of the
+    TrainingCluster `component_name` (`-discovery-subnet-<i>`): a stack that owns the network but not the
+    cluster (a foundation layer) declares the same resources as the cluster component would."""
+    return [
+        aws.ec2.Tag(child(component_name, f"discovery-subnet-{i}"), resource_id=subnet_id,
+                    key=karpenter.DISCOVERY_TAG, value=cluster_name, opts=opts)
+        for i, subnet_id in enumerate(subnet_ids)
+    ]
 
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -672,9 +685,8 @@ class TrainingCluster(pulumi.ComponentResource):
             aws.ec2.Tag(child(name, "discovery-sg"), resource_id=cluster.vpc_config.cluster_security_group_id,
                         key=karpenter.DISCOVERY_TAG, value=args.cluster_name, opts=here)
         ]
-        for i, subnet_id in enumerate(args.network.subnet_ids):
-            discovery.append(aws.ec2.Tag(child(name, f"discovery-subnet-{i}"), resource_id=subnet_id,
-                                         key=karpenter.DISCOVERY_TAG, value=args.cluster_name, opts=here))
+        if args.tag_subnets:
+            discovery += subnet_discovery_tags(name, args.cluster_name, args.network.subnet_ids, here)
 
         queue = aws.sqs.Queue(
             child(name, "interruption-queue"),

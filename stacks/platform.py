@@ -1,4 +1,7 @@
-"""Composition root of the reference stacks: stack config -> PlatformConfig -> MLPlatform."""
+"""Composition root of the reference stacks: stack config -> PlatformConfig -> MLPlatform.
+
+A layer stack (`layer:` other than `all`) reads the layers below through stack references (their
+contracts, `mlplat.platform.layers`) and exports its own contract instead of the single stack's outputs."""
 
 from __future__ import annotations
 
@@ -6,17 +9,25 @@ import pulumi
 
 from mlplat.components import platform_tags, register_stack_tags
 from mlplat.platform import MLPlatform, PlatformConfig, parse_platform_config
+from mlplat.core.errors import ConfigError
 from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
+from mlplat.platform.layer_exports import contract_exports
+from mlplat.platform.layers import Upstream, check_layer_stack
 
 
 def load_platform_config() -> PlatformConfig:
     """Validate the stack's `ml-platform:platform`; ConfigError names the stack file on failure."""
     raw = pulumi.Config(CONFIG_NAMESPACE).get_object(CONFIG_KEY)
     aws_region = pulumi.Config("aws").get("region")
-    return parse_platform_config(raw, source=stack_file_label(pulumi.get_stack()), aws_region=aws_region)
+    source = stack_file_label(pulumi.get_stack())
+    config = parse_platform_config(raw, source=source, aws_region=aws_region)
+    problems = check_layer_stack(config.layer, config.environment, pulumi.get_stack())
+    if problems:
+        raise ConfigError(problems, source)
+    return config
 
 
-def declare_platform(config: PlatformConfig) -> MLPlatform:
+def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -> MLPlatform:
     """The stack-wide tags, then the platform (the transform tags only resources registered after it)."""
     tags = config.tags
     register_stack_tags(
@@ -25,11 +36,17 @@ def declare_platform(config: PlatformConfig) -> MLPlatform:
             environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
         )
     )
-    return MLPlatform("platform", config)
+    return MLPlatform("platform", config, upstream=upstream)
 
 
 def build_platform() -> MLPlatform:
     config = load_platform_config()
+    if config.layer != "all":
+        upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix)
+        platform = declare_platform(config, upstream)
+        for name, value in contract_exports(platform, upstream).items():
+            pulumi.export(name, value)
+        return platform
     platform = declare_platform(config)
     pulumi.export("environment", config.environment)
     pulumi.export("vpc_id", platform.network.vpc_id)

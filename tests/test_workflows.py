@@ -27,8 +27,13 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 PREVIEW = yaml.safe_load((WORKFLOWS / "preview.yml").read_text())
 DEPLOY = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
 DRIFT = yaml.safe_load((WORKFLOWS / "drift.yml").read_text())
+UP = yaml.safe_load((WORKFLOWS / "pulumi-up.yml").read_text())  # the `up` of one environment and level
+UP_JOB = UP["jobs"]["up"]
+LEVELS = (0, 1, 2)
 STACK_FILES = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
-UP_JOBS = {environment: f"up-{environment}" for environment in ENVIRONMENTS}
+UP_JOBS = {environment: f"up-{environment}" for environment in ENVIRONMENTS}  # level 0 of each environment
+LEVEL_JOBS = {environment: [f"up-{environment}"] + [f"up-{environment}-{level}" for level in LEVELS[1:]]
+              for environment in ENVIRONMENTS}
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}", re.S)
 VALID_PAYLOAD = {
     "family": "churn",
@@ -53,6 +58,7 @@ def steps_of(workflow: dict[str, Any]):
 def run_stack_list(
     workflow: dict[str, Any], cwd: Path, *, event: str, ref: str = "refs/heads/main",
     payload: Optional[dict[str, str]] = None, inputs: Optional[dict[str, str]] = None,
+    changed: Optional[list[str]] = None,
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """Run the `stacks` job's list step with bash in `cwd`: its env rendered from a fake event, like the runner."""
     step = next(s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list")
@@ -75,6 +81,7 @@ def run_stack_list(
         "GITHUB_REF": ref,
         **{k: render(v) for k, v in workflow.get("env", {}).items()},
         **{k: render(v) for k, v in step.get("env", {}).items()},
+        **({"CHANGED_FILES": "\n".join(changed)} if changed is not None else {}),
     }
     result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
@@ -225,34 +232,57 @@ def simulate(outputs: dict[str, Any], failing: frozenset[str] = frozenset()) -> 
     return results
 
 
-def push_outputs(stacks: dict[str, list[str]]) -> dict[str, Any]:
-    return {environment: stacks.get(environment, []) for environment in ENVIRONMENTS}
+def push_outputs(stacks: dict[str, list[str]], levels: Optional[dict[str, list[str]]] = None) -> dict[str, Any]:
+    """The stacks job's outputs: `stacks` at level 0 of each environment, `levels` by `<env>_<level>`."""
+    outputs = {f"{e}_{level}": [] for e in ENVIRONMENTS for level in LEVELS}
+    outputs.update({f"{environment}_0": stacks.get(environment, []) for environment in ENVIRONMENTS})
+    outputs.update(levels or {})
+    return outputs
 
 
 def test_environments_deploy_in_the_vocabularys_order():
     assert DEPLOY["env"]["ENVIRONMENTS"].split() == list(ENVIRONMENTS)
     assert triggers(DEPLOY)["workflow_dispatch"]["inputs"]["environment"]["options"] == list(ENVIRONMENTS)
     for position, environment in enumerate(ENVIRONMENTS):
-        job = DEPLOY["jobs"][UP_JOBS[environment]]
-        assert job["environment"] == environment
-        assert job["strategy"]["matrix"]["environment"] == [environment]
-        assert f"needs.stacks.outputs.{environment})" in job["strategy"]["matrix"]["stack"]
-        # Each environment waits for every earlier one, directly: a skipped job does not pass a failure on.
-        assert {UP_JOBS[e] for e in ENVIRONMENTS[:position]} | {"stacks"} <= set(job["needs"])
-        assert not {UP_JOBS[e] for e in ENVIRONMENTS[position:]} & set(job["needs"])
+        earlier = {job for e in ENVIRONMENTS[:position] for job in LEVEL_JOBS[e]}
+        for level, job_id in zip(LEVELS, LEVEL_JOBS[environment]):
+            job = DEPLOY["jobs"][job_id]
+            assert job["uses"] == "$/.github/workflows/pulumi-up.yml"
+            assert job["with"]["environment"] == environment
+            assert job["with"]["stacks"] == f"${{{{ needs.stacks.outputs.{environment}_{level} }}}}"
+            # Each level waits for the levels below and every job of the earlier environments, directly: a skipped
+            # job does not pass a failure on.
+            below = set(LEVEL_JOBS[environment][:level])
+            assert earlier | below | {"stacks"} == set(job["needs"]), job_id
+    assert UP_JOB["environment"] == "${{ inputs.environment }}"
+    assert UP_JOB["strategy"]["matrix"]["environment"] == ["${{ inputs.environment }}"]
 
 
 def test_a_push_deploys_every_environment():
     results = simulate(push_outputs({"dev": ["dev"], "staging": ["staging"], "prod": ["prod"]}))
     assert all(results[UP_JOBS[e]] == "success" for e in ENVIRONMENTS)
+    assert all(results[job] == "skipped" for e in ENVIRONMENTS for job in LEVEL_JOBS[e][1:])  # no layer stacks
     assert results["notify"] == "skipped"
+
+
+def test_layers_deploy_level_by_level_and_a_failed_level_stops_the_rest():
+    layers = {"prod_1": ["prod-ml-services", "prod-training"], "prod_2": ["prod-serving-a", "prod-serving-b"]}
+    results = simulate(push_outputs({"dev": ["dev"], "prod": ["prod-foundation"]}, layers))
+    assert [results[job] for job in LEVEL_JOBS["prod"]] == ["success"] * 3
+    results = simulate(push_outputs({"prod": ["prod-foundation"]}, layers), failing=frozenset({"up-prod-1"}))
+    assert (results["up-prod"], results["up-prod-1"], results["up-prod-2"]) == ("success", "failure", "skipped")
+    assert results["notify"] == "success"
+    # A change to one serving layer: levels 0 and 1 have nothing to deploy, level 2 still runs.
+    results = simulate(push_outputs({}, {"prod_2": ["prod-serving-a"]}))
+    assert (results["up-prod"], results["up-prod-1"], results["up-prod-2"]) == ("skipped", "skipped", "success")
+    assert [(job["with"]["max-parallel"]) for job in (DEPLOY["jobs"][j] for j in LEVEL_JOBS["prod"])] == [1, 8, 8]
 
 
 @pytest.mark.parametrize("failed", ENVIRONMENTS[:-1])
 def test_a_failed_environment_stops_the_later_ones_and_notifies(failed: str):
     results = simulate(push_outputs({e: [e] for e in ENVIRONMENTS}), failing=frozenset({UP_JOBS[failed]}))
     later = ENVIRONMENTS[ENVIRONMENTS.index(failed) + 1:]
-    assert all(results[UP_JOBS[e]] == "skipped" for e in later), results
+    assert all(results[job] == "skipped" for e in later for job in LEVEL_JOBS[e]), results
     assert results["notify"] == "success"
 
 
@@ -309,13 +339,14 @@ def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
 
 def test_one_concurrency_group_per_stack_never_cancelled():
     assert "concurrency" not in DEPLOY  # a workflow-level group would queue or cancel across stacks
+    assert "concurrency" not in UP
     groups: dict[str, set[str]] = {}
+    assert UP_JOB["concurrency"]["cancel-in-progress"] is False
+    assert UP_JOB["strategy"]["max-parallel"] == "${{ inputs.max-parallel }}"
     for environment, job_id in UP_JOBS.items():
-        job = DEPLOY["jobs"][job_id]
-        assert job["concurrency"]["cancel-in-progress"] is False
-        assert job["strategy"]["max-parallel"] == 1  # one stack of an environment at a time
+        assert DEPLOY["jobs"][job_id]["with"]["max-parallel"] == 1  # an environment's own stack and foundation
         for stack in (environment, f"{environment}-serving"):
-            groups.setdefault(stack, set()).add(render(job["concurrency"]["group"], stack=stack,
+            groups.setdefault(stack, set()).add(render(UP_JOB["concurrency"]["group"], stack=stack,
                                                       environment=environment))
     rendered = [group for stack_groups in groups.values() for group in stack_groups]
     assert all(len(stack_groups) == 1 for stack_groups in groups.values())
@@ -323,8 +354,8 @@ def test_one_concurrency_group_per_stack_never_cancelled():
 
 
 def test_every_up_runs_the_pack_with_its_environments_config():
-    for environment, job_id in UP_JOBS.items():
-        step = pulumi_step(DEPLOY["jobs"][job_id])
+    for environment in ENVIRONMENTS:
+        step = pulumi_step(UP_JOB)
         assert step["with"]["command"] == "up"
         assert (ROOT / step["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
         config = render(step["with"]["policyPackConfigs"], environment=environment, stack=f"{environment}-serving")
@@ -353,25 +384,31 @@ def test_no_matrix_names_a_stack():
 
 
 def test_the_up_jobs_run_the_same_steps():
-    first, *others = (DEPLOY["jobs"][job_id]["steps"] for job_id in UP_JOBS.values())
-    assert all(steps == first for steps in others)
+    callers = [job for job_id, job in DEPLOY["jobs"].items() if job_id.startswith("up-")]
+    assert len(callers) == len(ENVIRONMENTS) * len(LEVELS)
+    assert all(job["uses"] == "$/.github/workflows/pulumi-up.yml" for job in callers)
+    assert all(set(job["secrets"]) == set(triggers(UP)["workflow_call"]["secrets"]) for job in callers)
 
 
 def test_oidc_tokens_only_where_aws_credentials_are_configured():
-    assert DEPLOY["permissions"] == {} and DRIFT["permissions"] == {}
-    for workflow in (PREVIEW, DEPLOY, DRIFT):
+    assert DEPLOY["permissions"] == {} and DRIFT["permissions"] == {} and UP["permissions"] == {}
+    up_assumes = any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials@") for s in UP_JOB["steps"])
+    for workflow in (PREVIEW, DEPLOY, DRIFT, UP):
         for job_id, job in workflow["jobs"].items():
-            assumes = any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials@") for s in job["steps"])
+            assumes = any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+                          for s in job.get("steps", []))
+            if job.get("uses") == "$/.github/workflows/pulumi-up.yml":
+                assumes = up_assumes  # a called workflow gets no more than its caller grants
             assert (job.get("permissions", {}).get("id-token") == "write") == assumes, job_id
-    for job_id, step in steps_of(DEPLOY):
+    for job_id, step in steps_of(UP):
         if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@"):
             # The role comes from the job's GitHub environment (an environment-scoped variable).
-            assert "environment" in DEPLOY["jobs"][job_id]
+            assert "environment" in UP["jobs"][job_id]
             assert step["with"]["role-to-assume"] == "${{ vars.MLPLAT_DEPLOY_ROLE_ARN }}"
 
 
 def test_untrusted_event_data_never_reaches_a_script():
-    for workflow in (PREVIEW, DEPLOY, DRIFT):
+    for workflow in (PREVIEW, DEPLOY, DRIFT, UP):
         for job_id, step in steps_of(workflow):
             scripts = [step.get("run", ""), step.get("with", {}).get("script", "")]
             for script in scripts:
@@ -385,9 +422,11 @@ def test_untrusted_event_data_never_reaches_a_script():
 
 
 def test_prod_deploys_on_the_private_runner():
-    for environment, job_id in UP_JOBS.items():
-        runs_on = DEPLOY["jobs"][job_id]["runs-on"]
-        assert ("vars.MLPLAT_PRIVATE_RUNNER" in runs_on) == (environment == "prod"), job_id
+    assert UP_JOB["runs-on"] == "${{ inputs.runner }}"
+    for environment, jobs in LEVEL_JOBS.items():
+        for job_id in jobs:
+            runs_on = DEPLOY["jobs"][job_id]["with"]["runner"]
+            assert ("vars.MLPLAT_PRIVATE_RUNNER" in runs_on) == (environment == "prod"), job_id
     preview_runs_on = EXPRESSION.fullmatch(PREVIEW["jobs"]["preview"]["runs-on"]).group(1)
     for environment in ENVIRONMENTS:
         chosen = re.sub(r"matrix\.environment", repr(environment), preview_runs_on)
@@ -415,7 +454,7 @@ def test_forks_get_the_offline_plan_only():
 def test_actions_are_pinned_to_commits():
     for path in WORKFLOWS.glob("*.yml"):
         for line in path.read_text().splitlines():
-            if match := re.search(r"uses:\s*(\S+)(.*)", line):
+            if (match := re.search(r"uses:\s*(\S+)(.*)", line)) and not match.group(1).startswith("$/"):
                 ref, comment = match.groups()
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), (path.name, ref)
                 assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), (path.name, line)
@@ -464,9 +503,105 @@ def test_drift_of_prod_runs_on_the_private_runner():
 
 
 def test_every_up_checks_the_quotas_first():
-    for job_id in UP_JOBS.values():
-        steps = DEPLOY["jobs"][job_id]["steps"]
+    for job_id in ("up",):
+        steps = UP["jobs"][job_id]["steps"]
         preflight = next(i for i, s in enumerate(steps) if "mlplat preflight --stack" in s.get("run", ""))
         credentials = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
         up = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@"))
         assert credentials < preflight < up, job_id
+
+
+# --- layer stacks: levels, and what a change affects ---------------------------------------------------------------
+
+@pytest.fixture
+def prod_layers(tmp_path: Path) -> Path:
+    """Single stacks for dev and staging; prod as the single stack and as layers, two teams serving."""
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    (tmp_path / "stacks").mkdir()
+    for stack in ("dev", "staging", "prod", "prod-foundation", "prod-ml-services", "prod-training",
+                  "prod-serving-growth", "prod-serving-fraud"):
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    return tmp_path
+
+
+def test_layer_stacks_deploy_by_level_with_their_layer(prod_layers: Path):
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push")
+    assert outputs["prod"] == ["prod", "prod-foundation", "prod-ml-services", "prod-training", "prod-serving-fraud",
+                               "prod-serving-growth"]
+    entries = {e["stack"]: (e["layer"], e["level"]) for e in outputs["all"]}
+    assert entries["prod"] == ("all", 0) and entries["prod-foundation"] == ("foundation", 0)
+    assert entries["prod-training"] == ("training", 1) and entries["prod-serving-fraud"] == ("serving-fraud", 2)
+
+
+def test_the_workflow_script_knows_the_layers_dependencies():
+    import importlib.util
+
+    from mlplat.platform.layers import LAYER_DEPENDENCIES
+
+    spec = importlib.util.spec_from_file_location("stacks_script", ROOT / ".github" / "scripts" / "stacks.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.LAYER_DEPENDENCIES == LAYER_DEPENDENCIES
+
+
+def test_a_change_to_one_teams_serving_layer_deploys_only_that_layer(prod_layers: Path):
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-serving-fraud.yaml"])
+    assert (outputs["dev"], outputs["staging"], outputs["prod"]) == ([], [], ["prod-serving-fraud"])
+    skipped = {entry["stack"]: entry["reason"] for entry in outputs["skipped"]}
+    assert set(skipped) == {"dev", "staging", "prod", "prod-foundation", "prod-ml-services", "prod-training",
+                            "prod-serving-growth"}
+    assert skipped["prod-foundation"] == "not affected: the change touches stacks/Pulumi.prod-serving-fraud.yaml"
+
+
+def test_a_layer_change_deploys_the_layers_that_read_it(prod_layers: Path):
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services.yaml"])
+    assert outputs["prod"] == ["prod-ml-services", "prod-serving-fraud", "prod-serving-growth"]
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push",
+                                changed=["stacks/Pulumi.prod-foundation.yaml", "README.md"])
+    assert outputs["prod"] == ["prod-foundation", "prod-ml-services", "prod-training", "prod-serving-fraud",
+                               "prod-serving-growth"]
+
+
+def test_a_change_to_the_program_deploys_every_stack(prod_layers: Path):
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push",
+                                changed=["stacks/Pulumi.prod-serving-fraud.yaml", "components/network.py"])
+    assert outputs["prod"][0] == "prod" and len(outputs["prod"]) == 6 and outputs["dev"] == ["dev"]
+    assert outputs["skipped"] == []
+
+
+def test_a_pull_request_plans_the_affected_stacks_and_says_which_it_skipped(prod_layers: Path):
+    result, outputs = run_stack_list(PREVIEW, prod_layers, event="pull_request",
+                                     changed=["stacks/Pulumi.prod-training.yaml", "stacks/registry.staging.json"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [e["stack"] for e in outputs["plan"]] == ["staging", "prod-training"]
+    assert len(outputs["all"]) == 8 and len(outputs["skipped"]) == 6
+    assert all(e["reason"].startswith("not affected: the change touches stacks/Pulumi.prod-training.yaml")
+               for e in outputs["skipped"])
+    # A registry snapshot answers offline plans: it deploys nothing.
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/registry.prod.json"])
+    assert all(outputs[e] == [] for e in ENVIRONMENTS)
+    assert "registry snapshots answer offline plans only" in outputs["skipped"][0]["reason"]
+
+
+def test_an_approval_deploys_the_stacks_that_serve_models(prod_layers: Path):
+    payload = {**VALID_PAYLOAD, "environment": "prod",
+               "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/mlplat-prod-churn/4"}
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="repository_dispatch", payload=payload)
+    assert outputs["prod"] == ["prod", "prod-serving-fraud", "prod-serving-growth"]
+
+
+def test_the_pull_request_jobs_run_over_the_affected_stacks():
+    for job in ("offline-plan", "preview"):
+        assert PREVIEW["jobs"][job]["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.plan) }}"
+        assert "needs.stacks.outputs.plan != '[]'" in PREVIEW["jobs"][job]["if"]
+
+
+def test_a_serving_change_runs_the_serving_level_of_its_environment_only(prod_layers: Path):
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-serving-fraud.yaml"])
+    assert outputs["prod_2"] == ["prod-serving-fraud"] and outputs["prod_0"] == outputs["prod_1"] == []
+    results = simulate(job_outputs(outputs))
+    assert [job for job, result in results.items() if result == "success"] == ["stacks", "up-prod-2"]
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push")
+    assert (outputs["prod_0"], outputs["prod_1"]) == (["prod", "prod-foundation"], ["prod-ml-services", "prod-training"])
+    results = simulate(job_outputs(outputs))
+    assert all(results[job] == "success" for job in LEVEL_JOBS["prod"])

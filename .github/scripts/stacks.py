@@ -1,12 +1,17 @@
-"""The stacks the workflows run, read from `stacks/Pulumi.<stack>.yaml`, and what a deploy event asks for.
+"""The stacks the workflows run, read from `stacks/Pulumi.<stack>.yaml`, and what an event asks for.
 
-Run by the first job of preview.yml and deploy.yml (plain python3, no project install). Reads its inputs
-from environment variables and writes GitHub step outputs (JSON lists) to $GITHUB_OUTPUT:
+Run by the first job of preview.yml, deploy.yml and drift.yml (plain python3, no project install). Reads
+its inputs from environment variables and writes GitHub step outputs (JSON lists) to $GITHUB_OUTPUT:
 
-  all      every stack with its environment, `[{"stack": ..., "environment": ...}]` (a matrix's
-           `include`), in deploy order: environments in ENVIRONMENTS order, in each the `<env>` stack,
-           then its layer stacks `<env>-<layer>` by name;
-  <env>    for each environment, the stacks this event deploys there (`[]`: none).
+  all      every stack with its environment, layer and level, `[{"stack", "environment", "layer",
+           "level"}]` (a matrix's `include`), in deploy order: environments in ENVIRONMENTS order, in
+           each by level: 0 the `<env>` stack (layer `all`) and `<env>-foundation`, 1 `-ml-services`
+           and `-training` (and layer names mlplat does not know), 2 `-serving` and `-serving-<team>`;
+  <env>    for each environment, the stacks this event deploys there, in that order (`[]`: none);
+  <env>_<level>
+           the same by level (0, 1, 2): deploy.yml's job of that environment and level deploys them;
+  plan     the stacks a pull request can affect (entries as in `all`): what preview.yml plans;
+  skipped  the stacks left out of `plan` (pull request) or of a push's deploy, each with the reason.
 
 Inputs:
   ENVIRONMENTS                the environments in deploy order, space separated (the workflow's own list)
@@ -17,11 +22,17 @@ Inputs:
                               repository_dispatch: the registry's client_payload (untrusted: validated)
   REQUESTED_ENVIRONMENT, REQUESTED_STACK
                               workflow_dispatch: the inputs (validated)
+  DIFF_BASE, DIFF_HEAD        push and pull_request: the commits whose `git diff --name-only` is the change
+                              (40-hex SHAs; without them, or when git cannot diff, every stack is affected)
+  CHANGED_FILES               instead of the diff: the changed paths, one per line
 
 What each event deploys:
-  push                 every environment, in order;
-  repository_dispatch  the payload's environment only: a model approved in an environment's registry is
-                       that environment's `latest-approved` (each environment owns its model package groups);
+  push                 the stacks the change affects, every environment in order: a stack file changes its
+                       stack and, for a layer, the layers that read it (foundation: all of them; ml-services:
+                       the serving layers); a registry snapshot changes nothing deployed; any other file (the
+                       program, the policy pack, the project) changes every stack;
+  repository_dispatch  the payload's environment only, and there the stacks that serve models (the `<env>`
+                       stack and the serving layers): `latest-approved` reads that environment's registry;
   workflow_dispatch    the requested environment, or one stack of it.
 A value that fails validation stops the run with an error naming the field and what is allowed; untrusted
 values are shown quoted and shortened, never as a line of their own (no workflow-command injection).
@@ -32,6 +43,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,6 +58,15 @@ MODEL_PACKAGE_ARN = re.compile(
     r"(?P<group>[a-z0-9](-*[a-z0-9]){0,62})/(?P<version>[0-9]{1,10})$"
 )
 DEPLOY_EVENTS = ("push", "repository_dispatch", "workflow_dispatch")
+SHA = re.compile(r"^[0-9a-f]{40}$")
+# The layers each layer reads (mlplat.platform.layers.LAYER_DEPENDENCIES; a test keeps them equal).
+LAYER_DEPENDENCIES = {"foundation": (), "ml-services": ("foundation",), "training": ("foundation",),
+                      "serving": ("foundation", "ml-services")}
+LEVELS = {"all": 0, "foundation": 0, "ml-services": 1, "training": 1, "serving": 2}
+# Files that change no stack: documentation. A registry snapshot only answers offline plans.
+NO_STACK = re.compile(r"^(docs/.*|.*\.md)$")
+STACK_FILE_PATH = re.compile(r"^stacks/Pulumi\.(?P<stack>.+)\.yaml$")
+REGISTRY_SNAPSHOT = re.compile(r"^stacks/registry\.(?P<name>.+)\.json$")
 
 
 class Refused(Exception):
@@ -68,6 +89,20 @@ def environment_of(stack: str, environments: list[str]) -> str:
     return environment
 
 
+def layer_of(stack: str, environment: str) -> str:
+    """`all` for the environment's own stack, else the name after `<env>-`."""
+    return "all" if stack == environment else stack[len(environment) + 1:]
+
+
+def kind_of(layer: str) -> str:
+    return "serving" if layer == "serving" or layer.startswith("serving-") else layer
+
+
+def level_of(layer: str) -> int:
+    """Deploy level: a layer deploys after the levels below it; a layer mlplat does not know goes after level 0."""
+    return LEVELS.get(kind_of(layer), 1)
+
+
 def stacks_by_environment(stacks_dir: Path, environments: list[str]) -> dict[str, list[str]]:
     names = sorted(m["stack"] for p in stacks_dir.glob("Pulumi.*.yaml") if (m := STACK_FILE.match(p.name)))
     if not names:
@@ -78,9 +113,66 @@ def stacks_by_environment(stacks_dir: Path, environments: list[str]) -> dict[str
             raise Refused(f"{stacks_dir}/Pulumi.{name}.yaml: a stack name is letters, digits, '-', '_' and '.'")
         grouped[environment_of(name, environments)].append(name)
     for environment, stacks in grouped.items():
-        # The environment's own stack first (single-stack layout, or the one layers build on).
-        stacks.sort(key=lambda stack: (stack != environment, stack))
+        # By level (what a layer reads deploys before it), the environment's own stack first, then by name.
+        stacks.sort(key=lambda stack: (level_of(layer_of(stack, environment)), stack != environment, stack))
     return grouped
+
+
+def readers_of(stack: str, environment: str, stacks: list[str]) -> list[str]:
+    """The stacks of the environment that read `stack` through a stack reference, directly or not."""
+    found: list[str] = []
+    todo = [kind_of(layer_of(stack, environment))]
+    while todo:
+        below = todo.pop()
+        for other in stacks:
+            kind = kind_of(layer_of(other, environment))
+            if below in LAYER_DEPENDENCIES.get(kind, ()) and other not in found:
+                found.append(other)
+                todo.append(kind)
+    return found
+
+
+def affected(changed: list[str], grouped: dict[str, list[str]], *, offline: bool = False) -> tuple[set[str], dict[str, str]]:
+    """The stacks a change can affect, and the others with the reason they are not. `offline`: for offline
+    plans, which also read registry snapshots (`registry.<stack>.json`, or the environment's
+    `registry.<env>.json` for its own stack and serving layers)."""
+    everything = {stack for stacks in grouped.values() for stack in stacks}
+    program = [path for path in changed if not (NO_STACK.match(path) or STACK_FILE_PATH.match(path)
+                                                or REGISTRY_SNAPSHOT.match(path))]
+    if program:
+        return everything, {}
+    chosen: dict[str, str] = {}
+    for path in changed:
+        match = STACK_FILE_PATH.match(path)
+        if not match or match["stack"] not in everything:
+            continue
+        stack = match["stack"]
+        environment = next(e for e, stacks in grouped.items() if stack in stacks)
+        chosen.setdefault(stack, path)
+        for reader in readers_of(stack, environment, grouped[environment]):
+            chosen.setdefault(reader, f"{path} (it reads {stack})")
+    offline_only = [path for path in changed if REGISTRY_SNAPSHOT.match(path)]
+    for path in offline_only if offline else []:
+        name = REGISTRY_SNAPSHOT.match(path)["name"]
+        readers = [name] if name in everything else [
+            s for s in grouped.get(name, []) if kind_of(layer_of(s, name)) in ("all", "serving")]
+        for stack in readers:
+            chosen.setdefault(stack, path)
+    shown = ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "")
+    reason = (f"not affected: the change touches {shown or 'no file'}"
+              + (" (registry snapshots answer offline plans only)" if offline_only and not offline else ""))
+    return set(chosen), {stack: reason for stack in sorted(everything - set(chosen))}
+
+
+def changed_files(env: dict[str, str]) -> list[str] | None:
+    """The changed paths (CHANGED_FILES, or `git diff --name-only DIFF_BASE DIFF_HEAD`); None: unknown."""
+    if env.get("CHANGED_FILES"):
+        return [line.strip() for line in env["CHANGED_FILES"].splitlines() if line.strip()]
+    base, head = env.get("DIFF_BASE", ""), env.get("DIFF_HEAD", "")
+    if not (SHA.match(base) and SHA.match(head)) or set(base) == {"0"}:
+        return None
+    run = subprocess.run(["git", "diff", "--name-only", base, head], capture_output=True, text=True, check=False)
+    return run.stdout.split() if run.returncode == 0 else None
 
 
 def requested_by_dispatch(env: dict[str, str], environments: list[str]) -> str:
@@ -119,10 +211,15 @@ def targets(env: dict[str, str], grouped: dict[str, list[str]]) -> dict[str, lis
     if env.get("GITHUB_REF", "") != default_ref:
         raise Refused(f"deploys run from the default branch ({default_ref}), not {shown(env.get('GITHUB_REF', ''))}")
     if event == "push":
-        return grouped
+        changed = changed_files(env)
+        if changed is None:
+            return grouped
+        chosen, _ = affected(changed, grouped)
+        return {environment: [s for s in stacks if s in chosen] for environment, stacks in grouped.items()}
     if event == "repository_dispatch":
         environment = requested_by_dispatch(env, environments)
-        return {**none, environment: grouped[environment]}
+        serving = [s for s in grouped[environment] if kind_of(layer_of(s, environment)) in ("all", "serving")]
+        return {**none, environment: serving}
     environment = env.get("REQUESTED_ENVIRONMENT", "")
     stack = env.get("REQUESTED_STACK", "")
     if environment not in environments:
@@ -145,13 +242,26 @@ def main(env: dict[str, str]) -> int:
     except Refused as refused:
         print(f"::error::{refused}")
         return 1
-    every = [{"stack": stack, "environment": environment}
+    every = [{"stack": stack, "environment": environment, "layer": layer_of(stack, environment),
+              "level": level_of(layer_of(stack, environment))}
              for environment in environments for stack in grouped[environment]]
+    changed = changed_files(env) if env.get("EVENT_NAME") in ("push", "pull_request") else None
+    pull_request = env.get("EVENT_NAME") == "pull_request"
+    planned, skipped = (affected(changed, grouped, offline=pull_request) if changed is not None
+                        else ({e["stack"] for e in every}, {}))
     lines = [f"all={json.dumps(every)}"]
     lines += [f"{environment}={json.dumps(chosen[environment])}" for environment in environments]
+    lines += [f"{environment}_{level}={json.dumps([s for s in chosen[environment] if level_of(layer_of(s, environment)) == level])}"
+              for environment in environments for level in sorted(set(LEVELS.values()))]
+    lines.append(f"plan={json.dumps([entry for entry in every if entry['stack'] in planned])}")
+    lines.append(f"skipped={json.dumps([{'stack': s, 'reason': r} for s, r in skipped.items()])}")
     with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
         output.write("".join(f"{line}\n" for line in lines))
     summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary and skipped:
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write("### Stacks left out\n\n" + "".join(f"- {stack}: {reason}\n" for stack, reason in skipped.items())
+                      + "\n")
     if summary and env.get("EVENT_NAME") in DEPLOY_EVENTS:
         with open(summary, "a", encoding="utf-8") as out:
             out.write(f"### Deploy ({env['EVENT_NAME']})\n\n")

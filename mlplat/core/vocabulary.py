@@ -6,6 +6,7 @@ every other module imports them instead of restating them.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Optional, get_args
 
 __all__ = [
@@ -34,18 +35,43 @@ __all__ = [
     "SOURCE_REVISION_TAG",
     "SUPPORTED_KUBERNETES_VERSIONS",
     "environment_of_stack",
+    "BASE_LAYERS",
+    "LAYER_ALL",
+    "LAYER_NAME",
+    "SERVING_LAYER_PREFIX",
+    "layer_of_stack",
 ]
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 
 
+# Layer stacks of an environment: `<environment>-<layer>` (`prod-foundation`, `prod-serving-fraud`).
+LAYER_ALL = "all"  # the single stack: every layer in one
+BASE_LAYERS: tuple[str, ...] = ("foundation", "ml-services", "training")
+SERVING_LAYER_PREFIX = "serving"
+# `serving` alone: one serving stack for every family; `serving-<team>`: one per team (or set of families).
+LAYER_NAME = re.compile(r"foundation|ml-services|training|serving(?:-[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?)?")
+
+
+def layer_of_stack(stack: str) -> Optional[tuple[str, str]]:
+    """(environment, layer) of a layer stack's name (`prod-serving-fraud`, `org/project/prod-training`), or None."""
+    name = stack.rsplit("/", 1)[-1]
+    for environment in ENVIRONMENTS:
+        prefix = f"{environment}-"
+        if name.startswith(prefix) and LAYER_NAME.fullmatch(name[len(prefix):]):
+            return environment, name[len(prefix):]
+    return None
+
+
 def environment_of_stack(stack: str) -> Optional[str]:
-    """The environment a stack's name tells (`dev`, `team-dev`, `org/project/dev`), or None."""
+    """The environment a stack's name tells (`dev`, `team-dev`, `org/project/dev`, and layer stacks
+    `<env>-<layer>` such as `prod-foundation`), or None."""
     for environment in ENVIRONMENTS:
         if stack == environment or stack.endswith((f"-{environment}", f"/{environment}")):
             return environment
-    return None
+    layer = layer_of_stack(stack)
+    return layer[0] if layer is not None else None
 
 
 DataClassification = Literal["public", "internal", "confidential", "restricted"]

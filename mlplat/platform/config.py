@@ -46,6 +46,7 @@ from .config_ml_lifecycle import (
     check_feature_store,
     check_model_registry,
 )
+from .config_layers import LayersConfig, check_layer, layer_sections
 from .config_monitoring import MonitoringConfig, check_monitoring
 from .config_pipelines import check_drift_targets, check_pipelines
 from .config_pricing import ALLOW_UNPRICED_KEY, unpriced_instance_type_problems
@@ -131,6 +132,13 @@ class PlatformConfig(StrictModel):
         description="Team (the `owner` tag value its resources carry) -> its monthly budget in USD: an AWS Budget on "
         "that tag, and a limit MLP-COST-01 compares the team's share of the estimate with. Omitted: none.",
     )
+    layer: str = Field(
+        default="all",
+        description="What this stack declares: all (the whole environment in one stack), or one layer of it: "
+        "foundation, ml-services, training or serving-<team>, in a stack named <environment>-<layer> that "
+        "reads the layers below through stack references. Omitted: all.",
+    )
+    layers: LayersConfig = Field(default_factory=LayersConfig, description="Settings of layer stacks.")
 
     @model_validator(mode="before")
     @classmethod
@@ -149,8 +157,21 @@ def check_platform(config: PlatformConfig, aws_region: str | None = None) -> lis
     return _unique(_problems(sections, aws_region))
 
 
+def _of_layer(sections: dict[str, Any], layer: Any) -> dict[str, Any]:
+    """The sections a layer stack declares: another layer's settings are checked in that layer's stack
+    (and against its contract when referenced), not here."""
+    if not isinstance(layer, str) or layer == "all":
+        return sections
+    own = layer_sections(layer)
+    kept = {k: v for k, v in sections.items() if k in own}
+    if "serving" in own:
+        kept.update({k: sections[k] for k in ("endpoints", "allow_serverless_outside_dev") if k in sections})
+    return kept
+
+
 def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Problem]:
     """The checks over the sections that validated (a missing key: that section did not)."""
+    sections = _of_layer(dict(sections), sections.get("layer"))
     env: Optional[str] = sections.get("environment")
     tags: Optional[OrganisationTags] = sections.get("tags")
     problems = _region_problems(sections, aws_region)
@@ -181,7 +202,10 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
         known = {e.name: e.serverless is not None for e in serving.endpoints} if serving is not None else None
         network: Optional[NetworkSpec] = sections.get("network")
         adopted = network.existing is not None if network is not None else None
-        problems += check_monitoring(env, sections["monitoring"], known, adopted)
+        found = check_monitoring(env, sections["monitoring"], known, adopted)
+        if str(sections.get("layer", "all")).startswith("serving"):  # the subscribers are the foundation's
+            found = [p for p in found if not p.path.startswith("platform.monitoring.subscriptions")]
+        problems += found
     if "feature_store" in sections:
         problems += check_feature_store(env, project, sections["feature_store"])
     if "model_registry" in sections:
@@ -282,9 +306,12 @@ def parse_platform_config(
         problems = problems_from_validation(exc, PlatformConfig, "platform")
         merged = with_environment_defaults(raw)
         if isinstance(merged, Mapping):
-            problems += _problems(_valid_sections(merged), aws_region)
+            valid = _valid_sections(merged)
+            problems += _problems(valid, aws_region)
+            problems += check_layer(raw, merged.get("layer", "all"), valid.get("layers"))
         raise ConfigError(_unique(problems), source) from None
-    problems = check_platform(config, aws_region)
+    problems = check_platform(config, aws_region) + check_layer(raw if isinstance(raw, Mapping) else {}, config.layer,
+                                                                config.layers)
     if problems:
         raise ConfigError(problems, source)
     return config

@@ -47,15 +47,17 @@ from mlplat.components.training_args import (
     TrainingClusterSpec,
     deterministic_cluster_name,
 )
-from mlplat.components.training_cluster import TrainingCluster
+from mlplat.components.training_cluster import TrainingCluster, subnet_discovery_tags
 from mlplat.components.training_pipeline import TrainingPipeline, TrainingPipelineArgs, TrainingPipelineSpec
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
+from mlplat.core.vocabulary import LAYER_ALL
 from .budget import declare_budgets
 from .config import PlatformConfig, stack_file_label
 from .config_ml_lifecycle import deploy_token, deployment_notes
 from .config_serving import ServingEndpointConfig, deprecation_notices
+from .layers import Upstream, declares, layer_dependencies
 from .model_packages import (
     Boto3ModelPackages,
     ModelPackageSource,
@@ -64,7 +66,7 @@ from .model_packages import (
     latest_approved,
 )
 
-__all__ = ["ALERTS_DOMAIN", "MLPlatform"]
+__all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "served_families"]
 
 ALERTS_DOMAIN = "alerts"
 
@@ -83,65 +85,100 @@ class MLPlatform(pulumi.ComponentResource):
 
     def __init__(
         self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
-        model_packages: Optional[ModelPackageSource] = None,
+        model_packages: Optional[ModelPackageSource] = None, upstream: Optional[Upstream] = None,
     ) -> None:
         """`model_packages` answers `model_package: latest-approved`; omitted: the source the run installed
-        (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3."""
+        (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3.
+        A layer stack (`config.layer` other than `all`) declares its layer only, with the same children as
+        the single stack, and takes the layers below from `upstream` (`mlplat.platform.layers`)."""
         # Args that need no resource are built first: a bad value fails before anything is declared.
-        project, env = config.tags.project, config.environment
+        project, env, layer = config.tags.project, config.environment, config.layer
+        if upstream is None and layer_dependencies(layer):
+            raise ConfigError([Problem("platform.layer", "reads the layers below through stack references: pass "
+                                       "MLPlatform(..., upstream=Upstream(...))", layer)])
         store_name = child(name, "artifacts")
         bucket_name_prefix = bucket_prefix(project, env)
         cluster_domain = f"cluster-{config.training.name}" if config.training.enabled else None
-        domains = DEFAULT_DOMAINS + (ALERTS_DOMAIN,) + ((cluster_domain,) if cluster_domain else ())
+        cluster_domains, experiments = foundation_extras(config, cluster_domain)
+        domains = DEFAULT_DOMAINS + (ALERTS_DOMAIN,) + cluster_domains
         key_users: dict[str, Any] = {"logs": ("cloudwatch-logs",), ALERTS_DOMAIN: ("sns-alarm-publishers",)}
-        if cluster_domain:
-            key_users[cluster_domain] = ("autoscaling-volumes", "eventbridge-to-sqs")
+        for domain in cluster_domains:
+            key_users[domain] = ("autoscaling-volumes", "eventbridge-to-sqs")
         encryption_args = EncryptionArgs(
             domains=domains,
             key_users=key_users,
             **config.encryption.given(EncryptionSpec),
             alias_prefix=f"alias/{project}-{env}",
             s3_log_source_bucket_prefixes=ArtifactStore.log_source_prefixes(
-                store_name, bucket_name_prefix, experiments_bucket=config.experiment_tracking.enabled
+                store_name, bucket_name_prefix, experiments_bucket=experiments
             ),
             protect=config.deletion_protection,
-        )
+        ) if declares(layer, "foundation") else None
         super().__init__("mlplat:platform:MLPlatform", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
+        if layer != LAYER_ALL:
+            # `pulumi state move` re-parents what it moves to the new stack's root: the alias finds it there.
+            here = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
         self.config = config
-        self.encryption = Encryption(child(name, "encryption"), encryption_args, here)
-        self.network = Network(child(name, "network"), self._network_args(config), here)
-        self.artifacts = ArtifactStore(
-            store_name,
-            ArtifactStoreArgs(
-                encryption=self.encryption,
-                bucket_name_prefix=bucket_name_prefix,
-                **config.artifact_store.given(ArtifactStoreSpec),
-                protect=config.deletion_protection,
-                experiments_bucket=config.experiment_tracking.enabled,
-            ),
-            here,
-        )
-        self.alarm_topic = AlarmTopic(
-            child(name, "alarms"),
-            AlarmTopicArgs(key=self.encryption.key(ALERTS_DOMAIN), **config.monitoring.subscriptions.given(AlarmTopicSpec)),
-            here,
-        )
+        if encryption_args is None:
+            assert upstream is not None
+            self.encryption, self.network, self.artifacts, self.alarm_topic = upstream.foundation(
+                name, self, key_domains=domains, network_created=config.network.existing is None,
+                bucket_roles=("datasets", "models", "captures") + (("experiments",) if experiments else ()),
+                interface_endpoints=REQUIRED_INTERFACE_ENDPOINTS if cluster_domain and declares(layer, "training") else (),
+            )
+        else:
+            self.encryption = Encryption(child(name, "encryption"), encryption_args, here)
+            self.network = Network(child(name, "network"), self._network_args(config, bool(cluster_domains)), here)
+            self.artifacts = ArtifactStore(
+                store_name,
+                ArtifactStoreArgs(
+                    encryption=self.encryption,
+                    bucket_name_prefix=bucket_name_prefix,
+                    **config.artifact_store.given(ArtifactStoreSpec),
+                    protect=config.deletion_protection,
+                    experiments_bucket=experiments,
+                ),
+                here,
+            )
+            self.alarm_topic = AlarmTopic(
+                child(name, "alarms"),
+                AlarmTopicArgs(key=self.encryption.key(ALERTS_DOMAIN), **config.monitoring.subscriptions.given(AlarmTopicSpec)),
+                here,
+            )
         # The registry and the pipelines come before the endpoints, which take their family's repository and
         # group from the registry, and whose drift loops retrain the pipelines (declaration order changes no URN).
-        self.features, self.registry, self.tracking = self._ml_lifecycle(name, config, here)
-        self.pipelines = self._pipelines(name, config, here)
+        self.features = self.registry = self.tracking = None
+        self.pipelines = {}
+        if declares(layer, "ml-services"):
+            self.features, self.registry, self.tracking = self._ml_lifecycle(name, config, here)
+            self.pipelines = self._pipelines(name, config, here)
+        elif declares(layer, "serving"):
+            assert upstream is not None
+            families, retrained = served_families(config)
+            self.registry, self.pipelines = upstream.ml_services(  # type: ignore[assignment]
+                name, families, retrained, group_prefix=f"{project}-{env}-")
         self._model_packages = model_packages
         self.model_package_resolutions: dict[str, Resolution] = {}
-        for notice in deprecation_notices(config.serving.endpoints):
-            pulumi.log.warn(f"stack config: {notice}")
         self.endpoints = {}
-        for index, endpoint in enumerate(config.serving.endpoints):
-            self.endpoints[endpoint.name] = self._serve(index, endpoint, here)
-        self.training = self._training(name, config, cluster_domain, here) if cluster_domain else None
-        self.budgets = declare_budgets(name, project=project, environment=env, budget=config.budget_usd_per_month,
-                                       team_budgets=config.team_budgets_usd_per_month, topic_arn=self.alarm_topic.arn,
-                                       opts=here)
+        if declares(layer, "serving"):
+            for notice in deprecation_notices(config.serving.endpoints):
+                pulumi.log.warn(f"stack config: {notice}")
+            for index, endpoint in enumerate(config.serving.endpoints):
+                self.endpoints[endpoint.name] = self._serve(index, endpoint, here)
+        self.training = None
+        if cluster_domain and declares(layer, "training"):
+            self.training = self._training(name, config, cluster_domain, here)
+        if layer == "foundation":
+            # Karpenter finds the subnets by this tag: the stack that owns the network tags them.
+            for cluster in config.layers.training_clusters:
+                subnet_discovery_tags(child(name, "training"), deterministic_cluster_name(project, env, cluster),
+                                      self.network.subnet_ids, here)
+        self.budgets = None
+        if declares(layer, "foundation"):  # the environment's budgets: one place, the foundation
+            self.budgets = declare_budgets(name, project=project, environment=env, budget=config.budget_usd_per_month,
+                                           team_budgets=config.team_budgets_usd_per_month,
+                                           topic_arn=self.alarm_topic.arn, opts=here)
         outputs: dict[str, Any] = {
             "vpc_id": self.network.vpc_id,
             "key_arns": self.encryption.key_arns,
@@ -153,11 +190,11 @@ class MLPlatform(pulumi.ComponentResource):
             outputs["training_cluster_name"] = self.training.cluster_name
         if self.features is not None:
             outputs["feature_group_names"] = self.features.feature_group_names
-        if self.registry is not None:
+        if self.registry is not None and declares(layer, "ml-services"):
             outputs["repository_urls"] = self.registry.repository_urls
         if self.tracking is not None:
             outputs["tracking_server_url"] = self.tracking.tracking_server_url
-        if self.pipelines:
+        if self.pipelines and declares(layer, "ml-services"):
             outputs["pipeline_arns"] = {family: p.arn for family, p in self.pipelines.items()}
         self.register_outputs(outputs)
 
@@ -239,7 +276,7 @@ class MLPlatform(pulumi.ComponentResource):
             )
         return features, registry, tracking
 
-    def _network_args(self, config: PlatformConfig) -> NetworkArgs:
+    def _network_args(self, config: PlatformConfig, training: bool) -> NetworkArgs:
         net = config.network
         if net.existing is not None:
             return NetworkArgs(**net.given(NetworkSpec))
@@ -247,7 +284,7 @@ class MLPlatform(pulumi.ComponentResource):
         return NetworkArgs(
             **net.given(NetworkSpec),
             log_key=self.encryption.key("logs"),
-            extra_interface_endpoints=extra if config.training.enabled else (),
+            extra_interface_endpoints=extra if training else (),
         )
 
     def _model_source(self, index: int, endpoint: ServingEndpointConfig) -> dict[str, Any]:
@@ -304,7 +341,8 @@ class MLPlatform(pulumi.ComponentResource):
         watchers = here
         if endpoint.model_family:
             # Everything that watches the family's endpoint belongs to the family too (lineage).
-            watchers = pulumi.ResourceOptions(parent=self, transforms=[tag_transform(family_tags(endpoint.model_family))])
+            watchers = pulumi.ResourceOptions.merge(
+                here, pulumi.ResourceOptions(transforms=[tag_transform(family_tags(endpoint.model_family))]))
         EndpointMonitoring(
             child(self._name, f"{endpoint.name}-monitoring"),
             EndpointMonitoringArgs(endpoint=serving, alarm_topic=self.alarm_topic, **alarms.given(EndpointAlarmsSpec)),
@@ -347,6 +385,7 @@ class MLPlatform(pulumi.ComponentResource):
                 alarm_topic=self.alarm_topic,
                 kuberay=KUBERAY_CHART if t.kuberay else None,
                 image_cache_prefix=t.image_cache_prefix,
+                tag_subnets=config.layer == LAYER_ALL,
                 # Karpenter's instances are not Pulumi resources: the stack's tag transform never sees them.
                 node_tags=platform_tags(
                     owner=config.tags.owner, cost_center=config.tags.cost_center, project=config.tags.project,
@@ -357,3 +396,26 @@ class MLPlatform(pulumi.ComponentResource):
             ),
             here,
         )
+
+
+def foundation_extras(config: PlatformConfig, cluster_domain: Optional[str]) -> tuple[tuple[str, ...], bool]:
+    """The cluster key domains and whether the experiments bucket exists, for the stack's foundation:
+    from the stack's own sections in one stack, from `layers` in a foundation layer stack."""
+    if config.layer == "foundation":
+        return tuple(f"cluster-{c}" for c in config.layers.training_clusters), config.layers.experiments_bucket
+    return ((cluster_domain,) if cluster_domain else ()), config.experiment_tracking.enabled
+
+
+def served_families(config: PlatformConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The families a serving layer takes from the ml-services layer (endpoints of a family that deploy a
+    model package, not a raw image or artifact), and those whose pipeline a drift loop retrains."""
+    families = tuple(dict.fromkeys(
+        e.model_family for e in config.serving.endpoints
+        if e.model_family and e.image is None and e.model_data_url is None
+    ))
+    by_endpoint = {e.name: e.model_family for e in config.serving.endpoints}
+    retrained = tuple(dict.fromkeys(
+        by_endpoint[endpoint] for endpoint, loop in config.monitoring.drift.items()
+        if loop.retraining_pipeline_arn is None and by_endpoint.get(endpoint)
+    ))
+    return families, retrained

@@ -140,10 +140,11 @@ class TransformFailed(RuntimeError):
 class RecordingMonitor(MockMonitor):
     """MockMonitor that applies transforms, builds engine URNs and records every registration."""
 
-    def __init__(self, mocks, *, stack: str, project: str) -> None:
+    def __init__(self, mocks, *, stack: str, project: str, seed_stack: Optional[str] = None) -> None:
         super().__init__(mocks)
         self._stack = stack
         self._project = project
+        self._seed_prefix = (f"urn:pulumi:{stack}::", f"urn:pulumi:{seed_stack}::") if seed_stack else None
         self._lock = threading.RLock()
         self.registrations: dict[str, PlannedResource] = {}
         self.root_urn: Optional[str] = None
@@ -174,6 +175,13 @@ class RecordingMonitor(MockMonitor):
                 loop.close()
 
     # --- URNs --------------------------------------------------------------------------------
+
+    def seed(self, urn: str) -> str:
+        """What fake names and ids derive from: the URN, with the seed stack's name for this stack's
+        (a layer stack's resources then get the ids the environment's single stack gives them)."""
+        if self._seed_prefix and urn.startswith(self._seed_prefix[0]):
+            return self._seed_prefix[1] + urn[len(self._seed_prefix[0]):]
+        return urn
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         qualified = type_
@@ -340,9 +348,9 @@ class RecordingMonitor(MockMonitor):
         prefix = inputs.get(f"{prop}Prefix")
         if isinstance(prefix, str) and prefix:
             # Terraform's unique suffix: a UTC timestamp and a counter, 26 digits in all.
-            inputs[prop] = prefix + "20260101000000" + str(int(stable_hex(urn, 12), 16))[-12:].zfill(12)
+            inputs[prop] = prefix + "20260101000000" + str(int(stable_hex(self.seed(urn), 12), 16))[-12:].zfill(12)
             return prop
-        generated = generated_name(name, urn)
+        generated = generated_name(name, self.seed(urn))
         if type_.startswith("aws:s3/"):
             generated = generated.lower()
         elif type_ == "aws:kms/alias:Alias":
@@ -379,7 +387,10 @@ class RecordingMonitor(MockMonitor):
             parent=request.parent or None, inputs=inputs, id=request.id, op="read",
             provider=request.provider or None, secret_paths=secrets,
         )
-        registration.outputs = coerce_numbers(recorded_state(self, response.urn))
+        # A read's state may hold secrets (a stack reference's secret outputs): plain values, paths remembered.
+        state_secrets: list[str] = []
+        registration.outputs = _plain(recorded_state(self, response.urn), "", state_secrets, [])
+        registration.output_secret_paths = state_secrets
         with self._lock:
             self.registrations[response.urn] = registration
         return response

@@ -3,7 +3,9 @@
     mlplat plan --stack dev [--cwd DIR] [--format text|json|markdown] [--preview] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE | --no-policies]
                 [--baseline FILE] [--registry FILE] [--prices FILE]
-                [--invoke-results FILE] [--stack-references FILE]
+                [--invoke-results FILE] [--stack-references FILE] [--stack-outputs NAME=FILE ...] [--outputs-out FILE]
+    mlplat plan --env prod [--cwd DIR] [--jobs N] [--out FILE] [--out-dir DIR] [--preview] [--prices FILE]
+                [policy options]
     mlplat prices refresh --region R [--out FILE] [--instance-type T ...]
     mlplat audit --stack prod --state FILE [--cwd DIR] [--format text|json|markdown] [--out FILE]
                 [--policy-pack DIR] [--environment ENV | --policy-pack-config FILE]
@@ -50,7 +52,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -88,7 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     plan = sub.add_parser("plan", help="run a stack's program under mocks and print what it declares")
-    plan.add_argument("--stack", required=True, help="stack name: reads <stackConfigDir>/Pulumi.<stack>.yaml")
+    which = plan.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack", help="stack name: reads <stackConfigDir>/Pulumi.<stack>.yaml")
+    which.add_argument("--env", choices=ENVIRONMENTS, help="plan every layer stack <env>-<layer> of the environment, "
+                       "in dependency order (independent layers in parallel processes), and report each and the whole")
+    plan.add_argument("--stack-outputs", action="append", default=[], metavar="NAME=FILE",
+                      help="answer the stack reference NAME from FILE, a recorded `pulumi stack output --json` "
+                      "([secret] values are secret); repeatable. Without it, a layer's references are answered from "
+                      "the offline plans of the layers it references")
+    plan.add_argument("--outputs-out", metavar="FILE", help="also write the stack's outputs to FILE, as `pulumi stack "
+                      "output --json` prints them (secret outputs as [secret])")
+    plan.add_argument("--jobs", type=int, default=2, help="--env: layers planned at once (default: 2)")
+    plan.add_argument("--out-dir", metavar="DIR", help="--env: keep each layer's JSON plan and outputs in DIR")
     plan.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
     plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
     plan.add_argument("--preview", action="store_true", help="plan as `pulumi preview` of a new stack (computed values unknown)")
@@ -570,13 +583,50 @@ def _program_failed(command: str, error: Exception, cwd: Path) -> int:
     return EXIT_INTERNAL_ERROR if failure.is_runner_bug else EXIT_CHECKS_FAILED
 
 
+def _plan_environment(args: argparse.Namespace) -> int:
+    from .multistack import plan_environment, render_environment
+
+    passed = [flag for flag in ("stack_outputs", "stack_references", "outputs_out", "baseline", "registry")
+              if getattr(args, flag)]
+    if args.jobs < 1 or passed or args.format != "text":
+        problem = (Problem("--jobs", "must be at least 1", args.jobs) if args.jobs < 1 else
+                   Problem("--env", "plans from each layer's own stack file and registry snapshot, with the outputs of "
+                           "the layers below; it takes --format text, --out, --out-dir, --jobs, --preview, --prices, "
+                           f"--invoke-results and the policy options, not --{passed[0].replace('_', '-') if passed else 'format ' + args.format}"))
+        print(f"mlplat plan: {ConfigError([problem])}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    forwarded = ["--preview"] if args.preview else []
+    for flag in ("policy_pack", "environment", "policy_pack_config", "prices", "invoke_results"):
+        if getattr(args, flag):
+            forwarded += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    if args.no_policies:
+        forwarded.append("--no-policies")
+    try:
+        report = plan_environment(Path(args.cwd), args.env, jobs=args.jobs, out_dir=args.out_dir,
+                                  plan_arguments=forwarded)
+    except PlatformError as exc:
+        print(f"mlplat plan: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    text = render_environment(report)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_CHECKS_FAILED if report.failed else 0
+
+
 def _plan(args: argparse.Namespace) -> int:
+    if args.env:
+        return _plan_environment(args)
+    from .multistack import outputs_of, parse_stack_outputs_argument, plan_layer, render_stack_outputs
+
     try:
         policy_source = _policy_source(args)
         invoke_results = load_invoke_results(args.invoke_results) if args.invoke_results else None
-        stack_references = load_stack_references(args.stack_references) if args.stack_references else None
-        plan = run_stack(Path(args.cwd), args.stack, preview=args.preview, registry=args.registry,
-                         invoke_results=invoke_results, stack_references=stack_references)
+        given: dict[str, Any] = dict(load_stack_references(args.stack_references)) if args.stack_references else {}
+        given.update(parse_stack_outputs_argument(args.stack_outputs))
+        plan = plan_layer(Path(args.cwd), args.stack, given=given, preview=args.preview, registry=args.registry,
+                          invoke_results=invoke_results)
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
@@ -595,6 +645,8 @@ def _plan(args: argparse.Namespace) -> int:
     report = PlanReport(plan, contract_errors=check_plan(plan), policy=_policies(args, policy_source, plan),
                         feature_group_findings=_baseline_findings(args, plan), kubernetes=kubernetes, cost=cost)
     report.baseline_diff = _baseline_diff(args, plan)
+    if args.outputs_out:
+        Path(args.outputs_out).write_text(plan.redactor().text(render_stack_outputs(outputs_of(plan))))
     text = RENDERERS[args.format](report)
     if args.out:
         Path(args.out).write_text(text)

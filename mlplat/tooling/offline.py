@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from pulumi.runtime import run_in_stack, set_all_config
 
+from mlplat.core.vocabulary import layer_of_stack
 from mlplat.platform.model_packages import (
     ModelPackageSource,
     NoModelPackages,
@@ -62,8 +63,13 @@ def run_callable(
     invoke_results: Optional[Mapping[str, Any]] = None,
     stack_references: Optional[Mapping[str, Mapping[str, Any]]] = None,
     model_packages: Optional[ModelPackageSource] = None,
+    seed_stack: Optional[str] = None,
 ) -> Plan:
     """Run `program` as a stack's program and return what it declared.
+
+    `stack_references` answers `pulumi.StackReference`s by stack name (a `StackOutputs` also says
+    which outputs are secret). `seed_stack`: fake ids and names derive from URNs as if the stack were
+    named so (`run_stack` gives a layer stack `<env>-<layer>` its environment's single stack `<env>`).
 
     `model_packages` answers `model_package: latest-approved` for the run (e.g. a
     SnapshotModelPackages); omitted: no registry, so no approved package (AWS is never called).
@@ -78,11 +84,14 @@ def run_callable(
     engine_config = {"aws:region": region}
     for key, value in (config or {}).items():
         engine_config[key] = engine_value(value)
+    def seed_of(args: Any) -> str:  # the monitor knows the seed stack; resources register after it exists
+        return monitor.seed(getattr(args, "urn", f"{args.typ}::{args.name}"))
+
     mocks = RealisticMocks(
-        region=region, account=account, preview=preview,
+        region=region, account=account, preview=preview, seed_of=seed_of,
         invoke_results=dict(invoke_results or {}), stack_references=dict(stack_references or {}),
     )
-    monitor = RecordingMonitor(mocks, stack=stack, project=project)
+    monitor = RecordingMonitor(mocks, stack=stack, project=project, seed_stack=seed_stack)
     engine = RecordingEngine()
     with _RUN_LOCK:
         pulumi_compat.configure_mock_run(monitor, engine, project=project, stack=stack, preview=preview)
@@ -160,6 +169,9 @@ def run_stack(
 ) -> Plan:
     """Run the Pulumi program in `program_dir` with `Pulumi.<stack>.yaml`'s config.
 
+    `stack_references`: the outputs of the stacks the program references, by name (see `run_callable`;
+    `mlplat.tooling.multistack` answers a layer stack's from the plans of the layers below).
+
     `config_overrides` and `secret_overrides` (namespace:key -> value) replace the file's values;
     secret overrides reach the program as secrets, as `pulumi config set --secret` values do (the
     file's own `secure:` values cannot be decrypted offline and read "[secret]").
@@ -203,13 +215,26 @@ def run_stack(
             invoke_results=invoke_results,
             stack_references=stack_references,
             model_packages=packages,
+            seed_stack=_seed_stack(stack),
         )
 
 
+def _seed_stack(stack: str) -> Optional[str]:
+    """A layer stack's fake ids are its environment single stack's: the same resource, the same id."""
+    layer = layer_of_stack(stack)
+    return stack.removesuffix(f"-{layer[1]}") if layer is not None else None
+
+
 def default_registry_snapshot(stack_file: Path) -> Path:
-    """The registry snapshot a stack's plan reads by default: `registry.<stack>.json` beside `Pulumi.<stack>.yaml`."""
+    """The registry snapshot a stack's plan reads by default: `registry.<stack>.json` beside `Pulumi.<stack>.yaml`;
+    for a layer stack `<env>-<layer>` without one, its environment's `registry.<env>.json` (one registry per
+    environment, whichever layer deploys from it)."""
     stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return stack_file.with_name(f"registry.{stack}.json")
+    own = stack_file.with_name(f"registry.{stack}.json")
+    environment = _seed_stack(stack)
+    if not own.is_file() and environment is not None:
+        return stack_file.with_name(f"registry.{environment}.json")
+    return own
 
 
 def ordered(resources: Iterable[PlannedResource]) -> list[PlannedResource]:

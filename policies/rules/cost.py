@@ -8,6 +8,7 @@ x count x 730 h, control planes, endpoints, keys, alarms; capacity reservations 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Iterable, Optional
 
@@ -16,10 +17,11 @@ from pydantic import Field
 
 from mlplat.core.cost import CostEstimate, CostResource, estimate_cost, top_contributors
 from mlplat.core.prices import load_price_table
+from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL, layer_of_stack
 
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, stack_rule
 
-__all__ = ["BUDGET_TEAM_TAG", "BUDGET_TYPE", "BudgetConfig", "budget_respected", "stack_region"]
+__all__ = ["BUDGET_TEAM_TAG", "BUDGET_TYPE", "BudgetConfig", "budget_respected", "stack_layer", "stack_region"]
 
 BUDGET_TYPE = "aws:budgets/budget:Budget"
 BUDGET_TEAM_TAG = "mlplat:budget-team"  # mlplat.platform.budget tags a team's budget with the team
@@ -49,7 +51,9 @@ class BudgetConfig(RuleConfig):
 def budget_respected(views: list[ResourceView], cfg: BudgetConfig, ctx: RuleContext) -> Iterable[Finding]:
     budgets = [v for v in views if v.type == BUDGET_TYPE]
     environment_budgets = [b for b in budgets if _team_of(b) is None]
-    if not environment_budgets:
+    if not environment_budgets and stack_layer() in (LAYER_ALL, "foundation"):
+        # A layer stack other than the foundation has no budget of its own to declare: the environment's
+        # budget is the foundation's, compared with the sum over the layers by `mlplat plan --env`.
         yield Finding("the stack declares no monthly budget (set budget_usd_per_month in the stack config)")
     region = cfg.region or stack_region(views)
     if region is None:
@@ -74,6 +78,23 @@ def budget_respected(views: list[ResourceView], cfg: BudgetConfig, ctx: RuleCont
                                 tuple(i for i in estimate.items if i.team == team), estimate.hours_per_month)
             yield Finding(f"team {team}'s fixed monthly estimate ${share:,.2f} exceeds its budget ${limit:,.2f} "
                           f"({_basis(estimate)}); largest: {_largest(mine, cfg.contributors)}", urn=budget.urn)
+
+
+def stack_layer() -> str:
+    """The stack's layer: its platform config's `layer`, else what its name tells (`<env>-<layer>`), else all."""
+    raw = pulumi.runtime.get_config(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}")
+    if isinstance(raw, str):
+        try:
+            layer = json.loads(raw).get("layer")
+        except (ValueError, AttributeError):
+            layer = None
+        if isinstance(layer, str):
+            return layer
+    try:
+        named = layer_of_stack(pulumi.get_stack())
+    except Exception:  # noqa: BLE001 - the engine did not say which stack this is
+        named = None
+    return named[1] if named is not None else LAYER_ALL
 
 
 def stack_region(views: list[ResourceView]) -> Optional[str]:

@@ -12,12 +12,13 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 from pydantic import Field
 
 from mlplat.core.sdk_compat import UnknownValueError
+from mlplat.core.vocabulary import layer_of_stack
 
 from ._documents import is_unconditioned_public_allow, statements
 from ._framework import Finding, ResourceView, RuleConfig, RuleContext, resource_rule
 
 __all__ = [
-    "ALIAS_TYPE", "DeletionWindowConfig", "KEY_POLICY_TYPE", "KEY_REFERENCES", "KEY_TYPE", "KeyOriginConfig", "key_deletion_window",
+    "ALIAS_TYPE", "DeletionWindowConfig", "STACK_REFERENCE_TYPE", "KEY_POLICY_TYPE", "KEY_REFERENCES", "KEY_TYPE", "KeyOriginConfig", "key_deletion_window",
     "key_policy_safe", "key_references", "key_rotation", "ml_resources_use_governed_keys",
 ]
 ALIAS_TYPE = "aws:kms/alias:Alias"
@@ -158,6 +159,16 @@ def key_references(r: ResourceView) -> list[tuple[str, Any]]:
     return found
 
 
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
+
+def _environment_layer(reference: ResourceView, ctx: RuleContext) -> bool:
+    """Whether a stack reference reads a layer stack of this stack's environment (`<env>-<layer>`)."""
+    name = reference.get("name")
+    layer = layer_of_stack(name) if isinstance(name, str) else None
+    return layer is not None and layer[0] == ctx.environment
+
+
 class KeyOriginConfig(RuleConfig):
     allowed_key_arns: list[str] = Field(
         default_factory=list,
@@ -171,7 +182,8 @@ class KeyOriginConfig(RuleConfig):
     description=(
         "ML resources (feature groups, endpoint configurations, monitoring jobs, notebooks and domains, EKS clusters, "
         "node launch templates, ECR repositories, log groups, SNS topics, SQS queues) encrypt with customer-managed keys "
-        "declared in this stack (joined by property dependency, or by the key's ARN, id or alias) or allow-listed, never "
+        "declared in this stack (joined by property dependency, or by the key's ARN, id or alias), read from a layer stack "
+        "of the same environment (a stack reference to `<env>-<layer>`, whose keys the rules check there) or allow-listed, never "
         "an AWS-managed alias/aws/* key"
     ),
     remediation=(
@@ -188,6 +200,8 @@ def ml_resources_use_governed_keys(r: ResourceView, cfg: KeyOriginConfig, ctx: R
         top = where.split(".", 1)[0].split("[", 1)[0]
         if any(u in key_urns for u in r.property_dependencies.get(top, ())):
             continue  # computed from a key (or alias) of this stack
+        if any(_environment_layer(ref, ctx) for ref in r.stack.referenced(r, top, (STACK_REFERENCE_TYPE,))):
+            continue  # a key of the environment's layer below (its foundation), governed in that stack
         if value is UNKNOWN_KEY:
             yield Finding(f"{r.name}: {where} is unknown until apply and {top} depends on no key of this stack", unverified=True)
         elif not isinstance(value, str):

@@ -72,8 +72,8 @@ def test_unknown_keys_are_errors_that_list_the_allowed_keys():
         parse(raw("prod", netwrk={}))
     assert str(excinfo.value).splitlines()[1].strip() == (
         "stacks/Pulumi.prod.yaml: platform.netwrk: is not a known key (allowed: allow_unpriced_instance_types, artifact_store, budget_usd_per_month, deletion_protection, "
-        "encryption, environment, experiment_tracking, feature_store, model_registry, monitoring, network, pipelines, "
-        "region, serving, tags, team_budgets_usd_per_month, training)"
+        "encryption, environment, experiment_tracking, feature_store, layer, layers, model_registry, monitoring, "
+        "network, pipelines, region, serving, tags, team_budgets_usd_per_month, training)"
     )
 
 

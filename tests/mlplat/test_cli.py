@@ -75,7 +75,8 @@ def test_cross_field_error_names_the_stack_file(project_copy: Path, capsys):
 
 def test_unknown_stack_lists_the_stacks_there_are(capsys):
     assert main(["plan", "--stack", "qa", "--cwd", str(ROOT)]) == EXIT_CONFIG_ERROR
-    assert "stacks/Pulumi.qa.yaml: does not exist (stacks with a file: dev, prod, staging)" in capsys.readouterr().err
+    assert ("stacks/Pulumi.qa.yaml: does not exist (stacks with a file: dev, prod, prod-foundation, prod-ml-services, "
+            "prod-serving-growth, prod-training, staging)") in capsys.readouterr().err
 
 
 def test_any_pulumi_python_program_can_be_planned(tmp_path: Path, capsys):

@@ -27,6 +27,8 @@ from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
 
 from mlplat.core.errors import PlatformError
 
+from ..pulumi_compat import secret_envelope
+
 FAKE_ACCOUNT_ID = "123456789012"
 
 Outputs = dict[str, Any]
@@ -242,14 +244,21 @@ class RealisticMocks(Mocks):
         return f"{ctx.name}-{ctx.hex(8)}", inputs
 
     def _stack_reference(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+        """The referenced stack's outputs as the engine returns them: secret outputs (a `StackOutputs`
+        answer's `secret_names`) as secrets, named in `secretOutputNames`. A fully qualified name
+        (`org/project/stack`) is answered by its stack's entry when there is no entry under the full name."""
         name = args.inputs.get("name") or args.resource_id or args.name
-        if name not in self.stack_references:
+        key = name if name in self.stack_references else name.rsplit("/", 1)[-1]
+        if key not in self.stack_references:
             raise UnknownStackReferenceError(
                 f"the offline runner has no outputs for stack reference {name!r}; "
-                "pass its outputs with `mlplat plan --stack-references FILE`, or stack_references={name: {output: value}} "
-                "in the test kit"
+                "pass its outputs with `mlplat plan --stack-references FILE` or `--stack-outputs NAME=FILE`, or "
+                "stack_references={name: {output: value}} in the test kit"
             )
-        return name, {"name": name, "outputs": dict(self.stack_references[name]), "secretOutputNames": []}
+        answer = self.stack_references[key]
+        secret_names = sorted(getattr(answer, "secret_names", ()))
+        outputs = {k: (secret_envelope(v) if k in secret_names else v) for k, v in dict(answer).items()}
+        return name, {"name": name, "outputs": outputs, "secretOutputNames": secret_names}
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         pinned = pinned_result(self.invoke_results, args.token, args.args)

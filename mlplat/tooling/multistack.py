@@ -1,0 +1,310 @@
+"""Offline plans of layer stacks: one layer with the layers it references, or a whole environment.
+
+A layer stack (`ml-platform:platform.layer` other than `all`, named `<environment>-<layer>`) reads
+the layers below through `pulumi.StackReference`. Offline, each reference is answered by
+
+- a recorded `pulumi stack output --json` of the referenced stack (`--stack-outputs NAME=FILE`):
+  values shown as `[secret]` are the stack's secret outputs and reach the program as secrets;
+- otherwise the offline plan of the referenced layer, planned first (its outputs, secret ones secret).
+
+`plan_environment` plans every layer stack of an environment in dependency order, the layers of one
+level (independent of each other) in parallel processes, each answered from the outputs of the
+levels before; every layer is reported, and the environment fails if any layer fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+from mlplat.core.errors import ConfigError, Problem
+from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL
+from mlplat.platform.layers import layer_dependencies, layer_kind, layer_stack_name
+
+from .offline import run_stack
+from .plan import Plan
+from .stackfile import SECRET_PLACEHOLDER, ProjectFile, load_project, load_stack_config
+
+__all__ = [
+    "EnvironmentReport", "LayerResult", "LayerStack", "StackOutputs", "dependency_levels", "environment_layers",
+    "layer_stack", "load_stack_outputs", "outputs_of", "parse_stack_outputs_argument", "plan_environment",
+    "plan_layer", "render_environment", "render_stack_outputs",
+]
+
+
+class StackOutputs(dict):
+    """A stack's outputs (name -> value), with the names of the secret ones."""
+
+    def __init__(self, values: Mapping[str, Any] = (), secret_names: Sequence[str] = ()) -> None:
+        super().__init__(values)
+        self.secret_names = frozenset(secret_names)
+
+
+def load_stack_outputs(path: str | Path, label: str = "--stack-outputs") -> StackOutputs:
+    """A recorded `pulumi stack output --json` (`[secret]` values: secret outputs, never decrypted here)."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError([Problem(label, "is not a file (record one with `pulumi stack output --json --stack NAME`)",
+                                   str(path))])
+    try:
+        document = json.loads(file.read_text())
+    except ValueError as exc:
+        raise ConfigError([Problem(label, f"is not JSON ({exc})", str(path))]) from None
+    if not isinstance(document, dict):
+        raise ConfigError([Problem(label, "is not a JSON object of output name to value, as `pulumi stack output "
+                                          "--json` prints it", str(path))])
+    return StackOutputs(document, [name for name, value in document.items() if value == SECRET_PLACEHOLDER])
+
+
+def outputs_of(plan: Plan) -> StackOutputs:
+    """A plan's stack outputs; an output holding a secret anywhere is a secret output, as the engine reports it."""
+    secret = {path.split(".", 1)[0].split("[", 1)[0] for path in plan.output_secret_paths}
+    return StackOutputs(plan.outputs, sorted(name for name in secret if name in plan.outputs))
+
+
+def render_stack_outputs(outputs: StackOutputs) -> str:
+    """As `pulumi stack output --json` prints them: secret outputs as `[secret]`."""
+    shown = {name: (SECRET_PLACEHOLDER if name in outputs.secret_names else value) for name, value in outputs.items()}
+    return json.dumps(shown, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def parse_stack_outputs_argument(values: Sequence[str]) -> dict[str, StackOutputs]:
+    """`--stack-outputs NAME=FILE` (repeatable) -> referenced stack name -> its outputs."""
+    given: dict[str, StackOutputs] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise ConfigError([Problem("--stack-outputs", "must be NAME=FILE (the referenced stack's name and its "
+                                                          "`pulumi stack output --json`)", value)])
+        given[name] = load_stack_outputs(path, f"--stack-outputs {name}")
+    return given
+
+
+# --- layer stacks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerStack:
+    """A stack file that declares a layer: its stack, environment, layer and the stacks it references."""
+
+    stack: str
+    environment: str
+    layer: str
+    references: tuple[str, ...]  # the referenced stacks' names, as the program references them
+
+    @property
+    def referenced_stacks(self) -> tuple[str, ...]:
+        """The referenced stacks' own names (without an `<org>/<project>/` prefix)."""
+        return tuple(name.rsplit("/", 1)[-1] for name in self.references)
+
+
+def layer_stack(project: ProjectFile, stack: str) -> Optional[LayerStack]:
+    """The layer the stack file declares, or None for a single stack (`layer: all`, or no platform config)."""
+    config = load_stack_config(project, stack).values.get(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}")
+    if not isinstance(config, Mapping):
+        return None
+    layer = config.get("layer", LAYER_ALL)
+    environment = config.get("environment")
+    if layer == LAYER_ALL or not isinstance(layer, str) or not isinstance(environment, str):
+        return None
+    layers = config.get("layers") if isinstance(config.get("layers"), Mapping) else {}
+    prefix = layers.get("stack_prefix", "") if isinstance(layers.get("stack_prefix", ""), str) else ""
+    try:
+        below = layer_dependencies(layer)
+    except KeyError:
+        raise ConfigError([Problem("platform.layer", "is not a layer: all, foundation, ml-services, training, serving or "
+                                                     "serving-<team>", layer)], project.stack_file_label(stack)) from None
+    return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below))
+
+
+def environment_layers(project: ProjectFile, environment: str) -> list[LayerStack]:
+    """The layer stacks of `environment`: the stack files `Pulumi.<environment>-*.yaml` that declare a layer."""
+    folder = project.directory / project.stack_config_dir
+    found = []
+    for path in sorted(folder.glob(f"Pulumi.{environment}-*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        layer = layer_stack(project, stack)
+        if layer is not None and layer.environment == environment:
+            found.append(layer)
+    return found
+
+
+def dependency_levels(layers: Sequence[LayerStack]) -> list[list[LayerStack]]:
+    """The layers in dependency order, grouped in levels whose layers reference only earlier levels.
+
+    A referenced stack that is not among `layers` is a ConfigError naming the stack that references it."""
+    by_stack = {layer.stack: layer for layer in layers}
+    problems = [Problem(layer.stack, f"references {missing!r}, which is not a layer stack here (add "
+                        f"Pulumi.{missing}.yaml with its layer)")
+                for layer in layers for missing in layer.referenced_stacks if missing not in by_stack]
+    if problems:
+        raise ConfigError(problems)
+    levels: list[list[LayerStack]] = []
+    placed: set[str] = set()
+    remaining = list(layers)
+    while remaining:
+        level = [layer for layer in remaining if set(layer.referenced_stacks) <= placed]
+        if not level:  # the layers' dependencies are fixed and acyclic; a cycle would be a bug here
+            raise ConfigError([Problem(layer.stack, "references a stack that references it back") for layer in remaining])
+        levels.append(level)
+        placed |= {layer.stack for layer in level}
+        remaining = [layer for layer in remaining if layer.stack not in placed]
+    return levels
+
+
+def plan_layer(program_dir: str | Path, stack: str, *, given: Optional[Mapping[str, Mapping[str, Any]]] = None,
+               preview: bool = False, registry: Optional[str] = None,
+               plans: Optional[dict[str, Plan]] = None,
+               invoke_results: Optional[Mapping[str, Any]] = None) -> Plan:
+    """Plan `stack` offline, its stack references answered from `given` (by referenced name or stack
+    name) or else from the offline plans of the referenced layers (planned first, recorded in `plans`).
+    References the program makes outside its layer config (a single stack's own) are answered from
+    `given` alone."""
+    project = load_project(program_dir)
+    given = dict(given or {})
+    plans = plans if plans is not None else {}
+    layer = layer_stack(project, stack)
+    references: dict[str, StackOutputs] = {}
+    if layer is not None:
+        for name, own in zip(layer.references, layer.referenced_stacks):
+            answer = given.get(name, given.get(own))
+            if answer is None:
+                if own not in plans:
+                    if not project.stack_file(own).is_file():
+                        raise ConfigError([Problem(f"{stack} -> {name}", f"has no stack file "
+                                                   f"{project.stack_file_label(own)} to plan it from: pass "
+                                                   f"--stack-outputs {own}=FILE (its `pulumi stack output --json`)")])
+                    plans[own] = plan_layer(program_dir, own, given=given, preview=preview, plans=plans,
+                                            invoke_results=invoke_results)
+                answer = outputs_of(plans[own])
+            references[name] = answer
+    for name, answer in given.items():
+        references.setdefault(name, answer)
+    return run_stack(program_dir, stack, preview=preview, registry=registry, stack_references=references,
+                     invoke_results=invoke_results)
+
+
+# --- a whole environment ------------------------------------------------------------------------------
+
+
+@dataclass
+class LayerResult:
+    layer: LayerStack
+    level: int
+    exit_code: int
+    seconds: float
+    resources: int = 0
+    contract_errors: int = 0
+    mandatory: list[str] = field(default_factory=list)
+    message: str = ""  # a configuration error's text, or the first lines of a failed run
+    skipped_because: Optional[str] = None
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code != 0 or self.skipped_because is not None
+
+
+@dataclass
+class EnvironmentReport:
+    environment: str
+    results: list[LayerResult]
+    seconds: float
+    jobs: int
+
+    @property
+    def failed(self) -> bool:
+        return not self.results or any(r.failed for r in self.results)
+
+
+def plan_environment(program_dir: str | Path, environment: str, *, jobs: int = 2, out_dir: Optional[str | Path] = None,
+                     plan_arguments: Sequence[str] = ()) -> EnvironmentReport:
+    """Plan every layer stack of `environment` (dependency order; a level's layers in parallel processes).
+
+    Each layer runs `mlplat plan --stack <layer> --format json` with `plan_arguments` (policy options),
+    its references answered from the outputs of the levels before. Layers above a failed one are not
+    planned (reported as skipped). `out_dir`: each layer's JSON plan and outputs are kept there."""
+    project = load_project(program_dir)
+    layers = environment_layers(project, environment)
+    if not layers:
+        raise ConfigError([Problem("--env", f"has no layer stacks: no {project.stack_config_dir or '.'}/Pulumi."
+                                            f"{environment}-<layer>.yaml sets ml-platform:platform.layer", environment)])
+    levels = dependency_levels(layers)
+    started = time.perf_counter()
+    results: list[LayerResult] = []
+    with tempfile.TemporaryDirectory(prefix="mlplat-env-") as scratch:
+        folder = Path(out_dir) if out_dir else Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        failed: set[str] = set()
+        for index, level in enumerate(levels):
+            runnable = []
+            for layer in level:
+                blocked = sorted(set(layer.referenced_stacks) & failed)
+                if blocked:
+                    results.append(LayerResult(layer, index, exit_code=1, seconds=0.0,
+                                               skipped_because=f"{', '.join(blocked)} failed"))
+                    failed.add(layer.stack)
+                else:
+                    runnable.append(layer)
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                done = list(pool.map(lambda layer: _plan_in_process(project, layer, index, folder, plan_arguments),
+                                     runnable))
+            for result in done:
+                results.append(result)
+                if result.failed:
+                    failed.add(result.layer.stack)
+    return EnvironmentReport(environment, results, time.perf_counter() - started, jobs)
+
+
+def _plan_in_process(project: ProjectFile, layer: LayerStack, level: int, folder: Path,
+                     plan_arguments: Sequence[str]) -> LayerResult:
+    """One layer's plan in its own process (the SDK keeps a run's state in process globals)."""
+    report = folder / f"{layer.stack}.json"
+    outputs = folder / f"{layer.stack}.outputs.json"
+    command = [sys.executable, "-m", "mlplat.tooling.cli", "plan", "--stack", layer.stack, "--cwd", str(project.directory),
+               "--format", "json", "--out", str(report), "--outputs-out", str(outputs), *plan_arguments]
+    for name, own in zip(layer.references, layer.referenced_stacks):
+        command += ["--stack-outputs", f"{name}={folder / f'{own}.outputs.json'}"]
+    started = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": "0"})
+    result = LayerResult(layer, level, run.returncode, time.perf_counter() - started)
+    if report.is_file():
+        document = json.loads(report.read_text())
+        result.resources = len(document.get("steps", []))
+        result.contract_errors = len(document.get("contractErrors", []))
+        result.mandatory = [f"{v.get('ruleId')}: {v.get('message')}" for v in document.get("policyViolations", [])
+                            if v.get("enforcementLevel") == "mandatory"]
+    if run.returncode != 0 and not report.is_file():
+        result.message = (run.stderr.strip() or run.stdout.strip())[-2000:]
+    return result
+
+
+def render_environment(report: EnvironmentReport) -> str:
+    """Each layer (level, resources, contract errors, mandatory violations, time), then the whole."""
+    lines = [f"Environment {report.environment}: {len(report.results)} layer stacks, planned in dependency order "
+             f"(independent layers in up to {report.jobs} parallel processes)", ""]
+    for result in sorted(report.results, key=lambda r: (r.level, r.layer.stack)):
+        if result.skipped_because:
+            lines.append(f"  [{result.level}] {result.layer.stack}: not planned ({result.skipped_because})")
+            continue
+        status = "ok" if not result.failed else "FAILED"
+        lines.append(f"  [{result.level}] {result.layer.stack} ({layer_kind(result.layer.layer)}): {status}, "
+                     f"{result.resources} resources, {result.contract_errors} contract errors, "
+                     f"{len(result.mandatory)} mandatory violations, {result.seconds:.1f}s")
+        lines += [f"      {line}" for line in result.mandatory]
+        if result.message:
+            lines += [f"      {line}" for line in result.message.splitlines()]
+    total = sum(r.resources for r in report.results)
+    errors = sum(r.contract_errors for r in report.results)
+    mandatory = sum(len(r.mandatory) for r in report.results)
+    failed = [r.layer.stack for r in report.results if r.failed]
+    lines += ["", f"Whole environment: {total} resources, {errors} contract errors, {mandatory} mandatory violations, "
+                  f"{report.seconds:.1f}s wall clock: " + (f"FAILED ({', '.join(failed)})" if failed else "passes")]
+    return "\n".join(lines) + "\n"
