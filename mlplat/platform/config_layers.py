@@ -44,6 +44,13 @@ class LayersConfig(StrictModel):
         default=(), description="foundation only: the `training.name` of the environment's training layer; the "
         "foundation declares the cluster's key and the interface endpoints its nodes need. Omitted: no cluster.",
     )
+    budget_usd_per_month: Optional[float] = Field(
+        default=None, gt=0,
+        description="A layer stack's own monthly budget in USD: `mlplat plan --env` compares the layer's fixed "
+        "monthly estimate with it (MLP-COST-01 across layers; a limit of the plan, not an AWS Budget: AWS "
+        "cannot attribute costs to a stack). The environment's budget is the foundation's "
+        "budget_usd_per_month. Omitted: the layer has no limit of its own.",
+    )
     experiments_bucket: StrictBool = Field(
         default=False, description="foundation only: declare the experiments bucket of the ml-services layer's "
         "tracking server (experiment_tracking). Omitted: none.",
@@ -83,6 +90,9 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
                 problems.append(Problem(f"platform.layers.{field}", f"is a setting of the foundation layer; a {layer} "
                                         f"stack {told}", getattr(layers, field)))
     if layer == LAYER_ALL:
+        if layers is not None and layers.budget_usd_per_month is not None:
+            problems.append(Problem("platform.layers.budget_usd_per_month", "is a layer stack's own budget; a single "
+                                    "stack's is budget_usd_per_month", layers.budget_usd_per_month))
         return problems
     kind = layer_kind_of(layer)
     for section, value in raw.items():

@@ -603,7 +603,7 @@ def _plan_environment(args: argparse.Namespace) -> int:
         forwarded.append("--no-policies")
     try:
         report = plan_environment(Path(args.cwd), args.env, jobs=args.jobs, out_dir=args.out_dir,
-                                  plan_arguments=forwarded)
+                                  plan_arguments=forwarded, budget_level="disabled" if args.no_policies else None)
     except PlatformError as exc:
         print(f"mlplat plan: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR

@@ -29,12 +29,17 @@ from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL
 from mlplat.platform.layers import layer_dependencies, layer_kind, layer_stack_name
 
+from .environment_cost import EnvironmentCost, LayerCost, environment_cost, layer_cost
 from .offline import run_stack
 from .plan import Plan
 from .stackfile import SECRET_PLACEHOLDER, ProjectFile, load_project, load_stack_config
 
+BUDGET_RULE = "mlplat-cost-within-budget"  # MLP-COST-01's policy name
+BUDGET_RULE_ID = "MLP-COST-01"
+
 __all__ = [
-    "EnvironmentReport", "LayerResult", "LayerStack", "StackOutputs", "dependency_levels", "environment_layers",
+    "BUDGET_RULE", "BUDGET_RULE_ID", "budget_rule_level", "EnvironmentReport", "LayerResult", "LayerStack",
+    "StackOutputs", "dependency_levels", "environment_layers",
     "layer_stack", "load_stack_outputs", "outputs_of", "parse_stack_outputs_argument", "plan_environment",
     "plan_layer", "render_environment", "render_stack_outputs",
 ]
@@ -99,6 +104,7 @@ class LayerStack:
     environment: str
     layer: str
     references: tuple[str, ...]  # the referenced stacks' names, as the program references them
+    budget_usd: Optional[float] = None  # the layer's own budget (layers.budget_usd_per_month)
 
     @property
     def referenced_stacks(self) -> tuple[str, ...]:
@@ -122,7 +128,9 @@ def layer_stack(project: ProjectFile, stack: str) -> Optional[LayerStack]:
     except KeyError:
         raise ConfigError([Problem("platform.layer", "is not a layer: all, foundation, ml-services, training, serving or "
                                                      "serving-<team>", layer)], project.stack_file_label(stack)) from None
-    return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below))
+    budget = layers.get("budget_usd_per_month")
+    return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below),
+                      float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None)
 
 
 def environment_layers(project: ProjectFile, environment: str) -> list[LayerStack]:
@@ -206,6 +214,7 @@ class LayerResult:
     mandatory: list[str] = field(default_factory=list)
     message: str = ""  # a configuration error's text, or the first lines of a failed run
     skipped_because: Optional[str] = None
+    cost: Optional[LayerCost] = None
 
     @property
     def failed(self) -> bool:
@@ -218,19 +227,25 @@ class EnvironmentReport:
     results: list[LayerResult]
     seconds: float
     jobs: int
+    cost: Optional[EnvironmentCost] = None
+    budget_level: str = "advisory"  # MLP-COST-01's level in the environment; "disabled" without policies
 
     @property
     def failed(self) -> bool:
-        return not self.results or any(r.failed for r in self.results)
+        budget_failed = bool(self.cost and self.cost.findings) and self.budget_level == "mandatory"
+        return not self.results or any(r.failed for r in self.results) or budget_failed
 
 
 def plan_environment(program_dir: str | Path, environment: str, *, jobs: int = 2, out_dir: Optional[str | Path] = None,
-                     plan_arguments: Sequence[str] = ()) -> EnvironmentReport:
+                     plan_arguments: Sequence[str] = (), budget_level: Optional[str] = None) -> EnvironmentReport:
     """Plan every layer stack of `environment` (dependency order; a level's layers in parallel processes).
 
     Each layer runs `mlplat plan --stack <layer> --format json` with `plan_arguments` (policy options),
     its references answered from the outputs of the levels before. Layers above a failed one are not
-    planned (reported as skipped). `out_dir`: each layer's JSON plan and outputs are kept there."""
+    planned (reported as skipped). `out_dir`: each layer's JSON plan and outputs are kept there.
+    The layers' fixed monthly estimates are summed and compared with the environment's budgets and each
+    layer's own (`mlplat.tooling.environment_cost`); a finding fails the environment when `budget_level`
+    (default: MLP-COST-01's level in the environment) is mandatory."""
     project = load_project(program_dir)
     layers = environment_layers(project, environment)
     if not layers:
@@ -260,7 +275,17 @@ def plan_environment(program_dir: str | Path, environment: str, *, jobs: int = 2
                 results.append(result)
                 if result.failed:
                     failed.add(result.layer.stack)
-    return EnvironmentReport(environment, results, time.perf_counter() - started, jobs)
+    costs = [r.cost for r in sorted(results, key=lambda r: (r.level, r.layer.stack)) if r.cost is not None]
+    return EnvironmentReport(environment, results, time.perf_counter() - started, jobs,
+                             cost=environment_cost(costs, environment),
+                             budget_level=budget_level or budget_rule_level(environment))
+
+
+def budget_rule_level(environment: str) -> str:
+    """MLP-COST-01's enforcement level in `environment` (the pack's presets)."""
+    from mlplat.policies.presets import levels  # the rules load only when an environment is planned
+
+    return levels(environment).get(BUDGET_RULE, "advisory")
 
 
 def _plan_in_process(project: ProjectFile, layer: LayerStack, level: int, folder: Path,
@@ -281,6 +306,7 @@ def _plan_in_process(project: ProjectFile, layer: LayerStack, level: int, folder
         result.contract_errors = len(document.get("contractErrors", []))
         result.mandatory = [f"{v.get('ruleId')}: {v.get('message')}" for v in document.get("policyViolations", [])
                             if v.get("enforcementLevel") == "mandatory"]
+        result.cost = layer_cost(layer.stack, document, layer.budget_usd)
     if run.returncode != 0 and not report.is_file():
         result.message = (run.stderr.strip() or run.stdout.strip())[-2000:]
     return result
@@ -297,7 +323,7 @@ def render_environment(report: EnvironmentReport) -> str:
         status = "ok" if not result.failed else "FAILED"
         lines.append(f"  [{result.level}] {result.layer.stack} ({layer_kind(result.layer.layer)}): {status}, "
                      f"{result.resources} resources, {result.contract_errors} contract errors, "
-                     f"{len(result.mandatory)} mandatory violations, {result.seconds:.1f}s")
+                     f"{len(result.mandatory)} mandatory violations, {result.seconds:.1f}s{_cost_of(result.cost)}")
         lines += [f"      {line}" for line in result.mandatory]
         if result.message:
             lines += [f"      {line}" for line in result.message.splitlines()]
@@ -305,6 +331,34 @@ def render_environment(report: EnvironmentReport) -> str:
     errors = sum(r.contract_errors for r in report.results)
     mandatory = sum(len(r.mandatory) for r in report.results)
     failed = [r.layer.stack for r in report.results if r.failed]
+    if report.cost is not None and report.cost.findings and report.budget_level == "mandatory":
+        failed.append(BUDGET_RULE_ID)
     lines += ["", f"Whole environment: {total} resources, {errors} contract errors, {mandatory} mandatory violations, "
                   f"{report.seconds:.1f}s wall clock: " + (f"FAILED ({', '.join(failed)})" if failed else "passes")]
+    if report.cost is not None:
+        lines += _render_cost(report.cost, report.budget_level)
     return "\n".join(lines) + "\n"
+
+
+def _cost_of(cost: Optional[LayerCost]) -> str:
+    if cost is None or cost.fixed_monthly_usd is None:
+        return ""
+    own = f" (budget ${cost.budget_usd:,.2f})" if cost.budget_usd is not None else ""
+    return f", ${cost.fixed_monthly_usd:,.2f}/month fixed{own}"
+
+
+def _render_cost(cost: EnvironmentCost, level: str) -> list[str]:
+    """The environment's cost against its budgets (MLP-COST-01 across the layers)."""
+    budget = cost.environment_budget_usd
+    against = (f" against the environment's budget ${budget:,.2f}" if budget is not None
+               else " (no environment budget: the foundation declares none)")
+    lines = [f"Cost: ${cost.fixed_monthly_usd:,.2f}/month fixed over {len(cost.layers)} layers (up to "
+             f"${cost.up_to_monthly_usd:,.2f} with every pool at its limit){against}"]
+    for team, usd in sorted(cost.by_team.items()):
+        lines.append(f"  team {team}: ${usd:,.2f}/month fixed")
+    shown = "disabled" if level == "disabled" else level
+    for finding in cost.findings:
+        lines.append(f"  {BUDGET_RULE_ID} ({shown}): {finding.message}")
+    if not cost.findings and budget is not None:
+        lines.append(f"  {BUDGET_RULE_ID}: within the environment's, the teams' and the layers' budgets")
+    return lines

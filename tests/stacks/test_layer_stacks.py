@@ -9,14 +9,18 @@ inputs. Each layer's URNs are the single stack's with the stack's name changed, 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from mlplat.core.errors import ConfigError
+from mlplat.core.prices import load_price_table
 from mlplat.platform.layers import CONTRACTS, layer_kind
+from mlplat.tooling.cost_report import plan_cost
 from mlplat.tooling.multistack import environment_layers, outputs_of, plan_layer
 from mlplat.tooling.offline import run_stack
 from mlplat.tooling.stackfile import load_project
@@ -120,7 +124,7 @@ def test_the_environment_lists_its_layers():
     assert environment_layers(load_project(ROOT), "dev") == []
 
 
-def test_mlplat_plan_env_prod_plans_every_layer_with_no_error(tmp_path):
+def test_mlplat_plan_env_prod_plans_every_layer_with_no_error(tmp_path, plans):
     run = subprocess.run([sys.executable, "-m", "mlplat.tooling.cli", "plan", "--env", "prod", "--cwd", str(ROOT),
                           "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -128,7 +132,20 @@ def test_mlplat_plan_env_prod_plans_every_layer_with_no_error(tmp_path):
     for level, stack in ((0, "prod-foundation"), (1, "prod-ml-services"), (1, "prod-training"), (2, "prod-serving-growth")):
         line = next(line for line in lines if f"] {stack} (" in line)
         assert line.startswith(f"  [{level}] {stack}") and "ok," in line and "0 contract errors, 0 mandatory" in line, line
-    assert "0 contract errors, 0 mandatory violations" in lines[-1] and lines[-1].endswith("passes")
+    whole = next(line for line in lines if line.startswith("Whole environment:"))
+    assert "0 contract errors, 0 mandatory violations" in whole and whole.endswith("passes")
+    # MLP-COST-01 across the layers: the layers' costs add up to the single stack's (the same resources), against
+    # the budget the foundation declares; the growth team's serving stack has a budget of its own.
+    single = plan_cost(plans["prod"], load_price_table(), date.today())
+    assert single is not None
+    layer_costs = [float(re.search(r", \$([\d,.]+)/month fixed", line).group(1).replace(",", ""))
+                   for line in lines if re.match(r"  \[\d\] prod-", line)]
+    assert len(layer_costs) == 4 and round(sum(layer_costs), 2) == round(single.estimate.fixed_monthly_usd, 2)
+    cost = next(line for line in lines if line.startswith("Cost: "))
+    assert cost.startswith(f"Cost: ${single.estimate.fixed_monthly_usd:,.2f}/month fixed over 4 layers")
+    assert cost.endswith("against the environment's budget $2,500.00")
+    assert "(budget $800.00)" in next(line for line in lines if "] prod-serving-growth (" in line)
+    assert "  MLP-COST-01: within the environment's, the teams' and the layers' budgets" in lines
     kept = json.loads((tmp_path / "prod-serving-growth.outputs.json").read_text())
     assert kept["endpoint_names"] == {"churn": "mlplat-prod-churn"}
     assert json.loads((tmp_path / "prod-training.outputs.json").read_text())["kubeconfig"] == "[secret]"

@@ -25,6 +25,7 @@ class RuleCase:
     config: Optional[dict[str, Any]] = None  # stack config the engine hands analyzers
     waivers: Optional[list[dict[str, Any]]] = None  # pack-configuration waivers for this environment
     rule_config: Optional[dict[str, Any]] = None  # this rule's pack configuration (merged over the preset)
+    stack_references: Optional[dict[str, dict[str, Any]]] = None  # outputs of the stacks the program references
 
     @property
     def id(self) -> str:
@@ -34,7 +35,8 @@ class RuleCase:
         """The case's program, planned offline as its environment's stack."""
         from mlplat.tooling.offline import run_callable
 
-        return run_callable(self.program, preview=self.preview, stack=self.environment)
+        return run_callable(self.program, preview=self.preview, stack=self.environment,
+                            stack_references=self.stack_references)
 
     def evaluate_kwargs(self) -> dict[str, Any]:
         """`evaluate` arguments: the environment's preset with the case's waivers and rule config."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi_aws as aws
 
 from mlplat.core.prices import load_price_table
@@ -9,6 +11,11 @@ from mlplat.core.prices import load_price_table
 from . import RuleCase
 
 REGION = {"aws:region": "us-east-1"}
+
+
+def layer(name: str) -> dict[str, str]:
+    """The stack config of a layer stack of prod (`ml-platform:platform.layer`)."""
+    return {**REGION, "ml-platform:platform": json.dumps({"environment": "prod", "layer": name})}
 TAGS = {"owner": "growth-ml@example.com"}
 
 
@@ -63,6 +70,10 @@ CASES = [
     RuleCase("MLP-COST-01", "fail", over_budget, "estimate over the budget", config=REGION,
              message="largest: serving variant primary: 4 x ml.m5.xlarge"),
     RuleCase("MLP-COST-01", "fail", no_budget, "no budget declared", config=REGION, message="declares no monthly budget"),
+    RuleCase("MLP-COST-01", "fail", no_budget, "a foundation layer without a budget", config=layer("foundation"),
+             message="declares no monthly budget"),
+    RuleCase("MLP-COST-01", "pass", no_budget, "a serving layer: the budget is the foundation's",
+             config=layer("serving-growth")),
     RuleCase("MLP-COST-01", "fail", idle_reservation, "a capacity reservation counts in full", config=REGION,
              message="2 x g5.xlarge reserved"),
     RuleCase("MLP-COST-01", "fail", team_over_budget, "a team over its budget", config=REGION,

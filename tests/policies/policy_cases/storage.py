@@ -146,6 +146,16 @@ def key_user(key_arn_of, *, alias: bool = False) -> None:
     aws.cloudwatch.LogGroup("jobs", retention_in_days=30, kms_key_id=key_arn_of(key, key_alias))
 
 
+def referenced_key_user(stack: str) -> None:
+    """An ML log group encrypted with a key another stack exports (a layer stack's foundation)."""
+    foundation = pulumi.StackReference(stack)
+    aws.cloudwatch.LogGroup("jobs", retention_in_days=30, kms_key_id=foundation.get_output("logs_key_arn"))
+
+
+def foundation_outputs(*stacks: str) -> dict[str, dict[str, str]]:
+    return {stack: {"logs_key_arn": FOREIGN_KEY} for stack in stacks}
+
+
 CASES += [
     # MLP-S3-07 lifecycle
     RuleCase("MLP-S3-07", "pass", governed_store, "artifact store"),
@@ -187,6 +197,15 @@ CASES += [
     RuleCase("MLP-KMS-04", "pass", lambda: key_user(lambda key, alias: FOREIGN_KEY), "allow-listed key",
              rule_config={"allowed_key_arns": [FOREIGN_KEY]}),
     RuleCase("MLP-KMS-04", "fail", lambda: key_user(lambda key, alias: FOREIGN_KEY), "foreign key", message="neither declared in this stack"),
+    RuleCase("MLP-KMS-04", "pass", lambda: referenced_key_user("prod-foundation"), "a key of the environment's foundation layer",
+             stack_references=foundation_outputs("prod-foundation")),
+    RuleCase("MLP-KMS-04", "pass", lambda: referenced_key_user("acme/ml-platform/prod-foundation"),
+             "a key of the environment's foundation layer by its full name",
+             stack_references=foundation_outputs("acme/ml-platform/prod-foundation")),
+    RuleCase("MLP-KMS-04", "fail", lambda: referenced_key_user("staging-foundation"), "a key of another environment's layer",
+             stack_references=foundation_outputs("staging-foundation"), message="neither declared in this stack"),
+    RuleCase("MLP-KMS-04", "fail", lambda: referenced_key_user("shared-keys"), "a key of a stack that is not a layer",
+             stack_references=foundation_outputs("shared-keys"), message="neither declared in this stack"),
     RuleCase("MLP-KMS-04", "fail", lambda: aws.sqs.Queue("q", kms_master_key_id="alias/aws/sqs"), "aws-managed key", environment="dev",
              message="AWS-managed key alias/aws/sqs"),
     RuleCase("MLP-KMS-04", "fail", lambda: aws.ecr.Repository("r", encryption_configurations=[{"encryption_type": "KMS", "kms_key": FOREIGN_KEY}]),
