@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from . import REFERENCE_STACKS, REPO_ROOT, machine, plan_phases, policy_runner, profile
-from . import cost_share, generic_path, overhead, policy_cost, scale, suite_time, verify_time
+from . import cost_share, generic_path, layer_scale, overhead, policy_cost, scale, suite_time, verify_time
 
-MEASURES = ("overhead", "scale", "policy", "generic", "verify", "suite")
+MEASURES = ("overhead", "scale", "policy", "generic", "verify", "layers", "suite")
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
 
 
@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--families", default=",".join(scale.DEFAULT_FAMILIES), help=f"unit families ({', '.join(scale.FAMILIES)})")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-size memory subprocesses")
     parser.add_argument("--suite", choices=("auto", "run", "skip"), default="auto", help="time the test suite (auto: not with --quick)")
+    parser.add_argument("--layers", choices=("auto", "run", "skip"), default="auto",
+                        help=f"plan a generated environment as one stack and as layers ({layer_scale.FAMILIES} families over "
+                        f"{layer_scale.SERVING_STACKS} serving stacks; auto: not with --quick)")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto", help="cProfile where a target is missed (auto)")
     return parser
 
@@ -142,6 +145,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "verify" in only:
         section("verify", f"verify: {', '.join(map(str, verify_sizes))} resources against moto x {runs} interleaved runs",
                 lambda: verify_time.measure(verify_sizes, runs=runs))
+    if "layers" in only:
+        if args.layers == "run" or (args.layers == "auto" and not args.quick):
+            section("layer_scale", f"layers: {layer_scale.FAMILIES} families as one stack and as layer stacks "
+                    f"({layer_scale.SERVING_STACKS} serving stacks), mlplat plan wall clock",
+                    lambda: layer_scale.measure(log=_progress))
+        else:
+            results["layer_scale"] = {"status": "skipped", "reason": "--quick (use --layers run to measure it)"}
     run_suite = args.suite == "run" or (args.suite == "auto" and not args.quick)
     if "suite" in only:
         if run_suite:
@@ -155,7 +165,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for section_result in (results.get("overhead"), results.get("scale"), results.get("policy_cost"),
                                results.get("cost_share"), results.get("generic"), results.get("verify"))
         if isinstance(section_result, dict) and "target" in section_result
-    ]
+    ] + [entry for entry in (results.get("layer_scale") or {}).get("targets", {}).values()]
     section("profiles", "profiles where a target is missed", lambda: _profiles(results, args.profile, stacks))
     results["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     _write(out, results)
@@ -308,6 +318,19 @@ def render(results: dict[str, Any]) -> str:
                     for p in ve["points"]
                 ]),
                 f"growth exponent vs resources: verify {_num(ve['growth'])}"]
+    ls = results.get("layer_scale")
+    if isinstance(ls, dict) and "runs" in ls:
+        res = ls["resources"]
+        out += ["", f"4b. Layers: {ls['families']} families as one stack and as {len(res['layers'])} layer stacks "
+                    f"(mlplat plan wall clock, --jobs {ls['jobs']})",
+                _table(["policies", "--stack prod s", "--env prod s", "env / single"], [
+                    [label.replace("_", " "), f"{run['single_stack_seconds']:.1f}", f"{run['env_seconds']:.1f}",
+                     _x(run["env_over_single"])]
+                    for label, run in ls["runs"].items()]),
+                f"resources: one stack {res['single_stack']}; layers {res['layers_total']} in total, the largest "
+                f"{res['largest_layer']} {res['layers'].get(res['largest_layer'])}"]
+    elif isinstance(ls, dict) and ls.get("status") == "skipped":
+        out += ["", f"4b. Layers: skipped ({ls['reason']})"]
     if _ok(results, "suite"):
         su = results["suite"]
         out += ["", "5. Test suite"]
