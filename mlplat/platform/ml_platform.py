@@ -125,7 +125,9 @@ class MLPlatform(pulumi.ComponentResource):
             self.encryption, self.network, self.artifacts, self.alarm_topic = upstream.foundation(
                 name, self, key_domains=domains, network_created=config.network.existing is None,
                 bucket_roles=("datasets", "models", "captures") + (("experiments",) if experiments else ()),
-                interface_endpoints=REQUIRED_INTERFACE_ENDPOINTS if cluster_domain and declares(layer, "training") else (),
+                # The cluster's nodes need these (and `logs` for Container Insights); the contract check names any missing.
+                interface_endpoints=(*REQUIRED_INTERFACE_ENDPOINTS, *(("logs",) if config.training.container_insights else ()))
+                if cluster_domain and declares(layer, "training") else (),
             )
         else:
             self.encryption = Encryption(child(name, "encryption"), encryption_args, here)
