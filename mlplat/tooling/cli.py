@@ -57,7 +57,7 @@ from typing import Any, Optional, Sequence
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mlplat.core.errors import ConfigError, PlatformError, Problem
-from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENTS, environment_of_stack
+from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
 from mlplat.platform.model_packages import Boto3ModelPackages
 from mlplat.policies.pack_folder import (
     DEFAULT_PACK_FOLDER,
@@ -71,7 +71,7 @@ from .audit import AUDIT_RENDERERS, AuditReport
 from .contracts import check_plan
 from .pinned_answers import load_invoke_results, load_stack_references
 from .offline import run_stack
-from .policy_runner import PolicyReport, evaluate
+from .policy_runner import PolicyReport, evaluate, stack_tags_in_config
 from .program_errors import explain
 from .report import RENDERERS, PlanReport
 from .stackfile import load_project, load_stack_config
@@ -455,11 +455,14 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _stack_environment(plan) -> Optional[str]:
+    """The environment the stack config states: `ml-platform:platform.environment`, else a `pulumi:tags` stack tag."""
     raw = plan.config.get("ml-platform:platform")
     try:
         env = json.loads(raw).get("environment") if isinstance(raw, str) else None
     except (ValueError, AttributeError):
         env = None
+    if env not in ENVIRONMENTS:
+        env = stack_tags_in_config(plan.config).get(ENVIRONMENT_TAG)
     return env if env in ENVIRONMENTS else None
 
 

@@ -48,7 +48,9 @@ from ._gc import batched_gc
 from .plan import Plan, PlannedResource
 from .stackfile import engine_value
 
-__all__ = ["PolicyReport", "Remediation", "Violation", "evaluate"]
+__all__ = ["PolicyReport", "Remediation", "Violation", "evaluate", "stack_tags_in_config"]
+
+STACK_TAGS_KEY = "pulumi:tags"  # stack tags kept in the stack file; the CLI applies them on every update
 
 _EVALUATION_LOCK = threading.Lock()
 
@@ -143,7 +145,8 @@ def evaluate(
     `PackFolder.pack_config(env)`); without it, `environment` selects that environment's levels with
     the rules' default settings and no waivers; with neither, the pack tells the environment itself
     (stack tags, stack config, stack name, else prod), as it does when no file is passed.
-    `config` is the stack config the engine hands analyzers (namespace:key -> value). `source` and
+    `config` is the stack config the engine hands analyzers (namespace:key -> value); without `stack_tags`,
+    the stack's tags are its `pulumi:tags` config, as the CLI sets them before the update. `source` and
     `notes` say in the report where the configuration came from (default: which of the three it was).
 
     `shortcuts=False` drives one servicer holding every policy with no work shared between calls,
@@ -158,6 +161,8 @@ def evaluate(
                   else "the pack's own detection, the rules' defaults (no waivers)")
     if pack_config is None and environment is not None:
         pack_config = preset_pack_config(environment)
+    if stack_tags is None:
+        stack_tags = stack_tags_in_config(config or {})
     stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
         stack=plan.stack, project=plan.project, organization="organization", dry_run=plan.preview,
         tags=dict(stack_tags or {}),
@@ -191,6 +196,19 @@ def evaluate(
         )
         _collect(stack_response, "", rules_by_name, report)
     return report
+
+
+def stack_tags_in_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """The stack tags a stack file sets under `pulumi:tags` (a mapping of tag name to value; anything else: none)."""
+    raw = config.get(STACK_TAGS_KEY)
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str)}
 
 
 @functools.lru_cache(maxsize=1)
