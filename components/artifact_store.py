@@ -222,6 +222,12 @@ class ArtifactStoreArgs(ArtifactStoreSpec, ArgsModel):
         default=True,
         description="Protect the buckets from deletion and replacement. Omitted: protected.",
     )
+    cross_account_readers: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Bucket role -> AWS accounts (12 digits) that may read its objects (s3:GetObject, "
+        "s3:GetObjectVersion, s3:ListBucket) through the bucket policy, e.g. the registry's consumer accounts on "
+        "`models`; their key needs EncryptionArgs.cross_account_readers too. Omitted: no other account.",
+    )
     experiments_bucket: StrictBool = Field(
         default=False,
         description="Also declare the `experiments` bucket for MLflow artifacts (data key, versioned, "
@@ -239,6 +245,14 @@ class ArtifactStoreArgs(ArtifactStoreSpec, ArgsModel):
         problems.extend(missing_key_domains(self.encryption))
         if self.bucket_name_prefix is not None:
             problems.extend(check_bucket_name_prefix(self.bucket_name_prefix))
+        for role, accounts in self.cross_account_readers.items():
+            if role not in self.roles() or role == ACCESS_LOGS:
+                problems.append(Problem("ArtifactStoreArgs.cross_account_readers", "is not a data bucket of this store "
+                                        f"({', '.join(r for r in self.roles() if r != ACCESS_LOGS)})", role))
+            for account in accounts:
+                if not re.match(r"^\d{12}$", str(account)):
+                    problems.append(Problem(f"ArtifactStoreArgs.cross_account_readers.{role}", "is not an AWS account "
+                                            "id (12 digits; '*' and ARNs are refused)", account))
         return problems + self.problems_at("ArtifactStoreArgs")
 
 
@@ -326,6 +340,7 @@ def bucket_policy(
     key_arn: pulumi.Input[str],
     account_id: Optional[pulumi.Input[str]] = None,
     log_source_arns: Sequence[pulumi.Input[str]] = (),
+    reader_accounts: Sequence[str] = (),
 ) -> _iam.Document:
     """The bucket policy of one role's bucket.
 
@@ -333,7 +348,9 @@ def bucket_policy(
     than 1.2. Every bucket but access-logs denies PutObject asking for an encryption other than
     aws:kms or a KMS key other than `key_arn` (IfExists: uploads relying on the bucket's default
     encryption send no header and still work). The access-log bucket allows S3 log delivery to
-    put objects, only from `account_id` and only for the `log_source_arns` buckets.
+    put objects, only from `account_id` and only for the `log_source_arns` buckets. `reader_accounts` (other
+    accounts that read the bucket, such as the registry's consumers on the models bucket) get
+    `AllowCrossAccountRead` (READ_OBJECT_ACTIONS on the objects) and `AllowCrossAccountList` (s3:ListBucket).
     """
     everyone = {"AWS": "*"}
     whole_bucket = [bucket_arn, _objects(bucket_arn)]
@@ -374,6 +391,14 @@ def bucket_policy(
                 resources=_objects(bucket_arn),
                 conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
             ),
+        ]
+    if reader_accounts:
+        readers = {"AWS": [f"arn:aws:iam::{account}:root" for account in reader_accounts]}
+        statements += [
+            _iam.statement(sid="AllowCrossAccountRead", principals=readers, actions=list(READ_OBJECT_ACTIONS),
+                           resources=_objects(bucket_arn)),
+            _iam.statement(sid="AllowCrossAccountList", principals=readers, actions=list(LIST_ACTIONS),
+                           resources=bucket_arn),
         ]
     return _iam.document(statements)
 
@@ -550,7 +575,8 @@ class ArtifactStore(pulumi.ComponentResource):
                 policy = bucket_policy(role, bucket_arn=bucket.arn, key_arn=key.arn, account_id=self._account_id,
                                        log_source_arns=log_sources)
             else:
-                policy = bucket_policy(role, bucket_arn=bucket.arn, key_arn=key.arn)
+                policy = bucket_policy(role, bucket_arn=bucket.arn, key_arn=key.arn,
+                                       reader_accounts=args.cross_account_readers.get(role, ()))
             policies[role] = self._policy(name, handle, policy, public_access_block)
 
         target = self._buckets[ACCESS_LOGS].bucket

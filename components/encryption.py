@@ -34,6 +34,8 @@ from mlplat.core.models import ArgsModel, Spec, StrictBool, StrictInt
 from mlplat.core.errors import Problem
 
 __all__ = [
+    "CROSS_ACCOUNT_KEY_ACTIONS",
+    "cross_account_decrypt",
     "DEFAULT_DOMAINS",
     "Encryption",
     "EncryptionArgs",
@@ -92,6 +94,12 @@ class EncryptionArgs(EncryptionSpec, ArgsModel):
         "`s3_log_source_bucket_prefixes` is set.",
     )
     protect: StrictBool = Field(default=True, description="Protect keys from deletion. Omitted: protected.")
+    cross_account_readers: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Domain -> AWS accounts (12 digits) whose principals may decrypt with that domain's key through "
+        "S3 and ECR only (kms:Decrypt, kms:DescribeKey with kms:ViaService s3/ecr.<region>.amazonaws.com): the "
+        "accounts that read the registry's model artifacts and images. Omitted: no other account.",
+    )
 
     def users_of(self, domain: str) -> tuple[KeyUser, ...]:
         users = tuple(self.key_users.get(domain, ()))
@@ -113,6 +121,14 @@ class EncryptionArgs(EncryptionSpec, ArgsModel):
                 )
         if len(set(self.domains)) != len(self.domains):
             problems.append(Problem("EncryptionArgs.domains", "lists a domain twice", self.domains))
+        for domain, accounts in self.cross_account_readers.items():
+            if domain not in self.domains:
+                problems.append(Problem("EncryptionArgs.cross_account_readers", f"names a domain that is not in domains "
+                                        f"({', '.join(self.domains)})", domain))
+            for account in accounts:
+                if not re.match(r"^\d{12}$", str(account)):
+                    problems.append(Problem(f"EncryptionArgs.cross_account_readers.{domain}", "is not an AWS account id "
+                                            "(12 digits; '*' and ARNs are refused)", account))
         if self.s3_log_source_bucket_prefixes and "logs" not in self.domains:
             problems.append(
                 Problem("EncryptionArgs.s3_log_source_bucket_prefixes", "needs a `logs` domain to apply to", self.s3_log_source_bucket_prefixes)
@@ -221,8 +237,11 @@ def key_policy(
     account_id: pulumi.Input[str],
     region: pulumi.Input[str],
     s3_log_source_bucket_prefixes: tuple[str, ...] = (),
+    reader_accounts: tuple[str, ...] = (),
 ) -> _iam.Document:
-    """A key's policy: the account root (so IAM policies can grant use) and the named key users."""
+    """A key's policy: the account root (so IAM policies can grant use), the named key users, and the
+    `reader_accounts` (statement `AllowCrossAccountDecryptThroughS3AndEcr`: their roots, kms:Decrypt and
+    kms:DescribeKey, only with kms:ViaService s3.<region> or ecr.<region>.amazonaws.com)."""
     ctx = KeyPolicyContext(account_id, region, s3_log_source_bucket_prefixes)
     statements: list[_iam.Statement] = [
         _iam.statement(
@@ -235,7 +254,24 @@ def key_policy(
     for user in users:
         made = KEY_USERS[user](ctx)
         statements.extend(made if isinstance(made, list) else [made])
+    if reader_accounts:
+        statements.append(cross_account_decrypt(reader_accounts, region))
     return _iam.document(statements)
+
+
+CROSS_ACCOUNT_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
+
+
+def cross_account_decrypt(accounts: tuple[str, ...], region: pulumi.Input[str]) -> _iam.Statement:
+    """Other accounts decrypt what S3 and ECR hold under this key (model artifacts and images), nothing else."""
+    return _iam.statement(
+        sid="AllowCrossAccountDecryptThroughS3AndEcr",
+        principals={"AWS": [f"arn:aws:iam::{account}:root" for account in accounts]},
+        actions=list(CROSS_ACCOUNT_KEY_ACTIONS),
+        resources="*",
+        conditions={"StringEquals": {"kms:ViaService": [pulumi.Output.concat("s3.", region, ".amazonaws.com"),
+                                                        pulumi.Output.concat("ecr.", region, ".amazonaws.com")]}},
+    )
 
 
 class Encryption(pulumi.ComponentResource):
@@ -263,6 +299,7 @@ class Encryption(pulumi.ComponentResource):
             policy = key_policy(
                 args.users_of(domain), account_id=account_id, region=region,
                 s3_log_source_bucket_prefixes=args.s3_log_source_bucket_prefixes,
+                reader_accounts=tuple(args.cross_account_readers.get(domain, ())),
             )
             key = aws.kms.Key(
                 child(name, f"{domain}-key"),

@@ -5,11 +5,14 @@ contracts, `mlplat.platform.layers`) and exports its own contract instead of the
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi
 
 from mlplat.components import platform_tags, register_stack_tags
-from mlplat.platform import MLPlatform, PlatformConfig, parse_platform_config
 from mlplat.core.errors import ConfigError
+from mlplat.platform import MLPlatform, PlatformConfig, parse_platform_config
+from mlplat.platform.accounts import ACCOUNTS_KEY, load_account_map, registry_readers
 from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
 from mlplat.platform.layer_exports import contract_exports
 from mlplat.platform.layers import Upstream, check_layer_stack
@@ -27,6 +30,23 @@ def load_platform_config() -> PlatformConfig:
     return config
 
 
+def load_accounts(config: PlatformConfig) -> Optional[tuple[str, ...]]:
+    """The account map's readers of this stack's registry (None without a map); ConfigError when the stack file's
+    aws:allowedAccountIds / aws:assumeRoles disagree with the map, or a consumer account is not in it."""
+    stack = pulumi.get_stack()
+    source = stack_file_label(stack)
+    values = {
+        f"{CONFIG_NAMESPACE}:{ACCOUNTS_KEY}": pulumi.Config(CONFIG_NAMESPACE).get_object(ACCOUNTS_KEY),
+        "aws:allowedAccountIds": pulumi.Config("aws").get_object("allowedAccountIds"),
+        "aws:assumeRoles": pulumi.Config("aws").get_object("assumeRoles"),
+    }
+    accounts = load_account_map(values, stack=stack, environment=config.environment, source=source)
+    if accounts is None:
+        return None
+    return registry_readers(accounts, stack=stack, environment=config.environment,
+                            explicit=config.model_registry.consumer_accounts, source=source)
+
+
 def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -> MLPlatform:
     """The stack-wide tags, then the platform (the transform tags only resources registered after it)."""
     tags = config.tags
@@ -36,7 +56,7 @@ def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -
             environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
         )
     )
-    return MLPlatform("platform", config, upstream=upstream)
+    return MLPlatform("platform", config, upstream=upstream, cross_account_readers=load_accounts(config))
 
 
 def build_platform() -> MLPlatform:

@@ -86,11 +86,16 @@ class MLPlatform(pulumi.ComponentResource):
     def __init__(
         self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
         model_packages: Optional[ModelPackageSource] = None, upstream: Optional[Upstream] = None,
+        cross_account_readers: Optional[tuple[str, ...]] = None,
     ) -> None:
         """`model_packages` answers `model_package: latest-approved`; omitted: the source the run installed
         (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3.
         A layer stack (`config.layer` other than `all`) declares its layer only, with the same children as
-        the single stack, and takes the layers below from `upstream` (`mlplat.platform.layers`)."""
+        the single stack, and takes the layers below from `upstream` (`mlplat.platform.layers`).
+        `cross_account_readers` (from the account map, `mlplat.platform.accounts.registry_readers`): the accounts
+        the registry's groups and repositories, the models key and the models bucket grant read access; omitted:
+        the registry's `consumer_accounts` (groups and repositories only)."""
+        self._cross_account_readers = cross_account_readers or ()
         # Args that need no resource are built first: a bad value fails before anything is declared.
         project, env, layer = config.tags.project, config.environment, config.layer
         if upstream is None and layer_dependencies(layer):
@@ -113,6 +118,7 @@ class MLPlatform(pulumi.ComponentResource):
                 store_name, bucket_name_prefix, experiments_bucket=experiments
             ),
             protect=config.deletion_protection,
+            cross_account_readers={"models": self._cross_account_readers} if self._cross_account_readers else {},
         ) if declares(layer, "foundation") else None
         super().__init__("mlplat:platform:MLPlatform", name, None, opts)
         here = pulumi.ResourceOptions(parent=self)
@@ -140,6 +146,7 @@ class MLPlatform(pulumi.ComponentResource):
                     **config.artifact_store.given(ArtifactStoreSpec),
                     protect=config.deletion_protection,
                     experiments_bucket=experiments,
+                    cross_account_readers={"models": self._cross_account_readers} if self._cross_account_readers else {},
                 ),
                 here,
             )
@@ -251,11 +258,12 @@ class MLPlatform(pulumi.ComponentResource):
             if reg.github is not None:
                 deployment = {"environment": env, "deployment_token": deploy_token(stack_file_label(pulumi.get_stack())),
                               "dead_letter_key": self.encryption.key(ALERTS_DOMAIN)}
+            readers = {"consumer_accounts": self._cross_account_readers} if self._cross_account_readers else {}
             registry = ModelRegistry(
                 child(name, "registry"),
                 ModelRegistryArgs(
                     encryption=self.encryption,
-                    **reg.given(ModelRegistrySpec),
+                    **{**reg.given(ModelRegistrySpec), **readers},
                     name_prefix=prefix,
                     approval_topic=self.alarm_topic.topic if reg.notify_approvals else None,
                     force_delete_repositories=env == "dev",

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 from .contracts import ContractError
 from .plan import Plan, PlannedResource, is_unknown
 from .policy_runner import PolicyReport, Violation
+from .resource_accounts import resource_accounts, stack_target
 from .secrets import redact_paths
 
 __all__ = [
@@ -256,6 +257,22 @@ def describe(resource: PlannedResource) -> str:
     return text
 
 
+def _account_lines(plan: Plan) -> list[str]:
+    """Where the plan's AWS resources deploy: the stack's account, and each other account with its resources."""
+    accounts = resource_accounts(plan)
+    if not accounts:
+        return []
+    default = stack_target(plan.config)
+    elsewhere = {urn: t for urn, t in accounts.items() if t != default}
+    lines = [f"AWS account: {default.describe()}: {len(accounts) - len(elsewhere)} of {len(accounts)} AWS resources"]
+    by_target: dict[Any, list[str]] = {}
+    for urn, target in elsewhere.items():
+        by_target.setdefault(target, []).append(urn.rsplit("::", 1)[-1])
+    for target, names in by_target.items():
+        lines.append(f"AWS account: {target.describe()}: {len(names)} AWS resources ({', '.join(sorted(names))})")
+    return lines
+
+
 def _tree_lines(plan: Plan, indent: str = "  ") -> list[str]:
     children: dict[Optional[str], list[PlannedResource]] = {}
     known = {r.urn for r in plan.resources}
@@ -290,6 +307,7 @@ def render_text(report: PlanReport) -> str:
     lines = [
         f"Offline plan of stack {plan.stack!r} (project {plan.project}), {mode}",
         _resource_count_line(plan, components),
+        *_account_lines(plan),
         "",
         *_tree_lines(plan),
         "",
@@ -323,6 +341,7 @@ def render_markdown(report: PlanReport) -> str:
         *(report.cost.lead_markdown() if report.cost is not None else []),
         _resource_count_line(plan, components)
         + (" (preview: computed values unknown)" if plan.preview else ""),
+        *(["", *(f"- {line}" for line in _account_lines(plan))] if _account_lines(plan) else []),
         "",
         "| type | count |",
         "| --- | ---: |",
@@ -356,6 +375,8 @@ def render_markdown(report: PlanReport) -> str:
 
 def render_json(report: PlanReport) -> str:
     extra: dict[str, Any] = {"contractErrors": [e.to_json() for e in report.contract_errors]}
+    # The account of every AWS resource (null: the deploy's credentials decide).
+    extra["accounts"] = {urn: target.account for urn, target in resource_accounts(report.plan).items()}
     if report.policy is not None:
         extra.update(policy_json(report.policy))
     if report.kubernetes is not None:

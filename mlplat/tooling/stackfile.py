@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 SECRET_PLACEHOLDER = "[secret]"
+# The keys of a project-level config declaration in Pulumi.yaml.
+_DECLARATION_KEYS = frozenset({"type", "description", "default", "value", "secret", "items"})
 DEFAULT_REGION = "us-east-1"
 
 
@@ -105,7 +107,11 @@ def load_project(directory: str | Path) -> ProjectFile:
         raise ConfigError([Problem("runtime", "is not supported offline (only python programs can run under mocks)", runtime_name)], path.name)
     defaults = {}
     for key, spec in (data.get("config") or {}).items():
-        value = spec.get("default") if isinstance(spec, dict) else spec
+        # Project-level config: a plain value, or a declaration whose `value` (else `default`) applies to every stack.
+        if isinstance(spec, dict) and set(spec) <= _DECLARATION_KEYS:
+            value = spec["value"] if "value" in spec else spec.get("default")
+        else:
+            value = spec
         if value is not None:
             defaults[_qualify(key, data["name"])] = value
     return ProjectFile(

@@ -177,6 +177,20 @@ def _configured_accounts(explicit: Sequence[str]) -> set[str]:
     return {str(a) for a in _items(listed) if _ACCOUNT.match(str(a))}
 
 
+def _mapped_accounts() -> set[str]:
+    """The accounts of the project's account map (`ml-platform:accounts`: shared_services and environments)."""
+    raw = pulumi.runtime.get_config("ml-platform:accounts")
+    try:
+        document = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return set()
+    if not isinstance(document, Mapping):
+        return set()
+    environments = document.get("environments")
+    listed = [document.get("shared_services"), *(environments.values() if isinstance(environments, Mapping) else ())]
+    return {a for a in listed if isinstance(a, str) and _ACCOUNT.match(a)}
+
+
 # --- what makes a bucket governed (read with the S3 rules' join) -----------------------------
 
 
@@ -534,7 +548,8 @@ class GroupPolicyConfig(RuleConfig):
     allowed_accounts: list[str] = Field(
         default_factory=list,
         description="Accounts besides the stack's own that a model package group policy may grant, e.g. the staging "
-        "and prod accounts that deploy from this registry. Omitted: only the stack's own account.",
+        "and prod accounts that deploy from this registry; the accounts of the project's account map "
+        "(ml-platform:accounts) are allowed too. Omitted: only the stack's own account and the map's.",
     )
 
 
@@ -542,7 +557,8 @@ class GroupPolicyConfig(RuleConfig):
     id="MLP-REG-01", name="mlplat-sagemaker-modelpackagegroup-restrict-policy-principals", severity="critical",
     description=(
         'Model package group policies allow no "*" principal (conditioned or not) and grant only the stack\'s own '
-        "account (told from the policy's resource ARNs) and allow-listed accounts"
+        "account (told from the policy's resource ARNs), the accounts of the project's account map "
+        "(ml-platform:accounts) and allow-listed accounts"
     ),
     remediation=(
         'Replace Principal "*" with the consumer accounts\' root ARNs (arn:aws:iam::<account>:root).',
@@ -556,7 +572,8 @@ def group_policy_principals(r: ResourceView, cfg: GroupPolicyConfig, ctx: RuleCo
     document = r.json("resourcePolicy")
     parsed = statements(document)
     own = {a for s in parsed for res in s.resources if (a := _account_of(res))} | _configured_accounts(())
-    allowed = own | set(cfg.allowed_accounts)
+    mapped = _mapped_accounts()
+    allowed = own | set(cfg.allowed_accounts) | mapped
     for label in not_principal_allow_labels(document):
         yield Finding(f"statement {label} allows with NotPrincipal (everyone but the listed principals)", key="NotPrincipal")
     for statement in parsed:
@@ -578,7 +595,8 @@ def group_policy_principals(r: ResourceView, cfg: GroupPolicyConfig, ctx: RuleCo
             elif account not in allowed:
                 yield Finding(
                     f"statement {statement.label} grants account {account}, which is neither the stack's own "
-                    f"({', '.join(sorted(own))}) nor allow-listed ({', '.join(cfg.allowed_accounts) or 'none'})",
+                    f"({', '.join(sorted(own))}), in the account map ({', '.join(sorted(mapped)) or 'none'}) nor "
+                    f"allow-listed ({', '.join(cfg.allowed_accounts) or 'none'})",
                     key=account,
                 )
 

@@ -1,0 +1,289 @@
+"""The account map: each stack targets its account, the registry's cross-account grants name exactly the map's
+consumers, a grant to an account outside the map is a ConfigError naming it, and the plan shows every resource's
+account.
+
+The reference project is copied with the map in its Pulumi.yaml (project-level config, one source for every stack)
+and the stack files' aws:allowedAccountIds / aws:assumeRoles, as the README's "Accounts" section sets them up.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+import yaml
+
+from mlplat.core.errors import ConfigError
+from mlplat.platform.accounts import AccountMap, parse_account_map, registry_readers
+from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
+from mlplat.tooling.offline import run_callable, run_stack
+from mlplat.tooling.policy_runner import evaluate
+from mlplat.tooling.resource_accounts import resource_accounts
+from mlplat.tooling.stackfile import load_project
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED, DEV, STAGING, PROD = "555566667777", "123456789012", "111122223333", "444455556666"
+MAP = {"shared_services": SHARED, "environments": {"dev": DEV, "staging": STAGING, "prod": PROD},
+       "deploy_role_name": "ml-platform-deploy"}
+ACCOUNT = {"dev": DEV, "staging": STAGING, "prod": PROD}
+
+
+def root(account: str) -> str:
+    return f"arn:aws:iam::{account}:root"
+
+
+def role(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/ml-platform-deploy"
+
+
+def write_project(directory: Path, accounts: dict, targets: dict[str, str]) -> Path:
+    """The reference project with `accounts` in Pulumi.yaml and each stack file targeting `targets[stack]`."""
+    shutil.copy(ROOT / "__main__.py", directory / "__main__.py")
+    shutil.copytree(ROOT / "stacks", directory / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project["config"] = {"ml-platform:accounts": {"value": accounts}}
+    (directory / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+    for stack, account in targets.items():
+        path = directory / "stacks" / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        document["config"]["aws:allowedAccountIds"] = [account]
+        document["config"]["aws:assumeRoles"] = [{"roleArn": role(account)}]
+        path.write_text(yaml.safe_dump(document))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def workload_project(tmp_path_factory) -> Path:
+    return write_project(tmp_path_factory.mktemp("accounts"), MAP, ACCOUNT)
+
+
+@pytest.fixture(scope="module")
+def dev_plan(workload_project):
+    return run_stack(workload_project, "dev")
+
+
+@pytest.fixture(scope="module")
+def shared_prod_plan(tmp_path_factory):
+    # prod's stack deploys into the shared-services account: its registry is the shared registry prod reads.
+    directory = write_project(tmp_path_factory.mktemp("shared"), {**MAP, "shared_services_stacks": ["prod"]},
+                              {"prod": SHARED})
+    return run_stack(directory, "prod")
+
+
+def _policy(resource, key: str = "policy") -> dict:
+    value = resource.inputs[key]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _statements(document: dict, sid: str) -> list[dict]:
+    return [s for s in document["Statement"] if s.get("Sid") == sid]
+
+
+def _cross_account_principals(plan) -> dict[str, list]:
+    """Every statement of the plan's policies that names another account: resource name/sid -> its principals."""
+    found = {}
+    for r in plan.custom_resources:
+        for key in ("policy", "resourcePolicy"):
+            if not isinstance(r.inputs.get(key), str):
+                continue
+            for statement in json.loads(r.inputs[key]).get("Statement", []):
+                principal = statement.get("Principal")
+                aws_principals = principal.get("AWS") if isinstance(principal, dict) else None
+                listed = aws_principals if isinstance(aws_principals, list) else [aws_principals] if aws_principals else []
+                others = [p for p in listed if isinstance(p, str) and p.startswith("arn:aws:iam::")
+                          and not p.startswith(f"arn:aws:iam::{plan_account(plan)}:")]
+                if others:
+                    found[f"{r.name}/{statement['Sid']}"] = sorted(others)
+    return found
+
+
+def plan_account(plan) -> str:
+    return json.loads(plan.config["aws:allowedAccountIds"])[0]
+
+
+# --- the map's rules ---------------------------------------------------------------------------------
+
+
+def test_consumers_follow_promotion_and_the_shared_registry():
+    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["registry-prod"]})
+    assert accounts.consumers("dev", "dev") == (STAGING, PROD)
+    assert accounts.consumers("staging", "staging") == (PROD,)
+    assert accounts.consumers("prod", "prod") == ()
+    # A registry in the shared-services account is read by its own environment's workload account too.
+    assert accounts.consumers("registry-prod", "prod") == (PROD,)
+    assert accounts.account_of("registry-prod", "prod") == SHARED and accounts.account_of("prod", "prod") == PROD
+    assert accounts.accounts == (SHARED, DEV, STAGING, PROD)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "value"),
+    [
+        ({"shared_services": "5555"}, "ml-platform:accounts.shared_services", "5555"),
+        ({"environments": {"dev": "12345678901x"}}, "ml-platform:accounts.environments.dev", "12345678901x"),
+        ({"environments": {"qa": DEV}}, "ml-platform:accounts.environments", "qa"),
+        ({"environments": {"prod": SHARED}}, "ml-platform:accounts.environments.prod", SHARED),
+        ({"deploy_role_name": "deploy role"}, "ml-platform:accounts.deploy_role_name", "deploy role"),
+        ({"shared_services_stacks": ["prod", "prod"]}, "ml-platform:accounts.shared_services_stacks", "twice"),
+    ],
+)
+def test_a_bad_account_map_is_a_config_error_naming_the_key(change, path, value):
+    with pytest.raises(ConfigError) as error:
+        parse_account_map({**MAP, **change}, source="Pulumi.yaml")
+    assert path in str(error.value) and value in str(error.value) and "Pulumi.yaml" in str(error.value)
+
+
+def test_a_consumer_account_outside_the_map_is_a_config_error_naming_it():
+    accounts = AccountMap.model_validate(MAP)
+    with pytest.raises(ConfigError) as error:
+        registry_readers(accounts, stack="dev", environment="dev", explicit=(STAGING, "999988887777"))
+    text = str(error.value)
+    assert "platform.model_registry.consumer_accounts" in text and "999988887777" in text and STAGING not in text.split(
+        "grants account")[1].split(",")[0]
+    assert registry_readers(accounts, stack="dev", environment="dev", explicit=(STAGING,)) == (STAGING, PROD)
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "expected"),
+    [
+        ({"aws:assumeRoles": [{"roleArn": role(PROD)}]}, "aws:allowedAccountIds", f'aws:allowedAccountIds: ["{PROD}"]'),
+        ({"aws:allowedAccountIds": [STAGING], "aws:assumeRoles": [{"roleArn": role(PROD)}]}, "aws:allowedAccountIds",
+         f'must be ["{PROD}"]'),
+        ({"aws:allowedAccountIds": [PROD]}, "aws:assumeRoles", role(PROD)),
+        ({"aws:allowedAccountIds": [PROD], "aws:assumeRoles": [{"roleArn": role(STAGING)}]}, "aws:assumeRoles", role(PROD)),
+        ({"aws:allowedAccountIds": json.dumps([PROD]), "aws:assumeRoles": json.dumps([{"roleArn": "x"}, {"roleArn": "y"}])},
+         "aws:assumeRoles", "must be one role"),
+    ],
+)
+def test_a_stack_file_that_targets_another_account_or_role_is_a_config_error(config, key, expected):
+    problems = AccountMap.model_validate(MAP).target_problems("prod", "prod", config)
+    assert [p.path for p in problems] == [key]
+    assert expected in problems[0].render()
+
+
+def test_a_stack_that_targets_its_account_has_no_problem():
+    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["registry-prod"]})
+    assert accounts.target_problems("prod", "prod", {"aws:allowedAccountIds": [PROD],
+                                                     "aws:assumeRoles": [{"roleArn": role(PROD)}]}) == []
+    assert accounts.target_problems("registry-prod", "prod", {"aws:allowedAccountIds": [SHARED],
+                                                              "aws:assumeRoles": [{"roleArn": role(SHARED)}]}) == []
+
+
+def test_the_map_is_project_level_config_every_stack_inherits(workload_project):
+    assert load_project(workload_project).config_defaults["ml-platform:accounts"] == MAP
+
+
+# --- the cross-account grants of the plans -----------------------------------------------------------
+
+
+def test_every_cross_account_grant_of_dev_names_exactly_the_later_environments(dev_plan):
+    readers = [root(STAGING), root(PROD)]
+    grants = _cross_account_principals(dev_plan)
+    groups = [r.name for r in dev_plan.of_type("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")]
+    repositories = [r.name for r in dev_plan.of_type("aws:ecr/repositoryPolicy:RepositoryPolicy")]
+    assert groups and repositories
+    expected = {f"{g}/{sid}": readers for g in groups
+                for sid in ("ConsumerAccountsDescribeGroup", "ConsumerAccountsReadPackages")}
+    expected |= {f"{r}/ConsumerAccountsPull": readers for r in repositories}
+    expected |= {"platform-encryption-models-key/AllowCrossAccountDecryptThroughS3AndEcr": readers,
+                 "platform-artifacts-models-policy/AllowCrossAccountRead": readers,
+                 "platform-artifacts-models-policy/AllowCrossAccountList": readers}
+    assert grants == expected
+
+
+def test_the_models_key_and_bucket_grants_are_read_only_and_through_s3_and_ecr(dev_plan):
+    key = _policy(dev_plan.named("platform-encryption-models-key"))
+    [decrypt] = _statements(key, "AllowCrossAccountDecryptThroughS3AndEcr")
+    assert decrypt["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert decrypt["Condition"] == {"StringEquals": {"kms:ViaService": ["s3.us-east-1.amazonaws.com",
+                                                                         "ecr.us-east-1.amazonaws.com"]}}
+    bucket = _policy(dev_plan.named("platform-artifacts-models-policy"))
+    [read] = _statements(bucket, "AllowCrossAccountRead")
+    [listing] = _statements(bucket, "AllowCrossAccountList")
+    models_arn = dev_plan.named("platform-artifacts-models", "aws:s3/bucket:Bucket").outputs["arn"]
+    assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"] and read["Resource"] == f"{models_arn}/*"
+    assert listing["Action"] == "s3:ListBucket" and listing["Resource"] == models_arn
+
+
+def test_a_registry_in_the_shared_services_account_is_read_by_its_environments_account(shared_prod_plan):
+    assert plan_account(shared_prod_plan) == SHARED
+    grants = _cross_account_principals(shared_prod_plan)
+    assert grants and set(map(tuple, grants.values())) == {(root(PROD),)}
+    group = shared_prod_plan.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")[0]
+    assert group.outputs["arn"].startswith(f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package-group/")
+
+
+def test_mlp_reg_01_allows_the_maps_accounts_and_nothing_else(shared_prod_plan):
+    with_map = evaluate(shared_prod_plan, environment="prod", config=shared_prod_plan.config)
+    assert [v for v in with_map.violations if v.rule_id == "MLP-REG-01"] == []
+    # The same policies, judged by a map without prod's account: the allow-list follows the map.
+    other_map = {**MAP, "environments": {"dev": DEV, "staging": STAGING}}
+    report = evaluate(shared_prod_plan, environment="prod",
+                      config={**shared_prod_plan.config, "ml-platform:accounts": json.dumps(other_map)})
+    findings = [v for v in report.violations if v.rule_id == "MLP-REG-01"]
+    assert findings and all(f"grants account {PROD}" in v.message and v.level == "mandatory" for v in findings)
+
+
+def test_without_a_map_nothing_changes(tmp_path):
+    plan = run_stack(ROOT, "dev")
+    assert [s["Sid"] for s in _policy(plan.named("platform-encryption-models-key"))["Statement"]] == [
+        "AllowAccountAdministration"]
+    assert not _statements(_policy(plan.named("platform-artifacts-models-policy")), "AllowCrossAccountRead")
+
+
+# --- the stack file against the map, through `mlplat plan` ------------------------------------------------
+
+
+def test_a_consumer_account_outside_the_map_fails_the_plan_naming_it(tmp_path, capsys):
+    directory = write_project(tmp_path, MAP, {"staging": STAGING})
+    path = directory / "stacks" / "Pulumi.staging.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["ml-platform:platform"]["model_registry"]["consumer_accounts"] = ["999988887777"]
+    path.write_text(yaml.safe_dump(document))
+    assert main(["plan", "--stack", "staging", "--cwd", str(directory)]) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err
+    assert "999988887777" in err and "not in the account map" in err and "Traceback" not in err
+
+
+def test_a_stack_file_targeting_another_account_fails_the_plan(tmp_path, capsys):
+    directory = write_project(tmp_path, MAP, {"prod": STAGING})
+    assert main(["plan", "--stack", "prod", "--cwd", str(directory)]) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err
+    assert "aws:allowedAccountIds" in err and f'must be ["{PROD}"]' in err and "stacks/Pulumi.prod.yaml" in err
+
+
+def test_the_plan_shows_the_account_of_every_resource(workload_project, capsys):
+    assert main(["plan", "--stack", "dev", "--cwd", str(workload_project), "--no-policies"]) == 0
+    text = capsys.readouterr().out
+    assert f"AWS account: {DEV} (assuming {role(DEV)}):" in text
+    assert main(["plan", "--stack", "dev", "--cwd", str(workload_project), "--no-policies", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    aws_urns = {s["urn"] for s in document["steps"] if s["newState"]["type"].startswith("aws:")
+                and s["newState"].get("custom", True)}
+    assert aws_urns and set(document["accounts"]) == aws_urns
+    assert set(document["accounts"].values()) == {DEV}
+
+
+def test_a_resource_of_an_explicit_provider_is_in_that_providers_account():
+    def program():
+        shared = aws.Provider("shared", region="us-east-1", allowed_account_ids=[SHARED],
+                              assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role(SHARED))])
+        aws.s3.Bucket("here")
+        aws.s3.Bucket("there", opts=pulumi.ResourceOptions(provider=shared))
+
+    plan = run_callable(program, config={"aws:allowedAccountIds": [PROD]}, account=PROD)
+    accounts = {urn.rsplit("::", 1)[-1]: target for urn, target in resource_accounts(plan).items()}
+    assert accounts["here"].account == PROD
+    assert accounts["there"].account == SHARED and accounts["there"].role == role(SHARED)
+
+
+def test_a_key_grant_to_something_else_than_an_account_is_a_config_error():
+    from mlplat.components.encryption import EncryptionArgs
+
+    with pytest.raises(ConfigError, match=r"EncryptionArgs\.cross_account_readers\.models: '\*' is not an AWS account"):
+        EncryptionArgs(cross_account_readers={"models": ("*",)})
+    with pytest.raises(ConfigError, match=r"EncryptionArgs\.cross_account_readers: 'tracking' names a domain"):
+        EncryptionArgs(cross_account_readers={"tracking": (PROD,)})
