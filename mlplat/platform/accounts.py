@@ -17,8 +17,9 @@ the project inherits it; a stack file does not restate it):
   `aws:assumeRoles: [{roleArn: arn:aws:iam::<account>:role/<deploy_role_name>}]`; a stack file that names another
   account or role, or leaves either out, is a ConfigError naming the key, what it holds and what the map expects.
 - **Who reads a registry** (its consumer accounts, derived, never listed by hand): the workload accounts of the
-  environments after the registry's (dev's registry is read by staging and prod, staging's by prod), and, when the
-  registry lives in the shared-services account, its own environment's workload account too. Each consumer gets
+  environments after the registry's (dev's registry is read by staging and prod, staging's by prod), and, when a
+  stack of the environment (its registry) deploys into the shared-services account, its own environment's workload
+  account too. Each consumer gets
   read access only: the model package group policy, the ECR repository policy, the models key (decrypt through S3
   and ECR) and the models bucket (get and list).
 - A cross-account grant to an account that is not in the map is a ConfigError naming it; the pack's MLP-REG-01
@@ -35,7 +36,7 @@ from pydantic import Field, ValidationError
 
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import StrictModel, problems_from_validation
-from mlplat.core.vocabulary import CONFIG_NAMESPACE, ENVIRONMENTS, Environment
+from mlplat.core.vocabulary import CONFIG_NAMESPACE, ENVIRONMENTS, Environment, environment_of_stack
 
 __all__ = [
     "ACCOUNTS_KEY",
@@ -118,11 +119,17 @@ class AccountMap(StrictModel):
         """The role ARN `stack` assumes in its account."""
         return assume_role_arn(self.account_of(stack, environment), self.deploy_role_name)
 
+    def registry_in_shared_services(self, environment: str) -> bool:
+        """Whether a stack of `environment` deploys into the shared-services account (its registry lives there)."""
+        return any(environment_of_stack(s) == environment for s in self.shared_services_stacks)
+
     def consumers(self, stack: str, environment: str) -> tuple[str, ...]:
-        """The accounts that read the registry of `stack`: the later environments' workload accounts, and its own
-        environment's when the registry lives in the shared-services account (never the stack's own account)."""
+        """The accounts that read the registry of `stack`'s environment (its groups and images, the models key and
+        bucket): the later environments' workload accounts, and its own environment's when a stack of the
+        environment deploys into the shared-services account; never the stack's own account. Every stack of an
+        environment derives the same readers (a layer stack declaring the key and bucket, another the registry)."""
         later = ENVIRONMENTS[ENVIRONMENTS.index(environment) + 1:]
-        wanted = [environment] if self.in_shared_services(stack) else []
+        wanted = [environment] if self.registry_in_shared_services(environment) else []
         wanted += [e for e in later if e in self.environments]
         own = self.account_of(stack, environment)
         return tuple(dict.fromkeys(a for a in (self.environments[e] for e in wanted if e in self.environments) if a != own))
