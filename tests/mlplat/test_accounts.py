@@ -287,3 +287,23 @@ def test_a_key_grant_to_something_else_than_an_account_is_a_config_error():
         EncryptionArgs(cross_account_readers={"models": ("*",)})
     with pytest.raises(ConfigError, match=r"EncryptionArgs\.cross_account_readers: 'tracking' names a domain"):
         EncryptionArgs(cross_account_readers={"tracking": (PROD,)})
+
+
+# --- layer stacks ------------------------------------------------------------------------------------
+
+
+def test_layer_stacks_each_target_their_account_and_agree_on_the_readers(tmp_path):
+    from mlplat.tooling.multistack import plan_layer
+
+    layers = ("prod-foundation", "prod-ml-services", "prod-training", "prod-serving-growth")
+    targets = {stack: PROD for stack in layers} | {"prod-ml-services": SHARED}
+    directory = write_project(tmp_path, {**MAP, "shared_services_stacks": ["prod-ml-services"]}, targets)
+    plans: dict = {}
+    services = plan_layer(directory, "prod-ml-services", plans=plans)
+    foundation = plans["prod-foundation"]
+    assert plan_account(services) == SHARED and plan_account(foundation) == PROD
+    # The registry in shared services is read by prod's account; the foundation's key and bucket are prod's own.
+    grants = _cross_account_principals(services)
+    assert grants and set(map(tuple, grants.values())) == {(root(PROD),)}
+    assert _cross_account_principals(foundation) == {}
+    assert {t.account for t in resource_accounts(services).values()} == {SHARED}
