@@ -176,10 +176,11 @@ def evaluate(
     # work is installed in pulumi_policy's module for the evaluation's duration.
     with _EVALUATION_LOCK, batched_gc(), _analyzer_environment(plan, config or {}), shared:
         provider_cache: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
+        structs = _Structs()
         for resource in plan.resources:
             servicer = servicers.for_type(resource.type)
-            inputs = dict(resource.inputs)
-            request = _analyze_request(plan, resource, inputs, provider_cache)
+            inputs: Mapping[str, Any] = resource.inputs
+            request = _analyze_request(plan, resource, structs.of(inputs), provider_cache)
             fixes = []
             if pulumi_compat.remediates(servicer):
                 fixes = list(servicer.Remediate(request, None).remediations)
@@ -187,11 +188,13 @@ def evaluate(
                 inputs = json_format.MessageToDict(fix.properties)
                 report.remediations.append(Remediation(fix.policyName, resource.urn, inputs))
             if fixes or not shortcuts:
-                request = _analyze_request(plan, resource, inputs, provider_cache)
+                request = _analyze_request(plan, resource, structs.of(inputs), provider_cache)
             response = servicer.Analyze(request, None)
             _collect(response, resource.urn, rules_by_name, report)
         stack_response = servicers.for_stack().AnalyzeStack(
-            analyzer_pb2.AnalyzeStackRequest(resources=[_analyzer_resource(plan, r, provider_cache) for r in plan.resources]),
+            analyzer_pb2.AnalyzeStackRequest(
+                resources=[_analyzer_resource(plan, r, structs, provider_cache) for r in plan.resources]
+            ),
             None,
         )
         _collect(stack_response, "", rules_by_name, report)
@@ -344,6 +347,22 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
+class _Structs:
+    """Each property mapping as a Struct, built once per evaluation: a resource's inputs serve its
+    Remediate and Analyze requests, and its AnalyzeStack entry when its outputs are its inputs."""
+
+    def __init__(self) -> None:
+        self._built: dict[int, tuple[Mapping[str, Any], struct_pb2.Struct]] = {}
+
+    def of(self, values: Mapping[str, Any]) -> struct_pb2.Struct:
+        hit = self._built.get(id(values))
+        if hit is not None and hit[0] is values:
+            return hit[1]
+        struct = _struct(values)
+        self._built[id(values)] = (values, struct)  # the mapping is kept alive, so its id stays its own
+        return struct
+
+
 def _options(resource: PlannedResource) -> analyzer_pb2.AnalyzerResourceOptions:
     options = analyzer_pb2.AnalyzerResourceOptions(
         protect=resource.protect,
@@ -387,9 +406,9 @@ def _region_of(plan: Plan) -> str:
     return region if isinstance(region, str) else ""
 
 
-def _analyze_request(plan: Plan, resource: PlannedResource, inputs: Mapping[str, Any], cache) -> analyzer_pb2.AnalyzeRequest:
+def _analyze_request(plan: Plan, resource: PlannedResource, inputs: struct_pb2.Struct, cache) -> analyzer_pb2.AnalyzeRequest:
     request = analyzer_pb2.AnalyzeRequest(
-        type=resource.type, properties=_struct(inputs), urn=resource.urn, name=resource.name, options=_options(resource)
+        type=resource.type, properties=inputs, urn=resource.urn, name=resource.name, options=_options(resource)
     )
     provider = _provider(plan, resource, cache)
     if provider is not None:
@@ -397,11 +416,11 @@ def _analyze_request(plan: Plan, resource: PlannedResource, inputs: Mapping[str,
     return request
 
 
-def _analyzer_resource(plan: Plan, resource: PlannedResource, cache) -> analyzer_pb2.AnalyzerResource:
+def _analyzer_resource(plan: Plan, resource: PlannedResource, structs: _Structs, cache) -> analyzer_pb2.AnalyzerResource:
     # Stack policies see outputs (after the update; in preview, inputs with unknowns).
     properties = resource.outputs if resource.custom else resource.inputs
     message = analyzer_pb2.AnalyzerResource(
-        type=resource.type, properties=_struct(properties or resource.inputs), urn=resource.urn, name=resource.name,
+        type=resource.type, properties=structs.of(properties or resource.inputs), urn=resource.urn, name=resource.name,
         options=_options(resource), parent=resource.parent or "", dependencies=list(resource.dependencies),
     )
     for key, urns in resource.property_dependencies.items():

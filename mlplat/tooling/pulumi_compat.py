@@ -403,12 +403,29 @@ def _once_per_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
     return once
 
 
+def _once_per_content(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(message)` computed once per message content (type and serialised bytes): equal messages
+    (a resource's properties in Analyze and AnalyzeStack, the provider each request carries a copy
+    of) share one result. Calls with further arguments are passed through."""
+    results: dict[tuple[str, bytes], Any] = {}
+
+    def once(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return fn(message, *args, **kwargs)
+        key = (message.DESCRIPTOR.full_name, message.SerializeToString(deterministic=True))
+        if key not in results:
+            results[key] = fn(message)
+        return results[key]
+
+    return once
+
+
 class _JsonFormatOnce:
-    """Stands in for `json_format` inside the servicer's module: one conversion per message."""
+    """Stands in for `json_format` inside the servicer's module: one conversion per message content."""
 
     def __init__(self, json_format: Any) -> None:
         self._json_format = json_format
-        self.MessageToDict = _once_per_argument(json_format.MessageToDict)  # noqa: N815 (protobuf's name)
+        self.MessageToDict = _once_per_argument(_once_per_content(json_format.MessageToDict))  # noqa: N815 (protobuf's name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._json_format, name)
