@@ -420,6 +420,22 @@ def _once_per_content(fn: Callable[..., Any]) -> Callable[..., Any]:
     return once
 
 
+def _once_per_request(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """A servicer method of the request alone (`_get_resource_options`, `_get_provider_resource`),
+    computed once per request object: Analyze calls it again for every policy."""
+    results: dict[int, tuple[Any, Any]] = {}
+
+    def once(self: Any, request: Any) -> Any:
+        hit = results.get(id(request))
+        if hit is not None and hit[0] is request:
+            return hit[1]
+        result = method(self, request)
+        results[id(request)] = (request, result)  # the request is kept alive, so its id stays its own
+        return result
+
+    return once
+
+
 class _JsonFormatOnce:
     """Stands in for `json_format` inside the servicer's module: one conversion per message content."""
 
@@ -433,10 +449,11 @@ class _JsonFormatOnce:
 
 @contextlib.contextmanager
 def shared_pure_work() -> Iterator[None]:
-    """The analyzer shortcuts, for one evaluation: each message's properties converted,
-    deserialized and proxied once and shared by every policy; the Settings signature inspected
-    once; the runtime settings (from environment variables that do not change during an
-    evaluation) applied once.
+    """The analyzer shortcuts, for one evaluation: each message's properties converted (once per
+    content), deserialized and proxied once and shared by every policy; a request's resource
+    options and provider built once for all policies; the Settings signature inspected once; the
+    runtime settings (from environment variables that do not change during an evaluation) applied
+    once.
 
     Sharing relies on one thing the pack guarantees: rules read what they are given and never
     change it (`ResourceView.props` is a read-only Mapping). Tests compare every report with the
@@ -452,6 +469,7 @@ def shared_pure_work() -> Iterator[None]:
         "unknown_checking_proxy": servicer_module.unknown_checking_proxy,
     }
     configure = servicer_class._configure_runtime_settings
+    per_request = {name: getattr(servicer_class, name) for name in ("_get_resource_options", "_get_provider_resource")}
     configured: list[bool] = []
 
     def configure_once(self: Any) -> None:
@@ -464,12 +482,16 @@ def shared_pure_work() -> Iterator[None]:
     servicer_module.deserialize_properties = _once_per_argument(saved["deserialize_properties"])  # type: ignore[assignment]
     servicer_module.unknown_checking_proxy = _once_per_argument(saved["unknown_checking_proxy"])  # type: ignore[assignment]
     servicer_class._configure_runtime_settings = configure_once  # type: ignore[method-assign]
+    for name, method in per_request.items():
+        setattr(servicer_class, name, _once_per_request(method))
     try:
         yield
     finally:
         for name, value in saved.items():
             setattr(servicer_module, name, value)
         servicer_class._configure_runtime_settings = configure  # type: ignore[method-assign]
+        for name, method in per_request.items():
+            setattr(servicer_class, name, method)
 
 
 class SharingServicer:

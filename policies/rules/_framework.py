@@ -395,7 +395,10 @@ def typed_config(rule: Rule, raw: Mapping[str, Any]) -> Any:
 
     Validated once per config model and content: the engine hands every resource's check the same
     config, and config models are frozen, so the instance is shared."""
-    own = {k: v for k, v in raw.items() if k in rule.config.model_fields}
+    fields = rule.config.model_fields
+    own = {k: v for k, v in raw.items() if k in fields}
+    if not own:
+        return _validated_config(rule.config, "{}")
     try:
         key = json.dumps(own, sort_keys=True)
     except (TypeError, ValueError):  # not JSON (the engine's config always is): validate every time

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import pulumi
 from pydantic import Field
@@ -123,7 +123,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (str, bytes, int, float, bool)) or value is None:
         return value
     if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(value[k]) for k in value}  # as items() reads them, without its view
+    if isinstance(value, Sequence):
+        return [_plain(value[i]) for i in range(len(value))]  # as iter() reads them, without its IndexError
     if hasattr(value, "__iter__"):
         return [_plain(v) for v in value]
     return value

@@ -131,3 +131,39 @@ def test_a_mapping_is_built_into_a_struct_once_and_an_equal_one_separately():
     assert structs.of(equal) is not built and structs.of(equal) == built
     assert json_format.MessageToDict(structs.of(other)) == other
     assert json_format.MessageToDict(built) == inputs
+
+
+# --- the servicer's per-request work: once per request, within one evaluation --------------------
+
+
+def _request(urn: str) -> Any:
+    from pulumi.runtime.proto import analyzer_pb2
+
+    request = analyzer_pb2.AnalyzeRequest(type="aws:s3/bucket:Bucket", urn=urn, name=urn.rsplit("::", 1)[-1])
+    request.options.protect = urn.endswith("protected")
+    request.provider.type = "pulumi:providers:aws"
+    request.provider.urn = urn + "-provider"
+    request.provider.properties.update({"region": "eu-west-1"})
+    return request
+
+
+def test_a_requests_options_and_provider_are_built_once_per_request():
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    from pulumi_policy import EnforcementLevel
+
+    from mlplat.policies.pack import all_policies
+
+    servicer = pulumi_compat.analyzer_servicer("pack", "0.0.1", all_policies()[:1], EnforcementLevel.ADVISORY, "")
+    first = _request("urn:pulumi:dev::p::aws:s3/bucket:Bucket::data")
+    protected = _request("urn:pulumi:dev::p::aws:s3/bucket:Bucket::protected")
+    with pulumi_compat.shared_pure_work():
+        options, provider = servicer._get_resource_options(first), servicer._get_provider_resource(first)
+        assert servicer._get_resource_options(first) is options and servicer._get_provider_resource(first) is provider
+        other_options, other_provider = servicer._get_resource_options(protected), servicer._get_provider_resource(protected)
+    assert (options.protect, other_options.protect) == (False, True)
+    assert (provider.urn, other_provider.urn) == (first.provider.urn, protected.provider.urn)
+    assert provider.props["region"] == "eu-west-1"
+    # restored: outside an evaluation every call builds afresh, as upstream does
+    assert servicer._get_resource_options(first) is not servicer._get_resource_options(first)
+    assert _PolicyAnalyzerServicer._get_resource_options.__qualname__ == "_PolicyAnalyzerServicer._get_resource_options"
