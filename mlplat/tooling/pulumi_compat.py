@@ -80,6 +80,7 @@ __all__ = [
     "secret_envelope",
     "serialize_properties",
     "shared_pure_work",
+    "struct_to_dict",
     "thread_event_loop",
     "transform_callback",
     "use_stock_mocks",
@@ -403,15 +404,15 @@ def _once_per_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
     return once
 
 
-def _once_per_content(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _once_per_content(fn: Callable[[Any], Any], with_options: Callable[..., Any]) -> Callable[..., Any]:
     """`fn(message)` computed once per message content (type and serialised bytes): equal messages
     (a resource's properties in Analyze and AnalyzeStack, the provider each request carries a copy
-    of) share one result. Calls with further arguments are passed through."""
+    of) share one result. Calls with further arguments go to `with_options`."""
     results: dict[tuple[str, bytes], Any] = {}
 
     def once(message: Any, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs:
-            return fn(message, *args, **kwargs)
+            return with_options(message, *args, **kwargs)
         key = (message.DESCRIPTOR.full_name, message.SerializeToString(deterministic=True))
         if key not in results:
             results[key] = fn(message)
@@ -436,12 +437,56 @@ def _once_per_request(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any],
     return once
 
 
+def struct_to_dict(message: Any, fallback: Callable[[Any], Any]) -> Any:
+    """`json_format.MessageToDict` of a `google.protobuf.Struct` (the properties of every message the
+    analyzer converts), by the proto3 JSON mapping of Struct, Value and ListValue as json_format
+    applies it, without its generic per-field dispatch; any other message, and a number JSON cannot
+    hold (which json_format rejects with its own error), go to `fallback`."""
+    if message.DESCRIPTOR.full_name != "google.protobuf.Struct":
+        return fallback(message)
+    try:
+        return _struct_fields(message)
+    except _NotJson:
+        return fallback(message)
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _struct_fields(struct: Any) -> dict[str, Any]:
+    fields = struct.fields
+    return {key: _json_value(fields[key]) for key in fields}
+
+
+def _json_value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "number_value":
+        number = value.number_value
+        if number != number or number in (_INFINITY, -_INFINITY):
+            raise _NotJson()
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return _struct_fields(value.struct_value)
+    if kind == "list_value":
+        return [_json_value(item) for item in value.list_value.values]
+    return None  # null_value, or no kind set
+
+
+_INFINITY = float("inf")
+
+
 class _JsonFormatOnce:
     """Stands in for `json_format` inside the servicer's module: one conversion per message content."""
 
     def __init__(self, json_format: Any) -> None:
         self._json_format = json_format
-        self.MessageToDict = _once_per_argument(_once_per_content(json_format.MessageToDict))  # noqa: N815 (protobuf's name)
+        convert = functools.partial(struct_to_dict, fallback=json_format.MessageToDict)
+        self.MessageToDict = _once_per_argument(_once_per_content(convert, json_format.MessageToDict))  # noqa: N815
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._json_format, name)

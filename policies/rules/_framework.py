@@ -392,23 +392,9 @@ def _plain_schema(prop: dict[str, Any], defs: Mapping[str, Any]) -> dict[str, An
 
 def typed_config(rule: Rule, raw: Mapping[str, Any]) -> Any:
     """The rule's config model from engine config (schema defaults already merged by the engine).
-
-    Validated once per config model and content: the engine hands every resource's check the same
-    config, and config models are frozen, so the instance is shared."""
-    fields = rule.config.model_fields
-    own = {k: v for k, v in raw.items() if k in fields}
-    if not own:
-        return _validated_config(rule.config, "{}")
-    try:
-        key = json.dumps(own, sort_keys=True)
-    except (TypeError, ValueError):  # not JSON (the engine's config always is): validate every time
-        return rule.config.model_validate(own)
-    return _validated_config(rule.config, key)
-
-
-@functools.lru_cache(maxsize=512)
-def _validated_config(model: type[BaseModel], own_json: str) -> Any:
-    return model.model_validate(json.loads(own_json))
+    Validated on every call: pydantic's validation costs less than any key a cache would need."""
+    own = {k: v for k, v in raw.items() if k in rule.config.model_fields}
+    return rule.config.model_validate(own)
 
 
 # --- running a rule --------------------------------------------------------------------------

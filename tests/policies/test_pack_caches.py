@@ -4,56 +4,17 @@ is checked by tests/policies/test_runner_shortcuts.py and the rule cases.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf import json_format, struct_pb2
-from pydantic import ValidationError
+from pulumi.runtime.proto import analyzer_pb2
 
-from mlplat.policies.rules import registered_rules
-from mlplat.policies.rules._framework import typed_config
 from mlplat.tooling import policy_runner, pulumi_compat
+from mlplat.tooling.offline import run_stack
 
-RULES = {rule.id: rule for rule in registered_rules()}
-
-
-# --- typed rule config: validated once per config model and content ------------------------------
-
-
-def test_the_same_config_content_gives_the_same_validated_config():
-    rule = RULES["MLP-EKS-03"]
-    first = typed_config(rule, {"required_log_types": ["api", "audit"], "environment": "dev"})
-    again = typed_config(rule, {"environment": "prod", "required_log_types": ["api", "audit"], "waivers": [{"rule": "x"}]})
-    assert again is first  # keys the model does not declare (environment, waivers) are not part of the key
-    assert list(first.required_log_types) == ["api", "audit"]
-
-
-def test_a_different_config_content_is_validated_on_its_own():
-    rule = RULES["MLP-EKS-03"]
-    narrow = typed_config(rule, {"required_log_types": ["api"]})
-    wide = typed_config(rule, {"required_log_types": ["api", "audit", "scheduler"]})
-    assert list(narrow.required_log_types) == ["api"]
-    assert list(wide.required_log_types) == ["api", "audit", "scheduler"]
-    assert list(typed_config(rule, {}).required_log_types) == list(rule.config().required_log_types)
-
-
-def test_rules_with_the_same_config_content_get_their_own_model():
-    empty: dict[str, Any] = {}
-    models = {type(typed_config(rule, empty)) for rule in RULES.values()}
-    assert models == {rule.config for rule in RULES.values()}
-
-
-def test_an_invalid_config_is_rejected_every_time():
-    rule = RULES["MLP-EKS-03"]
-    for _ in range(2):  # a failed validation is not remembered as a result
-        with pytest.raises(ValidationError):
-            typed_config(rule, {"required_log_types": "api"})
-
-
-def test_a_config_that_is_not_json_is_still_validated():
-    rule = RULES["MLP-EKS-03"]
-    config = typed_config(rule, {"required_log_types": {"api"}})  # a set: no JSON key, validated as it is
-    assert list(config.required_log_types) == ["api"]
+REPO = Path(__file__).resolve().parents[2]
 
 
 # --- the analyzer's conversions: once per message content, within one evaluation -----------------
@@ -66,14 +27,19 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def _conversions(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every conversion the shared MessageToDict really performs."""
+    """Every conversion the shared MessageToDict really performs (of Structs, or through json_format)."""
     performed: list[Any] = []
-    convert = json_format.MessageToDict
+    to_dict, convert = pulumi_compat.struct_to_dict, json_format.MessageToDict
+
+    def counting_struct(message: Any, fallback: Any) -> Any:
+        performed.append(message)
+        return to_dict(message, fallback=convert)
 
     def counting(message: Any, *args: Any, **kwargs: Any) -> Any:
         performed.append(message)
         return convert(message, *args, **kwargs)
 
+    monkeypatch.setattr(pulumi_compat, "struct_to_dict", counting_struct)
     monkeypatch.setattr(json_format, "MessageToDict", counting)
     return performed
 
@@ -116,6 +82,57 @@ def test_conversions_with_options_are_passed_through(monkeypatch: pytest.MonkeyP
         convert(message)
         convert(message, preserving_proto_field_name=True)
     assert len(performed) == 2
+
+
+# --- Struct conversion: what json_format.MessageToDict gives, for every Struct -------------------
+
+
+def test_struct_conversion_equals_json_format_on_a_reference_stacks_properties():
+    plan = run_stack(REPO, "prod", preview=True)  # preview: unknowns, secrets and computed values too
+    structs = policy_runner._Structs()
+    for resource in plan.resources:
+        for values in (resource.inputs, resource.outputs):
+            message = structs.of(values)
+            converted = pulumi_compat.struct_to_dict(message, fallback=json_format.MessageToDict)
+            expected = json_format.MessageToDict(message)
+            assert converted == expected and list(converted) == list(expected), resource.urn
+            assert _types(converted) == _types(expected), resource.urn
+
+
+def _types(value: Any) -> Any:
+    """The value's shape with the type of every leaf (1 == 1.0 == True would hide a change)."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
+
+
+def test_struct_conversion_covers_every_kind_of_value():
+    message = _struct({
+        "count": 2, "ratio": 0.25, "big": 2**60, "on": True, "off": False, "none": None, "name": "x", "empty": "",
+        "nested": {"list": [1, "a", None, {"deep": [[]]}], "map": {}}, "list": [], "unicode": "caf\u00e9",
+    })
+    message.fields["unset"].SetInParent()  # a Value with no kind: null, as json_format reads it
+    converted = pulumi_compat.struct_to_dict(message, fallback=json_format.MessageToDict)
+    expected = json_format.MessageToDict(message)
+    assert converted == expected and _types(converted) == _types(expected)
+    assert converted["unset"] is None and converted["count"] == 2.0
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_number_json_cannot_hold_gets_json_formats_own_error(number: float):
+    message = _struct({"outer": {"value": number}})
+    with pytest.raises(ValueError) as expected:
+        json_format.MessageToDict(message)
+    with pytest.raises(ValueError) as raised:
+        pulumi_compat.struct_to_dict(message, fallback=json_format.MessageToDict)
+    assert str(raised.value) == str(expected.value)
+
+
+def test_other_messages_are_converted_by_json_format():
+    options = analyzer_pb2.AnalyzerResourceOptions(protect=True, parent="urn:parent")
+    assert pulumi_compat.struct_to_dict(options, fallback=json_format.MessageToDict) == {"protect": True, "parent": "urn:parent"}
 
 
 # --- the runner's Structs: one per property mapping ------------------------------------------------
