@@ -28,12 +28,12 @@ the project inherits it; a stack file does not restate it):
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Mapping, Optional
 
 from pydantic import Field, ValidationError
 
+from mlplat.core.config_values import structured
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import StrictModel, problems_from_validation
 from mlplat.core.vocabulary import CONFIG_NAMESPACE, ENVIRONMENTS, Environment, environment_of_stack
@@ -152,14 +152,14 @@ class AccountMap(StrictModel):
         role = self.role_of(stack, environment)
         whose = "the shared-services account" if self.in_shared_services(stack) else f"the {environment} workload account"
         problems: list[Problem] = []
-        allowed = _structured(config.get("aws:allowedAccountIds"))
+        allowed = structured(config.get("aws:allowedAccountIds"))
         if allowed is None:
             problems.append(Problem("aws:allowedAccountIds", f"is missing: stack {stack} deploys into {whose}, set "
                                     f"aws:allowedAccountIds: [\"{account}\"]"))
         elif [str(a) for a in (allowed if isinstance(allowed, list) else [allowed])] != [account]:
             problems.append(Problem("aws:allowedAccountIds", f"must be [\"{account}\"] ({whose} of the account map: "
                                     f"stack {stack} deploys there and nowhere else)", allowed))
-        roles = _structured(config.get("aws:assumeRoles"))
+        roles = structured(config.get("aws:assumeRoles"))
         arns = [r.get("roleArn") for r in roles if isinstance(r, Mapping)] if isinstance(roles, list) else None
         if roles is None:
             problems.append(Problem("aws:assumeRoles", f"is missing: stack {stack} assumes {role} (set "
@@ -168,15 +168,6 @@ class AccountMap(StrictModel):
             problems.append(Problem("aws:assumeRoles", f"must be one role, [{{roleArn: {role}}}] (the account map's "
                                     f"deploy role in {whose})", roles))
         return problems
-
-
-def _structured(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def parse_account_map(raw: Any, *, source: Optional[str] = None) -> Optional[AccountMap]:
@@ -197,7 +188,7 @@ def parse_account_map(raw: Any, *, source: Optional[str] = None) -> Optional[Acc
 def load_account_map(config: Mapping[str, Any], *, stack: str, environment: str,
                      source: Optional[str] = None) -> Optional[AccountMap]:
     """The project's map from the stack's config, checked against the stack file's provider settings."""
-    accounts = parse_account_map(_structured(config.get(f"{CONFIG_NAMESPACE}:{ACCOUNTS_KEY}")), source=source)
+    accounts = parse_account_map(structured(config.get(f"{CONFIG_NAMESPACE}:{ACCOUNTS_KEY}")), source=source)
     if accounts is None:
         return None
     problems = accounts.target_problems(stack, environment, config)

@@ -8,11 +8,11 @@ which a plan cannot tell (`None`). Components and other providers' resources hav
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
+from ..core.config_values import structured
 from .plan import Plan
 
 __all__ = ["AccountTarget", "resource_accounts", "stack_target"]
@@ -35,17 +35,8 @@ class AccountTarget:
         return self.account + (f" (assuming {self.role})" if self.role else "")
 
 
-def _structured(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _target(allowed: Any, roles: Any) -> AccountTarget:
-    allowed, roles = _structured(allowed), _structured(roles)
+    allowed, roles = structured(allowed), structured(roles)
     role = None
     if isinstance(roles, list) and roles and isinstance(roles[0], Mapping):
         role = roles[0].get("roleArn") if isinstance(roles[0].get("roleArn"), str) else None
