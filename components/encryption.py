@@ -37,6 +37,7 @@ __all__ = [
     "CROSS_ACCOUNT_KEY_ACTIONS",
     "cross_account_decrypt",
     "DEFAULT_DOMAINS",
+    "customer_managed_key",
     "Encryption",
     "EncryptionArgs",
     "EncryptionSpec",
@@ -274,6 +275,24 @@ def cross_account_decrypt(accounts: tuple[str, ...], region: pulumi.Input[str]) 
     )
 
 
+def customer_managed_key(resource_name: str, description: str, policy: _iam.Document, *, deletion_window_days: int,
+                         opts: pulumi.ResourceOptions, tags: Optional[dict[str, str]] = None) -> aws.kms.Key:
+    """A symmetric key with the settings every mlplat key shares: rotation on, the given policy, and KMS's
+    lockout safety check kept (a policy that locks out its own account is refused)."""
+    return aws.kms.Key(
+        resource_name,
+        description=description,
+        key_usage="ENCRYPT_DECRYPT",
+        customer_master_key_spec="SYMMETRIC_DEFAULT",
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        bypass_policy_lockout_safety_check=False,
+        policy=_iam.to_json(policy),
+        tags=tags,
+        opts=opts,
+    )
+
+
 class Encryption(pulumi.ComponentResource):
     """Customer-managed KMS keys per data domain, with aliases.
 
@@ -301,16 +320,9 @@ class Encryption(pulumi.ComponentResource):
                 s3_log_source_bucket_prefixes=args.s3_log_source_bucket_prefixes,
                 reader_accounts=tuple(args.cross_account_readers.get(domain, ())),
             )
-            key = aws.kms.Key(
-                child(name, f"{domain}-key"),
-                description=f"mlplat {name}: {domain} domain",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
-                deletion_window_in_days=args.deletion_window_days,
-                bypass_policy_lockout_safety_check=False,
-                policy=_iam.to_json(policy),
-                tags={"mlplat:key-domain": domain},
+            key = customer_managed_key(
+                child(name, f"{domain}-key"), f"mlplat {name}: {domain} domain", policy,
+                deletion_window_days=args.deletion_window_days, tags={"mlplat:key-domain": domain},
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             self.keys[domain] = key

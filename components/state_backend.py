@@ -37,7 +37,7 @@ from pydantic import Field
 from . import _iam
 from ._wiring import require_args
 from .artifact_store import ACCESS_LOGS, MIN_STANDARD_IA_DAYS, NONCURRENT_STORAGE_CLASS, bucket_policy
-from .encryption import MAX_DELETION_WINDOW_DAYS, MIN_DELETION_WINDOW_DAYS, key_policy
+from .encryption import MAX_DELETION_WINDOW_DAYS, MIN_DELETION_WINDOW_DAYS, customer_managed_key, key_policy
 from mlplat.core.errors import Problem
 from mlplat.core.models import ArgsModel, Spec, StrictBool, StrictInt
 from mlplat.core.naming import MAX_BUCKET_PREFIX, child
@@ -269,15 +269,9 @@ class StateBackend(pulumi.ComponentResource):
 
     def _key(self, name: str, suffix: str, description: str, policy: _iam.Document, alias: str,
              args: StateBackendArgs) -> aws.kms.Key:
-        key = aws.kms.Key(
-            child(name, suffix),
-            description=f"mlplat {name}: {description}",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            deletion_window_in_days=args.deletion_window_days,
-            bypass_policy_lockout_safety_check=False,
-            policy=_iam.to_json(policy),
+        key = customer_managed_key(
+            child(name, suffix), f"mlplat {name}: {description}", policy,
+            deletion_window_days=args.deletion_window_days,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(
