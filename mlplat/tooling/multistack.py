@@ -7,9 +7,9 @@ the layers below through `pulumi.StackReference`. Offline, each reference is ans
   values shown as `[secret]` are the stack's secret outputs and reach the program as secrets;
 - otherwise the offline plan of the referenced layer, planned first (its outputs, secret ones secret).
 
-`plan_environment` plans every layer stack of an environment in dependency order, the layers of one
-level (independent of each other) in parallel processes, each answered from the outputs of the
-levels before; every layer is reported, and the environment fails if any layer fails.
+`plan_environment` plans every layer stack of an environment in dependency order, independent layers
+in parallel processes, each as soon as the layers it references are planned and answered from their
+outputs; every layer is reported, and the environment fails if any layer fails.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL
@@ -39,7 +39,7 @@ BUDGET_RULE_ID = "MLP-COST-01"
 
 __all__ = [
     "BUDGET_RULE", "BUDGET_RULE_ID", "budget_rule_level", "EnvironmentReport", "LayerResult", "LayerStack",
-    "StackOutputs", "dependency_levels", "environment_layers",
+    "StackOutputs", "dependency_levels", "environment_layers", "plan_in_dependency_order",
     "layer_stack", "load_stack_outputs", "outputs_of", "parse_stack_outputs_argument", "plan_environment",
     "plan_layer", "render_environment", "render_stack_outputs",
 ]
@@ -252,33 +252,73 @@ def plan_environment(program_dir: str | Path, environment: str, *, jobs: int = 2
         raise ConfigError([Problem("--env", f"has no layer stacks: no {project.stack_config_dir or '.'}/Pulumi."
                                             f"{environment}-<layer>.yaml sets ml-platform:platform.layer", environment)])
     levels = dependency_levels(layers)
+    level_of = {layer.stack: index for index, level in enumerate(levels) for layer in level}
     started = time.perf_counter()
-    results: list[LayerResult] = []
     with tempfile.TemporaryDirectory(prefix="mlplat-env-") as scratch:
         folder = Path(out_dir) if out_dir else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        failed: set[str] = set()
-        for index, level in enumerate(levels):
-            runnable = []
-            for layer in level:
-                blocked = sorted(set(layer.referenced_stacks) & failed)
-                if blocked:
-                    results.append(LayerResult(layer, index, exit_code=1, seconds=0.0,
-                                               skipped_because=f"{', '.join(blocked)} failed"))
-                    failed.add(layer.stack)
-                else:
-                    runnable.append(layer)
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                done = list(pool.map(lambda layer: _plan_in_process(project, layer, index, folder, plan_arguments),
-                                     runnable))
-            for result in done:
-                results.append(result)
-                if result.failed:
-                    failed.add(result.layer.stack)
+        results = plan_in_dependency_order(
+            layers, jobs, lambda layer: _plan_in_process(project, layer, level_of[layer.stack], folder, plan_arguments),
+            level_of)
     costs = [r.cost for r in sorted(results, key=lambda r: (r.level, r.layer.stack)) if r.cost is not None]
     return EnvironmentReport(environment, results, time.perf_counter() - started, jobs,
                              cost=environment_cost(costs, environment),
                              budget_level=budget_level or budget_rule_level(environment))
+
+
+def plan_in_dependency_order(layers: Sequence[LayerStack], jobs: int, plan: Callable[[LayerStack], LayerResult],
+                              level_of: Mapping[str, int]) -> list[LayerResult]:
+    """Run `plan` for every layer in up to `jobs` workers, each as soon as the layers it references are planned
+    (not when their whole level is: a serving stack starts when its ml-services stack is done). Among the ready
+    layers, those more layers wait for start first. A layer above a failed one is skipped."""
+    waiting_on = {layer.stack: set(layer.referenced_stacks) for layer in layers}
+    dependents: dict[str, set[str]] = {layer.stack: set() for layer in layers}
+    for layer in layers:
+        for below in layer.referenced_stacks:
+            dependents[below].add(layer.stack)
+
+    def weight(stack: str) -> int:  # how many layers wait for this one, directly or not
+        seen: set[str] = set()
+        todo = [stack]
+        while todo:
+            for above in dependents[todo.pop()]:
+                if above not in seen:
+                    seen.add(above)
+                    todo.append(above)
+        return len(seen)
+
+    priority = {layer.stack: (-weight(layer.stack), level_of[layer.stack], layer.stack) for layer in layers}
+    by_stack = {layer.stack: layer for layer in layers}
+    results: list[LayerResult] = []
+    failed: set[str] = set()
+    finished: set[str] = set()
+    running: dict[Future[LayerResult], str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        while len(finished) < len(layers):
+            ready = sorted((s for s, below in waiting_on.items() if s not in finished and s not in running.values()
+                            and below <= finished), key=priority.__getitem__)
+            for stack in ready:
+                blocked = sorted(waiting_on[stack] & failed)
+                if blocked:
+                    results.append(LayerResult(by_stack[stack], level_of[stack], exit_code=1, seconds=0.0,
+                                               skipped_because=f"{', '.join(blocked)} failed"))
+                    failed.add(stack)
+                    finished.add(stack)
+                elif len(running) < max(1, jobs):
+                    running[pool.submit(plan, by_stack[stack])] = stack
+            if not running:
+                if not ready:  # dependency_levels refuses cycles and missing stacks: nothing can wait forever
+                    raise RuntimeError(f"layers wait on nothing that runs: {sorted(set(waiting_on) - finished)}")
+                continue  # only skips were decided: look for what they unblocked
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                stack = running.pop(future)
+                result = future.result()
+                results.append(result)
+                finished.add(stack)
+                if result.failed:
+                    failed.add(stack)
+    return results
 
 
 def budget_rule_level(environment: str) -> str:
