@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--outputs-out", metavar="FILE", help="also write the stack's outputs to FILE, as `pulumi stack "
                       "output --json` prints them (secret outputs as [secret])")
     plan.add_argument("--jobs", type=int, default=2, help="--env: layers planned at once (default: 2)")
-    plan.add_argument("--out-dir", metavar="DIR", help="--env: keep each layer's JSON plan and outputs in DIR")
+    plan.add_argument("--out-dir", metavar="DIR", help="--env: keep each layer's JSON plan, outputs, standard output and error in DIR")
     plan.add_argument("--cwd", default=".", help="the Pulumi project directory (default: current directory)")
     plan.add_argument("--format", choices=sorted(RENDERERS), default="text")
     plan.add_argument("--preview", action="store_true", help="plan as `pulumi preview` of a new stack (computed values unknown)")

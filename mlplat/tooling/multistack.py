@@ -15,9 +15,6 @@ outputs; every layer is reported, and the environment fails if any layer fails.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -32,6 +29,7 @@ from mlplat.platform.layers import layer_dependencies, layer_kind, layer_stack_n
 from .environment_cost import EnvironmentCost, LayerCost, environment_cost, layer_cost
 from .offline import run_stack
 from .plan import Plan
+from .plan_workers import CliWorkers
 from .stackfile import SECRET_PLACEHOLDER, ProjectFile, load_project, load_stack_config
 
 BUDGET_RULE = "mlplat-cost-within-budget"  # MLP-COST-01's policy name
@@ -257,9 +255,11 @@ def plan_environment(program_dir: str | Path, environment: str, *, jobs: int = 2
     with tempfile.TemporaryDirectory(prefix="mlplat-env-") as scratch:
         folder = Path(out_dir) if out_dir else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        results = plan_in_dependency_order(
-            layers, jobs, lambda layer: _plan_in_process(project, layer, level_of[layer.stack], folder, plan_arguments),
-            level_of)
+        with CliWorkers(jobs) as workers:
+            results = plan_in_dependency_order(
+                layers, jobs,
+                lambda layer: _plan_in_process(project, layer, level_of[layer.stack], folder, plan_arguments, workers),
+                level_of)
     costs = [r.cost for r in sorted(results, key=lambda r: (r.level, r.layer.stack)) if r.cost is not None]
     return EnvironmentReport(environment, results, time.perf_counter() - started, jobs,
                              cost=environment_cost(costs, environment),
@@ -329,17 +329,17 @@ def budget_rule_level(environment: str) -> str:
 
 
 def _plan_in_process(project: ProjectFile, layer: LayerStack, level: int, folder: Path,
-                     plan_arguments: Sequence[str]) -> LayerResult:
+                     plan_arguments: Sequence[str], workers: CliWorkers) -> LayerResult:
     """One layer's plan in its own process (the SDK keeps a run's state in process globals)."""
     report = folder / f"{layer.stack}.json"
     outputs = folder / f"{layer.stack}.outputs.json"
-    command = [sys.executable, "-m", "mlplat.tooling.cli", "plan", "--stack", layer.stack, "--cwd", str(project.directory),
+    command = ["plan", "--stack", layer.stack, "--cwd", str(project.directory),
                "--format", "json", "--out", str(report), "--outputs-out", str(outputs), *plan_arguments]
     for name, own in zip(layer.references, layer.referenced_stacks):
         command += ["--stack-outputs", f"{name}={folder / f'{own}.outputs.json'}"]
     started = time.perf_counter()
-    run = subprocess.run(command, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONHASHSEED": "0"})
-    result = LayerResult(layer, level, run.returncode, time.perf_counter() - started)
+    run = workers.run(command, folder / layer.stack)
+    result = LayerResult(layer, level, run.exit_code, time.perf_counter() - started)
     if report.is_file():
         document = json.loads(report.read_text())
         result.resources = len(document.get("steps", []))
@@ -347,7 +347,7 @@ def _plan_in_process(project: ProjectFile, layer: LayerStack, level: int, folder
         result.mandatory = [f"{v.get('ruleId')}: {v.get('message')}" for v in document.get("policyViolations", [])
                             if v.get("enforcementLevel") == "mandatory"]
         result.cost = layer_cost(layer.stack, document, layer.budget_usd)
-    if run.returncode != 0 and not report.is_file():
+    if run.exit_code != 0 and not report.is_file():
         result.message = (run.stderr.strip() or run.stdout.strip())[-2000:]
     return result
 
