@@ -15,7 +15,7 @@ from mlplat.platform import MLPlatform, PlatformConfig, parse_platform_config
 from mlplat.platform.accounts import ACCOUNTS_KEY, load_account_map, registry_readers
 from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
 from mlplat.platform.layer_exports import contract_exports
-from mlplat.platform.layers import Upstream, check_layer_stack
+from mlplat.platform.layers import Upstream, check_layer_stack, declares
 
 
 def load_platform_config() -> PlatformConfig:
@@ -30,8 +30,9 @@ def load_platform_config() -> PlatformConfig:
     return config
 
 
-def load_accounts(config: PlatformConfig) -> Optional[tuple[str, ...]]:
-    """The account map's readers of this stack's registry (None without a map); ConfigError when the stack file's
+def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Optional[str]]:
+    """The account map's readers of this stack's registry and the account of the registry a serving layer deploys
+    from when it is another account (None, None without a map); ConfigError when the stack file's
     aws:allowedAccountIds / aws:assumeRoles disagree with the map, or a consumer account is not in it."""
     stack = pulumi.get_stack()
     source = stack_file_label(stack)
@@ -42,9 +43,11 @@ def load_accounts(config: PlatformConfig) -> Optional[tuple[str, ...]]:
     }
     accounts = load_account_map(values, stack=stack, environment=config.environment, source=source)
     if accounts is None:
-        return None
-    return registry_readers(accounts, stack=stack, environment=config.environment,
-                            explicit=config.model_registry.consumer_accounts, source=source)
+        return None, None
+    readers = registry_readers(accounts, stack=stack, environment=config.environment,
+                               explicit=config.model_registry.consumer_accounts, source=source)
+    return readers, accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")
+                                              and config.layer != "all")
 
 
 def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -> MLPlatform:
@@ -56,7 +59,9 @@ def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -
             environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
         )
     )
-    return MLPlatform("platform", config, upstream=upstream, cross_account_readers=load_accounts(config))
+    readers, registry_account = load_accounts(config)
+    return MLPlatform("platform", config, upstream=upstream, cross_account_readers=readers,
+                      registry_account=registry_account)
 
 
 def build_platform() -> MLPlatform:

@@ -22,6 +22,9 @@ the project inherits it; a stack file does not restate it):
   account too. Each consumer gets
   read access only: the model package group policy, the ECR repository policy, the models key (decrypt through S3
   and ECR) and the models bucket (get and list).
+- **Deploying from the shared registry**: a serving layer stack whose environment's ml-services stack deploys into
+  the shared-services account resolves `model_package: latest-approved` against the group's ARN in that account
+  (`registry_account`), with its own deploy role; its endpoints' models name the shared account's package.
 - A cross-account grant to an account that is not in the map is a ConfigError naming it; the pack's MLP-REG-01
   allows the map's accounts (it reads the same config).
 """
@@ -133,6 +136,16 @@ class AccountMap(StrictModel):
         wanted += [e for e in later if e in self.environments]
         own = self.account_of(stack, environment)
         return tuple(dict.fromkeys(a for a in (self.environments[e] for e in wanted if e in self.environments) if a != own))
+
+    def registry_account(self, stack: str, environment: str, *, serving_layer: bool,
+                         ml_services_layer: str = "ml-services") -> Optional[str]:
+        """The account of the registry a serving layer stack deploys from, when it is not the stack's own: the
+        shared-services account when the environment's `<environment>-<ml_services_layer>` stack is listed in
+        `shared_services_stacks` and `stack` is not. None otherwise (a single stack, or the same account)."""
+        if not serving_layer:
+            return None
+        registry = self.account_of(f"{environment}-{ml_services_layer}", environment)
+        return registry if registry != self.account_of(stack, environment) else None
 
     def grant_problems(self, path: str, accounts: tuple[str, ...] | list[str]) -> list[Problem]:
         """One problem per account a cross-account grant names that the map does not."""

@@ -355,14 +355,19 @@ class Upstream:
         contract.checked = pulumi.Output.all(contract.checked, contract["interface_endpoints"].apply(check)).apply(
             lambda pair: pair[0])
 
-    def ml_services(self, name: str, families: tuple[str, ...], pipelines: tuple[str, ...], *, group_prefix: str):
+    def ml_services(self, name: str, families: tuple[str, ...], pipelines: tuple[str, ...], *, group_prefix: str,
+                    group_arn: Optional[Callable[[str], str]] = None):
         """A registry reference holding `families` (groups `<group_prefix><family>`, as the registry names them),
-        and pipeline references of `pipelines` (family names)."""
+        and pipeline references of `pipelines` (family names). `group_arn` (group name -> ARN): the ARN this
+        stack derives for a group of another account (the account map's registry account); the contract's
+        `group_arn` must be it."""
         contract = self.contracts["ml-services"]
         references = {}
         for family in families:
             group_name = f"{group_prefix}{family}"
             self._require_equal(contract, ("families", family, "group_name"), group_name)
+            if group_arn is not None:
+                self._require_equal(contract, ("families", family, "group_arn"), group_arn(group_name))
             repositories = {
                 kind: RepositoryReference(f"{family} {kind}", contract.at("families", family, "repository_arns", kind),
                                           contract.at("families", family, "repository_urls", kind))

@@ -64,6 +64,7 @@ from .model_packages import (
     Resolution,
     current_model_package_source,
     latest_approved,
+    model_package_group_arn,
 )
 
 __all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "served_families"]
@@ -86,7 +87,7 @@ class MLPlatform(pulumi.ComponentResource):
     def __init__(
         self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
         model_packages: Optional[ModelPackageSource] = None, upstream: Optional[Upstream] = None,
-        cross_account_readers: Optional[tuple[str, ...]] = None,
+        cross_account_readers: Optional[tuple[str, ...]] = None, registry_account: Optional[str] = None,
     ) -> None:
         """`model_packages` answers `model_package: latest-approved`; omitted: the source the run installed
         (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3.
@@ -94,8 +95,12 @@ class MLPlatform(pulumi.ComponentResource):
         the single stack, and takes the layers below from `upstream` (`mlplat.platform.layers`).
         `cross_account_readers` (from the account map, `mlplat.platform.accounts.registry_readers`): the accounts
         the registry's groups and repositories, the models key and the models bucket grant read access; omitted:
-        the registry's `consumer_accounts` (groups and repositories only)."""
+        the registry's `consumer_accounts` (groups and repositories only).
+        `registry_account` (from the account map, `AccountMap.registry_account`): the account of the registry a
+        serving layer deploys from when it is not the stack's own (the shared-services account); `latest-approved`
+        then asks for the group by its ARN in that account, and the contract's group ARN must be it."""
         self._cross_account_readers = cross_account_readers or ()
+        self._registry_account = registry_account
         # Args that need no resource are built first: a bad value fails before anything is declared.
         project, env, layer = config.tags.project, config.environment, config.layer
         if upstream is None and layer_dependencies(layer):
@@ -166,7 +171,8 @@ class MLPlatform(pulumi.ComponentResource):
             assert upstream is not None
             families, retrained = served_families(config)
             self.registry, self.pipelines = upstream.ml_services(  # type: ignore[assignment]
-                name, families, retrained, group_prefix=f"{project}-{env}-")
+                name, families, retrained, group_prefix=f"{project}-{env}-",
+                group_arn=self._group_arn if registry_account else None)
         self._model_packages = model_packages
         self.model_package_resolutions: dict[str, Resolution] = {}
         self.endpoints = {}
@@ -310,7 +316,8 @@ class MLPlatform(pulumi.ComponentResource):
                 raise ConfigError([Problem(f"platform.serving.endpoints.{index}.model_family", "is not a family of "
                                            "platform.model_registry.families, whose group model_package: "
                                            "latest-approved reads", endpoint.model_family)])
-            resolution = latest_approved(self._package_source(), family.group_name)
+            group = self._group_arn(family.group_name) if self._registry_account else family.group_name
+            resolution = latest_approved(self._package_source(), group)
             self.model_package_resolutions[endpoint.name] = resolution
             settings.pop("model_package")
             if resolution.chosen is not None:
@@ -320,10 +327,22 @@ class MLPlatform(pulumi.ComponentResource):
             settings["image_repository"] = family.repository(SERVING_REPOSITORY)
         return settings
 
+    def _group_arn(self, group_name: str) -> str:
+        """The ARN of a group of the registry account (the stack's region: the registry serves it there)."""
+        region = self.config.region or pulumi.Config("aws").get("region")
+        if not region or not self._registry_account:
+            raise ConfigError([Problem("platform.region", "is required to name the model package groups of the "
+                                       f"registry in account {self._registry_account} (aws:region or platform.region)",
+                                       region)])
+        return model_package_group_arn(region=region, account=self._registry_account, group_name=group_name)
+
     def _package_source(self) -> ModelPackageSource:
         if self._model_packages is None:
+            aws_config = pulumi.Config("aws")
+            roles = aws_config.get_object("assumeRoles") or []
             self._model_packages = current_model_package_source() or Boto3ModelPackages(
-                self.config.region or pulumi.Config("aws").get("region"), profile=pulumi.Config("aws").get("profile"),
+                self.config.region or aws_config.get("region"), profile=aws_config.get("profile"),
+                assume_roles=[r for r in roles if isinstance(r, dict) and r.get("roleArn")],
             )
         return self._model_packages
 

@@ -5,12 +5,19 @@ group and deploys the newest by `CreationTime`; an Approved package whose regist
 completed (`ModelPackageStatus` other than `Completed`) cannot be deployed and is skipped. Sources:
 
 - `Boto3ModelPackages`: SageMaker's ListModelPackages at `pulumi preview`/`up` (the stack's region,
-  the standard credential chain; every page is read, so the choice does not rest on the server's
-  sort); a group that does not exist yet (a new stack's first preview) has no approved package;
-- `SnapshotModelPackages`: a JSON file `{group name: ModelPackageSummaryList}` as
+  the standard credential chain, then the roles of the stack's `aws:assumeRoles` assumed in order as
+  the provider assumes them, so the registry is asked with the stack's own identity; every page is
+  read, so the choice does not rest on the server's sort); a group that does not exist yet (a new
+  stack's first preview) has no approved package;
+- `SnapshotModelPackages`: a JSON file `{group name or ARN: ModelPackageSummaryList}` as
   `aws sagemaker list-model-packages --query ModelPackageSummaryList` prints it, validated on load
   (a ConfigError names the file, the group, the entry and what is wrong);
 - `NoModelPackages`: no registry at all (an offline plan without a snapshot): no approved package.
+
+A group in another account (the shared-services registry a workload account's serving stack deploys
+from, `mlplat.platform.accounts`) is named by its ARN (`model_package_group_arn`): ListModelPackages
+takes it as `ModelPackageGroupName`, and a snapshot keys that group by the same ARN, so the plan shows
+the package of the account it lives in.
 
 The offline runner installs its source for the run with `model_package_source(...)` (a context
 variable, reset when the run ends); without one, MLPlatform asks SageMaker.
@@ -22,10 +29,11 @@ import contextlib
 import contextvars
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Protocol
+from typing import Any, Iterator, Mapping, Optional, Protocol, Sequence
 
 from mlplat.core import aws_models
 from mlplat.core.errors import ConfigError, PlatformError, Problem
@@ -36,6 +44,7 @@ __all__ = [
     "COMPLETED",
     "current_model_package_source",
     "latest_approved",
+    "model_package_group_arn",
     "model_package_source",
     "ModelPackageSource",
     "ModelPackageSummary",
@@ -78,8 +87,24 @@ class PackageListing:
 
 class ModelPackageSource(Protocol):
     def list_approved(self, group_name: str) -> PackageListing:
-        """The group's model packages whose ModelApprovalStatus is Approved (others may be included)."""
+        """The group's model packages whose ModelApprovalStatus is Approved (others may be included);
+        `group_name` is the group's name, or its ARN for a group in another account."""
         ...
+
+
+_GROUP_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+                        r"model-package-group/(?P<name>[A-Za-z0-9][A-Za-z0-9-]{0,62})$")
+
+
+def model_package_group_arn(*, region: str, account: str, group_name: str, partition: str = "aws") -> str:
+    """The ARN of a model package group, as SageMaker builds it (a group in another account is asked by it)."""
+    return f"arn:{partition}:sagemaker:{region}:{account}:model-package-group/{group_name}"
+
+
+def _group_parts(group: str) -> tuple[Optional[str], str]:
+    """(the account of a group ARN or None for a bare name, the group's name)."""
+    match = _GROUP_ARN.match(group)
+    return (match.group("account"), match.group("name")) if match else (None, group)
 
 
 @dataclass(frozen=True)
@@ -150,11 +175,14 @@ def current_model_package_source() -> Optional[ModelPackageSource]:
 
 class Boto3ModelPackages:
     """ListModelPackages through boto3: the stack's region, the standard credential chain (environment,
-    profile, SSO, instance or OIDC role), or an explicit client (tests)."""
+    profile, SSO, instance or OIDC role), then each role of `assume_roles` in order (the provider's
+    `aws:assumeRoles` entries: `roleArn`, optional `sessionName`, `externalId`), or an explicit client (tests)."""
 
-    def __init__(self, region: Optional[str], *, profile: Optional[str] = None, client: Any = None) -> None:
+    def __init__(self, region: Optional[str], *, profile: Optional[str] = None, client: Any = None,
+                 assume_roles: Sequence[Mapping[str, Any]] = ()) -> None:
         self.region = region
         self.profile = profile
+        self.assume_roles = tuple(assume_roles)
         self._client = client
 
     def _sagemaker(self) -> Any:
@@ -162,6 +190,12 @@ class Boto3ModelPackages:
             import boto3  # only a real preview/up needs it
 
             session = boto3.session.Session(region_name=self.region, profile_name=self.profile)
+            for role in self.assume_roles:  # chained, as the provider chains them
+                credentials = session.client("sts").assume_role(**_assume_role_request(role))["Credentials"]
+                session = boto3.session.Session(
+                    region_name=self.region, aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
+                )
             self._client = session.client("sagemaker")
         return self._client
 
@@ -169,8 +203,13 @@ class Boto3ModelPackages:
         from botocore.exceptions import BotoCoreError, ClientError
 
         source = f"SageMaker ListModelPackages in {self.region or 'the default region'}"
+        if self.assume_roles:
+            source += f" as {self.assume_roles[-1].get('roleArn')}"
         packages: list[ModelPackageSummary] = []
         try:
+            # botocore's model: ListModelPackages' ModelPackageGroupName is an `ArnOrName` (pattern
+            # `(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)`,
+            # max 170): a group of another account is asked by its ARN, under that account's group policy.
             paginator = self._sagemaker().get_paginator("list_model_packages")
             pages = paginator.paginate(
                 ModelPackageGroupName=group_name, ModelApprovalStatus=APPROVED, SortBy="CreationTime",
@@ -185,7 +224,7 @@ class Boto3ModelPackages:
             raise PlatformError(
                 f"model_package latest-approved: ListModelPackages on group {group_name} ({source}) failed: "
                 f"{error.get('Code', 'error')}: {error.get('Message', exc)} (the credentials running the preview need "
-                f"sagemaker:ListModelPackages on the group's packages)"
+                f"sagemaker:ListModelPackages on the group's packages{_cross_account_hint(group_name)})"
             ) from None
         except BotoCoreError as exc:
             raise PlatformError(
@@ -196,6 +235,21 @@ class Boto3ModelPackages:
             return PackageListing(group_name, (), source, absent="the group has no Approved package, or does not "
                                   "exist yet")
         return PackageListing(group_name, tuple(packages), source)
+
+
+def _assume_role_request(role: Mapping[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {"RoleArn": role["roleArn"], "RoleSessionName": role.get("sessionName") or "mlplat-latest-approved"}
+    if role.get("externalId"):
+        request["ExternalId"] = role["externalId"]
+    return request
+
+
+def _cross_account_hint(group: str) -> str:
+    account, _ = _group_parts(group)
+    if account is None:
+        return ""
+    return (f"; the group is in account {account}: its model package group policy must grant the stack's account "
+            "(the account map's consumers)")
 
 
 def _group_missing(error: Mapping[str, Any]) -> bool:
@@ -235,7 +289,7 @@ _CLI = "as `aws sagemaker list-model-packages --query ModelPackageSummaryList` p
 
 @dataclass(frozen=True)
 class SnapshotModelPackages:
-    """A registry snapshot: `{group name: ModelPackageSummaryList}` (see the module docs)."""
+    """A registry snapshot: `{group name or ARN: ModelPackageSummaryList}` (see the module docs)."""
 
     groups: Mapping[str, tuple[ModelPackageSummary, ...]]
     label: str
@@ -271,7 +325,10 @@ class SnapshotModelPackages:
     def list_approved(self, group_name: str) -> PackageListing:
         source = f"registry snapshot {self.label}"
         if group_name not in self.groups:
-            return PackageListing(group_name, (), source, absent="the snapshot has no entry for this group")
+            account, name = _group_parts(group_name)
+            hint = (f" (it has one for the name {name}: a group of account {account} is keyed by its ARN, the "
+                    "account the registry lives in)") if account is not None and name in self.groups else ""
+            return PackageListing(group_name, (), source, absent=f"the snapshot has no entry for this group{hint}")
         return PackageListing(group_name, self.groups[group_name], source)
 
 
@@ -312,9 +369,12 @@ def _entry_problems(group: str, where: str, entry: Mapping[str, Any]) -> list[Pr
         if not isinstance(arn, str) or (pattern is not None and not pattern.fullmatch(arn)):
             problems.append(Problem(f"{where}.ModelPackageArn", "is not a model package ARN "
                                     "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)", arn))
-        elif f":model-package/{group.lower()}/" not in arn.lower():
+        elif f":model-package/{_group_parts(group)[1].lower()}/" not in arn.lower():
             problems.append(Problem(f"{where}.ModelPackageArn", f"is not a package of group {group} (the snapshot's "
                                     "key must be the group the list was made for)", arn))
+        elif _group_parts(group)[0] is not None and arn.split(":")[4] != _group_parts(group)[0]:
+            problems.append(Problem(f"{where}.ModelPackageArn", f"is not in account {_group_parts(group)[0]} of the "
+                                    f"group ARN {group} (a group's packages live in its account)", arn))
     if "CreationTime" in entry and _creation_time(entry["CreationTime"]) is None:
         problems.append(Problem(f"{where}.CreationTime", "is not a time with a UTC offset (ISO 8601 as the CLI prints "
                                 "it, e.g. '2026-11-02T09:15:00.123000+00:00', or epoch seconds)", entry["CreationTime"]))
@@ -324,7 +384,7 @@ def _entry_problems(group: str, where: str, entry: Mapping[str, Any]) -> list[Pr
             if entry[member] not in allowed:
                 problems.append(Problem(f"{where}.{member}", f"is not one of {', '.join(allowed)}", entry[member]))
     for member in ("ModelPackageGroupName",):
-        if member in entry and entry[member] != group:
+        if member in entry and entry[member] not in (group, _group_parts(group)[1]):
             problems.append(Problem(f"{where}.{member}", f"is not the snapshot's key {group!r} (each key lists its "
                                     "own group)", entry[member]))
     version = entry.get("ModelPackageVersion")

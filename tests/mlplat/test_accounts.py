@@ -307,3 +307,60 @@ def test_layer_stacks_each_target_their_account_and_agree_on_the_readers(tmp_pat
     assert grants and set(map(tuple, grants.values())) == {(root(PROD),)}
     assert _cross_account_principals(foundation) == {}
     assert {t.account for t in resource_accounts(services).values()} == {SHARED}
+
+
+# --- deploying from the shared-services registry into the workload account ---------------------------
+
+LAYERS = ("prod-foundation", "prod-ml-services", "prod-training", "prod-serving-growth")
+SHARED_GROUP = f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package-group/mlplat-prod-churn"
+
+
+def shared_registry_snapshot(directory: Path) -> list[str]:
+    """stacks/registry.prod.json as the shared-services account lists the group: keyed by the group's ARN, its
+    packages in that account. Returns the package ARNs."""
+    path = directory / "stacks" / "registry.prod.json"
+    entries = json.loads(path.read_text())["mlplat-prod-churn"]
+    for entry in entries:
+        entry["ModelPackageArn"] = entry["ModelPackageArn"].replace(":123456789012:", f":{SHARED}:")
+    path.write_text(json.dumps({SHARED_GROUP: entries}))
+    return [e["ModelPackageArn"] for e in entries]
+
+
+@pytest.fixture(scope="module")
+def shared_layers(tmp_path_factory) -> Path:
+    targets = {stack: PROD for stack in LAYERS} | {"prod-ml-services": SHARED}
+    return write_project(tmp_path_factory.mktemp("shared-layers"),
+                         {**MAP, "shared_services_stacks": ["prod-ml-services"]}, targets)
+
+
+@pytest.fixture(scope="module")
+def shared_serving(shared_layers):
+    from mlplat.tooling.multistack import plan_layer
+
+    shared_registry_snapshot(shared_layers)
+    plans: dict = {}
+    serving = plan_layer(shared_layers, "prod-serving-growth", plans=plans)
+    return serving, plans
+
+
+def test_the_serving_layer_deploys_the_shared_accounts_latest_approved_package(shared_serving):
+    serving, plans = shared_serving
+    assert plan_account(serving) == PROD and plan_account(plans["prod-ml-services"]) == SHARED
+    model = serving.named("churn-model", "aws:sagemaker/model:Model")
+    # version 4: the newest Approved and Completed package of the snapshot (5 is Rejected, 6 pending).
+    assert model.inputs["primaryContainer"]["modelPackageName"] == (
+        f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package/mlplat-prod-churn/4")
+    assert {t.account for t in resource_accounts(serving).values()} == {PROD}
+    lines = [d.message for d in serving.diagnostics if "latest-approved" in d.message]
+    assert lines and f"group {SHARED_GROUP}, from registry snapshot" in lines[0]
+
+
+def test_a_snapshot_keyed_by_the_group_name_has_no_package_for_the_shared_group(tmp_path):
+    from mlplat.tooling.multistack import plan_layer
+
+    targets = {stack: PROD for stack in LAYERS} | {"prod-ml-services": SHARED}
+    directory = write_project(tmp_path, {**MAP, "shared_services_stacks": ["prod-ml-services"]}, targets)
+    serving = plan_layer(directory, "prod-serving-growth")
+    assert not serving.of_type("aws:sagemaker/model:Model")  # the endpoint waits
+    [line] = [d.message for d in serving.diagnostics if "latest-approved" in d.message]
+    assert f"group {SHARED_GROUP}" in line and "keyed by its ARN" in line
