@@ -364,3 +364,47 @@ def test_a_snapshot_keyed_by_the_group_name_has_no_package_for_the_shared_group(
     assert not serving.of_type("aws:sagemaker/model:Model")  # the endpoint waits
     [line] = [d.message for d in serving.diagnostics if "latest-approved" in d.message]
     assert f"group {SHARED_GROUP}" in line and "keyed by its ARN" in line
+
+
+# --- a layer planned with recorded outputs for one reference and an offline plan for the other -------------
+
+
+def _recorded_ml_services(shared_layers: Path) -> dict:
+    """prod-ml-services' outputs as `pulumi stack output --json` prints them after a deploy into the shared-services
+    account: its tracking server URL a secret output (shown `[secret]`)."""
+    from mlplat.tooling.multistack import outputs_of, plan_layer, render_stack_outputs
+
+    recorded = json.loads(render_stack_outputs(outputs_of(plan_layer(shared_layers, "prod-ml-services"))))
+    recorded["tracking_server_url"] = "[secret]"
+    return recorded
+
+
+def test_stack_references_and_stack_outputs_together_on_a_layer(shared_layers, shared_serving, tmp_path, capsys):
+    recorded = _recorded_ml_services(shared_layers)
+    assert recorded["families"]["churn"]["group_arn"] == SHARED_GROUP
+    outputs = tmp_path / "prod-ml-services.json"
+    outputs.write_text(json.dumps(recorded))
+    # --stack-references holds an older recording of the same stack (its group still in prod's account) and an
+    # unrelated stack's outputs; --stack-outputs NAME=FILE answers NAME over it; prod-foundation is planned offline.
+    stale = json.loads(json.dumps(recorded))
+    stale["families"]["churn"]["group_arn"] = SHARED_GROUP.replace(SHARED, PROD)
+    references = tmp_path / "references.yaml"
+    references.write_text(yaml.safe_dump({"prod-ml-services": stale, "org/network/prod": {"vpc_id": "vpc-0abc"}}))
+    arguments = ["plan", "--stack", "prod-serving-growth", "--cwd", str(shared_layers), "--no-policies",
+                 "--stack-references", str(references), "--format", "json"]
+    assert main([*arguments, "--stack-outputs", f"prod-ml-services={outputs}"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["contractErrors"] == []
+    by_name = {s["newState"].get("urn", s.get("urn", "")).rsplit("::", 1)[-1]: s["newState"] for s in document["steps"]}
+    ml_services, foundation = by_name["prod-ml-services"], by_name["prod-foundation"]
+    assert ml_services["outputs"]["secretOutputNames"] == ["tracking_server_url"]
+    assert foundation["outputs"]["secretOutputNames"] == []
+    _, plans = shared_serving
+    assert foundation["outputs"]["outputs"]["vpc_id"] == plans["prod-foundation"].outputs["vpc_id"]  # planned offline
+    model = by_name["churn-model"]
+    assert model["inputs"]["primaryContainer"]["modelPackageName"].startswith(f"arn:aws:sagemaker:us-east-1:{SHARED}:")
+    assert "[secret]" not in json.dumps(model)
+    # The stale recording alone: the group it names is not the shared account's group this stack derives.
+    assert main(arguments) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err
+    assert "prod-ml-services.families.churn.group_arn" in err and SHARED_GROUP in err and "Traceback" not in err
