@@ -79,6 +79,7 @@ __all__ = [
     "execution_trust_policy",
     "failure_event_pattern",
     "FAILURE_TARGET_ID",
+    "model_data_prefix",
     "PARAMETERS",
     "pipeline_definition",
     "PipelineInfrastructure",
@@ -491,6 +492,11 @@ def _processing_arguments(spec: TrainingPipelineSpec, infra: PipelineInfrastruct
     }
 
 
+def model_data_prefix(family: str) -> str:
+    """Where the family's pipeline writes the model data it registers, in the models bucket (a deploy reads it)."""
+    return f"{family}/pipeline/models/"
+
+
 def pipeline_definition(spec: TrainingPipelineSpec, infra: PipelineInfrastructure) -> PipelineDefinition:
     """The pipeline's definition: parameters and the six steps (pure; see the module docstring)."""
     family = infra.family
@@ -521,7 +527,8 @@ def pipeline_definition(spec: TrainingPipelineSpec, infra: PipelineInfrastructur
             }}}
             for split in ("train", "validation")
         ],
-        "OutputDataConfig": {"S3OutputPath": f"{models}/models/", "KmsKeyId": infra.models_key_arn},
+        "OutputDataConfig": {"S3OutputPath": f"s3://{infra.models_bucket}/{model_data_prefix(family)}",
+                             "KmsKeyId": infra.models_key_arn},
         "ResourceConfig": {"InstanceType": parameter(TRAINING_TYPE), "InstanceCount": parameter(TRAINING_COUNT),
                            "VolumeSizeInGB": spec.volume_size_gb, "VolumeKmsKeyId": infra.models_key_arn},
         "VpcConfig": _network(infra),

@@ -48,7 +48,12 @@ from mlplat.components.training_args import (
     deterministic_cluster_name,
 )
 from mlplat.components.training_cluster import TrainingCluster, subnet_discovery_tags
-from mlplat.components.training_pipeline import TrainingPipeline, TrainingPipelineArgs, TrainingPipelineSpec
+from mlplat.components.training_pipeline import (
+    TrainingPipeline,
+    TrainingPipelineArgs,
+    TrainingPipelineSpec,
+    model_data_prefix,
+)
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
@@ -65,6 +70,7 @@ from .model_packages import (
     current_model_package_source,
     latest_approved,
     model_package_group_arn,
+    provider_assume_roles,
 )
 
 __all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "served_families"]
@@ -325,6 +331,9 @@ class MLPlatform(pulumi.ComponentResource):
         raw = endpoint.image is not None or endpoint.model_data_url is not None
         if family is not None and not raw and "model_package" in settings:
             settings["image_repository"] = family.repository(SERVING_REPOSITORY)
+        if family is not None and not raw and endpoint.model_artifacts_prefix is None:
+            # The family's packages carry the model data its pipeline wrote: the role reads there (not `<endpoint>/`).
+            settings["model_artifacts_prefix"] = model_data_prefix(endpoint.model_family or "")
         return settings
 
     def _group_arn(self, group_name: str) -> str:
@@ -339,10 +348,9 @@ class MLPlatform(pulumi.ComponentResource):
     def _package_source(self) -> ModelPackageSource:
         if self._model_packages is None:
             aws_config = pulumi.Config("aws")
-            roles = aws_config.get_object("assumeRoles") or []
             self._model_packages = current_model_package_source() or Boto3ModelPackages(
                 self.config.region or aws_config.get("region"), profile=aws_config.get("profile"),
-                assume_roles=[r for r in roles if isinstance(r, dict) and r.get("roleArn")],
+                assume_roles=provider_assume_roles(aws_config.get_object("assumeRoles")),
             )
         return self._model_packages
 

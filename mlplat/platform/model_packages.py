@@ -50,6 +50,7 @@ __all__ = [
     "ModelPackageSummary",
     "NoModelPackages",
     "PackageListing",
+    "provider_assume_roles",
     "Resolution",
     "SnapshotModelPackages",
 ]
@@ -179,10 +180,11 @@ class Boto3ModelPackages:
     `aws:assumeRoles` entries: `roleArn`, optional `sessionName`, `externalId`), or an explicit client (tests)."""
 
     def __init__(self, region: Optional[str], *, profile: Optional[str] = None, client: Any = None,
-                 assume_roles: Sequence[Mapping[str, Any]] = ()) -> None:
+                 assume_roles: Sequence[Mapping[str, Any]] = (), endpoint_url: Optional[str] = None) -> None:
         self.region = region
         self.profile = profile
         self.assume_roles = tuple(assume_roles)
+        self.endpoint_url = endpoint_url
         self._client = client
 
     def _sagemaker(self) -> Any:
@@ -191,12 +193,13 @@ class Boto3ModelPackages:
 
             session = boto3.session.Session(region_name=self.region, profile_name=self.profile)
             for role in self.assume_roles:  # chained, as the provider chains them
-                credentials = session.client("sts").assume_role(**_assume_role_request(role))["Credentials"]
+                sts = session.client("sts", endpoint_url=self.endpoint_url)
+                credentials = sts.assume_role(**_assume_role_request(role))["Credentials"]
                 session = boto3.session.Session(
                     region_name=self.region, aws_access_key_id=credentials["AccessKeyId"],
                     aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
                 )
-            self._client = session.client("sagemaker")
+            self._client = session.client("sagemaker", endpoint_url=self.endpoint_url)
         return self._client
 
     def list_approved(self, group_name: str) -> PackageListing:
@@ -235,6 +238,16 @@ class Boto3ModelPackages:
             return PackageListing(group_name, (), source, absent="the group has no Approved package, or does not "
                                   "exist yet")
         return PackageListing(group_name, tuple(packages), source)
+
+
+def provider_assume_roles(value: Any) -> list[dict[str, Any]]:
+    """The entries of a stack's `aws:assumeRoles` (data or JSON text) that name a role, in order."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [dict(r) for r in value if isinstance(r, Mapping) and r.get("roleArn")] if isinstance(value, list) else []
 
 
 def _assume_role_request(role: Mapping[str, Any]) -> dict[str, Any]:

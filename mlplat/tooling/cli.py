@@ -58,7 +58,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mlplat.core.errors import ConfigError, PlatformError, Problem
 from mlplat.core.vocabulary import DEFAULT_KUBERNETES_VERSION, ENVIRONMENT_TAG, ENVIRONMENTS, environment_of_stack
-from mlplat.platform.model_packages import Boto3ModelPackages
+from mlplat.platform.model_packages import Boto3ModelPackages, provider_assume_roles
 from mlplat.policies.pack_folder import (
     DEFAULT_PACK_FOLDER,
     DEFAULT_VIRTUALENV,
@@ -410,6 +410,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _preflight(args: argparse.Namespace) -> int:
     from . import preflight
+    from .multistack import plan_layer
 
     try:
         config = load_stack_config(load_project(Path(args.cwd)), args.stack)
@@ -420,9 +421,15 @@ def _preflight(args: argparse.Namespace) -> int:
     if clients is None:
         return EXIT_CONFIG_ERROR
     try:
-        # The endpoints deploy what the registry holds now, as `pulumi up` will see it (not a committed snapshot).
-        live = None if args.registry else Boto3ModelPackages(clients.region, client=clients.client("sagemaker"))
-        plan = run_stack(Path(args.cwd), args.stack, registry=args.registry, model_packages=live)
+        # The endpoints deploy what the registry holds now, as `pulumi up` will see it (not a committed snapshot),
+        # asked as `pulumi up` asks: through the stack's aws:assumeRoles (a shared registry grants that account).
+        roles = provider_assume_roles(config.values.get("aws:assumeRoles"))
+        live = None if args.registry else (
+            Boto3ModelPackages(clients.region, assume_roles=roles, endpoint_url=clients.endpoint_url) if roles
+            else Boto3ModelPackages(clients.region, client=clients.client("sagemaker")))
+        # A layer stack's references are answered from the offline plans of the layers below: what it runs (and so
+        # the quotas it needs) comes from its own config.
+        plan = plan_layer(Path(args.cwd), args.stack, registry=args.registry, model_packages=live)
     except PlatformError as exc:
         print(f"mlplat preflight: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR

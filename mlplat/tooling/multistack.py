@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL
 from mlplat.platform.layers import layer_dependencies, layer_kind, layer_stack_name
+from mlplat.platform.model_packages import ModelPackageSource
 
 from .environment_cost import EnvironmentCost, LayerCost, environment_cost, layer_cost
 from .offline import run_stack
@@ -169,11 +170,12 @@ def dependency_levels(layers: Sequence[LayerStack]) -> list[list[LayerStack]]:
 def plan_layer(program_dir: str | Path, stack: str, *, given: Optional[Mapping[str, Mapping[str, Any]]] = None,
                preview: bool = False, registry: Optional[str] = None,
                plans: Optional[dict[str, Plan]] = None,
-               invoke_results: Optional[Mapping[str, Any]] = None) -> Plan:
+               invoke_results: Optional[Mapping[str, Any]] = None,
+               model_packages: Optional[ModelPackageSource] = None) -> Plan:
     """Plan `stack` offline, its stack references answered from `given` (by referenced name or stack
     name) or else from the offline plans of the referenced layers (planned first, recorded in `plans`).
     References the program makes outside its layer config (a single stack's own) are answered from
-    `given` alone."""
+    `given` alone. `model_packages` answers `latest-approved` for `stack` itself (e.g. the live registry)."""
     project = load_project(program_dir)
     given = dict(given or {})
     plans = plans if plans is not None else {}
@@ -195,7 +197,7 @@ def plan_layer(program_dir: str | Path, stack: str, *, given: Optional[Mapping[s
     for name, answer in given.items():
         references.setdefault(name, answer)
     return run_stack(program_dir, stack, preview=preview, registry=registry, stack_references=references,
-                     invoke_results=invoke_results)
+                     invoke_results=invoke_results, model_packages=model_packages)
 
 
 # --- a whole environment ------------------------------------------------------------------------------

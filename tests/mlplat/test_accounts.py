@@ -408,3 +408,32 @@ def test_stack_references_and_stack_outputs_together_on_a_layer(shared_layers, s
     assert main(arguments) == EXIT_CONFIG_ERROR
     err = capsys.readouterr().err
     assert "prod-ml-services.families.churn.group_arn" in err and SHARED_GROUP in err and "Traceback" not in err
+
+
+def test_the_serving_role_reads_the_package_where_its_pipeline_wrote_it_and_pulls_from_the_shared_repository(
+        shared_serving):
+    serving, plans = shared_serving
+    foundation, services = plans["prod-foundation"], plans["prod-ml-services"]
+    policy = _policy(serving.named("churn-execution-policy", "aws:iam/rolePolicy:RolePolicy"))
+    [read] = _statements(policy, "ReadModelArtifacts")
+    [decrypt] = _statements(policy, "DecryptModelArtifacts")
+    [pull] = _statements(policy, "PullInferenceImage")
+    models_bucket = foundation.named("platform-artifacts-models", "aws:s3/bucket:Bucket").outputs["arn"]
+    models_key = foundation.named("platform-encryption-models-key", "aws:kms/key:Key").outputs["arn"]
+    # The shared-services pipeline writes its model data into the environment's models bucket (the foundation, in
+    # the workload account) under <family>/pipeline/models/: the package's ModelDataUrl. Same account as the role.
+    pipeline = json.loads(services.named("platform-churn-pipeline-pipeline", "aws:sagemaker/pipeline:Pipeline")
+                          .inputs["pipelineDefinition"])
+    [train] = [s for s in pipeline["Steps"] if s["Type"] == "Training"]
+    output = train["Arguments"]["OutputDataConfig"]
+    bucket_name = foundation.named("platform-artifacts-models", "aws:s3/bucket:Bucket").outputs["bucket"]
+    assert output["S3OutputPath"] == f"s3://{bucket_name}/churn/pipeline/models/" and output["KmsKeyId"] == models_key
+    assert read["Action"] == "s3:GetObject" and read["Resource"] == f"{models_bucket}/churn/pipeline/models/*"
+    assert models_bucket.split(":")[4] in ("", PROD) and models_key.split(":")[4] == PROD
+    assert decrypt["Resource"] == models_key and decrypt["Action"] == "kms:Decrypt"
+    repository = f"arn:aws:ecr:us-east-1:{SHARED}:repository/mlplat-prod-churn-serving"
+    assert pull["Resource"] == repository and pull["Action"] == ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    # The shared account's repository lets exactly the workload account pull.
+    [pull_grant] = _statements(_policy(services.named("platform-registry-churn-serving-policy",
+                                                      "aws:ecr/repositoryPolicy:RepositoryPolicy")), "ConsumerAccountsPull")
+    assert pull_grant["Principal"] == {"AWS": [root(PROD)]}
