@@ -32,7 +32,10 @@ What each event deploys:
                        the serving layers); a registry snapshot changes nothing deployed; any other file (the
                        program, the policy pack, the project) changes every stack;
   repository_dispatch  the payload's environment only, and there the stacks that serve models (the `<env>`
-                       stack and the serving layers): `latest-approved` reads that environment's registry;
+                       stack and the serving layers): `latest-approved` reads that environment's registry
+                       (with an account map whose shared_services_stacks list `<env>-ml-services`, the group
+                       in the shared-services account, by ARN; the serving layers deploy into the workload
+                       account through their aws:assumeRoles);
   workflow_dispatch    the requested environment, or one stack of it.
 A value that fails validation stops the run with an error naming the field and what is allowed; untrusted
 values are shown quoted and shortened, never as a line of their own (no workflow-command injection).
