@@ -168,3 +168,33 @@ def test_a_snapshot_package_outside_the_groups_account_is_a_config_error():
     text = str(error.value)
     assert f"{SHARED_GROUP}.0.ModelPackageArn" in text and f"is not in account {SHARED}" in text
     assert json.dumps(entry(PROD)["ModelPackageArn"]).strip('"') in text
+
+
+def test_preflight_of_a_serving_layer_asks_the_shared_group_with_the_stacks_role(moto_url, capsys):
+    """`mlplat preflight` (run before every `pulumi up` of the deploy workflow) plans the layer with its references
+    and asks the live registry as `pulumi up` does: the stack's deploy role, the shared group by ARN."""
+    from pathlib import Path
+
+    from mlplat.tooling.cli import main
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "multi-account"
+    assumed, listed = [], []
+    original = boto3.session.Session.client
+
+    def recording(session, service, *args, **kwargs):
+        client = original(session, service, *args, **kwargs)
+        if service == "sts":
+            client.meta.events.register("provide-client-params.sts.AssumeRole",
+                                        lambda params, **_: assumed.append(params["RoleArn"]))
+        if service == "sagemaker":
+            client.meta.events.register("provide-client-params.sagemaker.ListModelPackages",
+                                        lambda params, **_: listed.append(params["ModelPackageGroupName"]))
+        return client
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boto3.session.Session, "client", recording)
+        code = main(["preflight", "--stack", "prod-serving-growth", "--cwd", str(example)])
+    captured = capsys.readouterr()
+    assert code in (0, 1), captured.err  # quotas aside: no configuration error, no traceback
+    assert "Traceback" not in captured.err
+    assert assumed == [role(PROD)] and listed == [SHARED_GROUP]
