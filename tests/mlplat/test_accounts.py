@@ -437,3 +437,20 @@ def test_the_serving_role_reads_the_package_where_its_pipeline_wrote_it_and_pull
     [pull_grant] = _statements(_policy(services.named("platform-registry-churn-serving-policy",
                                                       "aws:ecr/repositoryPolicy:RepositoryPolicy")), "ConsumerAccountsPull")
     assert pull_grant["Principal"] == {"AWS": [root(PROD)]}
+
+
+def test_the_approval_rule_its_targets_and_dead_letters_are_in_shared_services_and_name_the_environment(
+        shared_serving):
+    _, plans = shared_serving
+    services = plans["prod-ml-services"]
+    accounts = resource_accounts(services)
+    types = ("aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+             "aws:cloudwatch/eventApiDestination:EventApiDestination", "aws:cloudwatch/eventConnection:EventConnection",
+             "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy")
+    declared = [r for r in services.custom_resources if r.type in types]
+    assert {r.type for r in declared} == set(types)
+    assert {accounts[r.urn].account for r in declared} == {SHARED}
+    deploy = services.named("platform-registry-churn-approved-deploy", "aws:cloudwatch/eventTarget:EventTarget")
+    assert deploy.inputs["deadLetterConfig"]["arn"].split(":")[4] == SHARED
+    # The dispatch names prod: the deploy workflow then deploys prod's serving layers (prod's workload account).
+    assert '"environment":"prod"' in deploy.inputs["inputTransformer"]["inputTemplate"].replace(" ", "")
