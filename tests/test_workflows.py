@@ -247,7 +247,7 @@ def test_environments_deploy_in_the_vocabularys_order():
         earlier = {job for e in ENVIRONMENTS[:position] for job in LEVEL_JOBS[e]}
         for level, job_id in zip(LEVELS, LEVEL_JOBS[environment]):
             job = DEPLOY["jobs"][job_id]
-            assert job["uses"] == "./.github/workflows/pulumi-up.yml"
+            assert job["uses"] == "$/.github/workflows/pulumi-up.yml"
             assert job["with"]["environment"] == environment
             assert job["with"]["stacks"] == f"${{{{ needs.stacks.outputs.{environment}_{level} }}}}"
             # Each level waits for the levels below and every job of the earlier environments, directly: a skipped
@@ -386,7 +386,7 @@ def test_no_matrix_names_a_stack():
 def test_the_up_jobs_run_the_same_steps():
     callers = [job for job_id, job in DEPLOY["jobs"].items() if job_id.startswith("up-")]
     assert len(callers) == len(ENVIRONMENTS) * len(LEVELS)
-    assert all(job["uses"] == "./.github/workflows/pulumi-up.yml" for job in callers)
+    assert all(job["uses"] == "$/.github/workflows/pulumi-up.yml" for job in callers)
     assert all(set(job["secrets"]) == set(triggers(UP)["workflow_call"]["secrets"]) for job in callers)
 
 
@@ -397,7 +397,7 @@ def test_oidc_tokens_only_where_aws_credentials_are_configured():
         for job_id, job in workflow["jobs"].items():
             assumes = any(s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
                           for s in job.get("steps", []))
-            if job.get("uses") == "./.github/workflows/pulumi-up.yml":
+            if job.get("uses") == "$/.github/workflows/pulumi-up.yml":
                 assumes = up_assumes  # a called workflow gets no more than its caller grants
             assert (job.get("permissions", {}).get("id-token") == "write") == assumes, job_id
     for job_id, step in steps_of(UP):
@@ -454,7 +454,7 @@ def test_forks_get_the_offline_plan_only():
 def test_actions_are_pinned_to_commits():
     for path in WORKFLOWS.glob("*.yml"):
         for line in path.read_text().splitlines():
-            if (match := re.search(r"uses:\s*(\S+)(.*)", line)) and not match.group(1).startswith("./.github/workflows/"):
+            if (match := re.search(r"uses:\s*(\S+)(.*)", line)) and not match.group(1).startswith("$/"):
                 ref, comment = match.groups()
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), (path.name, ref)
                 assert re.fullmatch(r"\s+# v\d+(\.\d+)*", comment), (path.name, line)
