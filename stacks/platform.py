@@ -46,6 +46,9 @@ def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Op
         return None, None
     readers = registry_readers(accounts, stack=stack, environment=config.environment,
                                explicit=config.model_registry.consumer_accounts, source=source)
+    for warning in accounts.layout_warnings(stack, config.environment, layer=config.layer,
+                                            pipelines=bool(config.pipelines)):
+        pulumi.log.warn(warning)
     return readers, accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")
                                               and config.layer != "all")
 

@@ -34,6 +34,8 @@ accounts = load_account_map({
     "aws:assumeRoles": aws.get_object("assumeRoles"),
 }, stack=stack, environment=config.environment, source=source)
 assert accounts is not None, "Pulumi.yaml declares ml-platform:accounts"
+for warning in accounts.layout_warnings(stack, config.environment, layer=config.layer, pipelines=bool(config.pipelines)):
+    pulumi.log.warn(warning)
 
 tags = config.tags
 register_stack_tags(platform_tags(owner=tags.owner, cost_center=tags.cost_center, project=tags.project,

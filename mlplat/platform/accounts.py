@@ -147,6 +147,20 @@ class AccountMap(StrictModel):
         registry = self.account_of(f"{environment}-{ml_services_layer}", environment)
         return registry if registry != self.account_of(stack, environment) else None
 
+    def layout_warnings(self, stack: str, environment: str, *, layer: str, pipelines: bool) -> list[str]:
+        """What the map's layout leaves without grants, for the stack's plan to say: an ml-services layer in the
+        shared-services account whose foundation (network, buckets, keys) is in the workload account cannot run
+        its training pipelines there (their jobs need the foundation's subnets, buckets and keys)."""
+        if layer != "ml-services" or not pipelines or not self.in_shared_services(stack):
+            return []
+        foundation = f"{environment}-foundation"
+        if self.in_shared_services(foundation):
+            return []
+        return [f"stack {stack} deploys into the shared-services account {self.shared_services} but its foundation "
+                f"{foundation} into the {environment} workload account {self.account_of(foundation, environment)}: "
+                "its training pipelines' jobs would run in the foundation's subnets and write to its buckets with its "
+                "keys, which grant the shared-services account nothing (README, Accounts: limits of this layout)"]
+
     def grant_problems(self, path: str, accounts: tuple[str, ...] | list[str]) -> list[Problem]:
         """One problem per account a cross-account grant names that the map does not."""
         known = self.accounts

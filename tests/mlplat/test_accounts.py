@@ -422,6 +422,9 @@ def test_the_serving_role_reads_the_package_where_its_pipeline_wrote_it_and_pull
     models_key = foundation.named("platform-encryption-models-key", "aws:kms/key:Key").outputs["arn"]
     # The shared-services pipeline writes its model data into the environment's models bucket (the foundation, in
     # the workload account) under <family>/pipeline/models/: the package's ModelDataUrl. Same account as the role.
+    # (Such a pipeline cannot run from shared services: the plan says so; README, Accounts, limits.)
+    [warning] = [d.message for d in services.diagnostics if "shared-services account" in d.message]
+    assert "prod-ml-services" in warning and f"workload account {PROD}" in warning and "pipelines" in warning
     pipeline = json.loads(services.named("platform-churn-pipeline-pipeline", "aws:sagemaker/pipeline:Pipeline")
                           .inputs["pipelineDefinition"])
     [train] = [s for s in pipeline["Steps"] if s["Type"] == "Training"]
@@ -454,3 +457,13 @@ def test_the_approval_rule_its_targets_and_dead_letters_are_in_shared_services_a
     assert deploy.inputs["deadLetterConfig"]["arn"].split(":")[4] == SHARED
     # The dispatch names prod: the deploy workflow then deploys prod's serving layers (prod's workload account).
     assert '"environment":"prod"' in deploy.inputs["inputTransformer"]["inputTemplate"].replace(" ", "")
+
+
+def test_pipelines_in_shared_services_over_a_workload_foundation_are_warned_about():
+    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services"]})
+    [warning] = accounts.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=True)
+    assert "prod-foundation" in warning and PROD in warning and SHARED in warning
+    assert accounts.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=False) == []
+    assert accounts.layout_warnings("prod-serving-growth", "prod", layer="serving-growth", pipelines=True) == []
+    both = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-foundation", "prod-ml-services"]})
+    assert both.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=True) == []

@@ -36,6 +36,7 @@ def test_the_example_keeps_its_account_map_in_its_own_project_file():
 
 def test_every_layer_plans_without_contract_errors_or_mandatory_violations(planned):
     for stack, document in planned.items():
+        assert not [d for d in document["diagnostics"] if "grant the shared-services account nothing" in d["message"]]
         assert document["contractErrors"] == [], stack
         assert [v for v in document["policyViolations"] if v["enforcementLevel"] == "mandatory"] == [], stack
 
