@@ -30,9 +30,10 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/mlplat schema --out schemas
 
-## policy-config: regenerate policies/config/<env>.json (levels, waivers, settings of the pack folder policies/)
+## policy-config: regenerate policies/config/<env>.json (levels, waivers, settings of the pack folder policies/) and examples/multi-account's
 policy-config: $(STAMP)
 	$(BIN)/mlplat policy-config --policy-pack policies
+	$(BIN)/mlplat policy-config --policy-pack examples/multi-account/policies
 
 ## docs: regenerate docs/GOVERNANCE.md from the rules' metadata and policies/catalogue.yaml
 docs: $(STAMP)
