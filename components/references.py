@@ -31,11 +31,12 @@ from .encryption import Encryption
 from .monitoring import AlarmTopic
 from .network import Network
 from .training_pipeline import TrainingPipeline
+from .training_pipeline_logs import PROCESSING_JOBS_LOG_GROUP, TRAINING_JOBS_LOG_GROUP, SageMakerJobLogs
 
 __all__ = [
     "AlarmTopicReference", "ArtifactStoreReference", "BucketReference", "EncryptionReference", "FamilyReference",
     "KeyReference", "NetworkReference", "PipelineReference", "RegistryReference", "RepositoryReference",
-    "TopicReference", "VpcEndpointReference", "VpcReference",
+    "SageMakerJobLogsReference", "TopicReference", "VpcEndpointReference", "VpcReference",
 ]
 
 
@@ -201,6 +202,17 @@ class PipelineReference(_Reference, TrainingPipeline):
 
     def __init__(self, family: str, arn: pulumi.Output[str]) -> None:
         self._set(_what=f"the {family!r} pipeline reference", arn=arn, family=family)
+
+
+class SageMakerJobLogsReference(_Reference, SageMakerJobLogs):
+    """The account's SageMaker job log groups, declared by another stack (a layered environment's foundation):
+    their names (`training_log_group_name`, `processing_log_group_name`); nothing to depend on here."""
+
+    declared = False
+
+    def __init__(self, name: str) -> None:
+        self._set(_what=f"SageMakerJobLogs reference {name!r}", _name=name,
+                  training_log_group_name=TRAINING_JOBS_LOG_GROUP, processing_log_group_name=PROCESSING_JOBS_LOG_GROUP)
 
 
 @dataclass

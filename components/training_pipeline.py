@@ -383,7 +383,9 @@ class TrainingPipelineArgs(TrainingPipelineSpec, ArgsModel):
         "under `<family>/pipeline/` in `models`, each with its bucket's key."
     )
     network: Network = Field(description="The platform Network: every job runs in its private subnets.")
-    job_logs: SageMakerJobLogs = Field(description="The platform's SageMaker job log groups (declared once per account).")
+    job_logs: SageMakerJobLogs = Field(description="The platform's SageMaker job log groups (declared once per account), "
+                                       "or a `SageMakerJobLogsReference` to another stack's (the pipeline then "
+                                       "depends on nothing for them).")
     alarm_topic: Optional[AlarmTopic] = Field(
         default=None, description="Notified when an execution fails. Omitted: failures notify nobody."
     )
@@ -775,8 +777,9 @@ class TrainingPipeline(pulumi.ComponentResource):
             pipeline_definition=definition,
             role_arn=self.execution_role.arn,
             tags=tags,
-            # SageMaker checks the role when the pipeline is created; the log groups exist before any job.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, args.job_logs]),
+            # SageMaker checks the role when the pipeline is created; the log groups exist before any job (a
+            # reference's groups exist already: their stack deployed first).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *([args.job_logs] if args.job_logs.declared else [])]),
         )
         self.arn = self.pipeline.arn
         if args.schedule_expression is not None:

@@ -4,7 +4,8 @@ SageMaker writes every training job's logs to `/aws/sagemaker/TrainingJobs` and 
 job's to `/aws/sagemaker/ProcessingJobs`: one group each per account and region, whichever
 pipeline, family or monitor started the job. Declaring them (with the logs key and a retention)
 therefore belongs to the platform, once, not to each TrainingPipeline: two declarations of one
-name would fail at `pulumi up`. TrainingPipelineArgs take this component by reference.
+name would fail at `pulumi up`. TrainingPipelineArgs take this component by reference, or a
+`SageMakerJobLogsReference` when another stack (a layered environment's foundation) declares them.
 
     job_logs = SageMakerJobLogs("job-logs", SageMakerJobLogsArgs(key=keys.key("logs"), retention_days=365))
 
@@ -15,7 +16,7 @@ once: `pulumi import aws:cloudwatch/logGroup:LogGroup <child name> /aws/sagemake
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -55,6 +56,8 @@ class SageMakerJobLogs(pulumi.ComponentResource):
     component deletes the groups and their logs.
     """
 
+    # False for a reference to another stack's groups (`mlplat.components.references`): nothing to depend on.
+    declared: ClassVar[bool] = True
     training: aws.cloudwatch.LogGroup
     processing: aws.cloudwatch.LogGroup
 

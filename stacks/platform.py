@@ -70,7 +70,8 @@ def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -
 def build_platform() -> MLPlatform:
     config = load_platform_config()
     if config.layer != "all":
-        upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix)
+        upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix,
+                            ml_services=config.layers.ml_services)
         platform = declare_platform(config, upstream)
         for name, value in contract_exports(platform, upstream).items():
             pulumi.export(name, value)

@@ -38,7 +38,9 @@ __all__ = [
     "BASE_LAYERS",
     "LAYER_ALL",
     "LAYER_NAME",
+    "ML_SERVICES_LAYER",
     "SERVING_LAYER_PREFIX",
+    "layer_kind",
     "layer_of_stack",
 ]
 
@@ -50,8 +52,21 @@ ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
 LAYER_ALL = "all"  # the single stack: every layer in one
 BASE_LAYERS: tuple[str, ...] = ("foundation", "ml-services", "training")
 SERVING_LAYER_PREFIX = "serving"
+ML_SERVICES_LAYER = "ml-services"  # the environment's one ml-services stack (feature store, tracking)
+_TEAM = r"-[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?"
 # `serving` alone: one serving stack for every family; `serving-<team>`: one per team (or set of families).
-LAYER_NAME = re.compile(r"foundation|ml-services|training|serving(?:-[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?)?")
+# `ml-services-<team>`: a team's model families and pipelines, beside the environment's one `ml-services`.
+LAYER_NAME = re.compile(rf"foundation|ml-services(?:{_TEAM})?|training|serving(?:{_TEAM})?")
+
+
+def layer_kind(layer: str) -> str:
+    """`all`, `foundation`, `ml-services` (also for `ml-services-<team>`), `training` or `serving` (for
+    `serving-<team>`)."""
+    if layer == SERVING_LAYER_PREFIX or layer.startswith(f"{SERVING_LAYER_PREFIX}-"):
+        return "serving"
+    if layer.startswith(f"{ML_SERVICES_LAYER}-"):
+        return ML_SERVICES_LAYER
+    return layer
 
 
 def layer_of_stack(stack: str) -> Optional[tuple[str, str]]:

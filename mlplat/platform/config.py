@@ -135,8 +135,8 @@ class PlatformConfig(StrictModel):
     layer: str = Field(
         default="all",
         description="What this stack declares: all (the whole environment in one stack), or one layer of it: "
-        "foundation, ml-services, training or serving-<team>, in a stack named <environment>-<layer> that "
-        "reads the layers below through stack references. Omitted: all.",
+        "foundation, ml-services, ml-services-<team>, training or serving-<team>, in a stack named "
+        "<environment>-<layer> that reads the layers below through stack references. Omitted: all.",
     )
     layers: LayersConfig = Field(default_factory=LayersConfig, description="Settings of layer stacks.")
 

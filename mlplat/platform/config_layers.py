@@ -4,6 +4,10 @@
 (`mlplat.platform.layers`) and its stack file holds that part's sections only (with the
 environment-wide ones: environment, region, tags, deletion_protection); a section of another layer
 is an error naming the layer it belongs to, so each setting lives in exactly one stack file.
+
+A team's ml-services stack (`ml-services-<team>`) holds `model_registry` and `pipelines` only: the
+feature store (one Glue database per environment) and the tracking server (one per environment)
+belong to the environment's one `ml-services` stack, whose names two declarations would collide on.
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ from typing import Any, Mapping, Optional
 from pydantic import Field
 
 from mlplat.core.errors import Problem
-from mlplat.core.models import StrictBool, StrictModel
-from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, SERVING_LAYER_PREFIX
+from mlplat.core.models import StrictBool, StrictInt, StrictModel
+from mlplat.core.validators import check_log_retention
+from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER, layer_kind
 
-__all__ = ["COMMON_SECTIONS", "LayersConfig", "check_layer", "layer_sections", "section_owner"]
+__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_sections", "section_owner"]
+
+LAYER_NAMES_TEXT = ("all, foundation, ml-services, ml-services-<team>, training, serving or serving-<team> "
+                    "(<team>: lowercase letters, digits and '-')")
 
 # Sections every stack file of an environment holds.
 COMMON_SECTIONS = frozenset({"environment", "region", "tags", "deletion_protection", "layer", "layers"})
@@ -30,6 +38,14 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "serving": frozenset({"serving", "monitoring"}),
 }
 _FOUNDATION_MONITORING = frozenset({"subscriptions"})
+# A team's ml-services stack: its families and their pipelines; the rest of ml-services is the environment's.
+_TEAM_ML_SERVICES = frozenset({"model_registry", "pipelines"})
+_ENVIRONMENT_ML_SERVICES = {
+    "feature_store": "one Glue database <prefix>features per environment",
+    "experiment_tracking": "one tracking server <prefix>mlflow per environment",
+}
+# Settings of `layers` the foundation alone declares.
+_FOUNDATION_ONLY = ("training_clusters", "experiments_bucket", "sagemaker_job_logs_retention_days")
 
 
 class LayersConfig(StrictModel):
@@ -55,10 +71,17 @@ class LayersConfig(StrictModel):
         default=False, description="foundation only: declare the experiments bucket of the ml-services layer's "
         "tracking server (experiment_tracking). Omitted: none.",
     )
-
-
-def layer_kind_of(layer: str) -> str:
-    return "serving" if layer.startswith(SERVING_LAYER_PREFIX) else layer  # `serving`, `serving-<team>`
+    sagemaker_job_logs_retention_days: Optional[StrictInt] = Field(
+        default=None, description="foundation only: declare the account's SageMaker job log groups "
+        "(/aws/sagemaker/TrainingJobs, /aws/sagemaker/ProcessingJobs) with this retention (a CloudWatch Logs "
+        "period, e.g. 365): one pair per account, which the pipelines of every ml-services stack write to. "
+        "Required when an ml-services layer declares pipelines. Omitted: the foundation declares none.",
+    )
+    ml_services: str = Field(
+        default=ML_SERVICES_LAYER, description="serving only: the ml-services layer this stack reads its model "
+        "families and pipelines from: ml-services (the environment's) or ml-services-<team> (a team's, "
+        "stack <environment>-ml-services-<team>). Omitted: ml-services.",
+    )
 
 
 def section_owner(section: str, keys: Optional[Mapping[str, Any]] = None) -> str:
@@ -72,7 +95,13 @@ def layer_sections(layer: str) -> frozenset[str]:
     """The sections a stack of `layer` declares resources from (all of them for `all`)."""
     if layer == LAYER_ALL:
         return frozenset().union(*_SECTIONS.values()) | COMMON_SECTIONS
-    return _SECTIONS.get(layer_kind_of(layer), frozenset()) | COMMON_SECTIONS
+    if _team_ml_services(layer):
+        return _TEAM_ML_SERVICES | COMMON_SECTIONS
+    return _SECTIONS.get(layer_kind(layer), frozenset()) | COMMON_SECTIONS
+
+
+def _team_ml_services(layer: str) -> bool:
+    return layer != ML_SERVICES_LAYER and layer_kind(layer) == ML_SERVICES_LAYER
 
 
 def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfig]) -> list[Problem]:
@@ -80,21 +109,25 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
     if not isinstance(layer, str):
         return []  # the type error is reported already
     if layer != LAYER_ALL and not LAYER_NAME.fullmatch(layer):
-        return [Problem("platform.layer", "is not a layer: all, foundation, ml-services, training, serving or serving-<team> "
-                                          "(<team>: lowercase letters, digits and '-')", layer)]
+        return [Problem("platform.layer", f"is not a layer: {LAYER_NAMES_TEXT}", layer)]
     problems: list[Problem] = []
     if layers is not None and layer != "foundation":
-        for field in ("training_clusters", "experiments_bucket"):
-            if getattr(layers, field):
+        for field in _FOUNDATION_ONLY:
+            if getattr(layers, field) not in (None, False, ()):
                 told = "derives it from the stack's own sections" if layer == LAYER_ALL else "does not declare it"
                 problems.append(Problem(f"platform.layers.{field}", f"is a setting of the foundation layer; a {layer} "
                                         f"stack {told}", getattr(layers, field)))
+    if layers is not None:
+        problems += _ml_services_problems(layer, layers)
+    if layers is not None and layer == "foundation" and layers.sagemaker_job_logs_retention_days is not None:
+        problems += check_log_retention("platform.layers.sagemaker_job_logs_retention_days",
+                                        layers.sagemaker_job_logs_retention_days)
     if layer == LAYER_ALL:
         if layers is not None and layers.budget_usd_per_month is not None:
             problems.append(Problem("platform.layers.budget_usd_per_month", "is a layer stack's own budget; a single "
                                     "stack's is budget_usd_per_month", layers.budget_usd_per_month))
         return problems
-    kind = layer_kind_of(layer)
+    kind = layer_kind(layer)
     for section, value in raw.items():
         if section in COMMON_SECTIONS or section not in frozenset().union(*_SECTIONS.values()):
             continue
@@ -108,9 +141,38 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
             continue
         if section == "network" and kind != "foundation" and isinstance(value, Mapping) and set(value) <= {"existing"}:
             continue  # an adopted VPC is restated above the foundation: consumers shape their resources by it
+        if section == "pipelines" and kind == ML_SERVICES_LAYER and isinstance(value, Mapping):
+            for family, pipeline in value.items():
+                if isinstance(pipeline, Mapping) and "log_retention_days" in pipeline:
+                    problems.append(Problem(f"platform.pipelines.{family}.log_retention_days", "is the retention of the "
+                                            "account's SageMaker job log groups, which a layered environment's "
+                                            "foundation declares: set its layers.sagemaker_job_logs_retention_days",
+                                            pipeline["log_retention_days"]))
+        if section in _ENVIRONMENT_ML_SERVICES and _team_ml_services(layer):
+            environment = raw.get("environment", "<environment>")
+            problems.append(Problem(f"platform.{section}", f"belongs to the environment's one ml-services stack's file "
+                                    f"(stacks/Pulumi.{environment}-ml-services.yaml), not to a team's {layer} stack: "
+                                    f"{_ENVIRONMENT_ML_SERVICES[section]}, which a second declaration would collide "
+                                    "with (a team's ml-services stack holds model_registry and pipelines only)"))
+            continue
         if section not in _SECTIONS[kind]:
             owner = section_owner(section)
             owner = "serving-<team>" if owner == "serving" else owner
             problems.append(Problem(f"platform.{section}", f"belongs to the {owner} layer's stack file, not to a "
                                     f"{layer} stack (a setting lives in one stack file)"))
     return problems
+
+
+def _ml_services_problems(layer: str, layers: LayersConfig) -> list[Problem]:
+    """`layers.ml_services`: set in serving stacks only, naming an ml-services layer."""
+    if "ml_services" not in layers.model_fields_set:
+        return []
+    value = layers.ml_services
+    if layer_kind(layer) != "serving":
+        where = "the single stack declares its own ml-services" if layer == LAYER_ALL else f"a {layer} stack reads none"
+        return [Problem("platform.layers.ml_services", f"is a setting of serving layer stacks (the ml-services layer "
+                        f"they read their families from); {where}", value)]
+    if not (LAYER_NAME.fullmatch(value) and layer_kind(value) == ML_SERVICES_LAYER):
+        return [Problem("platform.layers.ml_services", "is not an ml-services layer: ml-services (the environment's) "
+                        "or ml-services-<team> (<team>: lowercase letters, digits and '-')", value)]
+    return []

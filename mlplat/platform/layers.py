@@ -2,10 +2,15 @@
 
 An environment is one stack (`layer: all`, the default) or layer stacks `<environment>-<layer>`:
 
-    foundation        keys, network, artifact store, alarm topic
-    ml-services       feature store, model registry, experiment tracking, training pipelines
-    training          the training cluster
-    serving-<team>    one team's endpoints, their alarms and drift loops (one stack per team)
+    foundation           keys, network, artifact store, alarm topic (and the account's SageMaker job
+                         log groups when `layers.sagemaker_job_logs_retention_days` is set)
+    ml-services          feature store, model registry, experiment tracking, training pipelines
+    ml-services-<team>   one team's model families (registry entries, deploy loops) and their pipelines:
+                         kind `ml-services`, the same contract; the feature store and the tracking
+                         server stay in the environment's one `ml-services` stack
+    training             the training cluster
+    serving-<team>       one team's endpoints, their alarms and drift loops (one stack per team); it reads
+                         its families from one ml-services layer (`layers.ml_services`)
 
 A layer reads what it needs from the layers below (`LAYER_DEPENDENCIES`) through
 `pulumi.StackReference` only, and what crosses is a typed contract (`FoundationContract`,
@@ -30,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlplat.components.references import (
     AlarmTopicReference,
+    SageMakerJobLogsReference,
     ArtifactStoreReference,
     EncryptionReference,
     FamilyReference,
@@ -39,17 +45,23 @@ from mlplat.components.references import (
     RepositoryReference,
 )
 from mlplat.components.serving_args import SERVING_REPOSITORY
+from mlplat.components.training_pipeline_logs import PROCESSING_JOBS_LOG_GROUP, TRAINING_JOBS_LOG_GROUP
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import child
-from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, SERVING_LAYER_PREFIX, layer_of_stack
+from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER, layer_kind, layer_of_stack
 
 __all__ = [
     "CONTRACTS", "FamilyContract", "FoundationContract", "LAYER_DEPENDENCIES", "LayerContract", "MlServicesContract",
     "ServingContract", "TrainingContract", "Upstream", "check_layer_stack", "contract_problems", "layer_dependencies",
     "layer_kind", "layer_stack_name", "contract_changes", "contract_schema", "read_contract", "declares", "valid_layer", "ContractOutputs",
+    "JOB_LOG_GROUPS",
 ]
 
-# A layer's kind -> the kinds it references (serving layers are `serving-<team>`, kind `serving`).
+# The account's SageMaker job log groups, which a foundation declares for every ml-services layer's pipelines.
+JOB_LOG_GROUPS: tuple[str, ...] = (TRAINING_JOBS_LOG_GROUP, PROCESSING_JOBS_LOG_GROUP)
+
+# A layer's kind -> the kinds it references (serving layers are `serving-<team>`, kind `serving`; team
+# ml-services layers `ml-services-<team>`, kind `ml-services`).
 LAYER_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "foundation": (),
     "ml-services": ("foundation",),
@@ -58,14 +70,13 @@ LAYER_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def layer_kind(layer: str) -> str:
-    """`all`, `foundation`, `ml-services`, `training` or `serving` (for `serving-<team>`)."""
-    return "serving" if layer.startswith(SERVING_LAYER_PREFIX) else layer  # `serving`, `serving-<team>`
-
-
-def layer_dependencies(layer: str) -> tuple[str, ...]:
-    """The layers `layer` references (base layers: `foundation`, `ml-services`, `training`)."""
-    return () if layer == LAYER_ALL else LAYER_DEPENDENCIES[layer_kind(layer)]
+def layer_dependencies(layer: str, *, ml_services: str = ML_SERVICES_LAYER) -> tuple[str, ...]:
+    """The layers `layer` references: base layers (`foundation`, `training`) and, for a serving layer, the
+    ml-services layer it reads its families from (`ml_services`: its `layers.ml_services`)."""
+    if layer == LAYER_ALL:
+        return ()
+    below = LAYER_DEPENDENCIES[layer_kind(layer)]
+    return tuple(ml_services if kind == ML_SERVICES_LAYER else kind for kind in below)
 
 
 def layer_stack_name(prefix: str, environment: str, layer: str) -> str:
@@ -125,6 +136,9 @@ class FoundationContract(LayerContract):
     bucket_names: dict[str, str] = Field(description="Bucket name by role.")
     bucket_arns: dict[str, str] = Field(description="Bucket ARN by role.")
     alarm_topic_arn: str
+    sagemaker_job_log_groups: Optional[list[str]] = Field(
+        default=None, description="The account's SageMaker job log groups the foundation declares "
+        "(layers.sagemaker_job_logs_retention_days); absent: none, and no ml-services layer may run pipelines.")
 
 
 class FamilyContract(BaseModel):
@@ -307,11 +321,14 @@ class Upstream:
     own config, never from an output: the contract checks, inside the outputs, that the layer below
     has them."""
 
-    def __init__(self, *, layer: str, environment: str, stack_prefix: str,
+    def __init__(self, *, layer: str, environment: str, stack_prefix: str, ml_services: str = ML_SERVICES_LAYER,
                  read: Callable[[str, str], ContractOutputs] = lambda stack, layer: read_contract(stack, layer)) -> None:
+        """`ml_services`: the ml-services layer a serving layer reads (`layers.ml_services`)."""
         self.layer = layer
+        self.ml_services_layer = ml_services
         self.contracts: dict[str, ContractOutputs] = {
-            below: read(layer_stack_name(stack_prefix, environment, below), below) for below in layer_dependencies(layer)
+            below: read(layer_stack_name(stack_prefix, environment, below), below)
+            for below in layer_dependencies(layer, ml_services=ml_services)
         }
 
     @property
@@ -355,13 +372,33 @@ class Upstream:
         contract.checked = pulumi.Output.all(contract.checked, contract["interface_endpoints"].apply(check)).apply(
             lambda pair: pair[0])
 
+    def job_logs(self, name: str) -> SageMakerJobLogsReference:
+        """The account's SageMaker job log groups, which the foundation declares (an ml-services layer's
+        pipelines write to them); the contract check names the foundation setting when it does not."""
+        contract = self.contracts["foundation"]
+        stack, expected = contract.stack, f"{contract.contract.LAYER} v{contract.contract.VERSION}"
+
+        def check(declared: Any) -> Any:
+            missing = [group for group in JOB_LOG_GROUPS if group not in (declared or [])]
+            if missing:
+                raise ConfigError([Problem(f"{stack}.sagemaker_job_log_groups", f"lacks {', '.join(missing)}, which "
+                                           f"this layer's training pipelines write to (contract {expected}); set the "
+                                           "foundation's layers.sagemaker_job_logs_retention_days (a CloudWatch Logs "
+                                           "retention period) to declare them there", declared)],
+                                  f"stack reference {stack!r}")
+            return declared
+
+        contract.checked = pulumi.Output.all(contract.checked, contract["sagemaker_job_log_groups"].apply(check)).apply(
+            lambda pair: pair[0])
+        return SageMakerJobLogsReference(child(name, "sagemaker-job-logs"))
+
     def ml_services(self, name: str, families: tuple[str, ...], pipelines: tuple[str, ...], *, group_prefix: str,
                     group_arn: Optional[Callable[[str], str]] = None):
         """A registry reference holding `families` (groups `<group_prefix><family>`, as the registry names them),
         and pipeline references of `pipelines` (family names). `group_arn` (group name -> ARN): the ARN this
         stack derives for a group of another account (the account map's registry account); the contract's
         `group_arn` must be it."""
-        contract = self.contracts["ml-services"]
+        contract = self.contracts[self.ml_services_layer]
         references = {}
         for family in families:
             group_name = f"{group_prefix}{family}"

@@ -5,7 +5,8 @@ Children (stable names): `<name>-encryption`, `<name>-network`, `<name>-artifact
 and `<name>-<endpoint>-drift`, `<name>-training` when the training cluster is enabled,
 `<name>-features`, `<name>-registry`, `<name>-tracking` for the model lifecycle, and per entry of
 `pipelines` a `<name>-<family>-pipeline` with the account's SageMaker job log groups
-`<name>-sagemaker-job-logs` (declared once, for every pipeline). A drift loop retrains its
+`<name>-sagemaker-job-logs` (declared once, for every pipeline; in layer stacks by the foundation when
+`layers.sagemaker_job_logs_retention_days` is set, and referenced by the ml-services layers). A drift loop retrains its
 endpoint's family's pipeline unless it names an external `retraining_pipeline_arn`.
 Bucket names start with `<project>-<env>-<role>-`, so renaming the project tag replaces buckets:
 set `tags.project` once.
@@ -57,7 +58,7 @@ from mlplat.components.training_pipeline import (
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
-from mlplat.core.vocabulary import LAYER_ALL
+from mlplat.core.vocabulary import LAYER_ALL, ML_SERVICES_LAYER
 from .budget import declare_budgets
 from .config import PlatformConfig, stack_file_label
 from .config_ml_lifecycle import deploy_token, deployment_notes
@@ -137,6 +138,7 @@ class MLPlatform(pulumi.ComponentResource):
             # `pulumi state move` re-parents what it moves to the new stack's root: the alias finds it there.
             here = pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
         self.config = config
+        self._upstream = upstream
         if encryption_args is None:
             assert upstream is not None
             self.encryption, self.network, self.artifacts, self.alarm_topic = upstream.foundation(
@@ -170,6 +172,10 @@ class MLPlatform(pulumi.ComponentResource):
         # group from the registry, and whose drift loops retrain the pipelines (declaration order changes no URN).
         self.features = self.registry = self.tracking = None
         self.pipelines = {}
+        self.job_logs: Optional[SageMakerJobLogs] = None
+        if layer == "foundation" and config.layers.sagemaker_job_logs_retention_days is not None:
+            # One pair per account, which every ml-services layer's pipelines write to: the foundation's.
+            self.job_logs = self._job_logs(name, config.layers.sagemaker_job_logs_retention_days, here)
         if declares(layer, "ml-services"):
             self.features, self.registry, self.tracking = self._ml_lifecycle(name, config, here)
             self.pipelines = self._pipelines(name, config, here)
@@ -223,13 +229,13 @@ class MLPlatform(pulumi.ComponentResource):
         if not config.pipelines:
             return {}
         assert self.registry is not None  # the config checks guarantee the families are the registry's
-        # The job log groups are the account's, not a family's: one pair, kept as long as the longest asks.
-        job_logs = SageMakerJobLogs(
-            child(name, "sagemaker-job-logs"),
-            SageMakerJobLogsArgs(key=self.encryption.key("logs"),
-                                 retention_days=max(p.log_retention_days for p in config.pipelines.values())),
-            here,
-        )
+        if config.layer == LAYER_ALL:
+            # The job log groups are the account's, not a family's: one pair, kept as long as the longest asks.
+            job_logs: SageMakerJobLogs = self._job_logs(
+                name, max(p.log_retention_days for p in config.pipelines.values()), here)
+        else:  # the foundation's (several ml-services layers share them); its contract check names a missing pair
+            assert self._upstream is not None
+            job_logs = self._upstream.job_logs(name)
         return {
             family: TrainingPipeline(
                 child(name, f"{family}-pipeline"),
@@ -247,11 +253,17 @@ class MLPlatform(pulumi.ComponentResource):
             for family, spec in config.pipelines.items()
         }
 
+    def _job_logs(self, name: str, retention_days: int, here: pulumi.ResourceOptions) -> SageMakerJobLogs:
+        return SageMakerJobLogs(child(name, "sagemaker-job-logs"),
+                                SageMakerJobLogsArgs(key=self.encryption.key("logs"), retention_days=retention_days), here)
+
     def _ml_lifecycle(self, name: str, config: PlatformConfig, here: pulumi.ResourceOptions):
         env, prefix = config.environment, f"{config.tags.project}-{config.environment}-"
         features = registry = tracking = None
         store = config.feature_store
-        if store.groups:
+        # A team's ml-services layer holds families and pipelines only: the environment's one declares these.
+        environment_wide = config.layer in (LAYER_ALL, ML_SERVICES_LAYER)
+        if store.groups and environment_wide:
             features = FeatureStore(
                 child(name, "features"),
                 FeatureStoreArgs(
@@ -285,7 +297,7 @@ class MLPlatform(pulumi.ComponentResource):
                 here,
             )
         tracking_config = config.experiment_tracking
-        if tracking_config.enabled:
+        if tracking_config.enabled and environment_wide:
             tracking = ExperimentTracking(
                 child(name, "tracking"),
                 ExperimentTrackingArgs(

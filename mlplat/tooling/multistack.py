@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from mlplat.core.errors import ConfigError, Problem
-from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL
+from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER
+from mlplat.platform.config_layers import LAYER_NAMES_TEXT
 from mlplat.platform.layers import layer_dependencies, layer_kind, layer_stack_name
 from mlplat.platform.model_packages import ModelPackageSource
 
@@ -38,7 +39,7 @@ BUDGET_RULE_ID = "MLP-COST-01"
 
 __all__ = [
     "BUDGET_RULE", "BUDGET_RULE_ID", "budget_rule_level", "EnvironmentReport", "LayerResult", "LayerStack",
-    "StackOutputs", "dependency_levels", "environment_layers", "plan_in_dependency_order",
+    "StackOutputs", "dependency_levels", "environment_layers", "family_owners", "plan_in_dependency_order",
     "layer_stack", "load_stack_outputs", "outputs_of", "parse_stack_outputs_argument", "plan_environment",
     "plan_layer", "render_environment", "render_stack_outputs",
 ]
@@ -104,6 +105,7 @@ class LayerStack:
     layer: str
     references: tuple[str, ...]  # the referenced stacks' names, as the program references them
     budget_usd: Optional[float] = None  # the layer's own budget (layers.budget_usd_per_month)
+    families: tuple[str, ...] = ()  # an ml-services layer's model families (model_registry.families)
 
     @property
     def referenced_stacks(self) -> tuple[str, ...]:
@@ -122,14 +124,41 @@ def layer_stack(project: ProjectFile, stack: str) -> Optional[LayerStack]:
         return None
     layers = config.get("layers") if isinstance(config.get("layers"), Mapping) else {}
     prefix = layers.get("stack_prefix", "") if isinstance(layers.get("stack_prefix", ""), str) else ""
-    try:
-        below = layer_dependencies(layer)
-    except KeyError:
-        raise ConfigError([Problem("platform.layer", "is not a layer: all, foundation, ml-services, training, serving or "
-                                                     "serving-<team>", layer)], project.stack_file_label(stack)) from None
+    if not LAYER_NAME.fullmatch(layer):
+        raise ConfigError([Problem("platform.layer", f"is not a layer: {LAYER_NAMES_TEXT}", layer)],
+                          project.stack_file_label(stack))
+    ml_services = layers.get("ml_services", ML_SERVICES_LAYER) if layer_kind(layer) == "serving" else ML_SERVICES_LAYER
+    if not (isinstance(ml_services, str) and LAYER_NAME.fullmatch(ml_services)
+            and layer_kind(ml_services) == ML_SERVICES_LAYER):
+        raise ConfigError([Problem("platform.layers.ml_services", "is not an ml-services layer: ml-services or "
+                                   "ml-services-<team>", ml_services)], project.stack_file_label(stack))
+    below = layer_dependencies(layer, ml_services=ml_services)
     budget = layers.get("budget_usd_per_month")
     return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below),
-                      float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None)
+                      float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None,
+                      _families(config) if layer_kind(layer) == ML_SERVICES_LAYER else ())
+
+
+def _families(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The family names of a stack file's `model_registry.families` (what the config's own checks validate)."""
+    registry = config.get("model_registry")
+    families = registry.get("families") if isinstance(registry, Mapping) else None
+    if not isinstance(families, list):
+        return ()
+    return tuple(f["name"] for f in families if isinstance(f, Mapping) and isinstance(f.get("name"), str))
+
+
+def family_owners(layers: Sequence[LayerStack]) -> list[Problem]:
+    """A model family declared by two ml-services stacks of an environment (two registries would declare the same
+    group and repositories): one problem per family, naming both stacks."""
+    owners: dict[str, list[str]] = {}
+    for layer in layers:
+        for family in layer.families:
+            owners.setdefault(family, []).append(layer.stack)
+    return [Problem("platform.model_registry.families", f"is declared by {len(stacks)} ml-services stacks: "
+                    f"{' and '.join(stacks)}; a family belongs to one of them (both would declare its group and "
+                    "repositories, named after it): keep it in one stack file", family)
+            for family, stacks in sorted(owners.items()) if len(stacks) > 1]
 
 
 def environment_layers(project: ProjectFile, environment: str) -> list[LayerStack]:
@@ -252,6 +281,9 @@ def plan_environment(program_dir: str | Path, environment: str, *, jobs: int = 2
         raise ConfigError([Problem("--env", f"has no layer stacks: no {project.stack_config_dir or '.'}/Pulumi."
                                             f"{environment}-<layer>.yaml sets ml-platform:platform.layer", environment)])
     levels = dependency_levels(layers)
+    duplicated = family_owners(layers)
+    if duplicated:
+        raise ConfigError(duplicated, f"environment {environment}")
     level_of = {layer.stack: index for index, level in enumerate(levels) for layer in level}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mlplat-env-") as scratch:
