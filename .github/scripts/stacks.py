@@ -5,8 +5,9 @@ its inputs from environment variables and writes GitHub step outputs (JSON lists
 
   all      every stack with its environment, layer and level, `[{"stack", "environment", "layer",
            "level"}]` (a matrix's `include`), in deploy order: environments in ENVIRONMENTS order, in
-           each by level: 0 the `<env>` stack (layer `all`) and `<env>-foundation`, 1 `-ml-services`
-           and `-training` (and layer names mlplat does not know), 2 `-serving` and `-serving-<team>`;
+           each by level: 0 the `<env>` stack (layer `all`) and `<env>-foundation`, 1 `-ml-services`,
+           `-ml-services-<team>` and `-training` (and layer names mlplat does not know), 2 `-serving` and
+           `-serving-<team>`;
   <env>    for each environment, the stacks this event deploys there, in that order (`[]`: none);
   <env>_<level>
            the same by level (0, 1, 2): deploy.yml's job of that environment and level deploys them;
@@ -28,9 +29,10 @@ Inputs:
 
 What each event deploys:
   push                 the stacks the change affects, every environment in order: a stack file changes its
-                       stack and, for a layer, the layers that read it (foundation: all of them; ml-services:
-                       the serving layers); a registry snapshot changes nothing deployed; any other file (the
-                       program, the policy pack, the project) changes every stack;
+                       stack and, for a layer, the layers that read it (foundation: all of them; an ml-services
+                       layer: the serving layers whose `layers.ml_services` names it, `ml-services` by default);
+                       a registry snapshot changes nothing deployed; any other file (the program, the policy
+                       pack, the project) changes every stack;
   repository_dispatch  the payload's environment only, and there the stacks that serve models (the `<env>`
                        stack and the serving layers): `latest-approved` reads that environment's registry
                        (with an account map whose shared_services_stacks list `<env>-ml-services`, the group
@@ -66,6 +68,10 @@ SHA = re.compile(r"^[0-9a-f]{40}$")
 LAYER_DEPENDENCIES = {"foundation": (), "ml-services": ("foundation",), "training": ("foundation",),
                       "serving": ("foundation", "ml-services")}
 LEVELS = {"all": 0, "foundation": 0, "ml-services": 1, "training": 1, "serving": 2}
+# A serving stack file's `layers.ml_services` (the ml-services layer it reads), found without a YAML parser:
+# the script runs on the runner's python3 alone. A value it cannot tell makes the stack a reader of them all.
+ML_SERVICES_SETTING = re.compile(r"^\s+ml_services:\s*['\"]?(?P<layer>[^'\"#\s]*)['\"]?\s*(?:#.*)?$", re.MULTILINE)
+ML_SERVICES_LAYER = re.compile(r"^ml-services(-[a-z]([a-z0-9-]{0,30}[a-z0-9])?)?$")
 # Files that change no stack: documentation. A registry snapshot only answers offline plans.
 NO_STACK = re.compile(r"^(docs/.*|.*\.md)$")
 STACK_FILE_PATH = re.compile(r"^stacks/Pulumi\.(?P<stack>.+)\.yaml$")
@@ -98,7 +104,9 @@ def layer_of(stack: str, environment: str) -> str:
 
 
 def kind_of(layer: str) -> str:
-    return "serving" if layer == "serving" or layer.startswith("serving-") else layer
+    if layer == "serving" or layer.startswith("serving-"):
+        return "serving"
+    return "ml-services" if layer.startswith("ml-services-") else layer
 
 
 def level_of(layer: str) -> int:
@@ -121,21 +129,48 @@ def stacks_by_environment(stacks_dir: Path, environments: list[str]) -> dict[str
     return grouped
 
 
-def readers_of(stack: str, environment: str, stacks: list[str]) -> list[str]:
-    """The stacks of the environment that read `stack` through a stack reference, directly or not."""
+def ml_services_read(stacks_dir: Path | None, stack: str) -> str | None:
+    """The ml-services layer a serving stack reads (its `layers.ml_services`, default `ml-services`); None when
+    its file sets a value this script cannot tell (then it counts as reading every ml-services layer)."""
+    if stacks_dir is None:
+        return "ml-services"
+    try:
+        text = (stacks_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    values = {match["layer"] for match in ML_SERVICES_SETTING.finditer(text)}
+    if not values:
+        return "ml-services"
+    value = values.pop()
+    return value if not values and ML_SERVICES_LAYER.match(value) else None
+
+
+def reads(stack: str, layer: str, environment: str, stacks_dir: Path | None) -> bool:
+    """Whether `stack` references the layer `layer` of its environment."""
+    kind = kind_of(layer_of(stack, environment))
+    below = LAYER_DEPENDENCIES.get(kind, ())
+    if kind_of(layer) != "ml-services" or "ml-services" not in below:
+        return layer in below
+    read = ml_services_read(stacks_dir, stack) if kind == "serving" else "ml-services"
+    return read is None or read == layer
+
+
+def readers_of(stack: str, environment: str, stacks: list[str], stacks_dir: Path | None = None) -> list[str]:
+    """The stacks of the environment that read `stack` through a stack reference, directly or not (a serving
+    stack reads the ml-services layer its `layers.ml_services` names, read from its file in `stacks_dir`)."""
     found: list[str] = []
-    todo = [kind_of(layer_of(stack, environment))]
+    todo = [layer_of(stack, environment)]
     while todo:
         below = todo.pop()
         for other in stacks:
-            kind = kind_of(layer_of(other, environment))
-            if below in LAYER_DEPENDENCIES.get(kind, ()) and other not in found:
+            if other not in found and other != stack and reads(other, below, environment, stacks_dir):
                 found.append(other)
-                todo.append(kind)
+                todo.append(layer_of(other, environment))
     return found
 
 
-def affected(changed: list[str], grouped: dict[str, list[str]], *, offline: bool = False) -> tuple[set[str], dict[str, str]]:
+def affected(changed: list[str], grouped: dict[str, list[str]], *, offline: bool = False,
+             stacks_dir: Path | None = None) -> tuple[set[str], dict[str, str]]:
     """The stacks a change can affect, and the others with the reason they are not. `offline`: for offline
     plans, which also read registry snapshots (`registry.<stack>.json`, or the environment's
     `registry.<env>.json` for its own stack and serving layers)."""
@@ -152,7 +187,7 @@ def affected(changed: list[str], grouped: dict[str, list[str]], *, offline: bool
         stack = match["stack"]
         environment = next(e for e, stacks in grouped.items() if stack in stacks)
         chosen.setdefault(stack, path)
-        for reader in readers_of(stack, environment, grouped[environment]):
+        for reader in readers_of(stack, environment, grouped[environment], stacks_dir):
             chosen.setdefault(reader, f"{path} (it reads {stack})")
     offline_only = [path for path in changed if REGISTRY_SNAPSHOT.match(path)]
     for path in offline_only if offline else []:
@@ -203,7 +238,7 @@ def requested_by_dispatch(env: dict[str, str], environments: list[str]) -> str:
     return environment
 
 
-def targets(env: dict[str, str], grouped: dict[str, list[str]]) -> dict[str, list[str]]:
+def targets(env: dict[str, str], grouped: dict[str, list[str]], stacks_dir: Path | None = None) -> dict[str, list[str]]:
     """The stacks this event deploys, per environment."""
     environments = list(grouped)
     event = env.get("EVENT_NAME", "")
@@ -217,7 +252,7 @@ def targets(env: dict[str, str], grouped: dict[str, list[str]]) -> dict[str, lis
         changed = changed_files(env)
         if changed is None:
             return grouped
-        chosen, _ = affected(changed, grouped)
+        chosen, _ = affected(changed, grouped, stacks_dir=stacks_dir)
         return {environment: [s for s in stacks if s in chosen] for environment, stacks in grouped.items()}
     if event == "repository_dispatch":
         environment = requested_by_dispatch(env, environments)
@@ -240,8 +275,9 @@ def main(env: dict[str, str]) -> int:
     try:
         if not environments:
             raise Refused("ENVIRONMENTS is empty: the workflow names its environments in deploy order")
-        grouped = stacks_by_environment(Path(env.get("STACKS_DIR") or "stacks"), environments)
-        chosen = targets(env, grouped)
+        stacks_dir = Path(env.get("STACKS_DIR") or "stacks")
+        grouped = stacks_by_environment(stacks_dir, environments)
+        chosen = targets(env, grouped, stacks_dir)
     except Refused as refused:
         print(f"::error::{refused}")
         return 1
@@ -250,7 +286,7 @@ def main(env: dict[str, str]) -> int:
              for environment in environments for stack in grouped[environment]]
     changed = changed_files(env) if env.get("EVENT_NAME") in ("push", "pull_request") else None
     pull_request = env.get("EVENT_NAME") == "pull_request"
-    planned, skipped = (affected(changed, grouped, offline=pull_request) if changed is not None
+    planned, skipped = (affected(changed, grouped, offline=pull_request, stacks_dir=stacks_dir) if changed is not None
                         else ({e["stack"] for e in every}, {}))
     lines = [f"all={json.dumps(every)}"]
     lines += [f"{environment}={json.dumps(chosen[environment])}" for environment in environments]

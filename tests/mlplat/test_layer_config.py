@@ -84,7 +84,7 @@ def test_a_section_of_another_layer_is_refused_naming_its_layer():
 
 
 def test_a_bad_layer_and_foundation_only_settings_elsewhere_are_refused():
-    assert problems_of("network") == ["platform.layer: 'network' is not a layer: all, foundation, ml-services, "
+    assert problems_of("network") == ["platform.layer: 'network' is not a layer: all, foundation, ml-services, ml-services-<team>, "
                                       "training, serving or serving-<team> (<team>: lowercase letters, digits and '-')"]
     found = problems_of("training", layers={"training_clusters": ["training"]},
                         training={"enabled": True, "admin_role_arns": ["arn:aws:iam::123456789012:role/admin"]})

@@ -47,6 +47,7 @@ FOUNDATION = {
     "bucket_names": {"datasets": "mlplat-prod-datasets-1"},
     "bucket_arns": {"datasets": "arn:aws:s3:::mlplat-prod-datasets-1"},
     "alarm_topic_arn": "arn:aws:sns:us-east-1:123456789012:alarms",
+    "sagemaker_job_log_groups": ["/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs"],
 }
 
 
