@@ -2,10 +2,13 @@
 
 The environment is the reference prod (`stacks/Pulumi.prod*.yaml`: foundation, ml-services with the
 registry and feature store, the training cluster, the growth team's serving stack) with F generated
-model families added (default 200). Each family is what a team ships: a feature group and a registry
-entry (model package group, its policy, the serving image repository) in `ml-services`, and a serving
-endpoint (model package, autoscaling, alarms, dashboard, data capture) with its drift loop in a
-serving stack; the families are dealt over S serving stacks `prod-serving-team<NN>` (default 10).
+model families added (default 200). Each family is what a team ships: a feature group in the
+environment's `ml-services` stack (one Glue database per environment), a registry entry (model
+package group, its policy, the image repositories, the approval's deploy loop) in its team's
+`prod-ml-services-team<NN>`, and a serving endpoint (model package, autoscaling, alarms, dashboard,
+data capture) with its drift loop in its team's `prod-serving-team<NN>`, which reads the team's
+ml-services stack (`layers.ml_services: ml-services-team<NN>`); the families are dealt over S teams
+(default 10).
 
 The same families are written into one stack file `prod` (the single stack) and into the layer stack
 files, in a scratch copy of the project; then, as a user would run them, in fresh processes:
@@ -113,22 +116,29 @@ def generate(project: Path, families: int, serving_stacks: int) -> dict[str, lis
     services = _read(stacks / "Pulumi.prod-ml-services.yaml")
     config = services["config"][KEY]
     config.setdefault("feature_store", {}).setdefault("groups", []).extend(feature_group(f) for f in names)
-    config.setdefault("model_registry", {}).setdefault("families", []).extend({"name": f} for f in names)
     _write(stacks / "Pulumi.prod-ml-services.yaml", services)
 
-    template = _read(stacks / "Pulumi.prod-serving-growth.yaml")
     dealt: dict[str, list[str]] = {}
     for index, family in enumerate(names):
-        dealt.setdefault(f"prod-serving-{team_of(index, serving_stacks)}", []).append(family)
-    for stack, mine in dealt.items():
-        document = json.loads(json.dumps(template))
+        dealt.setdefault(team_of(index, serving_stacks), []).append(family)
+    serving_template = _read(stacks / "Pulumi.prod-serving-growth.yaml")
+    for team, mine in dealt.items():
+        # The team's registry entries (with the reference's deploy loop settings and token) in its own stack.
+        document = json.loads(json.dumps(services))
         config = document["config"][KEY]
-        config["layer"] = stack.removeprefix("prod-")
-        config.pop("layers", None)
+        config["layer"] = f"ml-services-{team}"
+        for section in ("feature_store", "experiment_tracking", "pipelines"):
+            config.pop(section, None)
+        config["model_registry"] = {**config["model_registry"], "families": [{"name": f} for f in mine]}
+        _write(stacks / f"Pulumi.prod-ml-services-{team}.yaml", document)
+        document = json.loads(json.dumps(serving_template))
+        config = document["config"][KEY]
+        config["layer"] = f"serving-{team}"
+        config["layers"] = {"ml_services": f"ml-services-{team}"}
         config["serving"] = {"endpoints": [endpoint(f) for f in mine]}
         config["monitoring"] = {"drift": {f: drift(f) for f in mine}}
-        _write(stacks / f"Pulumi.{stack}.yaml", document)
-    return dealt
+        _write(stacks / f"Pulumi.prod-serving-{team}.yaml", document)
+    return {f"prod-serving-{team}": mine for team, mine in dealt.items()}
 
 
 def _run(arguments: Sequence[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -192,7 +202,8 @@ def measure(families: int = FAMILIES, serving_stacks: int = SERVING_STACKS, jobs
         largest_types = _types(out_dir / f"{largest}.json") if largest else {}
         return {
             "description": f"the reference prod with {families} generated model families, as one stack and as layers "
-                           f"({serving_stacks} serving stacks prod-serving-team<NN> + the reference's growth stack); "
+                           f"({serving_stacks} teams, each with prod-ml-services-team<NN> and prod-serving-team<NN>, "
+                           "+ the reference's ml-services and growth stacks); "
                            "wall clock of `mlplat plan --stack prod` and `mlplat plan --env prod`, fresh processes",
             "families": families,
             "serving_stacks": {stack: len(mine) for stack, mine in sorted(dealt.items())},

@@ -381,11 +381,13 @@ class Upstream:
         def check(declared: Any) -> Any:
             missing = [group for group in JOB_LOG_GROUPS if group not in (declared or [])]
             if missing:
-                raise ConfigError([Problem(f"{stack}.sagemaker_job_log_groups", f"lacks {', '.join(missing)}, which "
-                                           f"this layer's training pipelines write to (contract {expected}); set the "
-                                           "foundation's layers.sagemaker_job_logs_retention_days (a CloudWatch Logs "
-                                           "retention period) to declare them there", declared)],
-                                  f"stack reference {stack!r}")
+                fix = (f"which this layer's training pipelines write to (contract {expected}); set the foundation's "
+                       "layers.sagemaker_job_logs_retention_days (a CloudWatch Logs retention period) to declare them")
+                problem = (Problem(f"{stack}.sagemaker_job_log_groups", f"is absent: the foundation declares no "
+                                   f"SageMaker job log groups ({', '.join(missing)}), {fix}") if declared is None
+                           else Problem(f"{stack}.sagemaker_job_log_groups", f"lacks {', '.join(missing)}, {fix}",
+                                        declared))
+                raise ConfigError([problem], f"stack reference {stack!r}")
             return declared
 
         contract.checked = pulumi.Output.all(contract.checked, contract["sagemaker_job_log_groups"].apply(check)).apply(
