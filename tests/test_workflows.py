@@ -605,3 +605,42 @@ def test_a_serving_change_runs_the_serving_level_of_its_environment_only(prod_la
     assert (outputs["prod_0"], outputs["prod_1"]) == (["prod", "prod-foundation"], ["prod-ml-services", "prod-training"])
     results = simulate(job_outputs(outputs))
     assert all(results[job] == "success" for job in LEVEL_JOBS["prod"])
+
+
+def team_ml_services(prod_layers: Path) -> Path:
+    """The fraud team's own ml-services stack, read by its serving stack; growth reads the environment's."""
+    stacks = prod_layers / "stacks"
+    (stacks / "Pulumi.prod-ml-services-fraud.yaml").write_text(
+        "config:\n  ml-platform:platform:\n    environment: prod\n    layer: ml-services-fraud\n")
+    (stacks / "Pulumi.prod-serving-fraud.yaml").write_text(
+        "config:\n  ml-platform:platform:\n    environment: prod\n    layer: serving-fraud\n    layers:\n"
+        "      ml_services: \"ml-services-fraud\"  # the fraud team's families\n")
+    return prod_layers
+
+
+def test_a_team_ml_services_change_deploys_it_and_the_serving_stacks_that_read_it(prod_layers: Path):
+    team_ml_services(prod_layers)
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services-fraud.yaml"])
+    assert outputs["prod"] == ["prod-ml-services-fraud", "prod-serving-fraud"]
+    assert (outputs["prod_1"], outputs["prod_2"]) == (["prod-ml-services-fraud"], ["prod-serving-fraud"])
+    skipped = {entry["stack"]: entry["reason"] for entry in outputs["skipped"]}
+    assert "prod-serving-growth" in skipped and "prod-ml-services" in skipped
+    # The environment's ml-services stack is read by the serving stacks that do not name a team's.
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services.yaml"])
+    assert outputs["prod"] == ["prod-ml-services", "prod-serving-growth"]
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-foundation.yaml"])
+    assert outputs["prod"] == ["prod-foundation", "prod-ml-services", "prod-ml-services-fraud", "prod-training",
+                               "prod-serving-fraud", "prod-serving-growth"]
+    result, outputs = run_stack_list(PREVIEW, prod_layers, event="pull_request",
+                                     changed=["stacks/Pulumi.prod-ml-services-fraud.yaml"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(e["stack"], e["layer"], e["level"]) for e in outputs["plan"]] == [
+        ("prod-ml-services-fraud", "ml-services-fraud", 1), ("prod-serving-fraud", "serving-fraud", 2)]
+
+
+def test_a_serving_stack_whose_ml_services_setting_cannot_be_told_reads_every_ml_services_layer(prod_layers: Path):
+    team_ml_services(prod_layers)
+    (prod_layers / "stacks" / "Pulumi.prod-serving-growth.yaml").write_text(
+        "config:\n  ml-platform:platform:\n    layers:\n      ml_services: ${GROWTH}\n")
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services-fraud.yaml"])
+    assert outputs["prod"] == ["prod-ml-services-fraud", "prod-serving-fraud", "prod-serving-growth"]

@@ -156,7 +156,7 @@ def family_owners(layers: Sequence[LayerStack]) -> list[Problem]:
         for family in layer.families:
             owners.setdefault(family, []).append(layer.stack)
     return [Problem("platform.model_registry.families", f"is declared by {len(stacks)} ml-services stacks: "
-                    f"{' and '.join(stacks)}; a family belongs to one of them (both would declare its group and "
+                    f"{' and '.join(sorted(stacks))}; a family belongs to one of them (both would declare its group and "
                     "repositories, named after it): keep it in one stack file", family)
             for family, stacks in sorted(owners.items()) if len(stacks) > 1]
 

@@ -15,6 +15,7 @@ from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 from mlplat.tooling.multistack import (
     LayerStack,
     dependency_levels,
+    family_owners,
     load_stack_outputs,
     parse_stack_outputs_argument,
     render_stack_outputs,
@@ -41,6 +42,8 @@ def problems_of(layer: str, **sections) -> list[str]:
     ("prod-foundation", ("prod", "foundation")), ("prod-serving-fraud", ("prod", "serving-fraud")),
     ("acme/ml-platform/staging-ml-services", ("staging", "ml-services")), ("dev-serving", ("dev", "serving")),
     ("prod", None), ("team-dev", None), ("prod-network", None), ("prod-serving-", None), ("qa-training", None),
+    ("prod-ml-services-fraud", ("prod", "ml-services-fraud")), ("prod-ml-services-", None),
+    ("prod-ml-services-Fraud", None), ("prod-ml-servicesx", None),
 ])
 def test_a_layer_stack_name_tells_its_environment_and_layer(stack, expected):
     assert layer_of_stack(stack) == expected
@@ -84,8 +87,9 @@ def test_a_section_of_another_layer_is_refused_naming_its_layer():
 
 
 def test_a_bad_layer_and_foundation_only_settings_elsewhere_are_refused():
-    assert problems_of("network") == ["platform.layer: 'network' is not a layer: all, foundation, ml-services, ml-services-<team>, "
-                                      "training, serving or serving-<team> (<team>: lowercase letters, digits and '-')"]
+    assert problems_of("network") == ["platform.layer: 'network' is not a layer: all, foundation, ml-services, "
+                                      "ml-services-<team>, training, serving or serving-<team> (<team>: lowercase "
+                                      "letters, digits and '-')"]
     found = problems_of("training", layers={"training_clusters": ["training"]},
                         training={"enabled": True, "admin_role_arns": ["arn:aws:iam::123456789012:role/admin"]})
     assert found == ["platform.layers.training_clusters: ('training',) is a setting of the foundation layer; a "
@@ -143,3 +147,106 @@ def test_env_plans_take_no_single_stack_options(capsys):
     assert "not --format json" in capsys.readouterr().err
     assert main(["plan", "--env", "dev", "--cwd", str(Path(__file__).resolve().parents[2])]) == EXIT_CONFIG_ERROR
     assert "--env: 'dev' has no layer stacks" in capsys.readouterr().err
+
+
+# --- team ml-services layers, layers.ml_services, the foundation's job log groups ------------------------------
+
+FAMILY = {"model_registry": {"families": [{"name": "fraud"}]},
+          "pipelines": {"fraud": {"metric": "auc", "threshold": 0.8}}}
+GROUP = {"name": "txn", "record_identifier": "id", "event_time": "t", "owner": "ml@example.com",
+         "data_classification": "internal", "pii": False,
+         "features": [{"name": "id", "type": "String"}, {"name": "t", "type": "Fractional"}]}
+
+
+def test_a_team_ml_services_layer_holds_families_and_pipelines_only():
+    config = parse("ml-services-fraud", **FAMILY)
+    assert config.layer == "ml-services-fraud" and config.pipelines["fraud"].metric == "auc"
+    assert layer_dependencies(config.layer) == ("foundation",)
+    found = problems_of("ml-services-fraud", **FAMILY, feature_store={"groups": [GROUP]}, experiment_tracking={},
+                        training={"enabled": True})
+    assert found == [
+        "platform.feature_store: belongs to the environment's one ml-services stack's file "
+        "(stacks/Pulumi.prod-ml-services.yaml), not to a team's ml-services-fraud stack: one Glue database "
+        "<prefix>features per environment, which a second declaration would collide with (a team's ml-services "
+        "stack holds model_registry and pipelines only)",
+        "platform.experiment_tracking: belongs to the environment's one ml-services stack's file "
+        "(stacks/Pulumi.prod-ml-services.yaml), not to a team's ml-services-fraud stack: one tracking server "
+        "<prefix>mlflow per environment, which a second declaration would collide with (a team's ml-services "
+        "stack holds model_registry and pipelines only)",
+        "platform.training: belongs to the training layer's stack file, not to a ml-services-fraud stack (a setting "
+        "lives in one stack file)",
+    ]
+    # The environment's one ml-services stack keeps them.
+    assert parse("ml-services", feature_store={"groups": [GROUP]}).feature_store.groups[0].name == "txn"
+
+
+def test_a_serving_layer_reads_the_ml_services_layer_its_config_names():
+    config = parse("serving-fraud", layers={"ml_services": "ml-services-fraud"}, serving={"endpoints": [ENDPOINT]})
+    assert config.layers.ml_services == "ml-services-fraud"
+    assert layer_dependencies(config.layer, ml_services=config.layers.ml_services) == ("foundation",
+                                                                                      "ml-services-fraud")
+    assert parse("serving-fraud", serving={"endpoints": [ENDPOINT]}).layers.ml_services == "ml-services"
+
+
+@pytest.mark.parametrize(("layer", "value", "expected"), [
+    ("serving-fraud", "serving-fraud", "platform.layers.ml_services: 'serving-fraud' is not an ml-services layer: "
+                                       "ml-services (the environment's) or ml-services-<team> (<team>: lowercase "
+                                       "letters, digits and '-')"),
+    ("serving-fraud", "ml-services-", "platform.layers.ml_services: 'ml-services-' is not an ml-services layer"),
+    ("ml-services-fraud", "ml-services", "platform.layers.ml_services: 'ml-services' is a setting of serving layer "
+                                         "stacks (the ml-services layer they read their families from); a "
+                                         "ml-services-fraud stack reads none"),
+    ("foundation", "ml-services-fraud", "platform.layers.ml_services: 'ml-services-fraud' is a setting of serving"),
+    ("all", "ml-services-fraud", "the single stack declares its own ml-services"),
+])
+def test_layers_ml_services_is_a_serving_setting_naming_an_ml_services_layer(layer, value, expected):
+    sections = {"serving": {"endpoints": [ENDPOINT]}} if layer.startswith("serving") else (
+        FAMILY if layer.startswith("ml-services") else {})
+    found = problems_of(layer, layers={"ml_services": value}, **sections)
+    assert [p for p in found if p.startswith("platform.layers.ml_services")] == [p for p in found if expected in p]
+    assert any(expected in p for p in found), found
+
+
+def test_the_job_log_groups_are_a_foundation_setting_with_a_cloudwatch_period():
+    oncall = {"subscriptions": {"emails": ["a@example.com"]}}
+    assert parse("foundation", layers={"sagemaker_job_logs_retention_days": 365}, monitoring=oncall).layers \
+        .sagemaker_job_logs_retention_days == 365
+    [bad] = problems_of("foundation", layers={"sagemaker_job_logs_retention_days": 42}, monitoring=oncall)
+    assert bad.startswith("platform.layers.sagemaker_job_logs_retention_days: 42 ")
+    assert problems_of("ml-services-fraud", layers={"sagemaker_job_logs_retention_days": 365}, **FAMILY) == [
+        "platform.layers.sagemaker_job_logs_retention_days: 365 is a setting of the foundation layer; a "
+        "ml-services-fraud stack does not declare it"]
+    assert [p for p in problems_of("all", layers={"sagemaker_job_logs_retention_days": 365})
+            if p.startswith("platform.layers")] == [
+        "platform.layers.sagemaker_job_logs_retention_days: 365 is a setting of the foundation layer; a all stack "
+        "derives it from the stack's own sections"]
+    # In layers, the pipelines' own retention would be ignored: the foundation's setting is the one.
+    pipelines = {"fraud": {"metric": "auc", "threshold": 0.8, "log_retention_days": 90}}
+    assert problems_of("ml-services-fraud", model_registry=FAMILY["model_registry"], pipelines=pipelines) == [
+        "platform.pipelines.fraud.log_retention_days: 90 is the retention of the account's SageMaker job log groups, "
+        "which a layered environment's foundation declares: set its layers.sagemaker_job_logs_retention_days"]
+
+
+def test_team_ml_services_layers_plan_beside_the_environments_before_their_serving_layers():
+    layers = [layer("prod-serving-fraud", "prod-foundation", "prod-ml-services-fraud"),
+              layer("prod-ml-services-fraud", "prod-foundation"), layer("prod-foundation"),
+              layer("prod-ml-services", "prod-foundation"), layer("prod-serving-growth", "prod-foundation", "prod-ml-services")]
+    levels = [[entry.stack for entry in level] for level in dependency_levels(layers)]
+    assert levels == [["prod-foundation"], ["prod-ml-services-fraud", "prod-ml-services"],
+                      ["prod-serving-fraud", "prod-serving-growth"]]
+    with pytest.raises(ConfigError, match="prod-serving-fraud: references 'prod-ml-services-fraud', which is not a "
+                                          "layer stack here"):
+        dependency_levels([entry for entry in layers if entry.stack != "prod-ml-services-fraud"])
+
+
+def test_a_family_in_two_ml_services_stacks_is_named_with_both():
+    stacks = [LayerStack("prod-ml-services", "prod", "ml-services", ("prod-foundation",), families=("churn", "fraud")),
+              LayerStack("prod-ml-services-fraud", "prod", "ml-services-fraud", ("prod-foundation",),
+                         families=("fraud",)),
+              LayerStack("prod-ml-services-risk", "prod", "ml-services-risk", ("prod-foundation",), families=("risk",))]
+    [problem] = family_owners(stacks)
+    assert problem.render() == (
+        "platform.model_registry.families: 'fraud' is declared by 2 ml-services stacks: prod-ml-services and "
+        "prod-ml-services-fraud; a family belongs to one of them (both would declare its group and repositories, "
+        "named after it): keep it in one stack file")
+    assert family_owners(stacks[1:]) == []
