@@ -31,7 +31,7 @@ from .encryption import Encryption
 from .monitoring import AlarmTopic
 from .network import Network
 from .training_pipeline import TrainingPipeline
-from .training_pipeline_logs import PROCESSING_JOBS_LOG_GROUP, TRAINING_JOBS_LOG_GROUP, SageMakerJobLogs
+from .training_pipeline_logs import SageMakerJobLogs
 
 __all__ = [
     "AlarmTopicReference", "ArtifactStoreReference", "BucketReference", "EncryptionReference", "FamilyReference",
@@ -205,14 +205,14 @@ class PipelineReference(_Reference, TrainingPipeline):
 
 
 class SageMakerJobLogsReference(_Reference, SageMakerJobLogs):
-    """The account's SageMaker job log groups, declared by another stack (a layered environment's foundation):
-    their names (`training_log_group_name`, `processing_log_group_name`); nothing to depend on here."""
+    """The account's SageMaker job log groups (`/aws/sagemaker/TrainingJobs`, `/aws/sagemaker/ProcessingJobs`),
+    declared by another stack (a layered environment's foundation): a pipeline writes to them by name and has
+    nothing here to depend on (`declared` is False; the groups' stack deploys first)."""
 
     declared = False
 
     def __init__(self, name: str) -> None:
-        self._set(_what=f"SageMakerJobLogs reference {name!r}", _name=name,
-                  training_log_group_name=TRAINING_JOBS_LOG_GROUP, processing_log_group_name=PROCESSING_JOBS_LOG_GROUP)
+        self._set(_what=f"SageMakerJobLogs reference {name!r}", _name=name)
 
 
 @dataclass

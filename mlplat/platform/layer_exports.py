@@ -6,7 +6,7 @@ from typing import Any
 
 import pulumi
 
-from .layers import CONTRACTS, JOB_LOG_GROUPS, Upstream, layer_kind
+from .layers import CONTRACTS, Upstream, layer_kind
 from .ml_platform import MLPlatform
 
 __all__ = ["contract_exports"]
@@ -34,7 +34,8 @@ def contract_exports(platform: MLPlatform, upstream: Upstream | None = None) -> 
             bucket_names=platform.artifacts.bucket_names,
             bucket_arns=platform.artifacts.bucket_arns,
             alarm_topic_arn=platform.alarm_topic.arn,
-            sagemaker_job_log_groups=list(JOB_LOG_GROUPS) if platform.job_logs is not None else None,
+            sagemaker_job_log_groups=pulumi.Output.all(platform.job_logs.training.name, platform.job_logs.processing.name)
+            if platform.job_logs is not None else None,
         )
     elif kind == "ml-services":
         families = platform.registry.families if platform.registry is not None else {}

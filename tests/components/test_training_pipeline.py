@@ -24,8 +24,9 @@ from mlplat.components.training_pipeline import (
     TrainingPipelineArgs,
 )
 from mlplat.components.training_pipeline_definition import referenced_steps
+from mlplat.components.references import SageMakerJobLogsReference
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
-from mlplat.core.errors import ConfigError
+from mlplat.core.errors import ConfigError, WiringError
 from mlplat.tooling.contracts import check_plan
 from mlplat.tooling.offline import run_callable
 from mlplat.tooling.plan import Plan
@@ -38,7 +39,7 @@ GROUP = "mlplat-test-churn"
 
 def program(*, environment: str = "prod", family: str = "churn", pipelines: Optional[list[dict[str, Any]]] = None,
             adopted: bool = False, after: Optional[Callable[[TrainingPipeline], Any]] = None,
-            **settings: Any) -> Callable[[], None]:
+            referenced_logs: bool = False, **settings: Any) -> Callable[[], None]:
     def run() -> None:
         keys = Encryption("keys", EncryptionArgs(domains=("data", "models", "logs", "alerts"),
                                                  key_users={"logs": ("cloudwatch-logs",), "alerts": ("sns-alarm-publishers",)},
@@ -53,7 +54,8 @@ def program(*, environment: str = "prod", family: str = "churn", pipelines: Opti
         registry = ModelRegistry("registry", ModelRegistryArgs(
             encryption=keys, families=[{"name": "churn"}, {"name": "fraud"}], name_prefix="mlplat-test-"))
         alarms = AlarmTopic("alarms", AlarmTopicArgs(key=keys.key("alerts")))
-        logs = SageMakerJobLogs("job-logs", SageMakerJobLogsArgs(key=keys.key("logs"), retention_days=90))
+        logs = (SageMakerJobLogsReference("job-logs") if referenced_logs  # another stack's (a foundation's)
+                else SageMakerJobLogs("job-logs", SageMakerJobLogsArgs(key=keys.key("logs"), retention_days=90)))
         for entry in pipelines or [{"family": family, **settings}]:
             entry = dict(entry)
             fam = entry.pop("family")
@@ -369,3 +371,18 @@ def test_the_metric_and_threshold_are_required():
     message = str(info.value)
     assert "TrainingPipelineArgs.metric: is required" in message
     assert "TrainingPipelineArgs.threshold: is required" in message
+
+
+def test_a_pipeline_takes_another_stacks_job_log_groups_by_reference_and_depends_on_them_only_when_declared():
+    declared = prod_plan().named("churn-pipeline-pipeline", PIPELINE)
+    depends_on = {urn.rsplit("::", 1)[-1] for urn in declared.dependencies}
+    assert depends_on >= {"job-logs-training-jobs", "job-logs-processing-jobs"}
+    plan = run_callable(program(referenced_logs=True))
+    pipeline = plan.named("churn-pipeline-pipeline", PIPELINE)
+    assert not plan.of_type("aws:cloudwatch/logGroup:LogGroup") or all(
+        "sagemaker" not in r.inputs.get("name", "") for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup"))
+    assert not any("SageMakerJobLogs" in urn for urn in pipeline.dependencies)
+    # The role still writes to the account's groups, by name.
+    assert statement(plan, "WriteJobLogs") == statement(prod_plan(), "WriteJobLogs")
+    with pytest.raises(WiringError, match="SageMakerJobLogs reference 'x' carries no 'training'"):
+        SageMakerJobLogsReference("x").training
