@@ -156,3 +156,16 @@ def test_a_family_in_two_ml_services_stacks_fails_the_environment_plan_naming_bo
     assert ("platform.model_registry.families: 'churn' is declared by 2 ml-services stacks: prod-ml-services and "
             "prod-ml-services-risk") in " ".join(run.stderr.split())  # the CLI wraps long lines
     assert "Traceback" not in run.stderr
+
+
+def test_a_serving_stack_file_naming_no_ml_services_layer_is_refused_by_the_environment(tmp_path: Path):
+    project = scratch_project(tmp_path)
+    path = project / "stacks" / "Pulumi.prod-serving-fraud.yaml"
+    serving = _read(path)
+    serving["config"][KEY]["layers"]["ml_services"] = "serving-growth"
+    path.write_text(yaml.safe_dump(serving, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        environment_layers(load_project(project), "prod")
+    assert str(caught.value).endswith(
+        "stacks/Pulumi.prod-serving-fraud.yaml: platform.layers.ml_services: 'serving-growth' is not an ml-services "
+        "layer: ml-services or ml-services-<team>")
