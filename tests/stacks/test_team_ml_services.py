@@ -94,6 +94,10 @@ def test_a_team_stack_declares_its_family_with_the_children_the_environments_sta
     environment = shape(plans["prod-ml-services"], "prod-ml-services", "churn")
     assert len(team) > 20
     assert team == environment  # the same child names: `pulumi state move` moves a family between them
+    outputs = plans["prod-ml-services-fraud"].outputs
+    assert outputs["contract"] == {"layer": "ml-services", "version": 1}
+    assert outputs["feature_group_names"] == {} and outputs.get("tracking_server_url") is None
+    assert set(outputs["families"]) == {"fraud"} and set(outputs["pipeline_arns"]) == {"fraud"}
     types = {r.type for r in plans["prod-ml-services-fraud"].custom_resources}
     assert not any(t.startswith(("aws:glue/", "aws:sagemaker/featureGroup", "aws:sagemaker/mlflowTrackingServer"))
                    for t in types), types
