@@ -5,9 +5,11 @@ Children (stable names): `<name>-encryption`, `<name>-network`, `<name>-artifact
 and `<name>-<endpoint>-drift`, `<name>-training` when the training cluster is enabled,
 `<name>-features`, `<name>-registry`, `<name>-tracking` for the model lifecycle, and per entry of
 `pipelines` a `<name>-<family>-pipeline` with the account's SageMaker job log groups
-`<name>-sagemaker-job-logs` (declared once, for every pipeline; in layer stacks by the foundation when
-`layers.sagemaker_job_logs_retention_days` is set, and referenced by the ml-services layers). A drift loop retrains its
-endpoint's family's pipeline unless it names an external `retraining_pipeline_arn`.
+`<name>-sagemaker-job-logs` (declared once, for every pipeline; in layer stacks by the foundation
+when `layers.sagemaker_job_logs_retention_days` is set, and referenced by the ml-services layers). A
+drift loop retrains its endpoint's family's pipeline unless it names an external
+`retraining_pipeline_arn`. A team's ml-services layer (`ml-services-<team>`) declares its families
+and pipelines only: the feature store and the tracking server are the environment's `ml-services`.
 Bucket names start with `<project>-<env>-<role>-`, so renaming the project tag replaces buckets:
 set `tags.project` once.
 
