@@ -50,7 +50,7 @@ def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Op
                                             pipelines=bool(config.pipelines)):
         pulumi.log.warn(warning)
     return readers, accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")
-                                              and config.layer != "all")
+                                              and config.layer != "all", ml_services_layer=config.layers.ml_services)
 
 
 def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -> MLPlatform:

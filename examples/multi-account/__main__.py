@@ -41,12 +41,14 @@ tags = config.tags
 register_stack_tags(platform_tags(owner=tags.owner, cost_center=tags.cost_center, project=tags.project,
                                   environment=config.environment, data_classification=tags.data_classification,
                                   extra=tags.extra))
-upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix)
+upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix,
+                    ml_services=config.layers.ml_services)
 platform = MLPlatform(
     "platform", config, upstream=upstream,
     cross_account_readers=registry_readers(accounts, stack=stack, environment=config.environment,
                                            explicit=config.model_registry.consumer_accounts, source=source),
-    registry_account=accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")),
+    registry_account=accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving"),
+                                               ml_services_layer=config.layers.ml_services),
 )
 for name, value in contract_exports(platform, upstream).items():
     pulumi.export(name, value)

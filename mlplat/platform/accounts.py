@@ -39,7 +39,7 @@ from pydantic import Field, ValidationError
 from mlplat.core.config_values import structured
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import StrictModel, problems_from_validation
-from mlplat.core.vocabulary import CONFIG_NAMESPACE, ENVIRONMENTS, Environment, environment_of_stack
+from mlplat.core.vocabulary import CONFIG_NAMESPACE, ENVIRONMENTS, Environment, environment_of_stack, layer_kind
 
 __all__ = [
     "ACCOUNTS_KEY",
@@ -151,7 +151,7 @@ class AccountMap(StrictModel):
         """What the map's layout leaves without grants, for the stack's plan to say: an ml-services layer in the
         shared-services account whose foundation (network, buckets, keys) is in the workload account cannot run
         its training pipelines there (their jobs need the foundation's subnets, buckets and keys)."""
-        if layer != "ml-services" or not pipelines or not self.in_shared_services(stack):
+        if layer_kind(layer) != "ml-services" or not pipelines or not self.in_shared_services(stack):
             return []
         foundation = f"{environment}-foundation"
         if self.in_shared_services(foundation):

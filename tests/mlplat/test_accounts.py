@@ -467,3 +467,13 @@ def test_pipelines_in_shared_services_over_a_workload_foundation_are_warned_abou
     assert accounts.layout_warnings("prod-serving-growth", "prod", layer="serving-growth", pipelines=True) == []
     both = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-foundation", "prod-ml-services"]})
     assert both.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=True) == []
+
+
+def test_a_team_ml_services_stack_in_shared_services_is_the_registry_of_the_serving_stacks_that_read_it():
+    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services-fraud"]})
+    assert accounts.registry_account("prod-serving-fraud", "prod", serving_layer=True,
+                                     ml_services_layer="ml-services-fraud") == SHARED
+    # A serving stack reading the environment's ml-services (in the workload account) deploys from its own account.
+    assert accounts.registry_account("prod-serving-growth", "prod", serving_layer=True) is None
+    [warning] = accounts.layout_warnings("prod-ml-services-fraud", "prod", layer="ml-services-fraud", pipelines=True)
+    assert "prod-foundation" in warning and SHARED in warning
