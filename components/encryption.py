@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 DEFAULT_DOMAINS: tuple[str, ...] = ("data", "models", "logs")
+CrossAccountService = Literal["s3", "ecr"]
 KeyUser = Literal["cloudwatch-logs", "s3-log-delivery", "sns-alarm-publishers", "autoscaling-volumes", "eventbridge-to-sqs"]
 _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _ALIAS_PREFIX = re.compile(r"^alias/[a-zA-Z0-9/_-]+$")
@@ -101,6 +102,11 @@ class EncryptionArgs(EncryptionSpec, ArgsModel):
         "S3 and ECR only (kms:Decrypt, kms:DescribeKey with kms:ViaService s3/ecr.<region>.amazonaws.com): the "
         "accounts that read the registry's model artifacts and images. Omitted: no other account.",
     )
+    cross_account_services: tuple[CrossAccountService, ...] = Field(
+        default=("s3", "ecr"),
+        description="The services through which `cross_account_readers` may decrypt (kms:ViaService): a key that "
+        "encrypts ECR repositories only (a registry's own models key) admits ECR alone. Omitted: S3 and ECR.",
+    )
 
     def users_of(self, domain: str) -> tuple[KeyUser, ...]:
         users = tuple(self.key_users.get(domain, ()))
@@ -130,6 +136,9 @@ class EncryptionArgs(EncryptionSpec, ArgsModel):
                 if not re.match(r"^\d{12}$", str(account)):
                     problems.append(Problem(f"EncryptionArgs.cross_account_readers.{domain}", "is not an AWS account id "
                                             "(12 digits; '*' and ARNs are refused)", account))
+        if not self.cross_account_services or len(set(self.cross_account_services)) != len(self.cross_account_services):
+            problems.append(Problem("EncryptionArgs.cross_account_services", "must list s3 and/or ecr, each once",
+                                    self.cross_account_services))
         if self.s3_log_source_bucket_prefixes and "logs" not in self.domains:
             problems.append(
                 Problem("EncryptionArgs.s3_log_source_bucket_prefixes", "needs a `logs` domain to apply to", self.s3_log_source_bucket_prefixes)
@@ -239,10 +248,12 @@ def key_policy(
     region: pulumi.Input[str],
     s3_log_source_bucket_prefixes: tuple[str, ...] = (),
     reader_accounts: tuple[str, ...] = (),
+    reader_services: tuple[str, ...] = ("s3", "ecr"),
 ) -> _iam.Document:
     """A key's policy: the account root (so IAM policies can grant use), the named key users, and the
     `reader_accounts` (statement `AllowCrossAccountDecryptThroughS3AndEcr`: their roots, kms:Decrypt and
-    kms:DescribeKey, only with kms:ViaService s3.<region> or ecr.<region>.amazonaws.com)."""
+    kms:DescribeKey, only with kms:ViaService s3.<region> or ecr.<region>.amazonaws.com; `reader_services` narrows
+    the services, e.g. to ECR alone: statement `AllowCrossAccountDecryptThroughEcr`)."""
     ctx = KeyPolicyContext(account_id, region, s3_log_source_bucket_prefixes)
     statements: list[_iam.Statement] = [
         _iam.statement(
@@ -256,22 +267,25 @@ def key_policy(
         made = KEY_USERS[user](ctx)
         statements.extend(made if isinstance(made, list) else [made])
     if reader_accounts:
-        statements.append(cross_account_decrypt(reader_accounts, region))
+        statements.append(cross_account_decrypt(reader_accounts, region, services=reader_services))
     return _iam.document(statements)
 
 
 CROSS_ACCOUNT_KEY_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:DescribeKey")
 
 
-def cross_account_decrypt(accounts: tuple[str, ...], region: pulumi.Input[str]) -> _iam.Statement:
-    """Other accounts decrypt what S3 and ECR hold under this key (model artifacts and images), nothing else."""
+def cross_account_decrypt(accounts: tuple[str, ...], region: pulumi.Input[str], *,
+                          services: tuple[str, ...] = ("s3", "ecr")) -> _iam.Statement:
+    """Other accounts decrypt what the given services (S3 and ECR by default) hold under this key (model artifacts
+    and images), nothing else. The statement id names the services (`AllowCrossAccountDecryptThroughS3AndEcr`)."""
+    names = {"s3": "S3", "ecr": "Ecr"}
     return _iam.statement(
-        sid="AllowCrossAccountDecryptThroughS3AndEcr",
+        sid="AllowCrossAccountDecryptThrough" + "And".join(names[s] for s in services),
         principals={"AWS": [f"arn:aws:iam::{account}:root" for account in accounts]},
         actions=list(CROSS_ACCOUNT_KEY_ACTIONS),
         resources="*",
-        conditions={"StringEquals": {"kms:ViaService": [pulumi.Output.concat("s3.", region, ".amazonaws.com"),
-                                                        pulumi.Output.concat("ecr.", region, ".amazonaws.com")]}},
+        conditions={"StringEquals": {"kms:ViaService": [pulumi.Output.concat(s, ".", region, ".amazonaws.com")
+                                                        for s in services]}},
     )
 
 
@@ -319,6 +333,7 @@ class Encryption(pulumi.ComponentResource):
                 args.users_of(domain), account_id=account_id, region=region,
                 s3_log_source_bucket_prefixes=args.s3_log_source_bucket_prefixes,
                 reader_accounts=tuple(args.cross_account_readers.get(domain, ())),
+                reader_services=args.cross_account_services,
             )
             key = customer_managed_key(
                 child(name, f"{domain}-key"), f"mlplat {name}: {domain} domain", policy,

@@ -12,27 +12,31 @@ import pulumi
 from mlplat.components import platform_tags, register_stack_tags
 from mlplat.core.errors import ConfigError
 from mlplat.platform import MLPlatform, PlatformConfig, parse_platform_config
-from mlplat.platform.accounts import ACCOUNTS_KEY, load_account_map, registry_readers
+from mlplat.platform.accounts import ACCOUNTS_KEY, load_account_map, parse_account_map, registry_readers
 from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
 from mlplat.platform.layer_exports import contract_exports
 from mlplat.platform.layers import Upstream, check_layer_stack, declares
 
 
 def load_platform_config() -> PlatformConfig:
-    """Validate the stack's `ml-platform:platform`; ConfigError names the stack file on failure."""
+    """Validate the stack's `ml-platform:platform` (with the project's account map, which tells a registry stack in
+    shared services); ConfigError names the stack file on failure."""
     raw = pulumi.Config(CONFIG_NAMESPACE).get_object(CONFIG_KEY)
     aws_region = pulumi.Config("aws").get("region")
     source = stack_file_label(pulumi.get_stack())
-    config = parse_platform_config(raw, source=source, aws_region=aws_region)
+    accounts = parse_account_map(pulumi.Config(CONFIG_NAMESPACE).get_object(ACCOUNTS_KEY), source=source)
+    config = parse_platform_config(raw, source=source, aws_region=aws_region, accounts=accounts,
+                                   stack=pulumi.get_stack())
     problems = check_layer_stack(config.layer, config.environment, pulumi.get_stack())
     if problems:
         raise ConfigError(problems, source)
     return config
 
 
-def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Optional[str]]:
-    """The account map's readers of this stack's registry and the account of the registry a serving layer deploys
-    from when it is another account (None, None without a map); ConfigError when the stack file's
+def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Optional[str], bool]:
+    """The account map's readers of this stack's registry, the account of the registry a serving layer deploys
+    from when it is another account, and whether the stack is a registry in shared services over a foundation in
+    another account (None, None, False without a map); ConfigError when the stack file's
     aws:allowedAccountIds / aws:assumeRoles disagree with the map, or a consumer account is not in it."""
     stack = pulumi.get_stack()
     source = stack_file_label(stack)
@@ -43,14 +47,12 @@ def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Op
     }
     accounts = load_account_map(values, stack=stack, environment=config.environment, source=source)
     if accounts is None:
-        return None, None
+        return None, None, False
     readers = registry_readers(accounts, stack=stack, environment=config.environment,
                                explicit=config.model_registry.consumer_accounts, source=source)
-    for warning in accounts.layout_warnings(stack, config.environment, layer=config.layer,
-                                            pipelines=bool(config.pipelines)):
-        pulumi.log.warn(warning)
-    return readers, accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")
-                                              and config.layer != "all", ml_services_layer=config.layers.ml_services)
+    return (readers, accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")
+                                               and config.layer != "all", ml_services_layer=config.layers.ml_services),
+            accounts.registry_apart(stack, config.environment, config.layer))
 
 
 def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -> MLPlatform:
@@ -62,9 +64,9 @@ def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -
             environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
         )
     )
-    readers, registry_account = load_accounts(config)
+    readers, registry_account, registry_apart = load_accounts(config)
     return MLPlatform("platform", config, upstream=upstream, cross_account_readers=readers,
-                      registry_account=registry_account)
+                      registry_account=registry_account, registry_apart=registry_apart)
 
 
 def build_platform() -> MLPlatform:

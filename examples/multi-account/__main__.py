@@ -11,7 +11,7 @@ import pulumi
 from mlplat.components import platform_tags, register_stack_tags
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.platform import MLPlatform, parse_platform_config
-from mlplat.platform.accounts import ACCOUNTS_KEY, load_account_map, registry_readers
+from mlplat.platform.accounts import ACCOUNTS_KEY, load_account_map, parse_account_map, registry_readers
 from mlplat.platform.config import CONFIG_KEY, CONFIG_NAMESPACE, stack_file_label
 from mlplat.platform.layer_exports import contract_exports
 from mlplat.platform.layers import Upstream, check_layer_stack, declares
@@ -19,8 +19,10 @@ from mlplat.platform.layers import Upstream, check_layer_stack, declares
 stack = pulumi.get_stack()
 source = stack_file_label(stack)
 aws = pulumi.Config("aws")
+# The map first: it tells a registry stack in shared services (its own keys and alarm topic, no pipelines).
+account_map = parse_account_map(pulumi.Config(CONFIG_NAMESPACE).get_object(ACCOUNTS_KEY), source=source)
 config = parse_platform_config(pulumi.Config(CONFIG_NAMESPACE).get_object(CONFIG_KEY), source=source,
-                               aws_region=aws.get("region"))
+                               aws_region=aws.get("region"), accounts=account_map, stack=stack)
 problems = check_layer_stack(config.layer, config.environment, stack)
 if config.layer == "all":
     problems.append(Problem("platform.layer", "is the single-stack layout; this example declares layer stacks only "
@@ -34,8 +36,6 @@ accounts = load_account_map({
     "aws:assumeRoles": aws.get_object("assumeRoles"),
 }, stack=stack, environment=config.environment, source=source)
 assert accounts is not None, "Pulumi.yaml declares ml-platform:accounts"
-for warning in accounts.layout_warnings(stack, config.environment, layer=config.layer, pipelines=bool(config.pipelines)):
-    pulumi.log.warn(warning)
 
 tags = config.tags
 register_stack_tags(platform_tags(owner=tags.owner, cost_center=tags.cost_center, project=tags.project,
@@ -49,6 +49,7 @@ platform = MLPlatform(
                                            explicit=config.model_registry.consumer_accounts, source=source),
     registry_account=accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving"),
                                                ml_services_layer=config.layers.ml_services),
+    registry_apart=accounts.registry_apart(stack, config.environment, config.layer),
 )
 for name, value in contract_exports(platform, upstream).items():
     pulumi.export(name, value)

@@ -51,6 +51,12 @@ __all__ = [
 ]
 
 ACCOUNTS_KEY = "accounts"  # `ml-platform:accounts`
+# What a section of an ml-services stack needs from the foundation (a registry stack in shared services has none of it).
+_NEEDS_FOUNDATION = {
+    "feature_store": "its feature groups' offline store is the foundation's datasets bucket, encrypted with its keys",
+    "experiment_tracking": "its tracking server stores artifacts in the foundation's buckets with its keys",
+    "pipelines": "their jobs run in the foundation's private subnets and read and write its buckets with its keys",
+}
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
@@ -147,19 +153,30 @@ class AccountMap(StrictModel):
         registry = self.account_of(f"{environment}-{ml_services_layer}", environment)
         return registry if registry != self.account_of(stack, environment) else None
 
-    def layout_warnings(self, stack: str, environment: str, *, layer: str, pipelines: bool) -> list[str]:
-        """What the map's layout leaves without grants, for the stack's plan to say: an ml-services layer in the
-        shared-services account whose foundation (network, buckets, keys) is in the workload account cannot run
-        its training pipelines there (their jobs need the foundation's subnets, buckets and keys)."""
-        if layer_kind(layer) != "ml-services" or not pipelines or not self.in_shared_services(stack):
+    def registry_apart(self, stack: str, environment: str, layer: str) -> bool:
+        """Whether `stack` is a registry stack in shared services: an ml-services layer (`ml-services` or
+        `ml-services-<team>`) listed in `shared_services_stacks` while its environment's foundation is not. Such a
+        stack declares its own `models` and `alerts` keys and alarm topic (the foundation's admit their own account
+        only) and no pipelines, feature store or tracking server (they need the foundation's network, buckets and
+        keys)."""
+        if layer_kind(layer) != "ml-services":
+            return False
+        return self.in_shared_services(stack) and not self.in_shared_services(f"{environment}-foundation")
+
+    def registry_apart_problems(self, stack: str, environment: str, layer: str,
+                                sections: Mapping[str, bool]) -> list[Problem]:
+        """One problem per section (name -> declared) that a registry stack in shared services cannot hold."""
+        if not self.registry_apart(stack, environment, layer):
             return []
         foundation = f"{environment}-foundation"
-        if self.in_shared_services(foundation):
-            return []
-        return [f"stack {stack} deploys into the shared-services account {self.shared_services} but its foundation "
-                f"{foundation} into the {environment} workload account {self.account_of(foundation, environment)}: "
-                "its training pipelines' jobs would run in the foundation's subnets and write to its buckets with its "
-                "keys, which grant the shared-services account nothing (README, Accounts: limits of this layout)"]
+        return [Problem(f"platform.{section}", f"cannot be declared by stack {stack}, which deploys into the "
+                        f"shared-services account {self.shared_services} while its foundation {foundation} deploys "
+                        f"into the {environment} workload account {self.account_of(foundation, environment)}: "
+                        f"{_NEEDS_FOUNDATION[section]}, which grant the shared-services account nothing. Keep it in "
+                        f"an ml-services stack of the workload account (a stack not listed in shared_services_stacks)"
+                        + (" and set experiment_tracking.enabled: false here (a tracking server is on unless "
+                           "disabled)" if section == "experiment_tracking" else ""))
+                for section, declared in sections.items() if declared]
 
     def grant_problems(self, path: str, accounts: tuple[str, ...] | list[str]) -> list[Problem]:
         """One problem per account a cross-account grant names that the map does not."""

@@ -46,6 +46,7 @@ from .config_ml_lifecycle import (
     check_feature_store,
     check_model_registry,
 )
+from .accounts import AccountMap
 from .config_layers import LayersConfig, check_layer, layer_sections
 from .config_monitoring import MonitoringConfig, check_monitoring
 from .config_pipelines import check_drift_targets, check_pipelines
@@ -292,9 +293,13 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def parse_platform_config(
-    raw: Any, *, source: str | None = None, aws_region: str | None = None
+    raw: Any, *, source: str | None = None, aws_region: str | None = None,
+    accounts: Optional[AccountMap] = None, stack: Optional[str] = None,
 ) -> PlatformConfig:
-    """Validate a raw `ml-platform:platform` value; raise one ConfigError listing every problem."""
+    """Validate a raw `ml-platform:platform` value; raise one ConfigError listing every problem.
+    With the project's account map and the stack's name, a registry stack in shared services
+    (`AccountMap.registry_apart`) may hold `monitoring.subscriptions` and may not declare a feature store,
+    a tracking server or pipelines."""
     if raw is None:
         raise ConfigError(
             [Problem(f"{CONFIG_NAMESPACE}:{CONFIG_KEY}", "is missing (the stack file must define it under config)")],
@@ -310,8 +315,14 @@ def parse_platform_config(
             problems += _problems(valid, aws_region)
             problems += check_layer(raw, merged.get("layer", "all"), valid.get("layers"))
         raise ConfigError(_unique(problems), source) from None
+    apart = accounts is not None and stack is not None and accounts.registry_apart(stack, config.environment, config.layer)
     problems = check_platform(config, aws_region) + check_layer(raw if isinstance(raw, Mapping) else {}, config.layer,
-                                                                config.layers)
+                                                                config.layers, registry_apart=apart)
+    if apart:
+        assert accounts is not None and stack is not None
+        problems += accounts.registry_apart_problems(stack, config.environment, config.layer, {
+            "feature_store": bool(config.feature_store.groups), "experiment_tracking": config.experiment_tracking.enabled,
+            "pipelines": bool(config.pipelines)})
     if problems:
         raise ConfigError(problems, source)
     return config

@@ -104,8 +104,12 @@ def _team_ml_services(layer: str) -> bool:
     return layer != ML_SERVICES_LAYER and layer_kind(layer) == ML_SERVICES_LAYER
 
 
-def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfig]) -> list[Problem]:
-    """The layer's name, the foundation-only settings, and each section in the stack file of its layer."""
+def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfig], *,
+                registry_apart: bool = False) -> list[Problem]:
+    """The layer's name, the foundation-only settings, and each section in the stack file of its layer.
+    `registry_apart`: the stack is an ml-services registry in the shared-services account over a foundation in
+    another account (`AccountMap.registry_apart`); it declares its own alarm topic, so it holds
+    `monitoring.subscriptions` too."""
     if not isinstance(layer, str):
         return []  # the type error is reported already
     if layer != LAYER_ALL and not LAYER_NAME.fullmatch(layer):
@@ -132,7 +136,8 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
         if section in COMMON_SECTIONS or section not in frozenset().union(*_SECTIONS.values()):
             continue
         if section == "monitoring" and isinstance(value, Mapping):
-            foreign = sorted(set(value) & _FOUNDATION_MONITORING) if kind != "foundation" else sorted(
+            own_topic = kind == "foundation" or registry_apart
+            foreign = sorted(set(value) & _FOUNDATION_MONITORING) if not own_topic else sorted(
                 set(value) - _FOUNDATION_MONITORING)
             for key in foreign:
                 owner = "foundation" if key in _FOUNDATION_MONITORING else "serving-<team>"

@@ -31,6 +31,7 @@ from mlplat.components.drift import DriftMonitor, DriftMonitorArgs, DriftMonitor
 from mlplat.components.encryption import DEFAULT_DOMAINS, Encryption, EncryptionArgs, EncryptionSpec
 from mlplat.components.experiment_tracking import ExperimentTracking, ExperimentTrackingArgs, ExperimentTrackingSpec
 from mlplat.components.feature_store import FeatureStore, FeatureStoreArgs, FeatureStoreSpec
+from mlplat.components.model_registry import KEY_DOMAIN as REGISTRY_KEY_DOMAIN
 from mlplat.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelRegistrySpec
 from mlplat.components.monitoring import (
     AlarmTopic,
@@ -97,6 +98,7 @@ class MLPlatform(pulumi.ComponentResource):
         self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
         model_packages: Optional[ModelPackageSource] = None, upstream: Optional[Upstream] = None,
         cross_account_readers: Optional[tuple[str, ...]] = None, registry_account: Optional[str] = None,
+        registry_apart: bool = False,
     ) -> None:
         """`model_packages` answers `model_package: latest-approved`; omitted: the source the run installed
         (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3.
@@ -107,7 +109,12 @@ class MLPlatform(pulumi.ComponentResource):
         the registry's `consumer_accounts` (groups and repositories only).
         `registry_account` (from the account map, `AccountMap.registry_account`): the account of the registry a
         serving layer deploys from when it is not the stack's own (the shared-services account); `latest-approved`
-        then asks for the group by its ARN in that account, and the contract's group ARN must be it."""
+        then asks for the group by its ARN in that account, and the contract's group ARN must be it.
+        `registry_apart` (from the account map, `AccountMap.registry_apart`): this ml-services layer is a registry
+        stack in the shared-services account over a foundation in another account; it declares its own
+        `<name>-encryption` (the `models` key of its ECR repositories, which the readers may decrypt through ECR
+        only, and the `alerts` key of its dead-letter queues) and `<name>-alarms` topic (approvals, the deploy
+        dead-letter alarm; `monitoring.subscriptions` of its stack file) instead of the foundation's."""
         self._cross_account_readers = cross_account_readers or ()
         self._registry_account = registry_account
         # Args that need no resource are built first: a bad value fails before anything is declared.
@@ -150,6 +157,8 @@ class MLPlatform(pulumi.ComponentResource):
                 interface_endpoints=(*REQUIRED_INTERFACE_ENDPOINTS, *(("logs",) if config.training.container_insights else ()))
                 if cluster_domain and declares(layer, "training") else (),
             )
+            if registry_apart:
+                self.encryption, self.alarm_topic = self._registry_keys_and_topic(name, config, here)
         else:
             self.encryption = Encryption(child(name, "encryption"), encryption_args, here)
             self.network = Network(child(name, "network"), self._network_args(config, bool(cluster_domains)), here)
@@ -226,6 +235,32 @@ class MLPlatform(pulumi.ComponentResource):
         if self.pipelines and declares(layer, "ml-services"):
             outputs["pipeline_arns"] = {family: p.arn for family, p in self.pipelines.items()}
         self.register_outputs(outputs)
+
+    def _registry_keys_and_topic(self, name: str, config: PlatformConfig,
+                                 here: pulumi.ResourceOptions) -> tuple[Encryption, AlarmTopic]:
+        """A registry stack's own keys and alarm topic, in its (shared-services) account: the foundation's admit
+        their own account only. The models key admits the registry's readers through ECR alone (it encrypts
+        repositories only; the model data stays in the foundation's bucket)."""
+        readers = self._cross_account_readers
+        encryption = Encryption(
+            child(name, "encryption"),
+            EncryptionArgs(
+                domains=(REGISTRY_KEY_DOMAIN, ALERTS_DOMAIN),
+                key_users={ALERTS_DOMAIN: ("sns-alarm-publishers",)},
+                **config.encryption.given(EncryptionSpec),
+                alias_prefix=f"alias/{config.tags.project}-{config.environment}",
+                protect=config.deletion_protection,
+                cross_account_readers={REGISTRY_KEY_DOMAIN: readers} if readers else {},
+                cross_account_services=("ecr",),
+            ),
+            here,
+        )
+        topic = AlarmTopic(
+            child(name, "alarms"),
+            AlarmTopicArgs(key=encryption.key(ALERTS_DOMAIN), **config.monitoring.subscriptions.given(AlarmTopicSpec)),
+            here,
+        )
+        return encryption, topic
 
     def _pipelines(self, name: str, config: PlatformConfig, here: pulumi.ResourceOptions) -> dict[str, TrainingPipeline]:
         if not config.pipelines:
