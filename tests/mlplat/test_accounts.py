@@ -459,14 +459,25 @@ def test_the_approval_rule_its_targets_and_dead_letters_are_in_shared_services_a
     assert '"environment":"prod"' in deploy.inputs["inputTransformer"]["inputTemplate"].replace(" ", "")
 
 
-def test_pipelines_in_shared_services_over_a_workload_foundation_are_warned_about():
-    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services"]})
-    [warning] = accounts.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=True)
-    assert "prod-foundation" in warning and PROD in warning and SHARED in warning
-    assert accounts.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=False) == []
-    assert accounts.layout_warnings("prod-serving-growth", "prod", layer="serving-growth", pipelines=True) == []
+EXAMPLE_REGISTRY = ROOT / "examples" / "multi-account" / "stacks" / "Pulumi.prod-ml-services.yaml"
+APART = {**MAP, "shared_services_stacks": ["prod-ml-services"]}
+
+
+def registry_stack_value(**sections) -> dict:
+    """The example's registry stack (prod-ml-services, in shared services) with `sections` set over it."""
+    value = yaml.safe_load(EXAMPLE_REGISTRY.read_text())["config"]["ml-platform:platform"]
+    return {**value, **sections}
+
+
+def test_only_an_ml_services_stack_in_shared_services_over_a_workload_foundation_is_a_registry_apart():
+    accounts = AccountMap.model_validate(APART)
+    assert accounts.registry_apart("prod-ml-services", "prod", "ml-services")
+    assert accounts.registry_apart("prod-ml-services-fraud", "prod", "ml-services-fraud") is False  # not listed
+    team = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services-fraud"]})
+    assert team.registry_apart("prod-ml-services-fraud", "prod", "ml-services-fraud")
+    assert not accounts.registry_apart("prod-serving-growth", "prod", "serving-growth")
     both = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-foundation", "prod-ml-services"]})
-    assert both.layout_warnings("prod-ml-services", "prod", layer="ml-services", pipelines=True) == []
+    assert not both.registry_apart("prod-ml-services", "prod", "ml-services")
 
 
 def test_a_team_ml_services_stack_in_shared_services_is_the_registry_of_the_serving_stacks_that_read_it():
@@ -475,5 +486,45 @@ def test_a_team_ml_services_stack_in_shared_services_is_the_registry_of_the_serv
                                      ml_services_layer="ml-services-fraud") == SHARED
     # A serving stack reading the environment's ml-services (in the workload account) deploys from its own account.
     assert accounts.registry_account("prod-serving-growth", "prod", serving_layer=True) is None
-    [warning] = accounts.layout_warnings("prod-ml-services-fraud", "prod", layer="ml-services-fraud", pipelines=True)
-    assert "prod-foundation" in warning and SHARED in warning
+    assert accounts.registry_apart("prod-ml-services-fraud", "prod", "ml-services-fraud")
+    assert not accounts.registry_apart("prod-ml-services", "prod", "ml-services")
+
+
+@pytest.mark.parametrize("section", ["pipelines", "feature_store", "experiment_tracking"])
+def test_a_registry_stack_in_shared_services_cannot_declare_what_needs_the_foundation(section):
+    from mlplat.platform.config import parse_platform_config
+
+    # The section as the reference prod-ml-services stack declares it (in prod's workload account).
+    reference = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-ml-services.yaml").read_text())
+    raw = registry_stack_value(**{section: reference["config"]["ml-platform:platform"][section]})
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_config(raw, source="stacks/Pulumi.prod-ml-services.yaml", aws_region="us-east-1",
+                              accounts=AccountMap.model_validate(APART), stack="prod-ml-services")
+    [problem] = [p for p in caught.value.problems if p.path == f"platform.{section}"]
+    assert "prod-ml-services" in problem.message and "prod-foundation" in problem.message
+    assert f"shared-services account {SHARED}" in problem.message and f"workload account {PROD}" in problem.message
+    assert "ml-services stack of the workload account" in problem.message
+    # The same stack file in the workload account (no map entry) is an ordinary ml-services stack.
+    parse_platform_config({k: v for k, v in raw.items() if k != "monitoring"}, aws_region="us-east-1",
+                          accounts=AccountMap.model_validate(MAP), stack="prod-ml-services")
+
+
+def test_monitoring_subscriptions_belong_to_a_registry_stack_in_shared_services_only():
+    from mlplat.platform.config import parse_platform_config
+
+    raw = registry_stack_value()
+    assert raw["monitoring"] == {"subscriptions": {"emails": ["ml-platform-oncall@example.com"]}}
+    config = parse_platform_config(raw, aws_region="us-east-1", accounts=AccountMap.model_validate(APART),
+                                   stack="prod-ml-services")
+    assert config.monitoring.subscriptions.emails == ("ml-platform-oncall@example.com",)
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_config(raw, aws_region="us-east-1", accounts=AccountMap.model_validate(MAP),
+                              stack="prod-ml-services")
+    assert [p.path for p in caught.value.problems] == ["platform.monitoring.subscriptions"]
+    with pytest.raises(ConfigError):  # without the map, the stack file's section rules are the layer's
+        parse_platform_config(raw, aws_region="us-east-1")
+    with pytest.raises(ConfigError) as serving:  # the serving part of monitoring stays the serving layer's
+        parse_platform_config({**raw, "monitoring": {**raw["monitoring"], "endpoint_alarms": {}}}, aws_region="us-east-1",
+                              accounts=AccountMap.model_validate(APART), stack="prod-ml-services")
+    assert [p.path for p in serving.value.problems] == ["platform.monitoring.endpoint_alarms"]
+

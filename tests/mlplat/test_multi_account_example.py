@@ -59,3 +59,47 @@ def test_the_endpoint_deploys_the_shared_accounts_latest_approved_package(planne
     group_policy = json.loads(registry["platform-registry-churn-group-policy"]["inputs"]["resourcePolicy"])
     assert {json.dumps(s["Principal"]) for s in group_policy["Statement"]} == {
         json.dumps({"AWS": [f"arn:aws:iam::{PROD}:root"]})}
+
+
+def _declared(document: dict) -> dict[str, dict]:
+    return {s["urn"].rsplit("::", 1)[-1]: s["newState"] for s in document["steps"]}
+
+
+def test_the_registry_encrypts_its_repositories_with_its_own_key_which_prod_decrypts_through_ecr_only(planned):
+    registry = _declared(planned["prod-ml-services"])
+    key = registry["platform-encryption-models-key"]
+    assert key["outputs"]["arn"].split(":")[4] == SHARED
+    statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
+    assert set(statements) == {"AllowAccountAdministration", "AllowCrossAccountDecryptThroughEcr"}
+    assert statements["AllowAccountAdministration"]["Principal"] == {"AWS": f"arn:aws:iam::{SHARED}:root"}
+    reader = statements["AllowCrossAccountDecryptThroughEcr"]
+    assert reader["Principal"] == {"AWS": [f"arn:aws:iam::{PROD}:root"]}
+    assert reader["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert reader["Condition"] == {"StringEquals": {"kms:ViaService": ["ecr.us-east-1.amazonaws.com"]}}
+    repositories = [s for s in registry.values() if s["type"] == "aws:ecr/repository:Repository"]
+    assert len(repositories) == 2  # churn's serving and training images
+    for repository in repositories:
+        assert [c["kmsKey"] for c in repository["inputs"]["encryptionConfigurations"]] == [key["outputs"]["arn"]]
+    # The foundation's models key (prod's account) still admits no other account through S3 or ECR: the registry's
+    # repositories no longer use it, and its bucket's readers are the later environments' (none after prod).
+    foundation = _declared(planned["prod-foundation"])
+    foundation_statements = json.loads(foundation["platform-encryption-models-key"]["inputs"]["policy"])["Statement"]
+    assert [s["Sid"] for s in foundation_statements] == ["AllowAccountAdministration"]
+
+
+def test_the_approvals_and_the_dead_letter_alarm_notify_the_registrys_own_topic_in_shared_services(planned):
+    registry = _declared(planned["prod-ml-services"])
+    alerts_key = registry["platform-encryption-alerts-key"]["outputs"]["arn"]
+    topic = registry["platform-alarms-topic"]
+    assert alerts_key.split(":")[4] == SHARED and topic["outputs"]["arn"].split(":")[4] == SHARED
+    assert topic["inputs"]["kmsMasterKeyId"] == alerts_key
+    assert registry["platform-registry-churn-deploy-dlq"]["inputs"]["kmsMasterKeyId"] == alerts_key
+    assert registry["platform-registry-churn-deploy-dlq-alarm"]["inputs"]["alarmActions"] == [topic["outputs"]["arn"]]
+    assert registry["platform-registry-churn-approved-notify"]["inputs"]["arn"] == topic["outputs"]["arn"]
+    alerts = {s["Sid"] for s in json.loads(registry["platform-encryption-alerts-key"]["inputs"]["policy"])["Statement"]}
+    assert alerts == {"AllowAccountAdministration", "AllowAlarmPublishersToEncryptedTopics"}
+    subscriptions = [s["inputs"]["endpoint"] for s in registry.values()
+                     if s["type"] == "aws:sns/topicSubscription:TopicSubscription"]
+    assert subscriptions == ["ml-platform-oncall@example.com"]
+    # Nothing of the registry stack needs the foundation's network, buckets or keys: no pipeline, no tracking server.
+    assert not [s for s in registry.values() if s["type"].startswith(("aws:sagemaker/pipeline", "aws:sagemaker/mlflow"))]
