@@ -25,6 +25,10 @@ the project inherits it; a stack file does not restate it):
 - **Deploying from the shared registry**: a serving layer stack whose environment's ml-services stack deploys into
   the shared-services account resolves `model_package: latest-approved` against the group's ARN in that account
   (`registry_account`), with its own deploy role; its endpoints' models name the shared account's package.
+- **A registry stack in shared services** (`registry_apart`): an ml-services stack listed in
+  `shared_services_stacks` while its environment's foundation is not declares its own `models` key (its ECR
+  repositories; readers decrypt through ECR only) and `alerts` key and alarm topic, and may not declare a feature
+  store, a tracking server or pipelines (`registry_apart_problems`: they need the foundation's account).
 - A cross-account grant to an account that is not in the map is a ConfigError naming it; the pack's MLP-REG-01
   allows the map's accounts (it reads the same config).
 """
