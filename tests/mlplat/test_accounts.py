@@ -52,8 +52,25 @@ def write_project(directory: Path, accounts: dict, targets: dict[str, str]) -> P
         document = yaml.safe_load(path.read_text())
         document["config"]["aws:allowedAccountIds"] = [account]
         document["config"]["aws:assumeRoles"] = [{"roleArn": role(account)}]
+        if AccountMap.model_validate(accounts).registry_apart(stack, "prod", stack.removeprefix("prod-")):
+            registry_stack(document, directory)
+        elif stack.startswith("prod-serving-") and "prod-ml-services" in accounts.get("shared_services_stacks", ()):
+            # The registry stack declares no pipeline: the drift loop retrains one of the workload account.
+            for loop in document["config"]["ml-platform:platform"].get("monitoring", {}).get("drift", {}).values():
+                loop["retraining_pipeline_arn"] = f"arn:aws:sagemaker:us-east-1:{PROD}:pipeline/mlplat-prod-churn"
         path.write_text(yaml.safe_dump(document))
     return directory
+
+
+def registry_stack(document: dict, directory: Path) -> None:
+    """The reference prod-ml-services made a registry stack in shared services: no feature store, tracking server or
+    pipelines (they need the foundation's account), the foundation's subscribers on its own alarm topic."""
+    platform = document["config"]["ml-platform:platform"]
+    for section in ("feature_store", "pipelines"):
+        platform.pop(section, None)
+    platform["experiment_tracking"] = {"enabled": False}
+    foundation = yaml.safe_load((directory / "stacks" / "Pulumi.prod-foundation.yaml").read_text())
+    platform["monitoring"] = {"subscriptions": foundation["config"]["ml-platform:platform"]["monitoring"]["subscriptions"]}
 
 
 @pytest.fixture(scope="module")
@@ -410,7 +427,7 @@ def test_stack_references_and_stack_outputs_together_on_a_layer(shared_layers, s
     assert "prod-ml-services.families.churn.group_arn" in err and SHARED_GROUP in err and "Traceback" not in err
 
 
-def test_the_serving_role_reads_the_package_where_its_pipeline_wrote_it_and_pulls_from_the_shared_repository(
+def test_the_serving_role_reads_the_model_data_in_its_account_and_pulls_from_the_shared_repository(
         shared_serving):
     serving, plans = shared_serving
     foundation, services = plans["prod-foundation"], plans["prod-ml-services"]
@@ -420,17 +437,10 @@ def test_the_serving_role_reads_the_package_where_its_pipeline_wrote_it_and_pull
     [pull] = _statements(policy, "PullInferenceImage")
     models_bucket = foundation.named("platform-artifacts-models", "aws:s3/bucket:Bucket").outputs["arn"]
     models_key = foundation.named("platform-encryption-models-key", "aws:kms/key:Key").outputs["arn"]
-    # The shared-services pipeline writes its model data into the environment's models bucket (the foundation, in
-    # the workload account) under <family>/pipeline/models/: the package's ModelDataUrl. Same account as the role.
-    # (Such a pipeline cannot run from shared services: the plan says so; README, Accounts, limits.)
-    [warning] = [d.message for d in services.diagnostics if "shared-services account" in d.message]
-    assert "prod-ml-services" in warning and f"workload account {PROD}" in warning and "pipelines" in warning
-    pipeline = json.loads(services.named("platform-churn-pipeline-pipeline", "aws:sagemaker/pipeline:Pipeline")
-                          .inputs["pipelineDefinition"])
-    [train] = [s for s in pipeline["Steps"] if s["Type"] == "Training"]
-    output = train["Arguments"]["OutputDataConfig"]
-    bucket_name = foundation.named("platform-artifacts-models", "aws:s3/bucket:Bucket").outputs["bucket"]
-    assert output["S3OutputPath"] == f"s3://{bucket_name}/churn/pipeline/models/" and output["KmsKeyId"] == models_key
+    # The model data is in the environment's models bucket (the foundation, in the workload account) under
+    # <family>/pipeline/models/ (the default prefix), with the foundation's models key: same account as the role.
+    # The registry stack in shared services declares no pipeline (README, Accounts, limits).
+    assert not [r for r in services.custom_resources if r.type == "aws:sagemaker/pipeline:Pipeline"]
     assert read["Action"] == "s3:GetObject" and read["Resource"] == f"{models_bucket}/churn/pipeline/models/*"
     assert models_bucket.split(":")[4] in ("", PROD) and models_key.split(":")[4] == PROD
     assert decrypt["Resource"] == models_key and decrypt["Action"] == "kms:Decrypt"
@@ -440,6 +450,11 @@ def test_the_serving_role_reads_the_package_where_its_pipeline_wrote_it_and_pull
     [pull_grant] = _statements(_policy(services.named("platform-registry-churn-serving-policy",
                                                       "aws:ecr/repositoryPolicy:RepositoryPolicy")), "ConsumerAccountsPull")
     assert pull_grant["Principal"] == {"AWS": [root(PROD)]}
+    # ...and is encrypted with the registry stack's own models key, in shared services, not the foundation's.
+    own_key = services.named("platform-encryption-models-key", "aws:kms/key:Key").outputs["arn"]
+    serving_repository = services.named("platform-registry-churn-serving", "aws:ecr/repository:Repository")
+    assert [c["kmsKey"] for c in serving_repository.inputs["encryptionConfigurations"]] == [own_key]
+    assert own_key.split(":")[4] == SHARED and own_key != models_key
 
 
 def test_the_approval_rule_its_targets_and_dead_letters_are_in_shared_services_and_name_the_environment(
