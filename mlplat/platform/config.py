@@ -39,6 +39,7 @@ from mlplat.core.vocabulary import (
     DataClassification,
     Environment,
 )
+from .accounts import AccountMap
 from .config_ml_lifecycle import (
     ExperimentTrackingConfig,
     ModelRegistryConfig,
@@ -46,7 +47,6 @@ from .config_ml_lifecycle import (
     check_feature_store,
     check_model_registry,
 )
-from .accounts import AccountMap
 from .config_layers import LayersConfig, check_layer, layer_sections
 from .config_monitoring import MonitoringConfig, check_monitoring
 from .config_pipelines import check_drift_targets, check_pipelines

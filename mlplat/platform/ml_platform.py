@@ -115,6 +115,17 @@ class MLPlatform(pulumi.ComponentResource):
         `<name>-encryption` (the `models` key of its ECR repositories, which the readers may decrypt through ECR
         only, and the `alerts` key of its dead-letter queues) and `<name>-alarms` topic (approvals, the deploy
         dead-letter alarm; `monitoring.subscriptions` of its stack file) instead of the foundation's."""
+        if registry_apart:
+            wrong = [Problem(f"platform.{section}", "is not declared by a registry stack in shared services "
+                             "(MLPlatform(registry_apart=True)): it needs the foundation's account")
+                     for section, declared in (("feature_store", bool(config.feature_store.groups)),
+                                               ("experiment_tracking", config.experiment_tracking.enabled),
+                                               ("pipelines", bool(config.pipelines))) if declared]
+            if not declares(config.layer, "ml-services") or declares(config.layer, "foundation"):
+                wrong.append(Problem("platform.layer", "is not an ml-services layer: registry_apart=True is for an "
+                                     "ml-services layer stack in shared services", config.layer))
+            if wrong:
+                raise ConfigError(wrong)
         self._cross_account_readers = cross_account_readers or ()
         self._registry_account = registry_account
         # Args that need no resource are built first: a bad value fails before anything is declared.

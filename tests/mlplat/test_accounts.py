@@ -543,3 +543,20 @@ def test_monitoring_subscriptions_belong_to_a_registry_stack_in_shared_services_
                               accounts=AccountMap.model_validate(APART), stack="prod-ml-services")
     assert [p.path for p in serving.value.problems] == ["platform.monitoring.endpoint_alarms"]
 
+
+
+def test_the_platform_refuses_registry_apart_for_what_needs_the_foundation_or_another_layer():
+    from mlplat.platform import MLPlatform
+    from mlplat.platform.config import parse_platform_config
+
+    reference = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-ml-services.yaml").read_text())
+    config = parse_platform_config(reference["config"]["ml-platform:platform"], aws_region="us-east-1")
+    with pytest.raises(ConfigError) as caught:
+        MLPlatform("platform", config, registry_apart=True)
+    assert [p.path for p in caught.value.problems] == [
+        "platform.feature_store", "platform.experiment_tracking", "platform.pipelines"]
+    single = parse_platform_config(yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+                                   ["config"]["ml-platform:platform"], aws_region="us-east-1")
+    with pytest.raises(ConfigError) as layer:
+        MLPlatform("platform", single, registry_apart=True)
+    assert "platform.layer" in [p.path for p in layer.value.problems]
