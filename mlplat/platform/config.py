@@ -321,7 +321,9 @@ def parse_platform_config(
     if apart:
         assert accounts is not None and stack is not None
         problems += accounts.registry_apart_problems(stack, config.environment, config.layer, {
-            "feature_store": bool(config.feature_store.groups), "experiment_tracking": config.experiment_tracking.enabled,
+            "feature_store": bool(config.feature_store.groups),
+            # a team's ml-services stack never declares the environment's tracking server
+            "experiment_tracking": config.experiment_tracking.enabled and config.layer == "ml-services",
             "pipelines": bool(config.pipelines)})
     if problems:
         raise ConfigError(problems, source)

@@ -119,7 +119,8 @@ class MLPlatform(pulumi.ComponentResource):
             wrong = [Problem(f"platform.{section}", "is not declared by a registry stack in shared services "
                              "(MLPlatform(registry_apart=True)): it needs the foundation's account")
                      for section, declared in (("feature_store", bool(config.feature_store.groups)),
-                                               ("experiment_tracking", config.experiment_tracking.enabled),
+                                               ("experiment_tracking", config.experiment_tracking.enabled
+                                                                      and config.layer == ML_SERVICES_LAYER),
                                                ("pipelines", bool(config.pipelines))) if declared]
             if not declares(config.layer, "ml-services") or declares(config.layer, "foundation"):
                 wrong.append(Problem("platform.layer", "is not an ml-services layer: registry_apart=True is for an "

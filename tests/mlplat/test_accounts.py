@@ -560,3 +560,17 @@ def test_the_platform_refuses_registry_apart_for_what_needs_the_foundation_or_an
     with pytest.raises(ConfigError) as layer:
         MLPlatform("platform", single, registry_apart=True)
     assert "platform.layer" in [p.path for p in layer.value.problems]
+
+
+def test_a_team_registry_stack_in_shared_services_needs_no_tracking_setting_and_holds_its_subscriptions():
+    from mlplat.platform.config import parse_platform_config
+
+    raw = {k: v for k, v in registry_stack_value(layer="ml-services-fraud").items() if k != "experiment_tracking"}
+    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services-fraud"]})
+    config = parse_platform_config(raw, aws_region="us-east-1", accounts=accounts, stack="prod-ml-services-fraud")
+    assert config.monitoring.subscriptions.emails == ("ml-platform-oncall@example.com",)
+    reference = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod-ml-services.yaml").read_text())
+    with pytest.raises(ConfigError) as caught:
+        parse_platform_config({**raw, "pipelines": reference["config"]["ml-platform:platform"]["pipelines"]},
+                              aws_region="us-east-1", accounts=accounts, stack="prod-ml-services-fraud")
+    assert [p.path for p in caught.value.problems] == ["platform.pipelines"]
