@@ -260,7 +260,8 @@ class MLPlatform(pulumi.ComponentResource):
                 domains=(REGISTRY_KEY_DOMAIN, ALERTS_DOMAIN),
                 key_users={ALERTS_DOMAIN: ("sns-alarm-publishers",)},
                 **config.encryption.given(EncryptionSpec),
-                alias_prefix=f"alias/{config.tags.project}-{config.environment}",
+                # Several registry stacks (team ml-services layers) may share the account: the layer names the aliases.
+                alias_prefix=f"alias/{config.tags.project}-{config.environment}-{config.layer}",
                 protect=config.deletion_protection,
                 cross_account_readers={REGISTRY_KEY_DOMAIN: readers} if readers else {},
                 cross_account_services=("ecr",),

@@ -574,3 +574,13 @@ def test_a_team_registry_stack_in_shared_services_needs_no_tracking_setting_and_
         parse_platform_config({**raw, "pipelines": reference["config"]["ml-platform:platform"]["pipelines"]},
                               aws_region="us-east-1", accounts=accounts, stack="prod-ml-services-fraud")
     assert [p.path for p in caught.value.problems] == ["platform.pipelines"]
+
+
+def test_a_registry_stacks_key_aliases_name_its_layer(shared_serving):
+    """Several registry stacks (team ml-services layers) of an environment may share the shared-services account:
+    their KMS aliases carry the layer, so they cannot collide there (nor with the foundation's in its account)."""
+    _, plans = shared_serving
+    aliases = {r.inputs["name"] for r in plans["prod-ml-services"].custom_resources if r.type == "aws:kms/alias:Alias"}
+    foundation = {r.inputs["name"] for r in plans["prod-foundation"].custom_resources if r.type == "aws:kms/alias:Alias"}
+    assert aliases == {"alias/mlplat-prod-ml-services/models", "alias/mlplat-prod-ml-services/alerts"}
+    assert "alias/mlplat-prod/models" in foundation
