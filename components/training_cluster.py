@@ -50,6 +50,7 @@ import pulumi_kubernetes as k8s
 
 from . import _iam
 from . import _karpenter as karpenter
+from ._security_groups import allow_within_group
 from ._wiring import lookup, require_args
 from .version_skew import version_skew
 from . import _k8s_objects as objects
@@ -457,15 +458,7 @@ class TrainingCluster(pulumi.ComponentResource):
             self.device_plugin_mirror = None
             return args.device_plugin_image_repository
         repository_name = f"{args.cache_prefix}/nvcr/nvidia/k8s-device-plugin"
-        self.device_plugin_mirror = aws.ecr.Repository(
-            child(name, "device-plugin-mirror"),
-            name=repository_name,
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": args.cluster_key.arn}],
-            force_delete=not args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
+        self.device_plugin_mirror = self._mirror_repository(child(name, "device-plugin-mirror"), repository_name, args)
         pulumi.log.info(
             DEVICE_PLUGIN_MIRROR_HELP.format(repository=repository_name, version=args.device_plugin.version),
             resource=self.device_plugin_mirror,
@@ -808,14 +801,8 @@ class TrainingCluster(pulumi.ComponentResource):
             child(name, "efa-sg"), vpc_id=args.network.vpc_id,
             description=f"mlplat {name}: EFA traffic between the GPU nodes of {args.cluster_name}", opts=here,
         )
-        aws.vpc.SecurityGroupIngressRule(
-            child(name, "efa-sg-ingress"), security_group_id=group.id, referenced_security_group_id=group.id,
-            ip_protocol="-1", description="EFA: all traffic from the group itself", opts=here,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            child(name, "efa-sg-egress"), security_group_id=group.id, referenced_security_group_id=group.id,
-            ip_protocol="-1", description="EFA: all traffic to the group itself", opts=here,
-        )
+        allow_within_group(group.id, ingress=(child(name, "efa-sg-ingress"), "EFA: all traffic from the group itself"),
+                           egress=(child(name, "efa-sg-egress"), "EFA: all traffic to the group itself"), opts=here)
         self._release(
             name, "efa-device-plugin", args.efa_device_plugin, "kube-system",
             {
@@ -926,8 +913,14 @@ class TrainingCluster(pulumi.ComponentResource):
         if adopted is not None:
             return adopted
         repository_name = f"{args.cache_prefix}/{path}"
-        repository = aws.ecr.Repository(
-            child(name, suffix),
+        repository = self._mirror_repository(child(name, suffix), repository_name, args)
+        pulumi.log.info(help_text.format(repository=repository_name, tag=tag), resource=repository)
+        return pulumi.Output.concat(registry, "/", repository_name)
+
+    def _mirror_repository(self, resource_name: str, repository_name: str, args: TrainingClusterArgs) -> aws.ecr.Repository:
+        """An immutable, scanned, KMS-encrypted ECR repository the platform team copies an nvcr.io image into."""
+        return aws.ecr.Repository(
+            resource_name,
             name=repository_name,
             image_tag_mutability="IMMUTABLE",
             image_scanning_configuration={"scan_on_push": True},
@@ -935,8 +928,6 @@ class TrainingCluster(pulumi.ComponentResource):
             force_delete=not args.protect,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        pulumi.log.info(help_text.format(repository=repository_name, tag=tag), resource=repository)
-        return pulumi.Output.concat(registry, "/", repository_name)
 
     # --- Kubernetes objects --------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from pydantic import Field
 
 from . import _iam
 from ._lineage import family_tags
+from ._security_groups import allow_within_group
 from ._wiring import require_args
 from .artifact_store import ArtifactStore
 from .model_registry import ModelFamilyHandle, packages_arn
@@ -851,12 +852,7 @@ class TrainingPipeline(pulumi.ComponentResource):
         )
         # Distributed training: the instances of one job talk to each other (and only to each other).
         here = pulumi.ResourceOptions(parent=self)
-        aws.vpc.SecurityGroupIngressRule(
-            child(name, "job-peers-in"), security_group_id=sg.id, referenced_security_group_id=sg.id,
-            ip_protocol="-1", description="Traffic from the jobs' own instances (distributed training)", opts=here,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            child(name, "job-peers-out"), security_group_id=sg.id, referenced_security_group_id=sg.id,
-            ip_protocol="-1", description="Traffic to the jobs' own instances (distributed training)", opts=here,
-        )
+        allow_within_group(
+            sg.id, ingress=(child(name, "job-peers-in"), "Traffic from the jobs' own instances (distributed training)"),
+            egress=(child(name, "job-peers-out"), "Traffic to the jobs' own instances (distributed training)"), opts=here)
         return pulumi.Output.all(sg.id).apply(list)
