@@ -63,6 +63,7 @@ from mlplat.core.naming import child
 from .encryption import Encryption
 from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.models import NestedArgs, ParentArgs, Spec, StrictBool, StrictInt
+from mlplat.core.vocabulary import FAMILY_TAG
 
 __all__ = [
     "Access",
@@ -112,6 +113,8 @@ __all__ = [
     "pull_policy",
     "read_packages_policy",
     "repository_policy",
+    "PENDING_MANUAL_APPROVAL",
+    "REGISTER_ACTIONS",
     "RESERVED_KINDS",
     "TYPE_TOKEN",
 ]
@@ -137,6 +140,8 @@ CONSUMER_PULL_ACTIONS: tuple[str, ...] = (
     "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
 )  # fmt: skip
 DEPLOY_ACTIONS: tuple[str, ...] = ("events:InvokeApiDestination",)
+REGISTER_ACTIONS: tuple[str, ...] = ("sagemaker:CreateModelPackage",)
+PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 # ecr:GetAuthorizationToken accepts no resource: a pull grant gives it on "*".
 AUTHORIZATION_TOKEN_ACTIONS: tuple[str, ...] = ("ecr:GetAuthorizationToken",)
 
@@ -397,7 +402,8 @@ class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
     environment: Optional[str] = Field(
         default=None,
         description="The environment the dispatch's client_payload names (the deploy workflow deploys that "
-        "environment's stacks). Required with `deployment.github`.",
+        "environment's stacks); in dev, `registering_accounts` may register packages Approved. Required with "
+        "`deployment.github`.",
     )
     deployment_token: Optional[Any] = Field(
         default=None,
@@ -410,6 +416,14 @@ class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
         description="KMS key of the deployment's dead-letter queues; its policy must let events.amazonaws.com "
         "GenerateDataKey and Decrypt (Encryption's `sns-alarm-publishers` key user). Omitted: the Encryption's "
         "`alerts` key; required with `deployment.github`.",
+    )
+    registering_accounts: tuple[str, ...] = Field(
+        default=(),
+        description="AWS accounts (12 digits) whose training pipelines register model packages into the groups "
+        "(a registry in the shared-services account: the workload account its pipelines run in). The group "
+        "policy lets a role of such an account tagged `mlplat:model-family: <family>` (a family's pipeline role) "
+        "create packages in that family's group, PendingManualApproval only unless `environment` is dev; the "
+        "account also needs to read the group and pull the images (`consumer_accounts`). Omitted: none.",
     )
 
     def problems(self) -> list[Problem]:
@@ -427,6 +441,14 @@ class ModelRegistryArgs(ModelRegistrySpec, ParentArgs):
             problems.append(Problem(f"{base}.families", "must list at least one model family", self.families))
         if self.github is not None:
             problems.extend(self._deployment_problems(base))
+        for account in self.registering_accounts:
+            if not _ACCOUNT.match(account):
+                problems.append(Problem(f"{base}.registering_accounts", "is not an AWS account id (12 digits; '*' and "
+                                        "ARNs are refused)", account))
+            elif account not in self.consumer_accounts:
+                problems.append(Problem(f"{base}.registering_accounts", "is not in consumer_accounts: a pipeline that "
+                                        "registers a package also reads the group and pulls the family's images",
+                                        account))
         return problems + self.problems_at(base, name_prefix=self.name_prefix)
 
     def _deployment_problems(self, base: str) -> list[Problem]:
@@ -494,23 +516,37 @@ def account_principals(accounts: tuple[str, ...]) -> dict[str, Any]:
 
 def group_policy(
     *, group_arn: pulumi.Input[str], group_name: str, region: pulumi.Input[str], account_id: pulumi.Input[str],
-    consumer_accounts: tuple[str, ...],
+    consumer_accounts: tuple[str, ...], family: Optional[str] = None, registering_accounts: tuple[str, ...] = (),
+    approval_required: bool = True,
 ) -> _iam.Document:
-    """The model package group's resource policy: consumer accounts may read and deploy, nothing else.
+    """The model package group's resource policy: consumer accounts may read and deploy; registering accounts'
+    pipeline roles of `family` may register packages; nothing else.
 
     sagemaker:DescribeModelPackageGroup on the group; sagemaker:DescribeModelPackage and
-    sagemaker:ListModelPackages on its model packages (`model-package/<group>/*`).
+    sagemaker:ListModelPackages on its model packages (`model-package/<group>/*`). With
+    `registering_accounts`: sagemaker:CreateModelPackage (REGISTER_ACTIONS) on the group and its packages, for
+    those accounts' principals tagged `mlplat:model-family: <family>` (aws:PrincipalTag: the family's pipeline
+    role; the account's own IAM must also allow it) and, when `approval_required`, with
+    `sagemaker:ModelApprovalStatus` PendingManualApproval (a pipeline of another account cannot approve).
     """
     principals = account_principals(consumer_accounts)
     packages = packages_arn(region=region, account_id=account_id, group_name=group_name)
-    return _iam.document(
-        [
-            _iam.statement(sid="ConsumerAccountsDescribeGroup", principals=principals,
-                           actions=list(CONSUMER_GROUP_ACTIONS), resources=group_arn),
-            _iam.statement(sid="ConsumerAccountsReadPackages", principals=principals,
-                           actions=list(CONSUMER_PACKAGE_ACTIONS), resources=packages),
-        ]
-    )
+    statements = [
+        _iam.statement(sid="ConsumerAccountsDescribeGroup", principals=principals,
+                       actions=list(CONSUMER_GROUP_ACTIONS), resources=group_arn),
+        _iam.statement(sid="ConsumerAccountsReadPackages", principals=principals,
+                       actions=list(CONSUMER_PACKAGE_ACTIONS), resources=packages),
+    ]
+    if registering_accounts:
+        if family is None:
+            raise ValueError("group_policy: registering_accounts need the family whose pipeline roles register")
+        conditions: dict[str, Any] = {"StringEquals": {f"aws:PrincipalTag/{FAMILY_TAG}": family}}
+        if approval_required:
+            conditions["StringEquals"]["sagemaker:ModelApprovalStatus"] = PENDING_MANUAL_APPROVAL
+        statements.append(
+            _iam.statement(sid="PipelineAccountsRegisterPackages", principals=account_principals(registering_accounts),
+                           actions=list(REGISTER_ACTIONS), resources=[group_arn, packages], conditions=conditions))
+    return _iam.document(statements)
 
 
 def repository_policy(consumer_accounts: tuple[str, ...]) -> _iam.Document:
@@ -635,6 +671,9 @@ class ModelFamilyHandle:
     repositories: dict[str, aws.ecr.Repository]
     approval_rule: Optional[aws.cloudwatch.EventRule]
     registry: "ModelRegistry" = field(repr=False)
+    # The group's account when it is not the consumer's own (a registry in the shared-services account):
+    # a consumer names the group by ARN and its packages under that account. None: the stack's own account.
+    account: Optional[str] = None
 
     @property
     def group_arn(self) -> pulumi.Output[str]:
@@ -787,7 +826,9 @@ class ModelRegistry(pulumi.ComponentResource):
                 model_package_group_name=group.model_package_group_name,
                 resource_policy=_iam.to_json(
                     group_policy(group_arn=group.arn, group_name=group_name, region=self._region,
-                                 account_id=self._account_id, consumer_accounts=args.consumer_accounts)
+                                 account_id=self._account_id, consumer_accounts=args.consumer_accounts,
+                                 family=spec.name, registering_accounts=args.registering_accounts,
+                                 approval_required=args.environment != "dev")
                 ),
                 opts=here,
             )

@@ -28,6 +28,7 @@ from ._grants import require_role
 from ._wiring import lookup
 from .artifact_store import ACCESS_LOGS, KEY_DOMAIN, TYPE_TOKEN as ARTIFACT_STORE_TYPE, ArtifactStore, GovernedBucket, check_grant_prefix, grant_policy
 from .encryption import Encryption
+from .model_registry import ModelFamilyHandle, ModelFamilySpec
 from .monitoring import AlarmTopic
 from .network import Network
 from .training_pipeline import TrainingPipeline
@@ -35,7 +36,7 @@ from .training_pipeline_logs import SageMakerJobLogs
 
 __all__ = [
     "AlarmTopicReference", "ArtifactStoreReference", "BucketReference", "EncryptionReference", "FamilyReference",
-    "KeyReference", "NetworkReference", "PipelineReference", "RegistryReference", "RepositoryReference",
+    "KeyReference", "ModelPackageGroupReference", "NetworkReference", "PipelineReference", "RegistryReference", "RepositoryReference",
     "SageMakerJobLogsReference", "TopicReference", "VpcEndpointReference", "VpcReference",
 ]
 
@@ -215,18 +216,36 @@ class SageMakerJobLogsReference(_Reference, SageMakerJobLogs):
         self._set(_what=f"SageMakerJobLogs reference {name!r}", _name=name)
 
 
-@dataclass
-class FamilyReference:
-    """A model family of another stack's registry: `group_name`, `group_arn`, `repository(kind)`."""
+class ModelPackageGroupReference(_Reference, aws.sagemaker.ModelPackageGroup):
+    """A model package group of another stack: `arn`, `model_package_group_name`."""
 
-    name: str
-    group_name: str
-    group_arn: pulumi.Output[str]
-    repositories: dict[str, RepositoryReference]
+    def __init__(self, family: str, arn: pulumi.Output[str], group_name: str) -> None:
+        self._set(_what=f"the {family!r} model package group reference", arn=arn, model_package_group_name=group_name)
+
+
+class FamilyReference(_Reference, ModelFamilyHandle):
+    """A model family of another stack's registry, as a ModelFamilyHandle: `group_name`, `group_arn` (its
+    `group`'s), `repositories` (the kinds this stack reads), `repository(kind)`, and `account` (the group's
+    account when it is not this stack's, e.g. a registry in the shared-services account). Grants on it are
+    refused: the registry's stack grants its own account's roles, and other accounts through its policies."""
+
+    def __init__(self, *, name: str, group_name: str, group_arn: pulumi.Output[str],
+                 repositories: dict[str, RepositoryReference], account: Optional[str] = None) -> None:
+        self._set(_what=f"the {name!r} family reference", name=name,
+                  spec=ModelFamilySpec(name=name, repositories=tuple(repositories)),
+                  group=ModelPackageGroupReference(name, group_arn, group_name), group_name=group_name,
+                  repositories=repositories, approval_rule=None, registry=None, account=account)
 
     def repository(self, kind: str) -> aws.ecr.Repository:
         return lookup(self.repositories, kind, where=f"the {self.name!r} family reference.repository", argument="kind",
-                      noun="a repository kind of this family")
+                      noun="a repository kind of this family that this stack reads")
+
+    def grant_pull(self, role: aws.iam.Role, kinds: Optional[Sequence[str]] = None) -> aws.iam.RolePolicy:
+        raise WiringError(f"{self._what} cannot grant: its registry is declared in another stack (grant there, or "
+                          "through the registry's policies for other accounts)")
+
+    def grant_read_packages(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        return self.grant_pull(role)
 
 
 @dataclass

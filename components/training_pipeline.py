@@ -433,7 +433,7 @@ class PipelineInfrastructure:
     """What the definition names, resolved: buckets, keys, network, role, images, group."""
 
     family: str
-    group_name: str
+    group_name: str  # RegisterModel's ModelPackageGroupName: the group's ARN when it is in another account
     role_arn: str
     datasets_bucket: str
     models_bucket: str
@@ -605,6 +605,7 @@ def execution_role_policy(
     family: str,
     group_arn: pulumi.Input[str],
     group_name: str,
+    group_account_id: Optional[str] = None,
     datasets_bucket_arn: pulumi.Input[str],
     models_bucket_arn: pulumi.Input[str],
     key_arns: Sequence[pulumi.Input[str]],
@@ -622,10 +623,12 @@ def execution_role_policy(
     (`<family>/pipeline/` in models); use the buckets' keys through S3 and for the jobs' volumes;
     write the job logs; pull the images of the family's repositories (training, and serving: SageMaker
     checks a package's inference image when it registers it); manage the jobs' network interfaces. Describe* EC2 actions and ecr:GetAuthorizationToken accept no resource ARN, hence "*".
+    `group_account_id`: the group's account when it is not this one (a registry in the shared-services
+    account, whose group policy must also let this account register: `model_registry.group_policy`).
     """
     arn = pulumi.Output.concat("arn:aws:sagemaker:", region, ":", account_id, ":")
     jobs = [pulumi.Output.concat(arn, "processing-job/pipelines-*"), pulumi.Output.concat(arn, "training-job/pipelines-*")]
-    packages = packages_arn(region=region, account_id=account_id, group_name=group_name)
+    packages = packages_arn(region=region, account_id=group_account_id or account_id, group_name=group_name)
     register_conditions = {"StringEquals": {"sagemaker:ModelApprovalStatus": PENDING}} if approval_required else None
     logs = [pulumi.Output.concat("arn:aws:logs:", region, ":", account_id, ":log-group:", group)
             for group in (PROCESSING_JOBS_LOG_GROUP, TRAINING_JOBS_LOG_GROUP)]
@@ -749,7 +752,7 @@ class TrainingPipeline(pulumi.ComponentResource):
             role=self.execution_role.id,
             policy=_iam.to_json(execution_role_policy(
                 role_arn=self.execution_role.arn, region=region, account_id=account_id, family=family,
-                group_arn=handle.group.arn, group_name=handle.group_name,
+                group_arn=handle.group.arn, group_name=handle.group_name, group_account_id=handle.account,
                 datasets_bucket_arn=datasets.arn, models_bucket_arn=models.arn,
                 key_arns=[datasets.key.arn, models.key.arn] if datasets.key is not models.key else [models.key.arn],
                 repository_arns=repositories, network_resource_arns=network_arns,
@@ -764,8 +767,10 @@ class TrainingPipeline(pulumi.ComponentResource):
             models_key=models.key.arn, subnets=args.network.private_subnet_ids, groups=security_groups,
             training=training_repo.repository_url if training_repo is not None and args.image_uri is None else None,
             serving=serving_repo.repository_url if serving_repo is not None and args.inference_image_uri is None else None,
+            # CreateModelPackage names a group of another account by its ARN (ModelPackageGroupName is ArnOrName).
+            group=handle.group.arn if handle.account is not None else handle.group_name,
         ).apply(lambda v: pipeline_definition(args, PipelineInfrastructure(
-            family=family, group_name=handle.group_name, role_arn=v["role"], datasets_bucket=v["datasets"],
+            family=family, group_name=v["group"], role_arn=v["role"], datasets_bucket=v["datasets"],
             models_bucket=v["models"], data_key_arn=v["data_key"], models_key_arn=v["models_key"],
             subnet_ids=v["subnets"], security_group_ids=v["groups"], training_repository_url=v["training"],
             serving_repository_url=v["serving"],

@@ -644,3 +644,28 @@ def test_a_serving_stack_whose_ml_services_setting_cannot_be_told_reads_every_ml
         "config:\n  ml-platform:platform:\n    layers:\n      ml_services: ${GROWTH}\n")
     _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services-fraud.yaml"])
     assert outputs["prod"] == ["prod-ml-services-fraud", "prod-serving-fraud", "prod-serving-growth"]
+
+
+def test_a_pipelines_stack_deploys_after_the_registry_it_registers_into(prod_layers: Path):
+    stacks = prod_layers / "stacks"
+    (stacks / "Pulumi.prod-ml-services-pipelines.yaml").write_text(
+        "config:\n  ml-platform:platform:\n    environment: prod\n    layer: ml-services-pipelines\n    layers:\n"
+        "      ml_services: ml-services  # the registry (in shared services) its pipelines register into\n")
+    # A change to the registry deploys it, then the pipelines stack (it reads the registry's families), a level up.
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services.yaml"])
+    serving = ["prod-serving-fraud", "prod-serving-growth"]  # both read the environment's ml-services here
+    assert outputs["prod"] == ["prod-ml-services", "prod-ml-services-pipelines", *serving]
+    assert (outputs["prod_1"], outputs["prod_2"]) == (["prod-ml-services"], ["prod-ml-services-pipelines", *serving])
+    # A change to the pipelines stack deploys it alone: nothing reads it.
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push",
+                                changed=["stacks/Pulumi.prod-ml-services-pipelines.yaml"])
+    assert outputs["prod"] == ["prod-ml-services-pipelines"] and outputs["prod_2"] == ["prod-ml-services-pipelines"]
+    results = simulate(job_outputs(outputs))
+    assert [job for job, result in results.items() if result == "success"] == ["stacks", "up-prod-2"]
+    # A pipelines stack over a team's registry is read from its file: the team's change deploys it, not growth's.
+    team_ml_services(prod_layers)
+    (stacks / "Pulumi.prod-ml-services-pipelines.yaml").write_text(
+        "config:\n  ml-platform:platform:\n    layer: ml-services-pipelines\n    layers:\n      ml_services: "
+        "'ml-services-fraud'\n")
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services-fraud.yaml"])
+    assert outputs["prod"] == ["prod-ml-services-fraud", "prod-ml-services-pipelines", "prod-serving-fraud"]

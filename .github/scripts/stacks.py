@@ -30,7 +30,8 @@ Inputs:
 What each event deploys:
   push                 the stacks the change affects, every environment in order: a stack file changes its
                        stack and, for a layer, the layers that read it (foundation: all of them; an ml-services
-                       layer: the serving layers whose `layers.ml_services` names it, `ml-services` by default);
+                       layer: the serving layers whose `layers.ml_services` names it, `ml-services` by default,
+                       and the ml-services layers whose pipelines register into its registry, which name it too);
                        a registry snapshot changes nothing deployed; any other file (the program, the policy
                        pack, the project) changes every stack;
   repository_dispatch  the payload's environment only, and there the stacks that serve models (the `<env>`
@@ -68,8 +69,10 @@ SHA = re.compile(r"^[0-9a-f]{40}$")
 LAYER_DEPENDENCIES = {"foundation": (), "ml-services": ("foundation",), "training": ("foundation",),
                       "serving": ("foundation", "ml-services")}
 LEVELS = {"all": 0, "foundation": 0, "ml-services": 1, "training": 1, "serving": 2}
-# A serving stack file's `layers.ml_services` (the ml-services layer it reads), found without a YAML parser:
-# the script runs on the runner's python3 alone. A value it cannot tell makes the stack a reader of them all.
+# A stack file's `layers.ml_services` (the ml-services layer whose families it reads), found without a YAML
+# parser: the script runs on the runner's python3 alone. A value it cannot tell makes the stack a reader of them
+# all. An ml-services stack that sets it (a pipelines stack over another layer's registry) deploys at level 2,
+# after the layer it reads.
 ML_SERVICES_SETTING = re.compile(r"^\s+ml_services:\s*['\"]?(?P<layer>[^'\"#\s]*)['\"]?\s*(?:#.*)?$", re.MULTILINE)
 ML_SERVICES_LAYER = re.compile(r"^ml-services(-[a-z]([a-z0-9-]{0,30}[a-z0-9])?)?$")
 # Files that change no stack: documentation. A registry snapshot only answers offline plans.
@@ -109,9 +112,14 @@ def kind_of(layer: str) -> str:
     return "ml-services" if layer.startswith("ml-services-") else layer
 
 
-def level_of(layer: str) -> int:
-    """Deploy level: a layer deploys after the levels below it; a layer mlplat does not know goes after level 0."""
-    return LEVELS.get(kind_of(layer), 1)
+def level_of(layer: str, stacks_dir: Path | None = None, environment: str = "") -> int:
+    """Deploy level: a layer deploys after the levels below it; a layer mlplat does not know goes after level 0;
+    an ml-services layer that reads another one (its file in `stacks_dir` sets `layers.ml_services`) at level 2."""
+    kind = kind_of(layer)
+    if kind == "ml-services" and stacks_dir is not None and ml_services_read(stacks_dir, f"{environment}-{layer}",
+                                                                            default=None) != NOT_SET:
+        return LEVELS["serving"]
+    return LEVELS.get(kind, 1)
 
 
 def stacks_by_environment(stacks_dir: Path, environments: list[str]) -> dict[str, list[str]]:
@@ -125,22 +133,27 @@ def stacks_by_environment(stacks_dir: Path, environments: list[str]) -> dict[str
         grouped[environment_of(name, environments)].append(name)
     for environment, stacks in grouped.items():
         # By level (what a layer reads deploys before it), the environment's own stack first, then by name.
-        stacks.sort(key=lambda stack: (level_of(layer_of(stack, environment)), stack != environment, stack))
+        stacks.sort(key=lambda stack: (level_of(layer_of(stack, environment), stacks_dir, environment),
+                                       stack != environment, stack))
     return grouped
 
 
-def ml_services_read(stacks_dir: Path | None, stack: str) -> str | None:
-    """The ml-services layer a serving stack reads (its `layers.ml_services`, default `ml-services`); None when
-    its file sets a value this script cannot tell (then it counts as reading every ml-services layer)."""
+NOT_SET = ""  # ml_services_read of a stack file without `layers.ml_services` and no default
+
+
+def ml_services_read(stacks_dir: Path | None, stack: str, *, default: str | None = "ml-services") -> str | None:
+    """The ml-services layer a stack reads families from (its `layers.ml_services`; without it `default`, or
+    NOT_SET when `default` is None); None when its file sets a value this script cannot tell (then it counts as
+    reading every ml-services layer)."""
     if stacks_dir is None:
-        return "ml-services"
+        return default if default is not None else NOT_SET
     try:
         text = (stacks_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
     except OSError:
         return None
     values = {match["layer"] for match in ML_SERVICES_SETTING.finditer(text)}
     if not values:
-        return "ml-services"
+        return default if default is not None else NOT_SET
     value = values.pop()
     return value if not values and ML_SERVICES_LAYER.match(value) else None
 
@@ -149,6 +162,9 @@ def reads(stack: str, layer: str, environment: str, stacks_dir: Path | None) -> 
     """Whether `stack` references the layer `layer` of its environment."""
     kind = kind_of(layer_of(stack, environment))
     below = LAYER_DEPENDENCIES.get(kind, ())
+    if kind == "ml-services" and kind_of(layer) == "ml-services":  # a pipelines stack over another's registry
+        read = ml_services_read(stacks_dir, stack, default=None)
+        return read is None or (read == layer and layer != layer_of(stack, environment))
     if kind_of(layer) != "ml-services" or "ml-services" not in below:
         return layer in below
     read = ml_services_read(stacks_dir, stack) if kind == "serving" else "ml-services"
@@ -282,7 +298,7 @@ def main(env: dict[str, str]) -> int:
         print(f"::error::{refused}")
         return 1
     every = [{"stack": stack, "environment": environment, "layer": layer_of(stack, environment),
-              "level": level_of(layer_of(stack, environment))}
+              "level": level_of(layer_of(stack, environment), stacks_dir, environment)}
              for environment in environments for stack in grouped[environment]]
     changed = changed_files(env) if env.get("EVENT_NAME") in ("push", "pull_request") else None
     pull_request = env.get("EVENT_NAME") == "pull_request"
@@ -290,7 +306,7 @@ def main(env: dict[str, str]) -> int:
                         else ({e["stack"] for e in every}, {}))
     lines = [f"all={json.dumps(every)}"]
     lines += [f"{environment}={json.dumps(chosen[environment])}" for environment in environments]
-    lines += [f"{environment}_{level}={json.dumps([s for s in chosen[environment] if level_of(layer_of(s, environment)) == level])}"
+    lines += [f"{environment}_{level}={json.dumps([s for s in chosen[environment] if level_of(layer_of(s, environment), stacks_dir, environment) == level])}"
               for environment in environments for level in sorted(set(LEVELS.values()))]
     lines.append(f"plan={json.dumps([entry for entry in every if entry['stack'] in planned])}")
     lines.append(f"skipped={json.dumps([{'stack': s, 'reason': r} for s, r in skipped.items()])}")

@@ -22,9 +22,14 @@ the project inherits it; a stack file does not restate it):
   account too. Each consumer gets
   read access only: the model package group policy, the ECR repository policy, the models key (decrypt through S3
   and ECR) and the models bucket (get and list).
-- **Deploying from the shared registry**: a serving layer stack whose environment's ml-services stack deploys into
-  the shared-services account resolves `model_package: latest-approved` against the group's ARN in that account
+- **Deploying from the shared registry**: a serving layer stack whose ml-services layer (`layers.ml_services`) deploys
+  into the shared-services account resolves `model_package: latest-approved` against the group's ARN in that account
   (`registry_account`), with its own deploy role; its endpoints' models name the shared account's package.
+- **Registering into the shared registry**: pipelines cannot run in shared services (they need the foundation's
+  network, buckets and keys), so a pipelines stack of the workload account (an ml-services layer with
+  `layers.ml_services` naming the registry's layer) registers into the shared groups by ARN, and the registry's group
+  policy lets that account's family pipeline roles create packages (`registering_accounts`), PendingManualApproval
+  only outside dev.
 - **A registry stack in shared services** (`registry_apart`): an ml-services stack listed in
   `shared_services_stacks` while its environment's foundation is not declares its own `models` key (its ECR
   repositories; readers decrypt through ECR only) and `alerts` key and alarm topic, and may not declare a feature
@@ -147,15 +152,23 @@ class AccountMap(StrictModel):
         own = self.account_of(stack, environment)
         return tuple(dict.fromkeys(a for a in (self.environments[e] for e in wanted if e in self.environments) if a != own))
 
-    def registry_account(self, stack: str, environment: str, *, serving_layer: bool,
-                         ml_services_layer: str = "ml-services") -> Optional[str]:
-        """The account of the registry a serving layer stack deploys from, when it is not the stack's own: the
-        shared-services account when the environment's `<environment>-<ml_services_layer>` stack is listed in
-        `shared_services_stacks` and `stack` is not. None otherwise (a single stack, or the same account)."""
-        if not serving_layer:
+    def registry_account(self, stack: str, environment: str, *, registry_layer: Optional[str]) -> Optional[str]:
+        """The account of the registry whose families `stack` reads (`registry_layer`, `config_layers.registry_layer`:
+        a serving layer's ml-services layer, or the one a pipelines stack registers into), when it is not the
+        stack's own: the shared-services account when `<environment>-<registry_layer>` is listed in
+        `shared_services_stacks` and `stack` is not. None otherwise (a stack that reads no registry, or the same
+        account)."""
+        if registry_layer is None:
             return None
-        registry = self.account_of(f"{environment}-{ml_services_layer}", environment)
+        registry = self.account_of(f"{environment}-{registry_layer}", environment)
         return registry if registry != self.account_of(stack, environment) else None
+
+    def registering_accounts(self, stack: str, environment: str, layer: str) -> tuple[str, ...]:
+        """The accounts whose training pipelines register into `stack`'s registry: its environment's workload
+        account when the stack is a registry in shared services over a workload-account foundation
+        (`registry_apart`), since its pipelines run there (a pipelines stack with `layers.ml_services`); none
+        otherwise (pipelines register into their own account's registry)."""
+        return (self.workload_account(environment),) if self.registry_apart(stack, environment, layer) else ()
 
     def registry_apart(self, stack: str, environment: str, layer: str) -> bool:
         """Whether `stack` is a registry stack in shared services: an ml-services layer (`ml-services` or

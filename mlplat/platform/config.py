@@ -47,7 +47,7 @@ from .config_ml_lifecycle import (
     check_feature_store,
     check_model_registry,
 )
-from .config_layers import LayersConfig, check_layer, layer_sections
+from .config_layers import LayersConfig, check_layer, layer_sections, registry_layer
 from .config_monitoring import MonitoringConfig, check_monitoring
 from .config_pipelines import check_drift_targets, check_pipelines
 from .config_pricing import ALLOW_UNPRICED_KEY, unpriced_instance_type_problems
@@ -217,7 +217,12 @@ def _problems(sections: Mapping[str, Any], aws_region: Optional[str]) -> list[Pr
     pipelines: Optional[dict[str, TrainingPipelineSpec]] = sections.get("pipelines")
     if pipelines is not None:
         network_spec: Optional[NetworkSpec] = sections.get("network")
-        problems += check_pipelines(env, pipelines, [f.name for f in registry.families] if registry is not None else None,
+        layers: Optional[LayersConfig] = sections.get("layers")
+        layer = sections.get("layer")
+        # A pipelines stack over another stack's registry: its contract check finds the families.
+        foreign = isinstance(layer, str) and layers is not None and registry_layer(layer, layers) is not None
+        families = [f.name for f in registry.families] if registry is not None and not foreign else None
+        problems += check_pipelines(env, pipelines, families,
                                     network_spec.existing is not None if network_spec is not None else None)
     monitoring: Optional[MonitoringConfig] = sections.get("monitoring")
     if monitoring is not None:

@@ -8,6 +8,12 @@ is an error naming the layer it belongs to, so each setting lives in exactly one
 A team's ml-services stack (`ml-services-<team>`) holds `model_registry` and `pipelines` only: the
 feature store (one Glue database per environment) and the tracking server (one per environment)
 belong to the environment's one `ml-services` stack, whose names two declarations would collide on.
+
+`layers.ml_services` names the ml-services layer whose model families a stack reads: a serving
+stack's endpoints deploy them (and its drift loops retrain their pipelines); an ml-services stack's
+pipelines register into them (a pipelines stack in the workload account over a registry stack in the
+shared-services account, which cannot run pipelines). Such an ml-services stack declares no
+`model_registry` of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from mlplat.core.models import StrictBool, StrictInt, StrictModel
 from mlplat.core.validators import check_log_retention
 from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER, layer_kind
 
-__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_sections", "section_owner"]
+__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_sections", "registry_layer",
+           "section_owner"]
 
 LAYER_NAMES_TEXT = ("all, foundation, ml-services, ml-services-<team>, training, serving or serving-<team> "
                     "(<team>: lowercase letters, digits and '-')")
@@ -78,9 +85,12 @@ class LayersConfig(StrictModel):
         "Required when an ml-services layer declares pipelines. Omitted: the foundation declares none.",
     )
     ml_services: str = Field(
-        default=ML_SERVICES_LAYER, description="serving only: the ml-services layer this stack reads its model "
-        "families and pipelines from: ml-services (the environment's) or ml-services-<team> (a team's, "
-        "stack <environment>-ml-services-<team>). Omitted: ml-services.",
+        default=ML_SERVICES_LAYER, description="The ml-services layer this stack reads its model families from: "
+        "ml-services (the environment's) or ml-services-<team> (a team's, stack <environment>-ml-services-<team>). "
+        "A serving stack deploys their packages and retrains their pipelines (omitted: ml-services). An "
+        "ml-services stack sets it when its `pipelines` register into another stack's registry (a registry "
+        "stack in the shared-services account, which cannot run pipelines); it then declares no "
+        "`model_registry` (omitted: its pipelines register into its own registry).",
     )
 
 
@@ -122,7 +132,7 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
                 problems.append(Problem(f"platform.layers.{field}", f"is a setting of the foundation layer; a {layer} "
                                         f"stack {told}", getattr(layers, field)))
     if layers is not None:
-        problems += _ml_services_problems(layer, layers)
+        problems += _ml_services_problems(layer, layers, raw)
     if layers is not None and layer == "foundation" and layers.sagemaker_job_logs_retention_days is not None:
         problems += check_log_retention("platform.layers.sagemaker_job_logs_retention_days",
                                         layers.sagemaker_job_logs_retention_days)
@@ -168,16 +178,36 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
     return problems
 
 
-def _ml_services_problems(layer: str, layers: LayersConfig) -> list[Problem]:
-    """`layers.ml_services`: set in serving stacks only, naming an ml-services layer."""
+def registry_layer(layer: str, layers: LayersConfig) -> Optional[str]:
+    """The ml-services layer whose model families a stack of `layer` reads through a stack reference: a serving
+    layer's `layers.ml_services`, an ml-services layer's when set (its pipelines register there); None for a
+    stack that declares its own families (the single stack, an ml-services layer without it) or reads none."""
+    kind = layer_kind(layer) if layer != LAYER_ALL else LAYER_ALL
+    if kind == "serving" or (kind == ML_SERVICES_LAYER and "ml_services" in layers.model_fields_set):
+        return layers.ml_services
+    return None
+
+
+def _ml_services_problems(layer: str, layers: LayersConfig, raw: Mapping[str, Any]) -> list[Problem]:
+    """`layers.ml_services`: set in serving and ml-services stacks only, naming an ml-services layer (another one,
+    for an ml-services stack, which then declares no registry of its own)."""
     if "ml_services" not in layers.model_fields_set:
         return []
     value = layers.ml_services
-    if layer_kind(layer) != "serving":
+    kind = layer_kind(layer) if layer != LAYER_ALL else LAYER_ALL
+    if kind not in ("serving", ML_SERVICES_LAYER):
         where = "the single stack declares its own ml-services" if layer == LAYER_ALL else f"a {layer} stack reads none"
-        return [Problem("platform.layers.ml_services", f"is a setting of serving layer stacks (the ml-services layer "
-                        f"they read their families from); {where}", value)]
+        return [Problem("platform.layers.ml_services", f"is a setting of serving and ml-services layer stacks (the "
+                        f"ml-services layer whose model families they read); {where}", value)]
     if not (LAYER_NAME.fullmatch(value) and layer_kind(value) == ML_SERVICES_LAYER):
         return [Problem("platform.layers.ml_services", "is not an ml-services layer: ml-services (the environment's) "
                         "or ml-services-<team> (<team>: lowercase letters, digits and '-')", value)]
+    if kind == ML_SERVICES_LAYER and value == layer:
+        return [Problem("platform.layers.ml_services", f"names this stack's own layer: an ml-services stack sets it to "
+                        "another ml-services layer, whose registry its pipelines register into", value)]
+    registry = raw.get("model_registry")
+    if kind == ML_SERVICES_LAYER and isinstance(registry, Mapping) and registry.get("families"):
+        return [Problem("platform.model_registry", f"cannot be declared with layers.ml_services: {value} (this stack's "
+                        f"pipelines register into the families of the {value} layer's registry; declare families "
+                        "there, or drop layers.ml_services to keep a registry here)")]
     return []

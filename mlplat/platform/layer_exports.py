@@ -6,6 +6,8 @@ from typing import Any
 
 import pulumi
 
+from mlplat.components.model_registry import ModelRegistry
+
 from .layers import CONTRACTS, Upstream, layer_kind
 from .ml_platform import MLPlatform
 
@@ -38,7 +40,8 @@ def contract_exports(platform: MLPlatform, upstream: Upstream | None = None) -> 
             if platform.job_logs is not None else None,
         )
     elif kind == "ml-services":
-        families = platform.registry.families if platform.registry is not None else {}
+        # A pipelines stack reads its families from another layer's registry: it exports none of its own.
+        families = platform.registry.families if isinstance(platform.registry, ModelRegistry) else {}
         exports.update(
             families={
                 family: {

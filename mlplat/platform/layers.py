@@ -70,13 +70,17 @@ LAYER_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def layer_dependencies(layer: str, *, ml_services: str = ML_SERVICES_LAYER) -> tuple[str, ...]:
-    """The layers `layer` references: base layers (`foundation`, `training`) and, for a serving layer, the
-    ml-services layer it reads its families from (`ml_services`: its `layers.ml_services`)."""
+def layer_dependencies(layer: str, *, ml_services: Optional[str] = None) -> tuple[str, ...]:
+    """The layers `layer` references: base layers (`foundation`, `training`) and the ml-services layer whose
+    families it reads (`ml_services`, `config_layers.registry_layer`): a serving layer's (omitted: ml-services),
+    and an ml-services layer's whose pipelines register into another layer's registry (omitted: none)."""
     if layer == LAYER_ALL:
         return ()
-    below = LAYER_DEPENDENCIES[layer_kind(layer)]
-    return tuple(ml_services if kind == ML_SERVICES_LAYER else kind for kind in below)
+    kind = layer_kind(layer)
+    below = LAYER_DEPENDENCIES[kind]
+    if kind == ML_SERVICES_LAYER:
+        return below + ((ml_services,) if ml_services is not None else ())
+    return tuple((ml_services or ML_SERVICES_LAYER) if k == ML_SERVICES_LAYER else k for k in below)
 
 
 def layer_stack_name(prefix: str, environment: str, layer: str) -> str:
@@ -321,11 +325,12 @@ class Upstream:
     own config, never from an output: the contract checks, inside the outputs, that the layer below
     has them."""
 
-    def __init__(self, *, layer: str, environment: str, stack_prefix: str, ml_services: str = ML_SERVICES_LAYER,
+    def __init__(self, *, layer: str, environment: str, stack_prefix: str, ml_services: Optional[str] = None,
                  read: Callable[[str, str], ContractOutputs] = lambda stack, layer: read_contract(stack, layer)) -> None:
-        """`ml_services`: the ml-services layer a serving layer reads (`layers.ml_services`)."""
+        """`ml_services`: the ml-services layer whose families the stack reads (`config_layers.registry_layer`: a
+        serving layer's `layers.ml_services`, omitted ml-services; an ml-services layer's when it sets one)."""
         self.layer = layer
-        self.ml_services_layer = ml_services
+        self.ml_services_layer = ml_services or ML_SERVICES_LAYER
         self.contracts: dict[str, ContractOutputs] = {
             below: read(layer_stack_name(stack_prefix, environment, below), below)
             for below in layer_dependencies(layer, ml_services=ml_services)
@@ -394,15 +399,18 @@ class Upstream:
             lambda pair: pair[0])
         return SageMakerJobLogsReference(child(name, "sagemaker-job-logs"))
 
-    def ml_services(self, name: str, families: tuple[str, ...], pipelines: tuple[str, ...], *, group_prefix: str,
-                    group_arn: Optional[Callable[[str], str]] = None):
-        """A registry reference holding `families` (groups `<group_prefix><family>`, as the registry names them),
+    def ml_services(self, name: str, families: tuple[str, ...] | Mapping[str, tuple[str, ...]], pipelines: tuple[str, ...],
+                    *, group_prefix: str, group_arn: Optional[Callable[[str], str]] = None,
+                    registry_account: Optional[str] = None):
+        """A registry reference holding `families` (groups `<group_prefix><family>`, as the registry names them;
+        a mapping names each family's repository kinds, else its serving repository, what an endpoint pulls),
         and pipeline references of `pipelines` (family names). `group_arn` (group name -> ARN): the ARN this
-        stack derives for a group of another account (the account map's registry account); the contract's
-        `group_arn` must be it."""
+        stack derives for a group of another account (the account map's registry account, `registry_account`);
+        the contract's `group_arn` must be it."""
         contract = self.contracts[self.ml_services_layer]
+        kinds = dict(families) if isinstance(families, Mapping) else {family: (SERVING_REPOSITORY,) for family in families}
         references = {}
-        for family in families:
+        for family, family_kinds in kinds.items():
             group_name = f"{group_prefix}{family}"
             self._require_equal(contract, ("families", family, "group_name"), group_name)
             if group_arn is not None:
@@ -410,11 +418,11 @@ class Upstream:
             repositories = {
                 kind: RepositoryReference(f"{family} {kind}", contract.at("families", family, "repository_arns", kind),
                                           contract.at("families", family, "repository_urls", kind))
-                for kind in (SERVING_REPOSITORY,)  # what an endpoint of the family pulls
+                for kind in family_kinds
             }
             references[family] = FamilyReference(name=family, group_name=group_name,
                                                  group_arn=contract.at("families", family, "group_arn"),
-                                                 repositories=repositories)
+                                                 repositories=repositories, account=registry_account)
         registry = RegistryReference(child(name, "registry"), references)
         return registry, {family: PipelineReference(family, contract.at("pipeline_arns", family)) for family in pipelines}
 

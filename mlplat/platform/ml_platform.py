@@ -64,6 +64,7 @@ from mlplat.core.naming import bucket_prefix, child
 from mlplat.core.vocabulary import LAYER_ALL, ML_SERVICES_LAYER
 from .budget import declare_budgets
 from .config import PlatformConfig, stack_file_label
+from .config_layers import registry_layer
 from .config_ml_lifecycle import deploy_token, deployment_notes
 from .config_serving import ServingEndpointConfig, deprecation_notices
 from .layers import Upstream, declares, layer_dependencies
@@ -77,7 +78,7 @@ from .model_packages import (
     provider_assume_roles,
 )
 
-__all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "served_families"]
+__all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "pipeline_repositories", "served_families"]
 
 ALERTS_DOMAIN = "alerts"
 
@@ -98,7 +99,7 @@ class MLPlatform(pulumi.ComponentResource):
         self, name: str, config: PlatformConfig, opts: Optional[pulumi.ResourceOptions] = None, *,
         model_packages: Optional[ModelPackageSource] = None, upstream: Optional[Upstream] = None,
         cross_account_readers: Optional[tuple[str, ...]] = None, registry_account: Optional[str] = None,
-        registry_apart: bool = False,
+        registry_apart: bool = False, registering_accounts: tuple[str, ...] = (),
     ) -> None:
         """`model_packages` answers `model_package: latest-approved`; omitted: the source the run installed
         (`model_package_source`, e.g. the offline runner's snapshot), else SageMaker through boto3.
@@ -114,7 +115,13 @@ class MLPlatform(pulumi.ComponentResource):
         stack in the shared-services account over a foundation in another account; it declares its own
         `<name>-encryption` (the `models` key of its ECR repositories, which the readers may decrypt through ECR
         only, and the `alerts` key of its dead-letter queues) and `<name>-alarms` topic (approvals, the deploy
-        dead-letter alarm; `monitoring.subscriptions` of its stack file) instead of the foundation's."""
+        dead-letter alarm; `monitoring.subscriptions` of its stack file) instead of the foundation's.
+        `registering_accounts` (from the account map, `AccountMap.registering_accounts`): the accounts whose
+        pipelines register into this stack's registry (its groups' policies let their family pipeline roles
+        create packages); they must be among the readers.
+        An ml-services layer whose `layers.ml_services` names another layer (`config_layers.registry_layer`) declares
+        pipelines for that layer's families, which it reads through `upstream` (by ARN when `registry_account`
+        says they are in another account)."""
         if registry_apart:
             wrong = [Problem(f"platform.{section}", "is not declared by a registry stack in shared services "
                              "(MLPlatform(registry_apart=True)): it needs the foundation's account")
@@ -129,6 +136,7 @@ class MLPlatform(pulumi.ComponentResource):
                 raise ConfigError(wrong)
         self._cross_account_readers = cross_account_readers or ()
         self._registry_account = registry_account
+        self._registering_accounts = registering_accounts
         # Args that need no resource are built first: a bad value fails before anything is declared.
         project, env, layer = config.tags.project, config.environment, config.layer
         if upstream is None and layer_dependencies(layer):
@@ -201,6 +209,12 @@ class MLPlatform(pulumi.ComponentResource):
             self.job_logs = self._job_logs(name, config.layers.sagemaker_job_logs_retention_days, here)
         if declares(layer, "ml-services"):
             self.features, self.registry, self.tracking = self._ml_lifecycle(name, config, here)
+            if layer != LAYER_ALL and registry_layer(layer, config.layers) is not None:
+                assert upstream is not None  # a pipelines stack: its families are another layer's registry's
+                self.registry, _ = upstream.ml_services(  # type: ignore[assignment]
+                    name, {family: pipeline_repositories(spec) for family, spec in config.pipelines.items()}, (),
+                    group_prefix=f"{project}-{env}-", group_arn=self._group_arn if registry_account else None,
+                    registry_account=registry_account)
             self.pipelines = self._pipelines(name, config, here)
         elif declares(layer, "serving"):
             assert upstream is not None
@@ -240,7 +254,7 @@ class MLPlatform(pulumi.ComponentResource):
             outputs["training_cluster_name"] = self.training.cluster_name
         if self.features is not None:
             outputs["feature_group_names"] = self.features.feature_group_names
-        if self.registry is not None and declares(layer, "ml-services"):
+        if isinstance(self.registry, ModelRegistry):
             outputs["repository_urls"] = self.registry.repository_urls
         if self.tracking is not None:
             outputs["tracking_server_url"] = self.tracking.tracking_server_url
@@ -333,6 +347,9 @@ class MLPlatform(pulumi.ComponentResource):
                 deployment = {"environment": env, "deployment_token": deploy_token(stack_file_label(pulumi.get_stack())),
                               "dead_letter_key": self.encryption.key(ALERTS_DOMAIN)}
             readers = {"consumer_accounts": self._cross_account_readers} if self._cross_account_readers else {}
+            if self._registering_accounts:
+                readers["registering_accounts"] = self._registering_accounts
+                deployment.setdefault("environment", env)  # dev pipelines may register Approved
             registry = ModelRegistry(
                 child(name, "registry"),
                 ModelRegistryArgs(
@@ -503,6 +520,13 @@ def foundation_extras(config: PlatformConfig, cluster_domain: Optional[str]) -> 
     if config.layer == "foundation":
         return tuple(f"cluster-{c}" for c in config.layers.training_clusters), config.layers.experiments_bucket
     return ((cluster_domain,) if cluster_domain else ()), config.experiment_tracking.enabled
+
+
+def pipeline_repositories(spec: TrainingPipelineSpec) -> tuple[str, ...]:
+    """The repository kinds of its family a pipeline pulls: training (its jobs' image) and serving (the registered
+    package's inference image), unless its spec names those images."""
+    return tuple(kind for kind, image in (("training", spec.image_uri), (SERVING_REPOSITORY, spec.inference_image_uri))
+                 if image is None)
 
 
 def served_families(config: PlatformConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -9,7 +9,7 @@ own contract instead of the single stack's outputs.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import pulumi
 
@@ -17,11 +17,12 @@ from mlplat.components import platform_tags, register_stack_tags
 from mlplat.core.errors import ConfigError
 from .accounts import ACCOUNTS_KEY, load_account_map, parse_account_map, registry_readers
 from .config import CONFIG_KEY, CONFIG_NAMESPACE, PlatformConfig, parse_platform_config, stack_file_label
+from .config_layers import registry_layer
 from .layer_exports import contract_exports
-from .layers import Upstream, check_layer_stack, declares
+from .layers import Upstream, check_layer_stack
 from .ml_platform import MLPlatform
 
-__all__ = ["build_platform", "declare_platform", "load_accounts", "load_platform_config"]
+__all__ = ["StackAccounts", "build_platform", "declare_platform", "load_accounts", "load_platform_config"]
 
 
 def load_platform_config() -> PlatformConfig:
@@ -39,11 +40,19 @@ def load_platform_config() -> PlatformConfig:
     return config
 
 
-def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Optional[str], bool]:
-    """The account map's readers of this stack's registry, the account of the registry a serving layer deploys
-    from when it is another account, and whether the stack is a registry in shared services over a foundation in
-    another account (None, None, False without a map); ConfigError when the stack file's
-    aws:allowedAccountIds / aws:assumeRoles disagree with the map, or a consumer account is not in it."""
+class StackAccounts(NamedTuple):
+    """What the account map says of this stack (`load_accounts`)."""
+
+    readers: Optional[tuple[str, ...]]  # the accounts its registry, models key and bucket grant read access
+    registry_account: Optional[str]  # the account of the registry it reads families from, when another
+    registry_apart: bool  # a registry stack in shared services over a foundation in another account
+    registering_accounts: tuple[str, ...]  # the accounts whose pipelines register into its registry
+
+
+def load_accounts(config: PlatformConfig) -> StackAccounts:
+    """The account map's view of this stack (no readers, no other account, not apart without a map); ConfigError
+    when the stack file's aws:allowedAccountIds / aws:assumeRoles disagree with the map, or a consumer account is
+    not in it."""
     stack = pulumi.get_stack()
     source = stack_file_label(stack)
     values = {
@@ -53,12 +62,16 @@ def load_accounts(config: PlatformConfig) -> tuple[Optional[tuple[str, ...]], Op
     }
     accounts = load_account_map(values, stack=stack, environment=config.environment, source=source)
     if accounts is None:
-        return None, None, False
+        return StackAccounts(None, None, False, ())
     readers = registry_readers(accounts, stack=stack, environment=config.environment,
                                explicit=config.model_registry.consumer_accounts, source=source)
-    return (readers, accounts.registry_account(stack, config.environment, serving_layer=declares(config.layer, "serving")
-                                               and config.layer != "all", ml_services_layer=config.layers.ml_services),
-            accounts.registry_apart(stack, config.environment, config.layer))
+    return StackAccounts(
+        readers=readers,
+        registry_account=accounts.registry_account(stack, config.environment,
+                                                   registry_layer=registry_layer(config.layer, config.layers)),
+        registry_apart=accounts.registry_apart(stack, config.environment, config.layer),
+        registering_accounts=accounts.registering_accounts(stack, config.environment, config.layer),
+    )
 
 
 def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -> MLPlatform:
@@ -70,9 +83,10 @@ def declare_platform(config: PlatformConfig, upstream: Upstream | None = None) -
             environment=config.environment, data_classification=tags.data_classification, extra=tags.extra,
         )
     )
-    readers, registry_account, registry_apart = load_accounts(config)
-    return MLPlatform("platform", config, upstream=upstream, cross_account_readers=readers,
-                      registry_account=registry_account, registry_apart=registry_apart)
+    accounts = load_accounts(config)
+    return MLPlatform("platform", config, upstream=upstream, cross_account_readers=accounts.readers,
+                      registry_account=accounts.registry_account, registry_apart=accounts.registry_apart,
+                      registering_accounts=accounts.registering_accounts)
 
 
 def build_platform() -> MLPlatform:
@@ -80,7 +94,7 @@ def build_platform() -> MLPlatform:
     config = load_platform_config()
     if config.layer != "all":
         upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix,
-                            ml_services=config.layers.ml_services)
+                            ml_services=registry_layer(config.layer, config.layers))
         platform = declare_platform(config, upstream)
         for name, value in contract_exports(platform, upstream).items():
             pulumi.export(name, value)

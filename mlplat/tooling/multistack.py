@@ -127,11 +127,19 @@ def layer_stack(project: ProjectFile, stack: str) -> Optional[LayerStack]:
     if not LAYER_NAME.fullmatch(layer):
         raise ConfigError([Problem("platform.layer", f"is not a layer: {LAYER_NAMES_TEXT}", layer)],
                           project.stack_file_label(stack))
-    ml_services = layers.get("ml_services", ML_SERVICES_LAYER) if layer_kind(layer) == "serving" else ML_SERVICES_LAYER
-    if not (isinstance(ml_services, str) and LAYER_NAME.fullmatch(ml_services)
-            and layer_kind(ml_services) == ML_SERVICES_LAYER):
+    # The ml-services layer whose families it reads: a serving layer's (default ml-services), an ml-services
+    # layer's when it sets one (its pipelines register there).
+    kind = layer_kind(layer)
+    ml_services = (layers.get("ml_services", ML_SERVICES_LAYER) if kind == "serving"
+                   else layers.get("ml_services") if kind == ML_SERVICES_LAYER else None)
+    if ml_services is not None and not (isinstance(ml_services, str) and LAYER_NAME.fullmatch(ml_services)
+                                        and layer_kind(ml_services) == ML_SERVICES_LAYER):
         raise ConfigError([Problem("platform.layers.ml_services", "is not an ml-services layer: ml-services or "
                                    "ml-services-<team>", ml_services)], project.stack_file_label(stack))
+    if ml_services == layer:
+        raise ConfigError([Problem("platform.layers.ml_services", "names the stack's own layer (an ml-services stack "
+                                   "names another one, whose registry its pipelines register into)", ml_services)],
+                          project.stack_file_label(stack))
     below = layer_dependencies(layer, ml_services=ml_services)
     budget = layers.get("budget_usd_per_month")
     return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below),
@@ -188,7 +196,7 @@ def dependency_levels(layers: Sequence[LayerStack]) -> list[list[LayerStack]]:
     remaining = list(layers)
     while remaining:
         level = [layer for layer in remaining if set(layer.referenced_stacks) <= placed]
-        if not level:  # the layers' dependencies are fixed and acyclic; a cycle would be a bug here
+        if not level:  # two ml-services layers that name each other in layers.ml_services
             raise ConfigError([Problem(layer.stack, "references a stack that references it back") for layer in remaining])
         levels.append(level)
         placed |= {layer.stack for layer in level}

@@ -182,6 +182,38 @@ def test_group_policy_allows_only_the_named_accounts_to_read() -> None:
     assert plan.named("registry-fraud-group", GROUP).urn in policy.property_dependencies["modelPackageGroupName"]
 
 
+@pytest.mark.parametrize(("environment", "approval"), [
+    ("prod", {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}),
+    ("dev", {}),  # dev pipelines register Approved: no approval condition
+])
+def test_registering_accounts_pipeline_roles_may_create_packages_of_their_family_only(environment, approval) -> None:
+    plan = run_callable(program(consumer_accounts=(STAGING, PROD), registering_accounts=(PROD,),
+                                environment=environment))
+    for family in ("fraud", "churn"):
+        statements = doc(plan.named(f"registry-{family}-group-policy", GROUP_POLICY), "resourcePolicy")["Statement"]
+        assert [s["Sid"] for s in statements] == [
+            "ConsumerAccountsDescribeGroup", "ConsumerAccountsReadPackages", "PipelineAccountsRegisterPackages"]
+        assert statements[2] == {
+            "Sid": "PipelineAccountsRegisterPackages", "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{PROD}:root"]},  # the registering account alone, not staging
+            "Action": "sagemaker:CreateModelPackage",
+            "Resource": [f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package-group/registry-{family}",
+                         f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/registry-{family}/*"],
+            # The family's pipeline role (its lineage tag), never another family's.
+            "Condition": {"StringEquals": {"aws:PrincipalTag/mlplat:model-family": family, **approval}},
+        }
+        assert iam_reference.problems({"Statement": statements}) == []
+
+
+def test_a_registering_account_must_also_read_the_group_and_pull_the_images() -> None:
+    assert config_error(consumer_accounts=(STAGING,), registering_accounts=(PROD, "12345")) == expect(
+        f"ModelRegistryArgs.registering_accounts: '{PROD}' is not in consumer_accounts: a pipeline that registers a "
+        "package also reads the group and pulls the family's images",
+        "ModelRegistryArgs.registering_accounts: '12345' is not an AWS account id (12 digits; '*' and ARNs are "
+        "refused)",
+    )
+
+
 # --- ECR -------------------------------------------------------------------------------------
 
 

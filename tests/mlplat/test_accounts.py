@@ -497,12 +497,25 @@ def test_only_an_ml_services_stack_in_shared_services_over_a_workload_foundation
 
 def test_a_team_ml_services_stack_in_shared_services_is_the_registry_of_the_serving_stacks_that_read_it():
     accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services-fraud"]})
-    assert accounts.registry_account("prod-serving-fraud", "prod", serving_layer=True,
-                                     ml_services_layer="ml-services-fraud") == SHARED
+    assert accounts.registry_account("prod-serving-fraud", "prod", registry_layer="ml-services-fraud") == SHARED
     # A serving stack reading the environment's ml-services (in the workload account) deploys from its own account.
-    assert accounts.registry_account("prod-serving-growth", "prod", serving_layer=True) is None
+    assert accounts.registry_account("prod-serving-growth", "prod", registry_layer="ml-services") is None
+    assert accounts.registry_account("prod-foundation", "prod", registry_layer=None) is None
     assert accounts.registry_apart("prod-ml-services-fraud", "prod", "ml-services-fraud")
     assert not accounts.registry_apart("prod-ml-services", "prod", "ml-services")
+
+
+def test_the_workload_account_registers_into_its_environments_registry_in_shared_services_only():
+    accounts = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-ml-services"]})
+    # Pipelines run beside prod's foundation: prod's workload account registers into the shared registry.
+    assert accounts.registering_accounts("prod-ml-services", "prod", "ml-services") == (MAP["environments"]["prod"],)
+    # A pipelines stack in the workload account reads that registry's families from the shared account.
+    assert accounts.registry_account("prod-ml-services-pipelines", "prod", registry_layer="ml-services") == SHARED
+    # A registry in its own workload account, or not a registry: nobody registers from elsewhere.
+    assert accounts.registering_accounts("staging-ml-services", "staging", "ml-services") == ()
+    assert accounts.registering_accounts("prod-serving-growth", "prod", "serving-growth") == ()
+    both = AccountMap.model_validate({**MAP, "shared_services_stacks": ["prod-foundation", "prod-ml-services"]})
+    assert both.registering_accounts("prod-ml-services", "prod", "ml-services") == ()
 
 
 @pytest.mark.parametrize("section", ["pipelines", "feature_store", "experiment_tracking"])

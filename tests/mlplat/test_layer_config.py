@@ -10,6 +10,7 @@ import pytest
 from mlplat.core.errors import ConfigError
 from mlplat.core.vocabulary import environment_of_stack, layer_of_stack
 from mlplat.platform.config import parse_platform_config
+from mlplat.platform.config_layers import registry_layer
 from mlplat.platform.layers import check_layer_stack, layer_dependencies
 from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 from mlplat.tooling.multistack import (
@@ -193,18 +194,40 @@ def test_a_serving_layer_reads_the_ml_services_layer_its_config_names():
                                        "ml-services (the environment's) or ml-services-<team> (<team>: lowercase "
                                        "letters, digits and '-')"),
     ("serving-fraud", "ml-services-", "platform.layers.ml_services: 'ml-services-' is not an ml-services layer"),
-    ("ml-services-fraud", "ml-services", "platform.layers.ml_services: 'ml-services' is a setting of serving layer "
-                                         "stacks (the ml-services layer they read their families from); a "
-                                         "ml-services-fraud stack reads none"),
-    ("foundation", "ml-services-fraud", "platform.layers.ml_services: 'ml-services-fraud' is a setting of serving"),
+    ("ml-services-fraud", "ml-services-fraud", "platform.layers.ml_services: 'ml-services-fraud' names this stack's "
+                                               "own layer: an ml-services stack sets it to another ml-services "
+                                               "layer, whose registry its pipelines register into"),
+    ("ml-services", "training", "platform.layers.ml_services: 'training' is not an ml-services layer"),
+    ("foundation", "ml-services-fraud", "platform.layers.ml_services: 'ml-services-fraud' is a setting of serving "
+                                        "and ml-services layer stacks (the ml-services layer whose model families "
+                                        "they read); a foundation stack reads none"),
+    ("training", "ml-services", "a training stack reads none"),
     ("all", "ml-services-fraud", "the single stack declares its own ml-services"),
 ])
-def test_layers_ml_services_is_a_serving_setting_naming_an_ml_services_layer(layer, value, expected):
-    sections = {"serving": {"endpoints": [ENDPOINT]}} if layer.startswith("serving") else (
-        FAMILY if layer.startswith("ml-services") else {})
+def test_layers_ml_services_names_another_ml_services_layer_in_serving_and_ml_services_stacks(layer, value, expected):
+    sections = {"serving": {"endpoints": [ENDPOINT]}} if layer.startswith("serving") else {}
     found = problems_of(layer, layers={"ml_services": value}, **sections)
     assert [p for p in found if p.startswith("platform.layers.ml_services")] == [p for p in found if expected in p]
     assert any(expected in p for p in found), found
+
+
+def test_a_pipelines_stack_reads_another_layers_registry_and_declares_none_of_its_own():
+    pipelines = {"churn": {"metric": "auc", "threshold": 0.8}}
+    config = parse("ml-services-pipelines", layers={"ml_services": "ml-services"}, pipelines=pipelines)
+    # Its families are the registry layer's: the config names none, the contract check finds them.
+    assert config.model_registry.families == () and list(config.pipelines) == ["churn"]
+    assert registry_layer(config.layer, config.layers) == "ml-services"
+    assert layer_dependencies(config.layer, ml_services="ml-services") == ("foundation", "ml-services")
+    # Without the setting an ml-services stack reads no other layer, and its pipelines need its own families.
+    own = parse("ml-services-fraud", model_registry=FAMILY["model_registry"])
+    assert registry_layer(own.layer, own.layers) is None
+    assert layer_dependencies(own.layer) == ("foundation",)
+    [unknown] = problems_of("ml-services-fraud", pipelines=pipelines)
+    assert unknown.startswith("platform.pipelines: 'churn' names a family that platform.model_registry.families "
+                              "does not declare")
+    [both] = problems_of("ml-services-pipelines", layers={"ml_services": "ml-services"}, **FAMILY)
+    assert both.startswith("platform.model_registry: cannot be declared with layers.ml_services: ml-services (this "
+                           "stack's pipelines register into the families of the ml-services layer's registry")
 
 
 def test_the_job_log_groups_are_a_foundation_setting_with_a_cloudwatch_period():
@@ -250,3 +273,17 @@ def test_a_family_in_two_ml_services_stacks_is_named_with_both():
         "prod-ml-services-fraud; a family belongs to one of them (both would declare its group and repositories, "
         "named after it): keep it in one stack file")
     assert family_owners(stacks[1:]) == []
+
+
+def test_a_pipelines_stack_plans_after_the_registry_it_reads_and_two_that_read_each_other_are_refused():
+    layers = [layer("prod-ml-services-pipelines", "prod-foundation", "prod-ml-services"), layer("prod-foundation"),
+              layer("prod-ml-services", "prod-foundation")]
+    levels = [[entry.stack for entry in level] for level in dependency_levels(layers)]
+    assert levels == [["prod-foundation"], ["prod-ml-services"], ["prod-ml-services-pipelines"]]
+    cycle = [layer("prod-foundation"), layer("prod-ml-services-a", "prod-foundation", "prod-ml-services-b"),
+             layer("prod-ml-services-b", "prod-foundation", "prod-ml-services-a")]
+    with pytest.raises(ConfigError) as caught:
+        dependency_levels(cycle)
+    assert [p.render() for p in caught.value.problems] == [
+        "prod-ml-services-a: references a stack that references it back",
+        "prod-ml-services-b: references a stack that references it back"]

@@ -1,6 +1,7 @@
 """examples/multi-account: prod as layer stacks over two accounts of an account map, planned offline with
-`mlplat plan --env prod`: no contract error, every resource in the account the map gives its stack, and the
-serving layer's endpoint deploying the latest Approved package of the shared-services account's group."""
+`mlplat plan --env prod`: no contract error, every resource in the account the map gives its stack, the
+workload account's pipeline registering into the shared-services account's group (pending approval), and the
+serving layer's endpoint deploying the latest Approved package of that group."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from mlplat.tooling.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "multi-account"
 SHARED, PROD = "555566667777", "444455556666"
-EXPECTED_ACCOUNT = {"prod-foundation": PROD, "prod-ml-services": SHARED, "prod-serving-growth": PROD}
+EXPECTED_ACCOUNT = {"prod-foundation": PROD, "prod-ml-services": SHARED, "prod-ml-services-pipelines": PROD,
+                    "prod-serving-growth": PROD}
+GROUP_ARN = f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package-group/mlplat-prod-churn"
+PACKAGES_ARN = f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package/mlplat-prod-churn/*"
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +65,53 @@ def test_the_endpoint_deploys_the_shared_accounts_latest_approved_package(planne
         json.dumps({"AWS": [f"arn:aws:iam::{PROD}:root"]})}
 
 
+def test_prods_churn_pipeline_may_register_into_the_shared_group_pending_approval_and_nothing_more(planned):
+    registry = _declared(planned["prod-ml-services"])
+    statements = {s["Sid"]: s for s in json.loads(
+        registry["platform-registry-churn-group-policy"]["inputs"]["resourcePolicy"])["Statement"]}
+    assert statements["PipelineAccountsRegisterPackages"] == {
+        "Sid": "PipelineAccountsRegisterPackages", "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:aws:iam::{PROD}:root"]},
+        "Action": "sagemaker:CreateModelPackage",
+        "Resource": [GROUP_ARN, PACKAGES_ARN],
+        # Only prod's roles tagged with the family (its pipeline role), and never an approved package.
+        "Condition": {"StringEquals": {"aws:PrincipalTag/mlplat:model-family": "churn",
+                                       "sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+    }
+    # Reading stays read-only: no other statement lets prod write.
+    assert {sid: s["Action"] for sid, s in statements.items() if sid != "PipelineAccountsRegisterPackages"} == {
+        "ConsumerAccountsDescribeGroup": "sagemaker:DescribeModelPackageGroup",
+        "ConsumerAccountsReadPackages": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]}
+
+
+def test_the_pipeline_runs_in_prods_account_and_registers_into_the_shared_group_by_its_arn(planned):
+    pipelines = _declared(planned["prod-ml-services-pipelines"])
+    definition = json.loads(pipelines["platform-churn-pipeline-pipeline"]["inputs"]["pipelineDefinition"])
+    condition = next(step for step in definition["Steps"] if step["Type"] == "Condition")
+    [register] = [step for step in condition["Arguments"]["IfSteps"] if step["Type"] == "RegisterModel"]
+    # CreateModelPackage names a group of another account by its ARN (its ModelPackageGroupName is ArnOrName).
+    assert register["Arguments"]["ModelPackageGroupName"] == GROUP_ARN
+    assert register["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"]["Std:Join"]["Values"][0] == (
+        f"{SHARED}.dkr.ecr.us-east-1.amazonaws.com/mlplat-prod-churn-serving")
+    role = pipelines["platform-churn-pipeline-role"]
+    assert role["inputs"]["tags"]["mlplat:model-family"] == "churn"  # what the group policy's condition reads
+    statements = {s["Sid"]: s for s in json.loads(
+        pipelines["platform-churn-pipeline-role-policy"]["inputs"]["policy"])["Statement"]}
+    assert statements["RegisterModelPackages"]["Resource"] == [GROUP_ARN, PACKAGES_ARN]
+    assert statements["RegisterModelPackages"]["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+    assert PACKAGES_ARN in statements["TagOnCreate"]["Resource"]
+    assert statements["PullImages"]["Resource"] == [
+        f"arn:aws:ecr:us-east-1:{SHARED}:repository/mlplat-prod-churn-training",
+        f"arn:aws:ecr:us-east-1:{SHARED}:repository/mlplat-prod-churn-serving"]
+    # The jobs read and write prod's buckets and write to the foundation's job log groups (prod's account).
+    [models] = statements["ReadWriteModels"]["Resource"]
+    assert models.startswith("arn:aws:s3:::mlplat-prod-models-") and models.endswith("/churn/pipeline/*")
+    assert all(f":{PROD}:log-group:" in arn for arn in statements["WriteJobLogs"]["Resource"])
+    # It declares no registry: the families are prod-ml-services', read through its contract.
+    assert not [s for s in pipelines.values() if s["type"].startswith(("aws:sagemaker/modelPackageGroup", "aws:ecr/"))]
+
+
 def _declared(document: dict) -> dict[str, dict]:
     return {s["urn"].rsplit("::", 1)[-1]: s["newState"] for s in document["steps"]}
 
@@ -103,3 +154,13 @@ def test_the_approvals_and_the_dead_letter_alarm_notify_the_registrys_own_topic_
     assert subscriptions == ["ml-platform-oncall@example.com"]
     # Nothing of the registry stack needs the foundation's network, buckets or keys: no pipeline, no tracking server.
     assert not [s for s in registry.values() if s["type"].startswith(("aws:sagemaker/pipeline", "aws:sagemaker/mlflow"))]
+
+
+def test_the_pipelines_stack_references_the_foundation_and_the_registry_it_registers_into():
+    from mlplat.tooling.multistack import environment_layers
+    from mlplat.tooling.stackfile import load_project
+
+    layers = {entry.stack: entry for entry in environment_layers(load_project(EXAMPLE), "prod")}
+    assert layers["prod-ml-services-pipelines"].references == ("prod-foundation", "prod-ml-services")
+    assert layers["prod-ml-services-pipelines"].families == ()  # the registry's, not its own
+    assert layers["prod-ml-services"].references == ("prod-foundation",)
