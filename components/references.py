@@ -241,11 +241,14 @@ class FamilyReference(_Reference, ModelFamilyHandle):
                       noun="a repository kind of this family that this stack reads")
 
     def grant_pull(self, role: aws.iam.Role, kinds: Optional[Sequence[str]] = None) -> aws.iam.RolePolicy:
-        raise WiringError(f"{self._what} cannot grant: its registry is declared in another stack (grant there, or "
-                          "through the registry's policies for other accounts)")
+        raise self._no_grant("grant_pull")
 
     def grant_read_packages(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
-        return self.grant_pull(role)
+        raise self._no_grant("grant_read_packages")
+
+    def _no_grant(self, method: str) -> WiringError:
+        return WiringError(f"{self._what}.{method}: its registry is declared in another stack; grant there (its own "
+                           "account's roles), or through the registry's policies (other accounts)")
 
 
 @dataclass

@@ -36,7 +36,7 @@ What each event deploys:
                        pack, the project) changes every stack;
   repository_dispatch  the payload's environment only, and there the stacks that serve models (the `<env>`
                        stack and the serving layers): `latest-approved` reads that environment's registry
-                       (with an account map whose shared_services_stacks list `<env>-ml-services`, the group
+                       (with an account map whose shared_services_stacks list the registry's ml-services layer, the group
                        in the shared-services account, by ARN; the serving layers deploy into the workload
                        account through their aws:assumeRoles);
   workflow_dispatch    the requested environment, or one stack of it.

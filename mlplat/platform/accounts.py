@@ -192,7 +192,9 @@ class AccountMap(StrictModel):
                         f"{_NEEDS_FOUNDATION[section]}, which grant the shared-services account nothing. Keep it in "
                         f"an ml-services stack of the workload account (a stack not listed in shared_services_stacks)"
                         + (" and set experiment_tracking.enabled: false here (a tracking server is on unless "
-                           "disabled)" if section == "experiment_tracking" else ""))
+                           "disabled)" if section == "experiment_tracking" else "")
+                        + (f"; its layers.ml_services: {layer} makes its pipelines register into this registry"
+                           if section == "pipelines" else ""))
                 for section, declared in sections.items() if declared]
 
     def grant_problems(self, path: str, accounts: tuple[str, ...] | list[str]) -> list[Problem]:

@@ -11,6 +11,7 @@ import functools
 import json
 from typing import Any, Callable, Optional
 
+import pulumi
 import pytest
 
 from mlplat.components.artifact_store import ArtifactStore, ArtifactStoreArgs
@@ -24,7 +25,7 @@ from mlplat.components.training_pipeline import (
     TrainingPipelineArgs,
 )
 from mlplat.components.training_pipeline_definition import referenced_steps
-from mlplat.components.references import SageMakerJobLogsReference
+from mlplat.components.references import FamilyReference, RepositoryReference, SageMakerJobLogsReference
 from mlplat.components.training_pipeline_logs import SageMakerJobLogs, SageMakerJobLogsArgs
 from mlplat.core.errors import ConfigError, WiringError
 from mlplat.tooling.contracts import check_plan
@@ -39,7 +40,8 @@ GROUP = "mlplat-test-churn"
 
 def program(*, environment: str = "prod", family: str = "churn", pipelines: Optional[list[dict[str, Any]]] = None,
             adopted: bool = False, after: Optional[Callable[[TrainingPipeline], Any]] = None,
-            referenced_logs: bool = False, **settings: Any) -> Callable[[], None]:
+            referenced_logs: bool = False, registry_account: Optional[str] = None,
+            **settings: Any) -> Callable[[], None]:
     def run() -> None:
         keys = Encryption("keys", EncryptionArgs(domains=("data", "models", "logs", "alerts"),
                                                  key_users={"logs": ("cloudwatch-logs",), "alerts": ("sns-alarm-publishers",)},
@@ -60,14 +62,25 @@ def program(*, environment: str = "prod", family: str = "churn", pipelines: Opti
             entry = dict(entry)
             fam = entry.pop("family")
             defaults = {"metric": "auc", "threshold": 0.75}
+            handle = registry.family(fam) if registry_account is None else shared_family(fam, registry_account)
             pipeline = TrainingPipeline(f"{fam}-pipeline", TrainingPipelineArgs(
-                family=registry.family(fam), artifact_store=store, network=net, job_logs=logs, alarm_topic=alarms,
+                family=handle, artifact_store=store, network=net, job_logs=logs, alarm_topic=alarms,
                 environment=environment, **{**defaults, **entry},
             ))
             if after is not None:
                 after(pipeline)
 
     return run
+
+
+def shared_family(family: str, account: str) -> FamilyReference:
+    """The family as a registry stack of `account` exports it (group and repositories there)."""
+    group = f"mlplat-test-{family}"
+    repositories = {kind: RepositoryReference(f"{family} {kind}", pulumi.Output.from_input(
+        f"arn:aws:ecr:{REGION}:{account}:repository/{group}-{kind}"), pulumi.Output.from_input(
+        f"{account}.dkr.ecr.{REGION}.amazonaws.com/{group}-{kind}")) for kind in ("training", "serving")}
+    return FamilyReference(name=family, group_name=group, repositories=repositories, account=account,
+                           group_arn=pulumi.Output.from_input(f"arn:aws:sagemaker:{REGION}:{account}:model-package-group/{group}"))
 
 
 @functools.cache
@@ -386,3 +399,34 @@ def test_a_pipeline_takes_another_stacks_job_log_groups_by_reference_and_depends
     assert statement(plan, "WriteJobLogs") == statement(prod_plan(), "WriteJobLogs")
     with pytest.raises(WiringError, match="SageMakerJobLogs reference 'x' carries no 'training'"):
         SageMakerJobLogsReference("x").training
+
+
+def test_a_family_of_another_account_registers_by_the_groups_arn_with_rights_there_only():
+    shared = "555566667777"
+    plan = run_callable(program(registry_account=shared))
+    group_arn = f"arn:aws:sagemaker:{REGION}:{shared}:model-package-group/{GROUP}"
+    packages = f"arn:aws:sagemaker:{REGION}:{shared}:model-package/{GROUP}/*"
+    # CreateModelPackage's ModelPackageGroupName is ArnOrName: a group of another account by its ARN.
+    assert steps_by_name(definition(plan))["RegisterModel"]["Arguments"]["ModelPackageGroupName"] == group_arn
+    assert statement(plan, "RegisterModelPackages")["Resource"] == [group_arn, packages]
+    assert statement(plan, "RegisterModelPackages")["Condition"] == statement(prod_plan(), "RegisterModelPackages")["Condition"]
+    assert packages in statement(plan, "TagOnCreate")["Resource"]
+    assert statement(plan, "PullImages")["Resource"] == [
+        f"arn:aws:ecr:{REGION}:{shared}:repository/{GROUP}-training", f"arn:aws:ecr:{REGION}:{shared}:repository/{GROUP}-serving"]
+    # The jobs, their logs and the network stay this account's.
+    assert statement(plan, "WriteJobLogs") == statement(prod_plan(), "WriteJobLogs")
+    assert statement(plan, "RunPipelineJobs") == statement(prod_plan(), "RunPipelineJobs")
+    assert check_plan(plan) == []
+    # In the registry's own account, the group is named as before (unchanged definitions).
+    assert steps_by_name(definition(prod_plan()))["RegisterModel"]["Arguments"]["ModelPackageGroupName"] == GROUP
+
+
+def test_a_referenced_family_grants_nothing_from_this_stack():
+    family = FamilyReference(name="churn", group_name=GROUP, group_arn=None, repositories={})  # type: ignore[arg-type]
+    with pytest.raises(WiringError, match="the 'churn' family reference.grant_pull: its registry is declared in "
+                                          "another stack"):
+        family.grant_pull(None)  # type: ignore[arg-type]
+    with pytest.raises(WiringError, match="grant_read_packages"):
+        family.grant_read_packages(None)  # type: ignore[arg-type]
+    with pytest.raises(WiringError, match="'serving' is not a repository kind of this family that this stack reads"):
+        family.repository("serving")

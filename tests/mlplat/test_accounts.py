@@ -474,14 +474,15 @@ def test_the_approval_rule_its_targets_and_dead_letters_are_in_shared_services_a
     assert '"environment":"prod"' in deploy.inputs["inputTransformer"]["inputTemplate"].replace(" ", "")
 
 
-EXAMPLE_REGISTRY = ROOT / "examples" / "multi-account" / "stacks" / "Pulumi.prod-ml-services.yaml"
+EXAMPLE_REGISTRY = ROOT / "examples" / "multi-account" / "stacks" / "Pulumi.prod-ml-services-registry.yaml"
 APART = {**MAP, "shared_services_stacks": ["prod-ml-services"]}
 
 
 def registry_stack_value(**sections) -> dict:
-    """The example's registry stack (prod-ml-services, in shared services) with `sections` set over it."""
+    """The example's registry stack (prod-ml-services-registry, in shared services) as the environment's
+    `ml-services` layer (which must turn its tracking server off), with `sections` set over it."""
     value = yaml.safe_load(EXAMPLE_REGISTRY.read_text())["config"]["ml-platform:platform"]
-    return {**value, **sections}
+    return {**value, "layer": "ml-services", "experiment_tracking": {"enabled": False}, **sections}
 
 
 def test_only_an_ml_services_stack_in_shared_services_over_a_workload_foundation_is_a_registry_apart():

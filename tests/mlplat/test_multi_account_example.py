@@ -16,7 +16,7 @@ from mlplat.tooling.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "multi-account"
 SHARED, PROD = "555566667777", "444455556666"
-EXPECTED_ACCOUNT = {"prod-foundation": PROD, "prod-ml-services": SHARED, "prod-ml-services-pipelines": PROD,
+EXPECTED_ACCOUNT = {"prod-foundation": PROD, "prod-ml-services-registry": SHARED, "prod-ml-services": PROD,
                     "prod-serving-growth": PROD}
 GROUP_ARN = f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package-group/mlplat-prod-churn"
 PACKAGES_ARN = f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package/mlplat-prod-churn/*"
@@ -33,7 +33,7 @@ def planned(tmp_path_factory) -> dict[str, dict]:
 def test_the_example_keeps_its_account_map_in_its_own_project_file():
     project = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
     accounts = project["config"]["ml-platform:accounts"]["value"]
-    assert accounts["shared_services_stacks"] == ["prod-ml-services"] and accounts["shared_services"] == SHARED
+    assert accounts["shared_services_stacks"] == ["prod-ml-services-registry"] and accounts["shared_services"] == SHARED
     # The reference project has no map: the example is where one is shown.
     assert "config" not in yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 
@@ -59,14 +59,14 @@ def test_the_endpoint_deploys_the_shared_accounts_latest_approved_package(planne
     # Version 3 is newer but pending review: version 2 is the newest Approved package of the snapshot.
     assert model["inputs"]["primaryContainer"]["modelPackageName"] == (
         f"arn:aws:sagemaker:us-east-1:{SHARED}:model-package/mlplat-prod-churn/2")
-    registry = {s["urn"].rsplit("::", 1)[-1]: s["newState"] for s in planned["prod-ml-services"]["steps"]}
+    registry = {s["urn"].rsplit("::", 1)[-1]: s["newState"] for s in planned["prod-ml-services-registry"]["steps"]}
     group_policy = json.loads(registry["platform-registry-churn-group-policy"]["inputs"]["resourcePolicy"])
     assert {json.dumps(s["Principal"]) for s in group_policy["Statement"]} == {
         json.dumps({"AWS": [f"arn:aws:iam::{PROD}:root"]})}
 
 
 def test_prods_churn_pipeline_may_register_into_the_shared_group_pending_approval_and_nothing_more(planned):
-    registry = _declared(planned["prod-ml-services"])
+    registry = _declared(planned["prod-ml-services-registry"])
     statements = {s["Sid"]: s for s in json.loads(
         registry["platform-registry-churn-group-policy"]["inputs"]["resourcePolicy"])["Statement"]}
     assert statements["PipelineAccountsRegisterPackages"] == {
@@ -85,7 +85,7 @@ def test_prods_churn_pipeline_may_register_into_the_shared_group_pending_approva
 
 
 def test_the_pipeline_runs_in_prods_account_and_registers_into_the_shared_group_by_its_arn(planned):
-    pipelines = _declared(planned["prod-ml-services-pipelines"])
+    pipelines = _declared(planned["prod-ml-services"])
     definition = json.loads(pipelines["platform-churn-pipeline-pipeline"]["inputs"]["pipelineDefinition"])
     condition = next(step for step in definition["Steps"] if step["Type"] == "Condition")
     [register] = [step for step in condition["Arguments"]["IfSteps"] if step["Type"] == "RegisterModel"]
@@ -108,8 +108,22 @@ def test_the_pipeline_runs_in_prods_account_and_registers_into_the_shared_group_
     [models] = statements["ReadWriteModels"]["Resource"]
     assert models.startswith("arn:aws:s3:::mlplat-prod-models-") and models.endswith("/churn/pipeline/*")
     assert all(f":{PROD}:log-group:" in arn for arn in statements["WriteJobLogs"]["Resource"])
-    # It declares no registry: the families are prod-ml-services', read through its contract.
+    # It declares no registry: the families are prod-ml-services-registry's, read through its contract.
     assert not [s for s in pipelines.values() if s["type"].startswith(("aws:sagemaker/modelPackageGroup", "aws:ecr/"))]
+    # The tracking server of prod is there too: the registry stack in shared services could not hold it.
+    assert [s["type"] for s in pipelines.values() if s["type"].startswith("aws:sagemaker/mlflow")] == [
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"]
+
+
+def test_the_drift_loop_starts_prods_pipeline_by_its_arn(planned):
+    serving = _declared(planned["prod-serving-growth"])
+    pipeline = f"arn:aws:sagemaker:us-east-1:{PROD}:pipeline/mlplat-prod-churn-training"
+    pipelines = _declared(planned["prod-ml-services"])
+    assert pipelines["platform-churn-pipeline-pipeline"]["inputs"]["pipelineName"] == pipeline.rsplit("/", 1)[-1]
+    policies = [json.loads(s["inputs"]["policy"]) for s in serving.values() if s["type"] == "aws:iam/rolePolicy:RolePolicy"
+                and "StartPipelineExecution" in s["inputs"]["policy"]]
+    assert [st["Resource"] for p in policies for st in p["Statement"]
+            if "sagemaker:StartPipelineExecution" in st["Action"]] == [pipeline]
 
 
 def _declared(document: dict) -> dict[str, dict]:
@@ -117,7 +131,7 @@ def _declared(document: dict) -> dict[str, dict]:
 
 
 def test_the_registry_encrypts_its_repositories_with_its_own_key_which_prod_decrypts_through_ecr_only(planned):
-    registry = _declared(planned["prod-ml-services"])
+    registry = _declared(planned["prod-ml-services-registry"])
     key = registry["platform-encryption-models-key"]
     assert key["outputs"]["arn"].split(":")[4] == SHARED
     statements = {s["Sid"]: s for s in json.loads(key["inputs"]["policy"])["Statement"]}
@@ -139,7 +153,7 @@ def test_the_registry_encrypts_its_repositories_with_its_own_key_which_prod_decr
 
 
 def test_the_approvals_and_the_dead_letter_alarm_notify_the_registrys_own_topic_in_shared_services(planned):
-    registry = _declared(planned["prod-ml-services"])
+    registry = _declared(planned["prod-ml-services-registry"])
     alerts_key = registry["platform-encryption-alerts-key"]["outputs"]["arn"]
     topic = registry["platform-alarms-topic"]
     assert alerts_key.split(":")[4] == SHARED and topic["outputs"]["arn"].split(":")[4] == SHARED
@@ -156,11 +170,11 @@ def test_the_approvals_and_the_dead_letter_alarm_notify_the_registrys_own_topic_
     assert not [s for s in registry.values() if s["type"].startswith(("aws:sagemaker/pipeline", "aws:sagemaker/mlflow"))]
 
 
-def test_the_pipelines_stack_references_the_foundation_and_the_registry_it_registers_into():
+def test_prods_ml_services_references_the_foundation_and_the_registry_it_registers_into():
     from mlplat.tooling.multistack import environment_layers
     from mlplat.tooling.stackfile import load_project
 
     layers = {entry.stack: entry for entry in environment_layers(load_project(EXAMPLE), "prod")}
-    assert layers["prod-ml-services-pipelines"].references == ("prod-foundation", "prod-ml-services")
-    assert layers["prod-ml-services-pipelines"].families == ()  # the registry's, not its own
-    assert layers["prod-ml-services"].references == ("prod-foundation",)
+    assert layers["prod-ml-services"].references == ("prod-foundation", "prod-ml-services-registry")
+    assert layers["prod-ml-services"].families == ()  # the registry's, not its own
+    assert layers["prod-ml-services-registry"].references == ("prod-foundation",)

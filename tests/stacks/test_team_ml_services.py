@@ -173,3 +173,37 @@ def test_a_serving_stack_file_naming_no_ml_services_layer_is_refused_by_the_envi
     assert str(caught.value).endswith(
         "stacks/Pulumi.prod-serving-fraud.yaml: platform.layers.ml_services: 'serving-growth' is not an ml-services "
         "layer: ml-services or ml-services-<team>")
+
+
+def test_a_pipelines_stack_in_the_same_account_declares_the_pipeline_the_registrys_stack_would(project: Path, plans):
+    """`prod-ml-services-training` (`layers.ml_services: ml-services-fraud`) runs the fraud pipeline, which the team
+    stack no longer declares: the same children and inputs (the group named by name, its own account's packages)."""
+    stacks = project / "stacks"
+    team = _read(stacks / "Pulumi.prod-ml-services-fraud.yaml")
+    pipelines = team["config"][KEY].pop("pipelines")
+    training = {"config": {**team["config"], KEY: {
+        **{k: v for k, v in team["config"][KEY].items() if k != "model_registry"},
+        "layer": "ml-services-training", "layers": {"ml_services": "ml-services-fraud"}, "pipelines": pipelines}}}
+    (stacks / "Pulumi.prod-ml-services-training.yaml").write_text(yaml.safe_dump(training, sort_keys=False))
+    (stacks / "Pulumi.prod-ml-services-fraud.yaml").write_text(yaml.safe_dump(team, sort_keys=False))
+    try:
+        planned = {stack: plans[stack] for stack in ("prod-foundation",)}
+        planned["prod-ml-services-fraud"] = plan_layer(project, "prod-ml-services-fraud", plans=planned)
+        planned["prod-ml-services-training"] = plan_layer(project, "prod-ml-services-training", plans=planned)
+    finally:  # the module's other tests read the team stack as it was
+        write_team(stacks, "fraud", "fraud")
+        (stacks / "Pulumi.prod-ml-services-training.yaml").unlink()
+
+    def pipeline_children(plan) -> dict[str, dict]:
+        return {r.name: r.inputs for r in plan.custom_resources if r.name.startswith("platform-fraud-pipeline")}
+
+    moved, before = pipeline_children(planned["prod-ml-services-training"]), pipeline_children(plans["prod-ml-services-fraud"])
+    assert len(moved) > 10 and set(moved) == set(before)
+    assert pipeline_children(planned["prod-ml-services-fraud"]) == {}
+    assert moved == before  # the role, its policy, the definition, the schedule: `pulumi state move` carries them
+    definition = planned["prod-ml-services-training"].named("platform-fraud-pipeline-pipeline").inputs["pipelineDefinition"]
+    assert '"ModelPackageGroupName":"mlplat-prod-fraud"' in definition.replace(" ", "")  # same account: by name
+    outputs = planned["prod-ml-services-training"].outputs
+    assert outputs["families"] == {} and set(outputs["pipeline_arns"]) == {"fraud"}
+    assert sorted(r.name for r in planned["prod-ml-services-training"].of_type(REFERENCE)) == [
+        "prod-foundation", "prod-ml-services-fraud"]
