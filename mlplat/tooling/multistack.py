@@ -208,11 +208,13 @@ def plan_layer(program_dir: str | Path, stack: str, *, given: Optional[Mapping[s
                preview: bool = False, registry: Optional[str] = None,
                plans: Optional[dict[str, Plan]] = None,
                invoke_results: Optional[Mapping[str, Any]] = None,
-               model_packages: Optional[ModelPackageSource] = None) -> Plan:
+               model_packages: Optional[ModelPackageSource] = None, _planning: tuple[str, ...] = ()) -> Plan:
     """Plan `stack` offline, its stack references answered from `given` (by referenced name or stack
     name) or else from the offline plans of the referenced layers (planned first, recorded in `plans`).
     References the program makes outside its layer config (a single stack's own) are answered from
-    `given` alone. `model_packages` answers `latest-approved` for `stack` itself (e.g. the live registry)."""
+    `given` alone. `model_packages` answers `latest-approved` for `stack` itself (e.g. the live registry).
+    A reference back to a stack being planned (`_planning`, the chain so far: two ml-services layers that
+    name each other) is a ConfigError naming the chain."""
     project = load_project(program_dir)
     given = dict(given or {})
     plans = plans if plans is not None else {}
@@ -223,12 +225,15 @@ def plan_layer(program_dir: str | Path, stack: str, *, given: Optional[Mapping[s
             answer = given.get(name, given.get(own))
             if answer is None:
                 if own not in plans:
+                    if own in (*_planning, stack):  # two ml-services layers that name each other
+                        raise ConfigError([Problem(stack, f"references {own}, which references it back "
+                                                   f"({' -> '.join((*_planning, stack, own))})")])
                     if not project.stack_file(own).is_file():
                         raise ConfigError([Problem(f"{stack} -> {name}", f"has no stack file "
                                                    f"{project.stack_file_label(own)} to plan it from: pass "
                                                    f"--stack-outputs {own}=FILE (its `pulumi stack output --json`)")])
                     plans[own] = plan_layer(program_dir, own, given=given, preview=preview, plans=plans,
-                                            invoke_results=invoke_results)
+                                            invoke_results=invoke_results, _planning=(*_planning, stack))
                 answer = outputs_of(plans[own])
             references[name] = answer
     for name, answer in given.items():

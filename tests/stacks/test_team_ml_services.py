@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from mlplat.core.errors import ConfigError
-from mlplat.tooling.multistack import StackOutputs, environment_layers, outputs_of, plan_layer
+from mlplat.tooling.multistack import StackOutputs, dependency_levels, environment_layers, outputs_of, plan_layer
 from mlplat.tooling.stackfile import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,3 +207,18 @@ def test_a_pipelines_stack_in_the_same_account_declares_the_pipeline_the_registr
     assert outputs["families"] == {} and set(outputs["pipeline_arns"]) == {"fraud"}
     assert sorted(r.name for r in planned["prod-ml-services-training"].of_type(REFERENCE)) == [
         "prod-foundation", "prod-ml-services-fraud"]
+
+
+def test_two_ml_services_stacks_that_name_each_other_are_refused_by_name(tmp_path: Path):
+    project = scratch_project(tmp_path)
+    stacks = project / "stacks"
+    for own, other in (("a", "b"), ("b", "a")):
+        (stacks / f"Pulumi.prod-ml-services-{own}.yaml").write_text(yaml.safe_dump({"config": {KEY: {
+            "environment": "prod", "layer": f"ml-services-{own}", "layers": {"ml_services": f"ml-services-{other}"}}}}))
+    with pytest.raises(ConfigError) as caught:
+        plan_layer(project, "prod-ml-services-a")
+    assert [p.render() for p in caught.value.problems] == [
+        "prod-ml-services-b: references prod-ml-services-a, which references it back "
+        "(prod-ml-services-a -> prod-ml-services-b -> prod-ml-services-a)"]
+    with pytest.raises(ConfigError, match="prod-ml-services-a: references a stack that references it back"):
+        dependency_levels(environment_layers(load_project(project), "prod"))
