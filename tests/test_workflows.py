@@ -29,7 +29,7 @@ DEPLOY = yaml.safe_load((WORKFLOWS / "deploy.yml").read_text())
 DRIFT = yaml.safe_load((WORKFLOWS / "drift.yml").read_text())
 UP = yaml.safe_load((WORKFLOWS / "pulumi-up.yml").read_text())  # the `up` of one environment and level
 UP_JOB = UP["jobs"]["up"]
-LEVELS = (0, 1, 2)
+LEVELS = (0, 1, 2, 3)
 STACK_FILES = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 UP_JOBS = {environment: f"up-{environment}" for environment in ENVIRONMENTS}  # level 0 of each environment
 LEVEL_JOBS = {environment: [f"up-{environment}"] + [f"up-{environment}-{level}" for level in LEVELS[1:]]
@@ -266,16 +266,19 @@ def test_a_push_deploys_every_environment():
 
 
 def test_layers_deploy_level_by_level_and_a_failed_level_stops_the_rest():
-    layers = {"prod_1": ["prod-ml-services", "prod-training"], "prod_2": ["prod-serving-a", "prod-serving-b"]}
+    layers = {"prod_1": ["prod-ml-services", "prod-training"], "prod_2": ["prod-serving-a", "prod-serving-b"],
+              "prod_3": ["prod-serving-c"]}
     results = simulate(push_outputs({"dev": ["dev"], "prod": ["prod-foundation"]}, layers))
-    assert [results[job] for job in LEVEL_JOBS["prod"]] == ["success"] * 3
+    assert [results[job] for job in LEVEL_JOBS["prod"]] == ["success"] * 4
     results = simulate(push_outputs({"prod": ["prod-foundation"]}, layers), failing=frozenset({"up-prod-1"}))
-    assert (results["up-prod"], results["up-prod-1"], results["up-prod-2"]) == ("success", "failure", "skipped")
+    assert [results[job] for job in LEVEL_JOBS["prod"]] == ["success", "failure", "skipped", "skipped"]
+    results = simulate(push_outputs({"prod": ["prod-foundation"]}, layers), failing=frozenset({"up-prod-2"}))
+    assert results["up-prod-3"] == "skipped"  # level 3 waits for level 2
     assert results["notify"] == "success"
     # A change to one serving layer: levels 0 and 1 have nothing to deploy, level 2 still runs.
     results = simulate(push_outputs({}, {"prod_2": ["prod-serving-a"]}))
     assert (results["up-prod"], results["up-prod-1"], results["up-prod-2"]) == ("skipped", "skipped", "success")
-    assert [(job["with"]["max-parallel"]) for job in (DEPLOY["jobs"][j] for j in LEVEL_JOBS["prod"])] == [1, 8, 8]
+    assert [(job["with"]["max-parallel"]) for job in (DEPLOY["jobs"][j] for j in LEVEL_JOBS["prod"])] == [1, 8, 8, 8]
 
 
 @pytest.mark.parametrize("failed", ENVIRONMENTS[:-1])
@@ -604,7 +607,8 @@ def test_a_serving_change_runs_the_serving_level_of_its_environment_only(prod_la
     _, outputs = run_stack_list(DEPLOY, prod_layers, event="push")
     assert (outputs["prod_0"], outputs["prod_1"]) == (["prod", "prod-foundation"], ["prod-ml-services", "prod-training"])
     results = simulate(job_outputs(outputs))
-    assert all(results[job] == "success" for job in LEVEL_JOBS["prod"])
+    assert all(results[job] == "success" for job in LEVEL_JOBS["prod"][:3])
+    assert results["up-prod-3"] == "skipped"  # no serving stack here reads another layer's pipelines
 
 
 def team_ml_services(prod_layers: Path) -> Path:
@@ -669,3 +673,28 @@ def test_a_pipelines_stack_deploys_after_the_registry_it_registers_into(prod_lay
         "'ml-services-fraud'\n")
     _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services-fraud.yaml"])
     assert outputs["prod"] == ["prod-ml-services-fraud", "prod-ml-services-pipelines", "prod-serving-fraud"]
+
+
+def test_a_serving_stack_reading_a_pipelines_stack_deploys_after_it(prod_layers: Path):
+    """The three-account layout: the registry in shared services, prod-ml-services (pipelines) over it, and a
+    serving stack deploying the registry's families whose drift loop retrains prod-ml-services' pipeline."""
+    stacks = prod_layers / "stacks"
+    (stacks / "Pulumi.prod-ml-services-registry.yaml").write_text("config:\n  ml-platform:platform:\n    layer: ml-services-registry\n")
+    (stacks / "Pulumi.prod-ml-services.yaml").write_text(
+        "config:\n  ml-platform:platform:\n    layers:\n      ml_services: ml-services-registry\n"
+        "    pipelines:\n      churn:\n        metric: auc\n")
+    for team, extra in (("growth", "      pipelines: ml-services  # its drift loops retrain these\n"), ("fraud", "")):
+        (stacks / f"Pulumi.prod-serving-{team}.yaml").write_text(
+            f"config:\n  ml-platform:platform:\n    layers:\n      ml_services: ml-services-registry\n{extra}")
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services-registry.yaml"])
+    assert outputs["prod"] == ["prod-ml-services-registry", "prod-ml-services", "prod-serving-fraud",
+                               "prod-serving-growth"]
+    assert [outputs[f"prod_{level}"] for level in LEVELS] == [
+        [], ["prod-ml-services-registry"], ["prod-ml-services", "prod-serving-fraud"], ["prod-serving-growth"]]
+    # The pipelines' change: that stack, then the serving stack whose drift loops start them (a level up).
+    _, outputs = run_stack_list(DEPLOY, prod_layers, event="push", changed=["stacks/Pulumi.prod-ml-services.yaml"])
+    assert outputs["prod"] == ["prod-ml-services", "prod-serving-growth"]
+    results = simulate(job_outputs(outputs))
+    assert [job for job, result in results.items() if result == "success"] == ["stacks", "up-prod-2", "up-prod-3"]
+    results = simulate(job_outputs(outputs), failing=frozenset({"up-prod-2"}))
+    assert results["up-prod-3"] == "skipped"

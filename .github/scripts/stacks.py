@@ -31,7 +31,8 @@ What each event deploys:
   push                 the stacks the change affects, every environment in order: a stack file changes its
                        stack and, for a layer, the layers that read it (foundation: all of them; an ml-services
                        layer: the serving layers whose `layers.ml_services` names it, `ml-services` by default,
-                       and the ml-services layers whose pipelines register into its registry, which name it too);
+                       or whose `layers.pipelines` does, and the ml-services layers whose pipelines register
+                       into its registry, which name it too);
                        a registry snapshot changes nothing deployed; any other file (the program, the policy
                        pack, the project) changes every stack;
   repository_dispatch  the payload's environment only, and there the stacks that serve models (the `<env>`
@@ -69,12 +70,17 @@ SHA = re.compile(r"^[0-9a-f]{40}$")
 LAYER_DEPENDENCIES = {"foundation": (), "ml-services": ("foundation",), "training": ("foundation",),
                       "serving": ("foundation", "ml-services")}
 LEVELS = {"all": 0, "foundation": 0, "ml-services": 1, "training": 1, "serving": 2}
+READS_PIPELINES_LEVEL = 3  # a serving stack that reads another ml-services stack's pipelines (`layers.pipelines`)
+DEPLOY_LEVELS = (0, 1, 2, READS_PIPELINES_LEVEL)  # deploy.yml's jobs per environment: up-<env>, up-<env>-<level>
 # A stack file's `layers.ml_services` (the ml-services layer whose families it reads), found without a YAML
 # parser: the script runs on the runner's python3 alone. A value it cannot tell makes the stack a reader of them
 # all. An ml-services stack that sets it (a pipelines stack over another layer's registry) deploys at level 2,
-# after the layer it reads.
+# after the layer it reads, and a serving stack that reads such a stack's pipelines at level 3.
 ML_SERVICES_SETTING = re.compile(r"^\s+ml_services:\s*['\"]?(?P<layer>[^'\"#\s]*)['\"]?\s*(?:#.*)?$", re.MULTILINE)
 ML_SERVICES_LAYER = re.compile(r"^ml-services(-[a-z]([a-z0-9-]{0,30}[a-z0-9])?)?$")
+# A serving stack file's `layers.pipelines` (the ml-services layer whose pipelines its drift loops retrain): a
+# value on the key's line (a `pipelines:` section of an ml-services file is a mapping, on the lines below).
+PIPELINES_SETTING = re.compile(r"^\s+pipelines:\s*['\"]?(?P<layer>[^'\"#\s]+)['\"]?\s*(?:#.*)?$", re.MULTILINE)
 # Files that change no stack: documentation. A registry snapshot only answers offline plans.
 NO_STACK = re.compile(r"^(docs/.*|.*\.md)$")
 STACK_FILE_PATH = re.compile(r"^stacks/Pulumi\.(?P<stack>.+)\.yaml$")
@@ -119,6 +125,8 @@ def level_of(layer: str, stacks_dir: Path | None = None, environment: str = "") 
     if kind == "ml-services" and stacks_dir is not None and ml_services_read(stacks_dir, f"{environment}-{layer}",
                                                                             default=None) != NOT_SET:
         return LEVELS["serving"]
+    if kind == "serving" and stacks_dir is not None and pipelines_read(stacks_dir, f"{environment}-{layer}") != NOT_SET:
+        return READS_PIPELINES_LEVEL
     return LEVELS.get(kind, 1)
 
 
@@ -158,6 +166,22 @@ def ml_services_read(stacks_dir: Path | None, stack: str, *, default: str | None
     return value if not values and ML_SERVICES_LAYER.match(value) else None
 
 
+def pipelines_read(stacks_dir: Path | None, stack: str) -> str | None:
+    """The ml-services layer whose pipelines a serving stack's drift loops retrain when its file names one
+    (`layers.pipelines`), NOT_SET when it does not; None when this script cannot tell (it reads them all)."""
+    if stacks_dir is None:
+        return NOT_SET
+    try:
+        text = (stacks_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    values = {match["layer"] for match in PIPELINES_SETTING.finditer(text)}
+    if not values:
+        return NOT_SET
+    value = values.pop()
+    return value if not values and ML_SERVICES_LAYER.match(value) else None
+
+
 def reads(stack: str, layer: str, environment: str, stacks_dir: Path | None) -> bool:
     """Whether `stack` references the layer `layer` of its environment."""
     kind = kind_of(layer_of(stack, environment))
@@ -168,7 +192,8 @@ def reads(stack: str, layer: str, environment: str, stacks_dir: Path | None) -> 
     if kind_of(layer) != "ml-services" or "ml-services" not in below:
         return layer in below
     read = ml_services_read(stacks_dir, stack) if kind == "serving" else "ml-services"
-    return read is None or read == layer
+    pipelines = pipelines_read(stacks_dir, stack) if kind == "serving" else NOT_SET
+    return read is None or read == layer or pipelines is None or pipelines == layer
 
 
 def readers_of(stack: str, environment: str, stacks: list[str], stacks_dir: Path | None = None) -> list[str]:
@@ -307,7 +332,7 @@ def main(env: dict[str, str]) -> int:
     lines = [f"all={json.dumps(every)}"]
     lines += [f"{environment}={json.dumps(chosen[environment])}" for environment in environments]
     lines += [f"{environment}_{level}={json.dumps([s for s in chosen[environment] if level_of(layer_of(s, environment), stacks_dir, environment) == level])}"
-              for environment in environments for level in sorted(set(LEVELS.values()))]
+              for environment in environments for level in DEPLOY_LEVELS]
     lines.append(f"plan={json.dumps([entry for entry in every if entry['stack'] in planned])}")
     lines.append(f"skipped={json.dumps([{'stack': s, 'reason': r} for s, r in skipped.items()])}")
     with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:

@@ -13,7 +13,8 @@ belong to the environment's one `ml-services` stack, whose names two declaration
 stack's endpoints deploy them (and its drift loops retrain their pipelines); an ml-services stack's
 pipelines register into them (a pipelines stack in the workload account over a registry stack in the
 shared-services account, which cannot run pipelines). Such an ml-services stack declares no
-`model_registry` of its own.
+`model_registry` of its own. A serving stack over such a registry names the pipelines' layer in
+`layers.pipelines`, for its drift loops.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from mlplat.core.models import StrictBool, StrictInt, StrictModel
 from mlplat.core.validators import check_log_retention
 from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER, layer_kind
 
-__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_sections", "registry_layer",
-           "section_owner"]
+__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_sections", "pipelines_layer",
+           "registry_layer", "section_owner"]
 
 LAYER_NAMES_TEXT = ("all, foundation, ml-services, ml-services-<team>, training, serving or serving-<team> "
                     "(<team>: lowercase letters, digits and '-')")
@@ -92,6 +93,12 @@ class LayersConfig(StrictModel):
         "stack in the shared-services account, which cannot run pipelines); it then declares no "
         "`model_registry` (omitted: its pipelines register into its own registry).",
     )
+    pipelines: Optional[str] = Field(
+        default=None, description="serving only: the ml-services layer whose training pipelines this stack's drift "
+        "loops retrain, when it is not layers.ml_services (whose registry runs no pipeline: a registry stack in "
+        "the shared-services account, whose families a workload-account ml-services stack trains). Omitted: "
+        "layers.ml_services.",
+    )
 
 
 def section_owner(section: str, keys: Optional[Mapping[str, Any]] = None) -> str:
@@ -132,7 +139,7 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
                 problems.append(Problem(f"platform.layers.{field}", f"is a setting of the foundation layer; a {layer} "
                                         f"stack {told}", getattr(layers, field)))
     if layers is not None:
-        problems += _ml_services_problems(layer, layers, raw)
+        problems += _ml_services_problems(layer, layers, raw) + _pipelines_problems(layer, layers)
     if layers is not None and layer == "foundation" and layers.sagemaker_job_logs_retention_days is not None:
         problems += check_log_retention("platform.layers.sagemaker_job_logs_retention_days",
                                         layers.sagemaker_job_logs_retention_days)
@@ -178,6 +185,15 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
     return problems
 
 
+def pipelines_layer(layer: str, layers: LayersConfig) -> Optional[str]:
+    """The ml-services layer whose pipelines a serving stack's drift loops retrain, when it is not the one it reads
+    families from (`layers.pipelines`); None otherwise."""
+    kind = layer_kind(layer) if layer != LAYER_ALL else LAYER_ALL
+    if kind == "serving" and layers.pipelines is not None and layers.pipelines != layers.ml_services:
+        return layers.pipelines
+    return None
+
+
 def registry_layer(layer: str, layers: LayersConfig) -> Optional[str]:
     """The ml-services layer whose model families a stack of `layer` reads through a stack reference: a serving
     layer's `layers.ml_services`, an ml-services layer's when set (its pipelines register there); None for a
@@ -210,4 +226,19 @@ def _ml_services_problems(layer: str, layers: LayersConfig, raw: Mapping[str, An
         return [Problem("platform.model_registry", f"cannot be declared with layers.ml_services: {value} (this stack's "
                         f"pipelines register into the families of the {value} layer's registry; declare families "
                         "there, or drop layers.ml_services to keep a registry here)")]
+    return []
+
+
+def _pipelines_problems(layer: str, layers: LayersConfig) -> list[Problem]:
+    """`layers.pipelines`: set in serving stacks only, naming an ml-services layer."""
+    value = layers.pipelines
+    if value is None:
+        return []
+    if layer == LAYER_ALL or layer_kind(layer) != "serving":
+        where = "the single stack declares its own pipelines" if layer == LAYER_ALL else f"a {layer} stack has none"
+        return [Problem("platform.layers.pipelines", "is a setting of serving layer stacks (the ml-services layer whose "
+                        f"pipelines their drift loops retrain); {where}", value)]
+    if not (LAYER_NAME.fullmatch(value) and layer_kind(value) == ML_SERVICES_LAYER):
+        return [Problem("platform.layers.pipelines", "is not an ml-services layer: ml-services (the environment's) or "
+                        "ml-services-<team> (<team>: lowercase letters, digits and '-')", value)]
     return []

@@ -10,7 +10,8 @@ An environment is one stack (`layer: all`, the default) or layer stacks `<enviro
                          server stay in the environment's one `ml-services` stack
     training             the training cluster
     serving-<team>       one team's endpoints, their alarms and drift loops (one stack per team); it reads
-                         its families from one ml-services layer (`layers.ml_services`)
+                         its families from one ml-services layer (`layers.ml_services`), and the
+                         pipelines its drift loops retrain from it or from `layers.pipelines`
 
 A layer reads what it needs from the layers below (`LAYER_DEPENDENCIES`) through
 `pulumi.StackReference` only, and what crosses is a typed contract (`FoundationContract`,
@@ -70,17 +71,21 @@ LAYER_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def layer_dependencies(layer: str, *, ml_services: Optional[str] = None) -> tuple[str, ...]:
+def layer_dependencies(layer: str, *, ml_services: Optional[str] = None,
+                       pipelines: Optional[str] = None) -> tuple[str, ...]:
     """The layers `layer` references: base layers (`foundation`, `training`) and the ml-services layer whose
     families it reads (`ml_services`, `config_layers.registry_layer`): a serving layer's (omitted: ml-services),
-    and an ml-services layer's whose pipelines register into another layer's registry (omitted: none)."""
+    and an ml-services layer's whose pipelines register into another layer's registry (omitted: none); for a
+    serving layer, also the layer whose pipelines its drift loops retrain when it is another
+    (`pipelines`, `config_layers.pipelines_layer`)."""
     if layer == LAYER_ALL:
         return ()
     kind = layer_kind(layer)
     below = LAYER_DEPENDENCIES[kind]
     if kind == ML_SERVICES_LAYER:
         return below + ((ml_services,) if ml_services is not None else ())
-    return tuple((ml_services or ML_SERVICES_LAYER) if k == ML_SERVICES_LAYER else k for k in below)
+    read = tuple((ml_services or ML_SERVICES_LAYER) if k == ML_SERVICES_LAYER else k for k in below)
+    return read + ((pipelines,) if kind == "serving" and pipelines is not None and pipelines not in read else ())
 
 
 def layer_stack_name(prefix: str, environment: str, layer: str) -> str:
@@ -326,14 +331,18 @@ class Upstream:
     has them."""
 
     def __init__(self, *, layer: str, environment: str, stack_prefix: str, ml_services: Optional[str] = None,
+                 pipelines: Optional[str] = None,
                  read: Callable[[str, str], ContractOutputs] = lambda stack, layer: read_contract(stack, layer)) -> None:
         """`ml_services`: the ml-services layer whose families the stack reads (`config_layers.registry_layer`: a
-        serving layer's `layers.ml_services`, omitted ml-services; an ml-services layer's when it sets one)."""
+        serving layer's `layers.ml_services`, omitted ml-services; an ml-services layer's when it sets one).
+        `pipelines`: the ml-services layer whose pipelines a serving layer's drift loops retrain when it is another
+        (`config_layers.pipelines_layer`)."""
         self.layer = layer
         self.ml_services_layer = ml_services or ML_SERVICES_LAYER
+        self.pipelines_layer = pipelines or self.ml_services_layer
         self.contracts: dict[str, ContractOutputs] = {
             below: read(layer_stack_name(stack_prefix, environment, below), below)
-            for below in layer_dependencies(layer, ml_services=ml_services)
+            for below in layer_dependencies(layer, ml_services=ml_services, pipelines=pipelines)
         }
 
     @property
@@ -424,7 +433,8 @@ class Upstream:
                                                  group_arn=contract.at("families", family, "group_arn"),
                                                  repositories=repositories, account=registry_account)
         registry = RegistryReference(child(name, "registry"), references)
-        return registry, {family: PipelineReference(family, contract.at("pipeline_arns", family)) for family in pipelines}
+        trained_by = self.contracts[self.pipelines_layer]
+        return registry, {family: PipelineReference(family, trained_by.at("pipeline_arns", family)) for family in pipelines}
 
     @staticmethod
     def _require_equal(contract: ContractOutputs, path: tuple[str, ...], expected_value: Any) -> None:

@@ -17,7 +17,7 @@ from mlplat.components import platform_tags, register_stack_tags
 from mlplat.core.errors import ConfigError
 from .accounts import ACCOUNTS_KEY, load_account_map, parse_account_map, registry_readers
 from .config import CONFIG_KEY, CONFIG_NAMESPACE, PlatformConfig, parse_platform_config, stack_file_label
-from .config_layers import registry_layer
+from .config_layers import pipelines_layer, registry_layer
 from .layer_exports import contract_exports
 from .layers import Upstream, check_layer_stack
 from .ml_platform import MLPlatform
@@ -94,7 +94,8 @@ def build_platform() -> MLPlatform:
     config = load_platform_config()
     if config.layer != "all":
         upstream = Upstream(layer=config.layer, environment=config.environment, stack_prefix=config.layers.stack_prefix,
-                            ml_services=registry_layer(config.layer, config.layers))
+                            ml_services=registry_layer(config.layer, config.layers),
+                            pipelines=pipelines_layer(config.layer, config.layers))
         platform = declare_platform(config, upstream)
         for name, value in contract_exports(platform, upstream).items():
             pulumi.export(name, value)

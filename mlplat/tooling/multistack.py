@@ -140,7 +140,12 @@ def layer_stack(project: ProjectFile, stack: str) -> Optional[LayerStack]:
         raise ConfigError([Problem("platform.layers.ml_services", "names the stack's own layer (an ml-services stack "
                                    "names another one, whose registry its pipelines register into)", ml_services)],
                           project.stack_file_label(stack))
-    below = layer_dependencies(layer, ml_services=ml_services)
+    pipelines = layers.get("pipelines") if kind == "serving" else None
+    if pipelines is not None and not (isinstance(pipelines, str) and LAYER_NAME.fullmatch(pipelines)
+                                      and layer_kind(pipelines) == ML_SERVICES_LAYER):
+        raise ConfigError([Problem("platform.layers.pipelines", "is not an ml-services layer: ml-services or "
+                                   "ml-services-<team>", pipelines)], project.stack_file_label(stack))
+    below = layer_dependencies(layer, ml_services=ml_services, pipelines=pipelines)
     budget = layers.get("budget_usd_per_month")
     return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below),
                       float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None,

@@ -10,7 +10,7 @@ import pytest
 from mlplat.core.errors import ConfigError
 from mlplat.core.vocabulary import environment_of_stack, layer_of_stack
 from mlplat.platform.config import parse_platform_config
-from mlplat.platform.config_layers import registry_layer
+from mlplat.platform.config_layers import pipelines_layer, registry_layer
 from mlplat.platform.layers import check_layer_stack, layer_dependencies
 from mlplat.tooling.cli import EXIT_CONFIG_ERROR, main
 from mlplat.tooling.multistack import (
@@ -287,3 +287,22 @@ def test_a_pipelines_stack_plans_after_the_registry_it_reads_and_two_that_read_e
     assert [p.render() for p in caught.value.problems] == [
         "prod-ml-services-a: references a stack that references it back",
         "prod-ml-services-b: references a stack that references it back"]
+
+
+def test_a_serving_stack_names_the_layer_whose_pipelines_its_drift_loops_retrain():
+    config = parse("serving-growth", layers={"ml_services": "ml-services-registry", "pipelines": "ml-services"},
+                   serving={"endpoints": [ENDPOINT]})
+    assert pipelines_layer(config.layer, config.layers) == "ml-services"
+    assert layer_dependencies(config.layer, ml_services="ml-services-registry", pipelines="ml-services") == (
+        "foundation", "ml-services-registry", "ml-services")
+    # The same layer as its families', or none: nothing more to read.
+    same = parse("serving-growth", layers={"pipelines": "ml-services"}, serving={"endpoints": [ENDPOINT]})
+    assert pipelines_layer(same.layer, same.layers) is None
+    assert layer_dependencies("serving-growth", pipelines=None) == ("foundation", "ml-services")
+    [wrong_stack] = problems_of("ml-services-fraud", layers={"pipelines": "ml-services"},
+                                model_registry=FAMILY["model_registry"])
+    assert wrong_stack == ("platform.layers.pipelines: 'ml-services' is a setting of serving layer stacks (the "
+                           "ml-services layer whose pipelines their drift loops retrain); a ml-services-fraud stack "
+                           "has none")
+    [wrong_layer] = problems_of("serving-growth", layers={"pipelines": "training"}, serving={"endpoints": [ENDPOINT]})
+    assert wrong_layer.startswith("platform.layers.pipelines: 'training' is not an ml-services layer")

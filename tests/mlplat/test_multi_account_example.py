@@ -115,15 +115,16 @@ def test_the_pipeline_runs_in_prods_account_and_registers_into_the_shared_group_
         "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"]
 
 
-def test_the_drift_loop_starts_prods_pipeline_by_its_arn(planned):
+def test_the_drift_loop_retrains_the_pipeline_of_prods_ml_services_read_through_its_contract(planned):
     serving = _declared(planned["prod-serving-growth"])
     pipeline = f"arn:aws:sagemaker:us-east-1:{PROD}:pipeline/mlplat-prod-churn-training"
-    pipelines = _declared(planned["prod-ml-services"])
-    assert pipelines["platform-churn-pipeline-pipeline"]["inputs"]["pipelineName"] == pipeline.rsplit("/", 1)[-1]
+    assert _declared(planned["prod-ml-services"])["platform-churn-pipeline-pipeline"]["outputs"]["arn"] == pipeline
     policies = [json.loads(s["inputs"]["policy"]) for s in serving.values() if s["type"] == "aws:iam/rolePolicy:RolePolicy"
                 and "StartPipelineExecution" in s["inputs"]["policy"]]
     assert [st["Resource"] for p in policies for st in p["Statement"]
             if "sagemaker:StartPipelineExecution" in st["Action"]] == [pipeline]
+    references = sorted(s["inputs"]["name"] for s in serving.values() if s["type"] == "pulumi:pulumi:StackReference")
+    assert references == ["prod-foundation", "prod-ml-services", "prod-ml-services-registry"]
 
 
 def _declared(document: dict) -> dict[str, dict]:
@@ -178,3 +179,6 @@ def test_prods_ml_services_references_the_foundation_and_the_registry_it_registe
     assert layers["prod-ml-services"].references == ("prod-foundation", "prod-ml-services-registry")
     assert layers["prod-ml-services"].families == ()  # the registry's, not its own
     assert layers["prod-ml-services-registry"].references == ("prod-foundation",)
+    # The serving stack reads the registry's families and the pipelines of prod-ml-services (its drift loop).
+    assert layers["prod-serving-growth"].references == ("prod-foundation", "prod-ml-services-registry",
+                                                        "prod-ml-services")
