@@ -149,37 +149,32 @@ def stacks_by_environment(stacks_dir: Path, environments: list[str]) -> dict[str
 NOT_SET = ""  # ml_services_read of a stack file without `layers.ml_services` and no default
 
 
-def ml_services_read(stacks_dir: Path | None, stack: str, *, default: str | None = "ml-services") -> str | None:
-    """The ml-services layer a stack reads families from (its `layers.ml_services`; without it `default`, or
-    NOT_SET when `default` is None); None when its file sets a value this script cannot tell (then it counts as
-    reading every ml-services layer)."""
+def layer_setting(stacks_dir: Path | None, stack: str, setting: re.Pattern[str], default: str) -> str | None:
+    """The ml-services layer a stack file's `setting` names (`default` when the file has none, or without
+    `stacks_dir`); None when the file sets a value this script cannot tell (then it counts as every layer)."""
     if stacks_dir is None:
-        return default if default is not None else NOT_SET
+        return default
     try:
         text = (stacks_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
     except OSError:
         return None
-    values = {match["layer"] for match in ML_SERVICES_SETTING.finditer(text)}
+    values = {match["layer"] for match in setting.finditer(text)}
     if not values:
-        return default if default is not None else NOT_SET
+        return default
     value = values.pop()
     return value if not values and ML_SERVICES_LAYER.match(value) else None
+
+
+def ml_services_read(stacks_dir: Path | None, stack: str, *, default: str | None = "ml-services") -> str | None:
+    """The ml-services layer a stack reads families from (its `layers.ml_services`; without it `default`, or
+    NOT_SET when `default` is None); None when this script cannot tell."""
+    return layer_setting(stacks_dir, stack, ML_SERVICES_SETTING, default if default is not None else NOT_SET)
 
 
 def pipelines_read(stacks_dir: Path | None, stack: str) -> str | None:
     """The ml-services layer whose pipelines a serving stack's drift loops retrain when its file names one
-    (`layers.pipelines`), NOT_SET when it does not; None when this script cannot tell (it reads them all)."""
-    if stacks_dir is None:
-        return NOT_SET
-    try:
-        text = (stacks_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
-    except OSError:
-        return None
-    values = {match["layer"] for match in PIPELINES_SETTING.finditer(text)}
-    if not values:
-        return NOT_SET
-    value = values.pop()
-    return value if not values and ML_SERVICES_LAYER.match(value) else None
+    (`layers.pipelines`), NOT_SET when it does not; None when this script cannot tell."""
+    return layer_setting(stacks_dir, stack, PIPELINES_SETTING, NOT_SET)
 
 
 def reads(stack: str, layer: str, environment: str, stacks_dir: Path | None) -> bool:
