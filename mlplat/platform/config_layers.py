@@ -28,8 +28,8 @@ from mlplat.core.models import StrictBool, StrictInt, StrictModel
 from mlplat.core.validators import check_log_retention
 from mlplat.core.vocabulary import LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER, layer_kind
 
-__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_sections", "pipelines_layer",
-           "registry_layer", "section_owner"]
+__all__ = ["COMMON_SECTIONS", "LAYER_NAMES_TEXT", "LayersConfig", "check_layer", "layer_reference_problems",
+           "layer_sections", "pipelines_layer", "registry_layer", "section_owner"]
 
 LAYER_NAMES_TEXT = ("all, foundation, ml-services, ml-services-<team>, training, serving or serving-<team> "
                     "(<team>: lowercase letters, digits and '-')")
@@ -139,7 +139,7 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
                 problems.append(Problem(f"platform.layers.{field}", f"is a setting of the foundation layer; a {layer} "
                                         f"stack {told}", getattr(layers, field)))
     if layers is not None:
-        problems += _ml_services_problems(layer, layers, raw) + _pipelines_problems(layer, layers)
+        problems += layer_reference_problems(layer, layers, raw)
     if layers is not None and layer == "foundation" and layers.sagemaker_job_logs_retention_days is not None:
         problems += check_log_retention("platform.layers.sagemaker_job_logs_retention_days",
                                         layers.sagemaker_job_logs_retention_days)
@@ -188,7 +188,7 @@ def check_layer(raw: Mapping[str, Any], layer: Any, layers: Optional[LayersConfi
 def pipelines_layer(layer: str, layers: LayersConfig) -> Optional[str]:
     """The ml-services layer whose pipelines a serving stack's drift loops retrain, when it is not the one it reads
     families from (`layers.pipelines`); None otherwise."""
-    kind = layer_kind(layer) if layer != LAYER_ALL else LAYER_ALL
+    kind = layer_kind(layer)
     if kind == "serving" and layers.pipelines is not None and layers.pipelines != layers.ml_services:
         return layers.pipelines
     return None
@@ -198,7 +198,7 @@ def registry_layer(layer: str, layers: LayersConfig) -> Optional[str]:
     """The ml-services layer whose model families a stack of `layer` reads through a stack reference: a serving
     layer's `layers.ml_services`, an ml-services layer's when set (its pipelines register there); None for a
     stack that declares its own families (the single stack, an ml-services layer without it) or reads none."""
-    kind = layer_kind(layer) if layer != LAYER_ALL else LAYER_ALL
+    kind = layer_kind(layer)
     if kind == "serving" or (kind == ML_SERVICES_LAYER and "ml_services" in layers.model_fields_set):
         return layers.ml_services
     return None
@@ -210,14 +210,13 @@ def _ml_services_problems(layer: str, layers: LayersConfig, raw: Mapping[str, An
     if "ml_services" not in layers.model_fields_set:
         return []
     value = layers.ml_services
-    kind = layer_kind(layer) if layer != LAYER_ALL else LAYER_ALL
+    kind = layer_kind(layer)
     if kind not in ("serving", ML_SERVICES_LAYER):
         where = "the single stack declares its own ml-services" if layer == LAYER_ALL else f"a {layer} stack reads none"
         return [Problem("platform.layers.ml_services", f"is a setting of serving and ml-services layer stacks (the "
                         f"ml-services layer whose model families they read); {where}", value)]
-    if not (LAYER_NAME.fullmatch(value) and layer_kind(value) == ML_SERVICES_LAYER):
-        return [Problem("platform.layers.ml_services", "is not an ml-services layer: ml-services (the environment's) "
-                        "or ml-services-<team> (<team>: lowercase letters, digits and '-')", value)]
+    if not _is_ml_services_layer(value):
+        return [_not_ml_services_layer("platform.layers.ml_services", value)]
     if kind == ML_SERVICES_LAYER and value == layer:
         return [Problem("platform.layers.ml_services", f"names this stack's own layer: an ml-services stack sets it to "
                         "another ml-services layer, whose registry its pipelines register into", value)]
@@ -234,11 +233,25 @@ def _pipelines_problems(layer: str, layers: LayersConfig) -> list[Problem]:
     value = layers.pipelines
     if value is None:
         return []
-    if layer == LAYER_ALL or layer_kind(layer) != "serving":
+    if layer_kind(layer) != "serving":
         where = "the single stack declares its own pipelines" if layer == LAYER_ALL else f"a {layer} stack has none"
         return [Problem("platform.layers.pipelines", "is a setting of serving layer stacks (the ml-services layer whose "
                         f"pipelines their drift loops retrain); {where}", value)]
-    if not (LAYER_NAME.fullmatch(value) and layer_kind(value) == ML_SERVICES_LAYER):
-        return [Problem("platform.layers.pipelines", "is not an ml-services layer: ml-services (the environment's) or "
-                        "ml-services-<team> (<team>: lowercase letters, digits and '-')", value)]
+    if not _is_ml_services_layer(value):
+        return [_not_ml_services_layer("platform.layers.pipelines", value)]
     return []
+
+
+def layer_reference_problems(layer: str, layers: LayersConfig, raw: Mapping[str, Any]) -> list[Problem]:
+    """`layers.ml_services` and `layers.pipelines`: the ml-services layers a stack of `layer` references, each
+    where it may be set and naming an ml-services layer (`raw`: the stack file's platform config)."""
+    return _ml_services_problems(layer, layers, raw) + _pipelines_problems(layer, layers)
+
+
+def _is_ml_services_layer(value: Any) -> bool:
+    return isinstance(value, str) and bool(LAYER_NAME.fullmatch(value)) and layer_kind(value) == ML_SERVICES_LAYER
+
+
+def _not_ml_services_layer(path: str, value: Any) -> Problem:
+    return Problem(path, "is not an ml-services layer: ml-services (the environment's) or ml-services-<team> "
+                         "(<team>: lowercase letters, digits and '-')", value)

@@ -22,9 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from pydantic import ValidationError
+
 from mlplat.core.errors import ConfigError, Problem
+from mlplat.core.models import problems_from_validation
 from mlplat.core.vocabulary import CONFIG_KEY, CONFIG_NAMESPACE, LAYER_ALL, LAYER_NAME, ML_SERVICES_LAYER
-from mlplat.platform.config_layers import LAYER_NAMES_TEXT
+from mlplat.platform.config_layers import (
+    LAYER_NAMES_TEXT,
+    LayersConfig,
+    layer_reference_problems,
+    pipelines_layer,
+    registry_layer,
+)
 from mlplat.platform.layers import layer_dependencies, layer_kind, layer_stack_name
 from mlplat.platform.model_packages import ModelPackageSource
 
@@ -124,28 +133,19 @@ def layer_stack(project: ProjectFile, stack: str) -> Optional[LayerStack]:
         return None
     layers = config.get("layers") if isinstance(config.get("layers"), Mapping) else {}
     prefix = layers.get("stack_prefix", "") if isinstance(layers.get("stack_prefix", ""), str) else ""
+    label = project.stack_file_label(stack)
     if not LAYER_NAME.fullmatch(layer):
-        raise ConfigError([Problem("platform.layer", f"is not a layer: {LAYER_NAMES_TEXT}", layer)],
-                          project.stack_file_label(stack))
-    # The ml-services layer whose families it reads: a serving layer's (default ml-services), an ml-services
-    # layer's when it sets one (its pipelines register there).
-    kind = layer_kind(layer)
-    ml_services = (layers.get("ml_services", ML_SERVICES_LAYER) if kind == "serving"
-                   else layers.get("ml_services") if kind == ML_SERVICES_LAYER else None)
-    if ml_services is not None and not (isinstance(ml_services, str) and LAYER_NAME.fullmatch(ml_services)
-                                        and layer_kind(ml_services) == ML_SERVICES_LAYER):
-        raise ConfigError([Problem("platform.layers.ml_services", "is not an ml-services layer: ml-services or "
-                                   "ml-services-<team>", ml_services)], project.stack_file_label(stack))
-    if ml_services == layer:
-        raise ConfigError([Problem("platform.layers.ml_services", "names the stack's own layer (an ml-services stack "
-                                   "names another one, whose registry its pipelines register into)", ml_services)],
-                          project.stack_file_label(stack))
-    pipelines = layers.get("pipelines") if kind == "serving" else None
-    if pipelines is not None and not (isinstance(pipelines, str) and LAYER_NAME.fullmatch(pipelines)
-                                      and layer_kind(pipelines) == ML_SERVICES_LAYER):
-        raise ConfigError([Problem("platform.layers.pipelines", "is not an ml-services layer: ml-services or "
-                                   "ml-services-<team>", pipelines)], project.stack_file_label(stack))
-    below = layer_dependencies(layer, ml_services=ml_services, pipelines=pipelines)
+        raise ConfigError([Problem("platform.layer", f"is not a layer: {LAYER_NAMES_TEXT}", layer)], label)
+    # The ml-services layers it references (`layers.ml_services`, `layers.pipelines`), as the program reads them.
+    try:
+        settings = LayersConfig.model_validate({key: layers[key] for key in ("ml_services", "pipelines") if key in layers})
+    except ValidationError as exc:
+        raise ConfigError(problems_from_validation(exc, LayersConfig, "platform.layers"), label) from None
+    problems = layer_reference_problems(layer, settings, config)
+    if problems:
+        raise ConfigError(problems, label)
+    below = layer_dependencies(layer, ml_services=registry_layer(layer, settings),
+                               pipelines=pipelines_layer(layer, settings))
     budget = layers.get("budget_usd_per_month")
     return LayerStack(stack, environment, layer, tuple(layer_stack_name(prefix, environment, b) for b in below),
                       float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None,

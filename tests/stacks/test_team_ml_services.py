@@ -170,9 +170,9 @@ def test_a_serving_stack_file_naming_no_ml_services_layer_is_refused_by_the_envi
     path.write_text(yaml.safe_dump(serving, sort_keys=False))
     with pytest.raises(ConfigError) as caught:
         environment_layers(load_project(project), "prod")
-    assert str(caught.value).endswith(
+    assert str(caught.value).endswith(  # the program's own message for the key
         "stacks/Pulumi.prod-serving-fraud.yaml: platform.layers.ml_services: 'serving-growth' is not an ml-services "
-        "layer: ml-services or ml-services-<team>")
+        "layer: ml-services (the environment's) or ml-services-<team> (<team>: lowercase letters, digits and '-')")
 
 
 def test_a_pipelines_stack_in_the_same_account_declares_the_pipeline_the_registrys_stack_would(project: Path, plans):
