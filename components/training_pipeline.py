@@ -44,7 +44,7 @@ from ._lineage import family_tags
 from ._security_groups import allow_within_group
 from ._wiring import require_args
 from .artifact_store import ArtifactStore
-from .model_registry import ModelFamilyHandle, packages_arn
+from .model_registry import PENDING_MANUAL_APPROVAL, ModelFamilyHandle, packages_arn
 from .monitoring import AlarmTopic
 from .network import Network, https_egress_group
 from .training_pipeline_definition import (
@@ -80,6 +80,7 @@ __all__ = [
     "execution_trust_policy",
     "failure_event_pattern",
     "FAILURE_TARGET_ID",
+    "IMAGE_REPOSITORIES",
     "model_data_prefix",
     "PARAMETERS",
     "pipeline_definition",
@@ -118,7 +119,7 @@ INPUT_DATA, PROCESSING_TYPE, PROCESSING_COUNT, TRAINING_TYPE, TRAINING_COUNT, AP
 )
 PARAMETERS: tuple[str, ...] = (INPUT_DATA, PROCESSING_TYPE, PROCESSING_COUNT, TRAINING_TYPE, TRAINING_COUNT, APPROVAL, IMAGE_TAG)
 
-PENDING, APPROVED = "PendingManualApproval", "Approved"
+PENDING, APPROVED = PENDING_MANUAL_APPROVAL, "Approved"
 APPROVAL_STATUSES: tuple[str, ...] = (PENDING, APPROVED)
 COMPARISONS: tuple[str, ...] = ("GreaterThanOrEqualTo", "GreaterThan", "LessThanOrEqualTo", "LessThan")
 Comparison = Literal["GreaterThanOrEqualTo", "GreaterThan", "LessThanOrEqualTo", "LessThan"]
@@ -128,6 +129,8 @@ CHECKPOINT_PATH = "/opt/ml/checkpoints"
 MAX_RUNTIME_SECONDS = 28 * 86_400  # CreateTrainingJob's StoppingCondition maximum
 MAX_INSTANCES = 100
 MAX_PIPELINE_NAME = 256
+# Each image setting, and the family's repository kind it defaults to (the image at the ImageTag parameter).
+IMAGE_REPOSITORIES: tuple[tuple[str, str], ...] = (("image_uri", "training"), ("inference_image_uri", "serving"))
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9][a-z0-9._/-]*)(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
 _IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -361,6 +364,12 @@ class TrainingPipelineSpec(Spec):
         return problems
 
     @property
+    def family_repositories(self) -> tuple[str, ...]:
+        """The family's repository kinds the pipeline pulls from: training (its jobs' image) and serving (the
+        registered package's inference image), unless the spec names those images."""
+        return tuple(kind for field, kind in IMAGE_REPOSITORIES if getattr(self, field) is None)
+
+    @property
     def report_path(self) -> str:
         return self.metric_path or f"metrics.{self.metric}.value"
 
@@ -406,7 +415,7 @@ class TrainingPipelineArgs(TrainingPipelineSpec, ArgsModel):
         where = "TrainingPipelineArgs"
         problems = self.problems_at(where, environment=self.environment)
         repositories = self.family.repositories
-        for field, kind in (("image_uri", "training"), ("inference_image_uri", "serving")):
+        for field, kind in IMAGE_REPOSITORIES:
             if getattr(self, field) is None and kind not in repositories:
                 problems.append(Problem(f"{where}.{field}", f"is required: family {self.family.spec.name!r} has no "
                                         f"{kind!r} repository (its kinds: {', '.join(repositories) or 'none'})"))
@@ -739,8 +748,8 @@ class TrainingPipeline(pulumi.ComponentResource):
         )
         # The jobs pull the training image; SageMaker checks the inference image when it registers a package.
         repositories: list[pulumi.Input[str]] = [
-            _repository_arn(uri) if uri is not None else handle.repositories[kind].arn
-            for uri, kind in ((args.image_uri, "training"), (args.inference_image_uri, "serving"))
+            _repository_arn(getattr(args, field)) if getattr(args, field) is not None else handle.repositories[kind].arn
+            for field, kind in IMAGE_REPOSITORIES
         ]
         network_arns = pulumi.Output.all(region, account_id, args.network.private_subnet_ids, security_groups).apply(
             lambda v: [f"arn:aws:ec2:{v[0]}:{v[1]}:network-interface/*"]

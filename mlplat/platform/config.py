@@ -57,7 +57,7 @@ from .environments import with_environment_defaults
 
 __all__ = [
     "CONFIG_KEY", "CONFIG_NAMESPACE", "ENVIRONMENTS", "OrganisationTags", "PlatformConfig", "check_platform",
-    "parse_platform_config", "stack_file_label", "with_environment_defaults",
+    "foundation_bound_sections", "parse_platform_config", "stack_file_label", "with_environment_defaults",
 ]
 
 _PROJECT = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -325,14 +325,22 @@ def parse_platform_config(
                                                                 config.layers, registry_apart=apart)
     if apart:
         assert accounts is not None and stack is not None
-        problems += accounts.registry_apart_problems(stack, config.environment, config.layer, {
-            "feature_store": bool(config.feature_store.groups),
-            # a team's ml-services stack never declares the environment's tracking server
-            "experiment_tracking": config.experiment_tracking.enabled and config.layer == "ml-services",
-            "pipelines": bool(config.pipelines)})
+        problems += accounts.registry_apart_problems(stack, config.environment, config.layer,
+                                                     foundation_bound_sections(config))
     if problems:
         raise ConfigError(problems, source)
     return config
+
+
+def foundation_bound_sections(config: PlatformConfig) -> dict[str, bool]:
+    """Whether the stack declares each ml-services section that needs the foundation's account (its network,
+    buckets and keys): what a registry stack in shared services may not declare (`AccountMap.registry_apart`)."""
+    return {
+        "feature_store": bool(config.feature_store.groups),
+        # a team's ml-services stack never declares the environment's tracking server
+        "experiment_tracking": config.experiment_tracking.enabled and config.layer == "ml-services",
+        "pipelines": bool(config.pipelines),
+    }
 
 
 def _valid_sections(merged: Mapping[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,7 @@ from mlplat.core.errors import ConfigError, Problem
 from mlplat.core.naming import bucket_prefix, child
 from mlplat.core.vocabulary import LAYER_ALL, ML_SERVICES_LAYER
 from .budget import declare_budgets
-from .config import PlatformConfig, stack_file_label
+from .config import PlatformConfig, foundation_bound_sections, stack_file_label
 from .config_layers import registry_layer
 from .config_ml_lifecycle import deploy_token, deployment_notes
 from .config_serving import ServingEndpointConfig, deprecation_notices
@@ -78,7 +78,7 @@ from .model_packages import (
     provider_assume_roles,
 )
 
-__all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "pipeline_repositories", "served_families"]
+__all__ = ["ALERTS_DOMAIN", "MLPlatform", "foundation_extras", "served_families"]
 
 ALERTS_DOMAIN = "alerts"
 
@@ -125,10 +125,7 @@ class MLPlatform(pulumi.ComponentResource):
         if registry_apart:
             wrong = [Problem(f"platform.{section}", "is not declared by a registry stack in shared services "
                              "(MLPlatform(registry_apart=True)): it needs the foundation's account")
-                     for section, declared in (("feature_store", bool(config.feature_store.groups)),
-                                               ("experiment_tracking", config.experiment_tracking.enabled
-                                                                      and config.layer == ML_SERVICES_LAYER),
-                                               ("pipelines", bool(config.pipelines))) if declared]
+                     for section, declared in foundation_bound_sections(config).items() if declared]
             if not declares(config.layer, "ml-services") or declares(config.layer, "foundation"):
                 wrong.append(Problem("platform.layer", "is not an ml-services layer: registry_apart=True is for an "
                                      "ml-services layer stack in shared services", config.layer))
@@ -212,7 +209,7 @@ class MLPlatform(pulumi.ComponentResource):
             if layer != LAYER_ALL and registry_layer(layer, config.layers) is not None:
                 assert upstream is not None  # a pipelines stack: its families are another layer's registry's
                 self.registry, _ = upstream.ml_services(  # type: ignore[assignment]
-                    name, {family: pipeline_repositories(spec) for family, spec in config.pipelines.items()}, (),
+                    name, {family: spec.family_repositories for family, spec in config.pipelines.items()}, (),
                     group_prefix=f"{project}-{env}-", group_arn=self._group_arn if registry_account else None,
                     registry_account=registry_account)
             self.pipelines = self._pipelines(name, config, here)
@@ -520,13 +517,6 @@ def foundation_extras(config: PlatformConfig, cluster_domain: Optional[str]) -> 
     if config.layer == "foundation":
         return tuple(f"cluster-{c}" for c in config.layers.training_clusters), config.layers.experiments_bucket
     return ((cluster_domain,) if cluster_domain else ()), config.experiment_tracking.enabled
-
-
-def pipeline_repositories(spec: TrainingPipelineSpec) -> tuple[str, ...]:
-    """The repository kinds of its family a pipeline pulls: training (its jobs' image) and serving (the registered
-    package's inference image), unless its spec names those images."""
-    return tuple(kind for kind, image in (("training", spec.image_uri), (SERVING_REPOSITORY, spec.inference_image_uri))
-                 if image is None)
 
 
 def served_families(config: PlatformConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
