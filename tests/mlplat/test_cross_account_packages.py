@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
 from mlplat.core import aws_models
-from mlplat.core.errors import ConfigError, PlatformError
+from mlplat.core.errors import ConfigError
 from mlplat.platform.model_packages import (
     Boto3ModelPackages,
     SnapshotModelPackages,
@@ -135,16 +135,6 @@ def test_a_group_of_another_account_is_listed_by_its_arn():
         stub.assert_no_pending_responses()
     assert resolution.chosen.arn == package
     assert f"group {SHARED_GROUP}" in resolution.describe("churn")
-
-
-def test_a_refused_cross_account_read_names_the_group_policy():
-    client = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
-    with Stubber(client) as stub:
-        stub.add_client_error("list_model_packages", service_error_code="AccessDeniedException",
-                              service_message="not authorized to perform: sagemaker:ListModelPackages")
-        with pytest.raises(PlatformError) as excinfo:
-            latest_approved(Boto3ModelPackages(REGION, client=client), SHARED_GROUP)
-    assert f"the group is in account {SHARED}" in str(excinfo.value) and "group policy" in str(excinfo.value)
 
 
 def entry(account: str, version: int = 4) -> dict:

@@ -18,6 +18,7 @@ from mlplat.platform.model_packages import (
     SnapshotModelPackages,
     current_model_package_source,
     latest_approved,
+    model_package_group_arn,
     model_package_source,
 )
 
@@ -106,17 +107,23 @@ def test_boto3_asks_for_approved_packages_newest_first(sagemaker):
     }
 
 
-def test_boto3_access_denied_is_one_clear_error():
+@pytest.mark.parametrize("account", [None, "555566667777"])
+def test_boto3_access_denied_is_one_clear_error(account):
+    """A group of this account by name, or of another account by ARN (the shared-services registry): the error
+    names the group, and for another account the group policy that must grant the read."""
+    group = GROUP if account is None else model_package_group_arn(region=REGION, account=account, group_name=GROUP)
     # moto grants everything: botocore's Stubber stands in for IAM's refusal (this error path only).
     client = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
         stub.add_client_error("list_model_packages", service_error_code="AccessDeniedException",
                               service_message="not authorized to perform: sagemaker:ListModelPackages")
         with pytest.raises(PlatformError) as excinfo:
-            latest_approved(Boto3ModelPackages(REGION, client=client), GROUP)
+            latest_approved(Boto3ModelPackages(REGION, client=client), group)
     message = str(excinfo.value)
-    assert f"group {GROUP}" in message and "AccessDeniedException" in message
+    assert f"group {group}" in message and "AccessDeniedException" in message
     assert "sagemaker:ListModelPackages" in message
+    assert (f"the group is in account {account}" in message and "group policy" in message) if account else (
+        "the group is in account" not in message)
 
 
 # --- snapshot files ------------------------------------------------------------------------------
