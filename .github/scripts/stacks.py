@@ -6,11 +6,12 @@ its inputs from environment variables and writes GitHub step outputs (JSON lists
   all      every stack with its environment, layer and level, `[{"stack", "environment", "layer",
            "level"}]` (a matrix's `include`), in deploy order: environments in ENVIRONMENTS order, in
            each by level: 0 the `<env>` stack (layer `all`) and `<env>-foundation`, 1 `-ml-services`,
-           `-ml-services-<team>` and `-training` (and layer names mlplat does not know), 2 `-serving` and
-           `-serving-<team>`;
+           `-ml-services-<team>` and `-training` (and layer names mlplat does not know), 2 `-serving`,
+           `-serving-<team>` and an ml-services layer that reads another (`layers.ml_services`), 3 a
+           serving layer that reads such a layer's pipelines (`layers.pipelines`);
   <env>    for each environment, the stacks this event deploys there, in that order (`[]`: none);
   <env>_<level>
-           the same by level (0, 1, 2): deploy.yml's job of that environment and level deploys them;
+           the same by level (0, 1, 2, 3): deploy.yml's job of that environment and level deploys them;
   plan     the stacks a pull request can affect (entries as in `all`): what preview.yml plans;
   skipped  the stacks left out of `plan` (pull request) or of a push's deploy, each with the reason.
 
